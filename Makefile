@@ -1,0 +1,39 @@
+# hiroba — the two commands: `make run` (serve the demo on SQLite) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.hiroba-installed
+export HIROBA_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: setup run test bench system-packages lint clean
+
+setup: system-packages $(STAMP) ## idempotent: .venv, dependencies, messages, fonts, migrations
+	@mkdir -p "$(HIROBA_DATA_DIR)/static"
+	HIROBA_DEBUG=1 $(BIN)/hiroba compilemessages --ignore=.venv -v 0
+	HIROBA_DEBUG=1 $(BIN)/hiroba build_fonts
+	HIROBA_DEBUG=1 $(BIN)/hiroba migrate --no-input -v 0
+
+system-packages:
+	@./scripts/system-packages.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: setup ## set up, load the demo data, serve on http://127.0.0.1:8000
+	HIROBA_DEBUG=1 $(BIN)/hiroba demo
+	HIROBA_DEBUG=1 $(BIN)/hiroba runserver 127.0.0.1:8000
+
+test: setup ## set up, then the whole test suite (exits non-zero when no test ran)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup ## the benchmarks under bench/, each printing its ratio to a baseline run beside it
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint:
+	$(BIN)/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hiroba needs when they are missing:
+# fonts for PDFs and web fonts, Chromium for browser tests, gettext for translations,
+# Pango for WeasyPrint. Does nothing when all are present.
+set -euo pipefail
+needed=(fonts-noto-cjk chromium gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+missing=()
+for p in "${needed[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+echo "hiroba: installing Debian packages: ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "hiroba: please install as root: apt-get install ${missing[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,46 @@
+"""Template helpers: {{ value|wareki }} writes 令和7年3月13日 (2025年3月13日)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import template
+from django.utils import translation
+from django.utils.html import format_html
+
+from hiroba.core import dates
+
+register = template.Library()
+
+
+@register.filter
+def wareki(value: date | datetime | None) -> str:
+    """和暦 beside 西暦 in Japanese; "13 March 2025 (Reiwa 7)" in English."""
+    if value in (None, ""):
+        return ""
+    if translation.get_language() == "en":
+        return dates.wareki_en(value)  # type: ignore[arg-type]
+    return dates.wareki_with_seireki(value)  # type: ignore[arg-type]
+
+
+@register.filter
+def wareki_only(value: date | datetime | None) -> str:
+    if value in (None, ""):
+        return ""
+    return dates.wareki(value)  # type: ignore[arg-type]
+
+
+@register.filter
+def wareki_time(value: datetime | None) -> str:
+    """令和7年3月13日 (2025年3月13日) 14:05 in Asia/Tokyo."""
+    if value is None:
+        return ""
+    local = dates.timezone.localtime(value) if dates.timezone.is_aware(value) else value
+    return f"{wareki(local)} {local:%H:%M}"
+
+
+@register.simple_tag
+def time_tag(value: date | datetime) -> str:
+    """<time datetime="2025-03-13">令和7年3月13日 (2025年3月13日)</time>."""
+    day = dates.local_date(value)
+    return format_html('<time datetime="{}">{}</time>', day.isoformat(), wareki(value))

@@ -1,0 +1,64 @@
+"""Public home, the staff back office's home and shared pages, and the error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from rules.contrib.views import permission_required
+
+from hiroba.accounts.middleware import has_strong_mfa
+from hiroba.accounts.models import StaffMembership
+from hiroba.core import audit
+from hiroba.core.queries import departments_visible_to, recent_audit_entries
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"today": timezone.localdate()})
+
+
+def staff_home(request: HttpRequest) -> HttpResponse:
+    memberships = StaffMembership.objects.filter(user=request.user).select_related("department")
+    return render(request, "core/staff_home.html", {
+        "memberships": memberships,
+        "has_mfa": has_strong_mfa(request.user),
+    })
+
+
+def department_list(request: HttpRequest) -> HttpResponse:
+    departments = departments_visible_to(request.user).order_by("sort_order", "code")
+    return render(request, "core/department_list.html", {"departments": departments})
+
+
+def department_detail(request: HttpRequest, code: str) -> HttpResponse:
+    # Departments outside the user's scope answer 404: their existence is not disclosed.
+    department = get_object_or_404(
+        departments_visible_to(request.user).prefetch_related(
+            Prefetch("memberships", queryset=StaffMembership.objects.select_related("user"))
+        ),
+        code=code,
+    )
+    return render(request, "core/department_detail.html", {"department": department})
+
+
+@permission_required("core.view_auditentry", raise_exception=True)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {"entries": recent_audit_entries(200)}
+    if request.GET.get("verify"):
+        context["verification"] = audit.verify_chain()
+    return render(request, "core/audit_log.html", context)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", {"reason": ""}, status=403)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)

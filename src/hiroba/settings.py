@@ -1,0 +1,312 @@
+"""hiroba settings: one module, driven by the environment.
+
+Every knob an operator may turn is read here through the small typed helpers below,
+which raise ImproperlyConfigured on a bad value instead of guessing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def envbool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of 1/0/true/false/yes/no, not {raw!r}")
+
+
+def envint(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def envstr(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def envlist(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(envstr("HIROBA_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
+
+DEBUG = envbool("HIROBA_DEBUG", False)
+DEMO_SECRET_KEY = "hiroba-demo-secret-key-never-use-in-production-0123456789"
+SECRET_KEY = envstr("HIROBA_SECRET_KEY", DEMO_SECRET_KEY)
+if SECRET_KEY == DEMO_SECRET_KEY and not (DEBUG or TESTING):
+    raise ImproperlyConfigured(
+        "本番モード（HIROBA_DEBUG が無効）ではデモ用の秘密鍵で起動できません。"
+        "HIROBA_SECRET_KEY に50文字以上の乱数を設定してください。"
+        " / Refusing to start in production mode with the demo secret key: set HIROBA_SECRET_KEY."
+    )
+# The audit chain is keyed separately so that rotating SECRET_KEY never breaks verification.
+AUDIT_KEY = envstr("HIROBA_AUDIT_KEY", SECRET_KEY)
+
+ALLOWED_HOSTS = envlist("HIROBA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = envlist("HIROBA_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "hiroba.core",
+    "hiroba.accounts",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "rules.apps.AutodiscoverRulesConfig",
+    "django_tasks",
+    "django_tasks_db",
+]
+
+MIDDLEWARE = [
+    "hiroba.core.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "hiroba.accounts.middleware.StaffAreaMiddleware",
+    # AxesMiddleware last: it turns a lock-out raised by the backend into the lock-out page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "hiroba.urls"
+WSGI_APPLICATION = "hiroba.wsgi.application"
+ASGI_APPLICATION = "hiroba.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "hiroba.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+_default_sqlite = f"sqlite:///{DATA_DIR / 'hiroba.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        envstr("DATABASE_URL", "") or _default_sqlite,
+        conn_max_age=envint("HIROBA_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so two
+    # writers queue instead of failing; synchronous=FULL makes a commit durable before we
+    # acknowledge a submission.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+        ),
+    }
+    DATABASES["default"].pop("CONN_HEALTH_CHECKS", None)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "rules.permissions.ObjectPermissionBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("email", "display_name", "display_name_kana")}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "core:home"
+ACCOUNT_ADAPTER = "hiroba.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[hiroba] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+MFA_ADAPTER = "hiroba.accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = envstr("HIROBA_MFA_ISSUER", "hiroba")
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
+
+# Staff sessions: idle expiry (sliding) and an absolute limit per login.
+STAFF_SESSION_IDLE_SECONDS = envint("HIROBA_STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = envint("HIROBA_STAFF_SESSION_MAX_SECONDS", 9 * 60 * 60)
+SESSION_COOKIE_AGE = envint("HIROBA_SESSION_COOKIE_AGE", 14 * 24 * 60 * 60)
+
+# django-axes: lock an account out after repeated failures.
+AXES_FAILURE_LIMIT = envint("HIROBA_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("HIROBA_LOGIN_LOCKOUT_MINUTES", 30))
+# Lock the account, not the address: a ward office's staff share one egress address, so an
+# address lock-out would lock out the whole office. allauth's own rate limits
+# (ACCOUNT_RATE_LIMITS, per address) throttle guessing across accounts.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "30/m/ip,20/5m/key",  # the account lock-out itself is django-axes's job
+    "login": "60/m/ip",
+    "signup": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "reset_password": "20/m/ip,5/m/key",
+}
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_USERNAME_CALLABLE = "hiroba.accounts.lockout.username_from_request"
+AXES_LOCKOUT_CALLABLE = "hiroba.accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = envint("HIROBA_PROXY_COUNT", 0) or None
+
+# Account review defaults (hiroba accounts review).
+ACCOUNT_REVIEW_INACTIVE_DAYS = envint("HIROBA_ACCOUNT_REVIEW_INACTIVE_DAYS", 90)
+
+# --- Security headers -----------------------------------------------------------------------
+HTTPS = envbool("HIROBA_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = envint("HIROBA_HSTS_SECONDS", 0)  # set to 31536000 once TLS is in place
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HIROBA_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = False
+SECURE_SSL_REDIRECT = envbool("HIROBA_SSL_REDIRECT", False)
+if envbool("HIROBA_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- I18N -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and uploaded files --------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HIROBA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
+
+# --- Mail -----------------------------------------------------------------------------------
+EMAIL_BACKEND = envstr(
+    "HIROBA_EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = envstr("HIROBA_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("HIROBA_EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("HIROBA_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = envstr("HIROBA_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = envbool("HIROBA_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = envstr("HIROBA_FROM_EMAIL", "hiroba <no-reply@hiroba.localhost>")
+
+# --- Background work ------------------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- hiroba ---------------------------------------------------------------------------------
+HIROBA_SITE_NAME = envstr("HIROBA_SITE_NAME", "広場 hiroba")
+HIROBA_MUNICIPALITY = envstr("HIROBA_MUNICIPALITY", "千代田区")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("HIROBA_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

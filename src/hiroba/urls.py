@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from hiroba.accounts import views as account_views
+
+admin.site.site_header = "hiroba システム管理"
+admin.site.site_title = "hiroba システム管理"
+
+urlpatterns = [
+    path("", include("hiroba.core.urls")),
+    path("staff/", include("hiroba.core.staff_urls")),
+    path("accounts/login/", account_views.LoginView.as_view(), name="account_login"),
+    path("accounts/2fa/authenticate/", account_views.MFAAuthenticateView.as_view(), name="mfa_authenticate"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "hiroba.core.views.error_403"
+handler404 = "hiroba.core.views.error_404"
+handler500 = "hiroba.core.views.error_500"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

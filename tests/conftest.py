@@ -1,0 +1,68 @@
+"""Shared fixtures: a department tree, staff with roles and enrolled TOTP, residents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyotp
+from allauth.account.models import EmailAddress
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from hiroba.accounts.models import Role, StaffMembership, User
+from hiroba.core.models import Department
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+
+@dataclass
+class Staff:
+    user: User
+    totp_secret: str | None
+
+    def code(self) -> str:
+        assert self.totp_secret
+        return pyotp.TOTP(self.totp_secret).now()
+
+
+@pytest.fixture
+def departments(db) -> dict[str, Department]:
+    policy = Department.objects.create(code="policy", name="政策経営部")
+    digital = Department.objects.create(code="digital", name="デジタル政策課", parent=policy)
+    systems = Department.objects.create(code="systems", name="情報システム課", parent=policy)
+    welfare = Department.objects.create(code="welfare", name="保健福祉部")
+    care = Department.objects.create(code="care", name="高齢介護課", parent=welfare)
+    return {d.code: d for d in [policy, digital, systems, welfare, care]}
+
+
+@pytest.fixture
+def make_staff(departments) -> Callable[..., Staff]:
+    def factory(email: str = "clerk@example.jp", department: str | None = "digital",
+                role: Role = Role.HANDLE, mfa: bool = True, **extra: object) -> Staff:
+        user = User.objects.create_user(email=email, password=PASSWORD, kind=User.Kind.STAFF,
+                                        display_name=extra.pop("display_name", "区 職員"), **extra)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        if department:
+            StaffMembership.objects.create(user=user, department=departments[department], role=role)
+        secret = None
+        if mfa:
+            secret = generate_totp_secret()
+            TOTP.activate(user, secret)
+        return Staff(user, secret)
+
+    return factory
+
+
+@pytest.fixture
+def resident(db) -> User:
+    return User.objects.create_user(email="resident@example.jp", password=PASSWORD)
+
+
+@pytest.fixture
+def staff_client(client, make_staff):
+    """A client signed in as a staff member (handle role in デジタル政策課) with TOTP enrolled."""
+    staff = make_staff()
+    client.force_login(staff.user)
+    client.staff = staff
+    return client
