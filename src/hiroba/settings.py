@@ -6,6 +6,7 @@ which raise ImproperlyConfigured on a bad value instead of guessing.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from datetime import timedelta
@@ -89,6 +90,10 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
 ]
+# The domain modules, one app each (see docs/decisions/0001-architecture.md). Each app's
+# urls.py is served under /<name>/ and its staff_urls.py under /staff/<name>/.
+HIROBA_MODULES = ["consultations", "proposals", "workshops", "calendars", "notices", "records", "security"]
+INSTALLED_APPS += [f"hiroba.{name}" for name in HIROBA_MODULES if importlib.util.find_spec(f"hiroba.{name}")]
 
 MIDDLEWARE = [
     "hiroba.core.middleware.RequestContextMiddleware",

@@ -1,3 +1,5 @@
+import importlib.util
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -20,6 +22,14 @@ urlpatterns = [
 handler403 = "hiroba.core.views.error_403"
 handler404 = "hiroba.core.views.error_404"
 handler500 = "hiroba.core.views.error_500"
+
+for _name in settings.HIROBA_MODULES:
+    if f"hiroba.{_name}" not in settings.INSTALLED_APPS:
+        continue
+    if importlib.util.find_spec(f"hiroba.{_name}.urls"):
+        urlpatterns.append(path(f"{_name}/", include(f"hiroba.{_name}.urls")))
+    if importlib.util.find_spec(f"hiroba.{_name}.staff_urls"):
+        urlpatterns.append(path(f"staff/{_name}/", include(f"hiroba.{_name}.staff_urls")))
 
 if settings.DEBUG:
     from django.conf.urls.static import static
