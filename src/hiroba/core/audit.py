@@ -140,6 +140,7 @@ def record(
         entry.entry_hash = compute_hash(entry)
         entry.save(force_insert=True)
         AuditChainHead.objects.filter(id=1).update(last_seq=entry.seq, last_hash=entry.entry_hash)
+    request_context.note_audit_write()
     return entry
 
 

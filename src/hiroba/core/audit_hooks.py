@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
+from django.contrib.admin.models import LogEntry
+from django.db.models.signals import post_save
 from axes.signals import user_locked_out
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
@@ -58,3 +61,51 @@ def _mfa_removed(sender: Any, request: Any, user: Any, authenticator: Any, **kwa
 @receiver(mfa_signals.authenticator_reset)
 def _mfa_reset(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
     audit.record(actor=user, action="mfa.reset", obj=user, changes={"type": authenticator.type})
+
+
+def _account_event(action: str):  # type: ignore[no-untyped-def]
+    def receiver_(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
+        if user is None:
+            email = kwargs.get("email_address")
+            user = getattr(email, "user", None)
+        details = {k: str(v) for k, v in kwargs.items() if k in ("email_address", "from_email_address", "to_email_address")}
+        audit.record(actor=user, action=action, obj=user, changes=details)
+
+    return receiver_
+
+
+_ACCOUNT_EVENTS = {
+    "password_changed": "account.password_changed",
+    "password_set": "account.password_set",
+    "password_reset": "account.password_reset",
+    "email_added": "account.email_added",
+    "email_removed": "account.email_removed",
+    "email_changed": "account.email_changed",
+    "email_confirmed": "account.email_confirmed",
+}
+_account_receivers = []
+for _signal_name, _action in _ACCOUNT_EVENTS.items():
+    _receiver = _account_event(_action)
+    _account_receivers.append(_receiver)  # keep a strong reference
+    getattr(account_signals, _signal_name).connect(_receiver, dispatch_uid=f"hiroba-audit-{_signal_name}")
+
+
+@receiver(post_save, sender=LogEntry)
+def _admin_log_entry(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
+    """Django admin writes on models whose ModelAdmin does not audit by itself."""
+    if not created:
+        return
+    from django.contrib import admin
+
+    from hiroba.core.admin import AuditedModelAdmin
+
+    model = instance.content_type.model_class() if instance.content_type_id else None
+    if model is not None and isinstance(admin.site._registry.get(model), AuditedModelAdmin):
+        return
+    action = {1: "admin.add", 2: "admin.change", 3: "admin.delete"}.get(instance.action_flag, "admin.other")
+    audit.record(
+        actor=instance.user, action=action,
+        object_type=model._meta.label_lower if model is not None else "",
+        object_id=instance.object_id or "", object_repr=instance.object_repr,
+        changes={"message": instance.get_change_message()},
+    )

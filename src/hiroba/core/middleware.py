@@ -31,7 +31,30 @@ class RequestContextMiddleware:
         )
         try:
             response = self.get_response(request)
+            self._backstop(request, response)
         finally:
             request_context.deactivate(token)
         response["X-Request-ID"] = request_id
         return response
+
+    @staticmethod
+    def _backstop(request: HttpRequest, response: HttpResponse) -> None:
+        """A staff write that reached no service's audit call is still recorded, by URL.
+
+        Services record rich entries (before/after values); this guarantees that no staff
+        write — in a third-party view, or a future view that forgot — goes unrecorded.
+        """
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or response.status_code >= 400:
+            return
+        user = getattr(request, "user", None)
+        if not (user is not None and user.is_authenticated and getattr(user, "is_staff_member", False)):
+            return
+        if request_context.audit_writes():
+            return
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "set_language":
+            return  # a display preference, not a write
+        from hiroba.core import audit
+
+        audit.record(actor=user, action="http.write", object_type="url", object_repr=request.path[:300],
+                     changes={"method": request.method, "status": response.status_code})
