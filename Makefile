@@ -10,9 +10,9 @@ export HIROBA_DATA_DIR ?= $(CURDIR)/var
 
 setup: system-packages $(STAMP) ## idempotent: .venv, dependencies, messages, fonts, migrations
 	@mkdir -p "$(HIROBA_DATA_DIR)/static"
-	HIROBA_DEBUG=1 $(BIN)/hiroba compilemessages --ignore=.venv -v 0
-	HIROBA_DEBUG=1 $(BIN)/hiroba build_fonts
-	HIROBA_DEBUG=1 $(BIN)/hiroba migrate --no-input -v 0
+	$(BIN)/hiroba compilemessages --ignore=.venv -v 0
+	$(BIN)/hiroba build_fonts
+	$(BIN)/hiroba migrate --no-input -v 0
 
 system-packages:
 	@./scripts/system-packages.sh
@@ -23,8 +23,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: setup ## set up, load the demo data, serve on http://127.0.0.1:8000
-	HIROBA_DEBUG=1 $(BIN)/hiroba demo
-	HIROBA_DEBUG=1 $(BIN)/hiroba runserver 127.0.0.1:8000
+	$(BIN)/hiroba demo
+	$(BIN)/hiroba collectstatic --no-input -v 0
+	@echo "hiroba: http://127.0.0.1:8000/  (mail is written to $(HIROBA_DATA_DIR)/mail)"
+	HIROBA_HTTPS=0 HIROBA_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
+	  $(BIN)/hiroba runserver 127.0.0.1:8000
 
 test: setup ## set up, then the whole test suite (exits non-zero when no test ran)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -58,8 +58,41 @@ DATA_DIR = Path(envstr("HIROBA_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
 
 DEBUG = envbool("HIROBA_DEBUG", False)
+# The key published in this repository: never acceptable outside development and tests.
 DEMO_SECRET_KEY = "hiroba-demo-secret-key-never-use-in-production-0123456789"
-SECRET_KEY = envstr("HIROBA_SECRET_KEY", DEMO_SECRET_KEY)
+
+
+def _instance_secret_key() -> str:
+    """HIROBA_SECRET_KEY, or a random key generated once for this instance in HIROBA_DATA_DIR.
+
+    A single-machine instance thus never runs on a published key; several app servers
+    behind a load balancer must share one HIROBA_SECRET_KEY (see docs/operations.md).
+    """
+    configured = os.environ.get("HIROBA_SECRET_KEY")
+    if configured:
+        return configured
+    if TESTING:
+        return DEMO_SECRET_KEY
+    key_file = DATA_DIR / "secret_key"
+    try:
+        if not key_file.exists():
+            import secrets
+
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(50))
+        return key_file.read_text().strip()
+    except FileExistsError:
+        return key_file.read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"秘密鍵を {key_file} に作成できません。HIROBA_SECRET_KEY を設定してください。 "
+            f"/ Cannot create {key_file}: set HIROBA_SECRET_KEY."
+        ) from exc
+
+
+SECRET_KEY = _instance_secret_key()
 if SECRET_KEY == DEMO_SECRET_KEY and not (DEBUG or TESTING):
     raise ImproperlyConfigured(
         "本番モード（HIROBA_DEBUG が無効）ではデモ用の秘密鍵で起動できません。"

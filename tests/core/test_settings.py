@@ -19,15 +19,35 @@ def _import_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
-def test_production_mode_refuses_the_demo_secret_key():
-    result = _import_settings({"HIROBA_DEBUG": "0"})
+def test_production_mode_refuses_the_demo_secret_key(tmp_path):
+    result = _import_settings({"HIROBA_DEBUG": "0", "HIROBA_SECRET_KEY": hiroba_settings.DEMO_SECRET_KEY,
+                               "HIROBA_DATA_DIR": str(tmp_path)})
     assert result.returncode != 0
-    assert "HIROBA_SECRET_KEY" in result.stderr
+    assert "HIROBA_SECRET_KEY" in result.stderr and "デモ用の秘密鍵" in result.stderr
 
 
-def test_production_mode_starts_with_a_real_key():
-    result = _import_settings({"HIROBA_DEBUG": "0", "HIROBA_SECRET_KEY": "x" * 60})
+def test_development_mode_accepts_the_demo_key(tmp_path):
+    result = _import_settings({"HIROBA_DEBUG": "1", "HIROBA_SECRET_KEY": hiroba_settings.DEMO_SECRET_KEY,
+                               "HIROBA_DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
+
+
+def test_production_mode_starts_with_a_real_key(tmp_path):
+    result = _import_settings({"HIROBA_DEBUG": "0", "HIROBA_SECRET_KEY": "x" * 60, "HIROBA_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_a_configured_key_an_instance_key_is_generated_once(tmp_path):
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
+    env.update({"HIROBA_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "hiroba.settings"})
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert len(key) >= 50 and key != hiroba_settings.DEMO_SECRET_KEY
+    assert second.stdout.strip() == key
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
 
 
 def test_envbool_rejects_nonsense(monkeypatch):
