@@ -97,3 +97,26 @@ def test_an_expired_session_cookie_is_401_not_an_error(client, db):
     response = client.get("/staff/")
     assert response.status_code == 401
     assert "セッションの有効期限が切れた" in response.content.decode()
+
+
+def test_first_enrolment_shows_recovery_codes_without_a_second_password(client, make_staff):
+    staff = make_staff(mfa=False)
+    client.post(reverse("account_login"), {"login": staff.user.email, "password": PASSWORD})
+    page = client.get(reverse("mfa_activate_totp"))
+    secret = page.context["form"].secret
+    import pyotp
+
+    response = client.post(reverse("mfa_activate_totp"), {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302
+    codes = client.get(reverse("mfa_view_recovery_codes"))
+    assert codes.status_code == 200
+    assert client.get("/staff/").status_code == 200
+
+
+def test_changing_mfa_later_still_asks_for_the_password(client, make_staff):
+    staff = make_staff()  # enrolled before this sign-in
+    client.post(reverse("account_login"), {"login": staff.user.email, "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": staff.code()})
+    response = client.get(reverse("mfa_deactivate_totp"))
+    assert response.status_code == 302
+    assert "/accounts/reauthenticate/" in response["Location"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import time
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
@@ -18,19 +20,24 @@ from django.urls import reverse
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
-        """Skip the second password prompt for a first MFA enrolment right after sign-in.
+        """Skip the second password prompt during a first MFA enrolment right after sign-in.
 
-        Staff are sent to enrol TOTP straight after their first password sign-in; asking for
-        the password again a few seconds later only confuses. Any later change (adding or
-        removing a device) still requires reauthentication.
+        Staff are sent to enrol TOTP straight after their first password sign-in, then shown
+        their recovery codes; asking for the password again seconds later only confuses. The
+        exemption holds only while every authenticator of the account was created after this
+        sign-in and within allauth's reauthentication window; any later change (adding or
+        removing a device, new recovery codes) still asks for the password.
         """
         request = getattr(self, "request", None)
         user = getattr(request, "user", None)
         if app == "allauth.mfa" and user is not None and user.is_authenticated:
-            if not Authenticator.objects.filter(user=user).exists():
-                records = get_authentication_records(request, user)
-                window = account_settings.REAUTHENTICATION_TIMEOUT
-                if records and time.time() - float(records[-1].get("at", 0)) < window:
+            records = get_authentication_records(request, user)
+            if records:
+                signed_in_at = float(records[0].get("at", 0))
+                fresh = time.time() - signed_in_at < account_settings.REAUTHENTICATION_TIMEOUT
+                older = Authenticator.objects.filter(user=user, created_at__lt=datetime.fromtimestamp(
+                    signed_in_at, tz=dt_timezone.utc))
+                if fresh and not older.exists():
                     return False
         return super().is_reauthentication_required(app=app, **kwargs)
 
