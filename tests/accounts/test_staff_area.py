@@ -120,3 +120,15 @@ def test_changing_mfa_later_still_asks_for_the_password(client, make_staff):
     response = client.get(reverse("mfa_deactivate_totp"))
     assert response.status_code == 302
     assert "/accounts/reauthenticate/" in response["Location"]
+
+
+def test_the_audit_log_page_filters_and_shows_changes(client, make_staff):
+    from hiroba.core import audit
+
+    admin = make_staff(email="admin@example.jp", department="systems", role=Role.ADMIN)
+    audit.record(actor=admin.user, action="thing.update", object_repr="案件A",
+                 changes={"title": ["素案", "改定案"]})
+    client.force_login(admin.user)
+    body = client.get(reverse("staff:audit_log") + "?action=thing.").content.decode()
+    assert "title: 素案 → 改定案" in body
+    assert "access.denied" not in body

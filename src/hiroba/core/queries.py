@@ -17,5 +17,11 @@ def departments_visible_to(user: Any) -> QuerySet[Department]:
     return qs if ids is None else qs.filter(id__in=ids)
 
 
-def recent_audit_entries(limit: int = 100) -> QuerySet[AuditEntry]:
-    return AuditEntry.objects.order_by("-seq")[:limit]
+def search_audit_entries(*, action: str = "", actor: str = "") -> QuerySet[AuditEntry]:
+    """Newest first; `action` matches a prefix (e.g. "auth."), `actor` part of the label."""
+    qs = AuditEntry.objects.order_by("-seq")
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if actor:
+        qs = qs.filter(actor_label__icontains=actor)
+    return qs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -13,7 +14,7 @@ from rules.contrib.views import permission_required
 from hiroba.accounts.middleware import has_strong_mfa
 from hiroba.accounts.models import StaffMembership
 from hiroba.core import audit
-from hiroba.core.queries import departments_visible_to, recent_audit_entries
+from hiroba.core.queries import departments_visible_to, search_audit_entries
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -46,7 +47,10 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @permission_required("core.view_auditentry", raise_exception=True)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {"entries": recent_audit_entries(200)}
+    action = request.GET.get("action", "").strip()
+    actor = request.GET.get("actor", "").strip()
+    page = Paginator(search_audit_entries(action=action, actor=actor), 50).get_page(request.GET.get("page"))
+    context: dict[str, Any] = {"page": page, "action": action, "actor": actor}
     if request.GET.get("verify"):
         context["verification"] = audit.verify_chain()
     return render(request, "core/audit_log.html", context)

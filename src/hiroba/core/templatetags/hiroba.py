@@ -44,3 +44,18 @@ def time_tag(value: date | datetime) -> str:
     """<time datetime="2025-03-13">令和7年3月13日 (2025年3月13日)</time>."""
     day = dates.local_date(value)
     return format_html('<time datetime="{}">{}</time>', day.isoformat(), wareki(value))
+
+
+@register.filter
+def change_lines(changes: object) -> list[str]:
+    """{"name": ["前", "後"], "reason": "…"} → ["name: 前 → 後", "reason: …"]."""
+    if not isinstance(changes, dict):
+        return [str(changes)] if changes else []
+    lines = []
+    for key, value in changes.items():
+        if isinstance(value, list) and len(value) == 2:
+            before, after = ("—" if v in (None, "") else v for v in value)
+            lines.append(f"{key}: {before} → {after}")
+        else:
+            lines.append(f"{key}: {value}")
+    return lines
