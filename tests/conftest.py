@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyotp
-from allauth.account.models import EmailAddress
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from hiroba.accounts.models import Role, StaffMembership, User

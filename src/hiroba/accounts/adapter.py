@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import time
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
-from allauth.mfa.models import Authenticator
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
@@ -36,7 +34,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 signed_in_at = float(records[0].get("at", 0))
                 fresh = time.time() - signed_in_at < account_settings.REAUTHENTICATION_TIMEOUT
                 older = Authenticator.objects.filter(user=user, created_at__lt=datetime.fromtimestamp(
-                    signed_in_at, tz=dt_timezone.utc))
+                    signed_in_at, tz=UTC))
                 if fresh and not older.exists():
                     return False
         return super().is_reauthentication_required(app=app, **kwargs)

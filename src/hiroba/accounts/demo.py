@@ -5,7 +5,7 @@ Idempotent: running it again changes nothing. Staff enrol MFA at their first sig
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from hiroba.accounts import services
 from hiroba.accounts.models import Role, StaffMembership, User

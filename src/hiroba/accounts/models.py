@@ -11,7 +11,7 @@ from django.utils import timezone
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create(self, email: str, password: str | None, **extra: object) -> "User":
+    def _create(self, email: str, password: str | None, **extra: object) -> User:
         if not email:
             raise ValueError("メールアドレスは必須です")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -19,11 +19,11 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
         extra.setdefault("kind", User.Kind.RESIDENT)
         return self._create(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
         extra.update(kind=User.Kind.STAFF, is_staff=True, is_superuser=True)
         return self._create(email, password, **extra)
 

@@ -14,8 +14,7 @@ import hmac
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
@@ -73,7 +72,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
 def canonical(entry: AuditEntry) -> bytes:
     payload = {
         "seq": entry.seq,
-        "occurred_at": entry.occurred_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+        "occurred_at": entry.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": entry.actor_id,
         "actor_label": entry.actor_label,
         "action": entry.action,

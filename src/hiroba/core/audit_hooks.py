@@ -10,10 +10,10 @@ from typing import Any
 
 from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
-from django.contrib.admin.models import LogEntry
-from django.db.models.signals import post_save
 from axes.signals import user_locked_out
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import signals as auth_signals
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from hiroba.core import audit

@@ -71,6 +71,9 @@ class AuditChainHead(models.Model):
         verbose_name = "監査ログの末尾"
         constraints = [models.CheckConstraint(condition=Q(id=1), name="audit_head_single_row")]
 
+    def __str__(self) -> str:
+        return f"#{self.last_seq} {self.last_hash[:12]}"
+
 
 class AuditEntry(models.Model):
     """One staff write (or security event). Append-only: rows are never updated or deleted.

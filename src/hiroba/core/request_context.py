@@ -12,7 +12,7 @@ class RequestContext:
     ip_address: str | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("hiroba_request_context", default=RequestContext())
+_current: ContextVar[RequestContext] = ContextVar("hiroba_request_context", default=RequestContext())  # noqa: B039 (frozen)
 # How many audit entries the current request has written (a one-item list, so it can be bumped).
 _writes: ContextVar[list[int] | None] = ContextVar("hiroba_request_audit_writes", default=None)
 
