@@ -1,0 +1,94 @@
+"""Input records and small shared helpers of the analysis package."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "Opinion",
+    "Section",
+    "PastItem",
+    "Progress",
+    "id_key",
+    "sort_ids",
+    "rounded",
+]
+
+#: ``progress(stage, done, total)`` — called from time to time during :func:`analyze`.
+#: ``stage`` is one of ``"normalize"``, ``"campaigns"``, ``"groups"``, ``"sections"``,
+#: ``"suggestions"``, ``"pii"``, ``"signals"``; ``done <= total``.
+Progress = Callable[[str, int, int], None]
+
+#: Scores in the report are rounded to this many decimals (byte-stable output).
+SCORE_DIGITS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Opinion:
+    """One opinion to analyse. ``id`` is a string (integers from JSON are converted);
+    metadata is optional and only used for submission signals."""
+
+    id: str
+    text: str
+    received_at: str | None = None
+    name: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Opinion:
+        """Build an opinion from a JSON object (``id`` and ``text`` required)."""
+
+        def opt(key: str) -> str | None:
+            v = data.get(key)
+            return None if v is None or v == "" else str(v)
+
+        return cls(
+            id=str(data["id"]),
+            text=str(data["text"]),
+            received_at=opt("received_at"),
+            name=opt("name"),
+            email=opt("email"),
+            address=opt("address"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A section of the draft under consultation (``S.json`` entry)."""
+
+    id: str
+    title: str
+    text: str = ""
+    pages: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PastItem:
+    """An answered opinion of a past consultation (``P.json`` entry)."""
+
+    id: str
+    opinion: str
+    answer: str
+
+
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+def id_key(value: str) -> tuple[Any, ...]:
+    """Natural sort key: ``"2" < "10" < "a2" < "a10"``; ties by the raw string."""
+    parts = tuple((0, int(p), "") if "0" <= p[0] <= "9" else (1, 0, p) for p in _DIGITS.split(value) if p)
+    return (parts, value)
+
+
+def sort_ids(ids: list[str]) -> list[str]:
+    """Return ``ids`` in natural order (see :func:`id_key`)."""
+    return sorted(ids, key=id_key)
+
+
+def rounded(x: float) -> float:
+    """Round a score for the report (fixed decimals; ``-0.0`` becomes ``0.0``)."""
+    return round(float(x), SCORE_DIGITS) + 0.0

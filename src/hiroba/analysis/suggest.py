@@ -1,0 +1,82 @@
+"""Answer suggestions from answered opinions of past consultations.
+
+Past opinions and current opinions share one TF-IDF space (Sudachi content words). For
+each current opinion, past items are scored by cosine similarity; items with the same
+answer (after normalisation) are merged — a ward reuses standard answers such as
+「個別事業に関わる提案内容については担当部署に共有し…」, and three copies of one answer
+are no help to a clerk — and the ``k`` best *distinct answers* are returned with the most
+similar past item as ``past_id``, every past item giving that answer, the score and the
+terms the opinion shares with that item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hiroba.analysis.model import PastItem, id_key, rounded, sort_ids
+from hiroba.analysis.normalize import fingerprint
+from hiroba.analysis.vectors import tfidf
+
+__all__ = ["SuggestParams", "suggest_answers"]
+
+
+@dataclass(frozen=True)
+class SuggestParams:
+    """Number of suggestions and the minimum score of a suggestion."""
+
+    k: int = 3
+    min_score: float = 0.0
+    #: score an answer by the summed similarity of every past item that gave it (a
+    #: similarity-weighted vote) rather than by its single best item
+    vote: bool = True
+    n_terms: int = 5
+
+
+def suggest_answers(
+    words: Sequence[Sequence[str]],
+    past: Sequence[PastItem],
+    past_words: Sequence[Sequence[str]],
+    params: SuggestParams | None = None,
+) -> list[list[dict[str, Any]]]:
+    """For each current opinion (its content words), up to ``k`` suggestions
+    ``{"past_id", "past_ids", "score", "answer", "shared_terms"}``, best first."""
+    params = params or SuggestParams()
+    if not past:
+        return [[] for _ in words]
+    x, vocab = tfidf([list(w) for w in past_words] + [list(w) for w in words])
+    npast = len(past)
+    sims = (x[npast:] @ x[:npast].T).toarray() if x.shape[1] else np.zeros((len(words), npast))
+    answer_key = [fingerprint(p.answer) for p in past]
+    by_answer: dict[str, list[int]] = {}
+    for j, key in enumerate(answer_key):
+        by_answer.setdefault(key, []).append(j)
+    out: list[list[dict[str, Any]]] = []
+    for i in range(len(words)):
+        row = sims[i]
+        cands = []
+        for js in by_answer.values():
+            best = min(js, key=lambda j: (-round(float(row[j]), 9), id_key(past[j].id)))
+            score = float(row[js].sum()) if params.vote else float(row[best])
+            cands.append((-round(score, 9), id_key(past[best].id), best, js))
+        cands.sort(key=lambda c: (c[0], c[1]))
+        rows = []
+        for neg, _, best, js in cands[: params.k]:
+            if -neg < params.min_score:
+                continue
+            xi, xb = x.getrow(npast + i), x.getrow(best)
+            common = np.intersect1d(xi.indices, xb.indices)
+            w = np.asarray(xi[:, common].toarray()).ravel() * np.asarray(xb[:, common].toarray()).ravel()
+            terms = [vocab[common[t]] for t in sorted(range(common.size), key=lambda t: (-round(float(w[t]), 9), vocab[common[t]]))]
+            rows.append({
+                "past_id": past[best].id,
+                "past_ids": sort_ids([past[j].id for j in js]),
+                "score": rounded(-neg),
+                "answer": past[best].answer,
+                "shared_terms": terms[: params.n_terms],
+            })
+        out.append(rows)
+    return out
