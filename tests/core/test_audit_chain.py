@@ -145,3 +145,16 @@ def test_it_records_before_and_after_values_and_the_request(client, staff_client
                          object_id=7, changes=audit.diff({"title": "案", "n": 1}, {"title": "改定案", "n": 1}))
     assert entry.changes == {"title": ["案", "改定案"]}
     assert entry.actor_label == "clerk@example.jp"
+
+
+def test_snapshots_handle_empty_and_filled_file_fields():
+    from django.db.models.fields.files import FieldFile, FileField
+
+    from hiroba.core.models import Department
+
+    field = FileField(upload_to="x")
+    field.set_attributes_from_name("scan")
+    empty = FieldFile(Department(code="d"), field, "")
+    filled = FieldFile(Department(code="d"), field, "x/scan.pdf")
+    assert audit._plain(empty) == ""
+    assert audit._plain(filled) == "x/scan.pdf"
