@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CalendarsConfig(AppConfig):
+    name = "hiroba.calendars"
+    label = "calendars"
+    verbose_name = "学校カレンダー"
+    default_auto_field = "django.db.models.BigAutoField"
+    nav_public = [("calendars:index", _("学校カレンダー"))]
+    nav_staff = [("calendars_staff:index", _("学校カレンダー"))]

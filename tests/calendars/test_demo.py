@@ -1,0 +1,25 @@
+"""`hiroba demo`: two schools with a year (令和7年度) of events imported from the sample template."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.management import call_command
+
+from hiroba.calendars.models import Event, ImportBatch, School
+
+
+def test_the_demo_has_two_schools_with_a_year_of_events(db):
+    call_command("demo", stdout=open("/dev/null", "w"))
+    schools = list(School.objects.order_by("slug"))
+    assert [s.slug for s in schools] == ["bancho", "kojimachi"]
+    for school in schools:
+        assert school.department.parent.code == "kyoiku"
+        events = Event.objects.filter(school=school)
+        assert events.count() == 61
+        assert events.order_by("start_date").first().start_date == date(2025, 4, 7)
+        assert events.order_by("-end_date").first().end_date == date(2026, 3, 31)
+        assert school.terms.count() == 3
+        assert ImportBatch.objects.get(school=school).state == ImportBatch.State.APPLIED
+    call_command("demo", stdout=open("/dev/null", "w"))
+    assert Event.objects.count() == 122 and ImportBatch.objects.count() == 2
