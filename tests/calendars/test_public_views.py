@@ -141,3 +141,17 @@ def test_a_timed_event_shows_its_time_in_the_list(client, school, make_event):
     make_event("個人面談", start=date(2025, 7, 14), start_time=time(13, 30), end_time=time(16, 0))
     page = client.get("/calendars/kojimachi/list/?year=2025").content.decode()
     assert "13:30〜16:00" in page
+
+
+def test_a_finished_school_year_opens_on_its_last_month_not_an_empty_page(client, db):
+    import time_machine
+
+    from hiroba.calendars import demo
+
+    demo.load(lambda line: None)
+    school = __import__("hiroba.calendars.models", fromlist=["School"]).School.objects.order_by("pk").first()
+    with time_machine.travel("2027-11-28 10:00 +09:00"):
+        response = client.get(f"/calendars/{school.slug}/")
+    assert response.status_code == 200
+    assert response.context["month"] != 11 or response.context["year"] != 2027
+    assert any(day_items for week in response.context["weeks"] for day_items in [getattr(d, "items", None) for d in week])

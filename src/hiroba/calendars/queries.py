@@ -9,7 +9,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 import jpholiday
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from hiroba.accounts import permissions
@@ -107,6 +107,18 @@ def month_grid(year: int, month: int, items: list[Occurrence]) -> list[list[Day]
                            [o for o in items if o.covers(day)], day == today))
         grid.append(row)
     return grid
+
+
+def last_event_day(calendars: Iterable[Calendar]) -> date | None:
+    """The last day any live event of these calendars covers; None when a series never ends."""
+    live = Event.objects.filter(calendar__in=list(calendars)).exclude(status=Event.Status.CANCELLED)
+    last = live.filter(rrule="").aggregate(last=Max("end_date"))["last"]
+    for rule, start in live.exclude(rrule="").values_list("rrule", "start_date"):
+        series_end = recurrence.last_day(rule, start)
+        if series_end is None:
+            return None
+        last = series_end if last is None else max(last, series_end)
+    return last
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:

@@ -25,11 +25,17 @@ from hiroba.calendars.models import Calendar, Combination, Event, School, fiscal
 MONTH_PARAM = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def _month(request: HttpRequest) -> tuple[int, int]:
+def _month(request: HttpRequest, calendars: Sequence[Calendar] = ()) -> tuple[int, int]:
+    """The month asked for, else this month — unless the calendars hold nothing from this
+    month on, in which case their last month with events (a finished school year stays
+    readable instead of opening on an empty page)."""
     match = MONTH_PARAM.match(request.GET.get("month", ""))
     if match and 1 <= int(match.group(2)) <= 12 and 1900 < int(match.group(1)) < 2200:
         return int(match.group(1)), int(match.group(2))
     today = timezone.localdate()
+    last = queries.last_event_day(calendars) if calendars else None
+    if last is not None and last < today.replace(day=1):
+        return last.year, last.month
     return today.year, today.month
 
 
@@ -59,7 +65,7 @@ def _school(slug: str) -> School:
 
 
 def _month_context(request: HttpRequest, calendars: Sequence[Calendar], schools: Sequence[School]) -> dict[str, Any]:
-    year, month = _month(request)
+    year, month = _month(request, calendars)
     first, last = queries.month_bounds(year, month)
     items = queries.occurrences(calendars, first, last)
     return {
