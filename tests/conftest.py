@@ -16,6 +16,19 @@ from hiroba.core.models import Department
 PASSWORD = "Correct-Horse-Battery-9"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres` prove behaviour only PostgreSQL can show (real concurrent
+    writers); they run in the PostgreSQL pass of .ci/run and are reported as such on SQLite."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    reason = "PostgreSQL only: runs in the PostgreSQL pass (DATABASE_URL=postgres://… make test)"
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @dataclass
 class Staff:
     user: User

@@ -101,6 +101,8 @@ if SECRET_KEY == DEMO_SECRET_KEY and not (DEBUG or TESTING):
     )
 # The audit chain is keyed separately so that rotating SECRET_KEY never breaks verification.
 AUDIT_KEY = envstr("HIROBA_AUDIT_KEY", SECRET_KEY)
+# Keys the per-voter ballot codes (proposals); keep it off the database host. See docs/proposals.md.
+HIROBA_BALLOT_KEY = envstr("HIROBA_BALLOT_KEY", "")
 
 ALLOWED_HOSTS = envlist("HIROBA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("HIROBA_CSRF_TRUSTED_ORIGINS", [])
