@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkshopsConfig(AppConfig):
+    name = "hiroba.workshops"
+    label = "workshops"
+    verbose_name = "区民参加型ワークショップ"
+    default_auto_field = "django.db.models.BigAutoField"
+    nav_public = [("workshops:list", _("ワークショップ"))]
+    nav_staff = [("workshops_staff:list", _("ワークショップ"))]
