@@ -1,0 +1,422 @@
+"""Input validation for residents' and staff's forms; every message in plain Japanese."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from django import forms
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+
+from hiroba.consultations import conf
+from hiroba.consultations.models import (
+    STAFF_CHANNELS,
+    Case,
+    Category,
+    Channel,
+    IdentityLevel,
+    Item,
+    Reflection,
+    Section,
+    StandardAnswer,
+)
+from hiroba.consultations.services import Original
+from hiroba.core.models import Department
+
+# What an attachment may be, recognised by its first bytes (never by its name).
+MAGIC = [
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+]
+TOO_LARGE = "too_large"
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+_SIGNING_SALT = "hiroba.consultations.attachment"
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    for magic, content_type, ext in MAGIC:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def clean_text_input(value: str, *, label: str, limit: int | None = None, required: bool = True) -> str:
+    """Reject what cannot be a resident's text: NUL bytes, undecodable bytes, empty, too long."""
+    value = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in value:
+        raise forms.ValidationError(f"{label}に使用できない文字（NUL文字）が含まれています。")
+    if "\ufffd" in value:
+        raise forms.ValidationError(
+            f"{label}の文字コードを読み取れませんでした。UTF-8の文字で入力し直してください。"
+        )
+    if required and not value.strip():
+        raise forms.ValidationError(f"{label}を入力してください。空白だけでは送信できません。")
+    if limit is not None and len(value) > limit:
+        raise forms.ValidationError(
+            f"{label}は{limit:,}文字以内で入力してください（現在{len(value):,}文字）。"
+            "長くなる場合は、複数回に分けて提出するか、PDFを添付してください。"
+        )
+    return value.strip("\n") if value.strip() else ""
+
+
+class CleanTextMixin:
+    text_fields: dict[str, str] = {}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()  # type: ignore[misc]
+        for name, label in self.text_fields.items():
+            if name in cleaned and isinstance(cleaned[name], str) and name not in ("text",):
+                try:
+                    cleaned[name] = clean_text_input(cleaned[name], label=label, required=False)
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)  # type: ignore[attr-defined]
+        return cleaned
+
+
+class SectionChoiceField(forms.ModelChoiceField):
+    default_error_messages = {
+        "invalid_choice": "選択した該当箇所は、この案件にありません。一覧から選び直してください。",
+    }
+
+    def label_from_instance(self, obj: Section) -> str:
+        return ("　" * obj.depth) + str(obj)
+
+
+class AttachmentField(forms.FileField):
+    """PDF, PNG or JPEG, recognised by content, up to the configured size."""
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if not upload:
+            return upload
+        limit = conf.get("CONSULTATIONS_MAX_ATTACHMENT_BYTES")
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"添付ファイルは{limit // (1024 * 1024)}MB以下にしてください（{upload.size / (1024 * 1024):.1f}MB）。",
+                code=TOO_LARGE,
+            )
+        upload.seek(0)
+        kind = sniff(upload.read(16))
+        upload.seek(0)
+        if kind is None:
+            raise forms.ValidationError(
+                "添付できるのはPDF・PNG・JPEGのファイルだけです。ファイルの中身がこれらの形式ではありません。"
+            )
+        upload.hiroba_type, upload.hiroba_ext = kind
+        return upload
+
+
+class OpinionForm(CleanTextMixin, forms.Form):
+    """The public form (意見提出フォーム)."""
+
+    name = forms.CharField(label="氏名", max_length=100)
+    address = forms.CharField(label="住所", max_length=200,
+                              help_text="区外にお住まいの方は、在勤・在学先の所在地でも構いません。")
+    category = forms.ChoiceField(label="区分", choices=[("", "選んでください")] + Category.choices)
+    email = forms.EmailField(label="メールアドレス", required=False,
+                             help_text="入力すると、受付番号をメールでお知らせします。")
+    phone = forms.CharField(label="電話番号", max_length=30, required=False)
+    section = SectionChoiceField(label="該当箇所", queryset=Section.objects.none(), required=False,
+                                 empty_label="特定の箇所はない（全体への意見）")
+    text = forms.CharField(label="意見", widget=forms.Textarea(attrs={"rows": 12}), strip=False,
+                           error_messages={"required": "意見を入力してください。"})
+    attachment = AttachmentField(label="添付ファイル（任意）", required=False,
+                                 help_text="PDF・PNG・JPEGのみ。")
+    attachment_token = forms.CharField(required=False, widget=forms.HiddenInput)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    text_fields = {"name": "氏名", "address": "住所", "phone": "電話番号"}
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.case = case
+        for field in self.fields.values():
+            field.error_messages["null_characters_not_allowed"] = (
+                f"{field.label}に使用できない文字（NUL文字）が含まれています。")
+        self.fields["section"].queryset = case.sections.all()
+        limit = conf.get("CONSULTATIONS_MAX_OPINION_CHARS")
+        self.fields["text"].help_text = f"{limit:,}文字以内。HTMLやスクリプトは文字としてそのまま扱われます。"
+        self.fields["attachment"].help_text = (
+            f"PDF・PNG・JPEGのみ、{conf.get('CONSULTATIONS_MAX_ATTACHMENT_BYTES') // (1024 * 1024)}MBまで。"
+        )
+        if case.eligibility:
+            allowed = [(v, label) for v, label in Category.choices if label in case.eligibility]
+            self.fields["category"].choices = [("", "選んでください")] + allowed
+        if case.identity_level == IdentityLevel.EMAIL:
+            self.fields["email"].required = True
+            self.fields["email"].help_text = (
+                "この案件では、メールでお送りする確認用リンクを開いたご意見だけを集計します。"
+            )
+        if not self.is_bound and not self.initial.get("idempotency_key"):
+            self.initial["idempotency_key"] = uuid.uuid4().hex
+
+    def clean_text(self) -> str:
+        return clean_text_input(self.cleaned_data.get("text", ""), label="意見",
+                                limit=conf.get("CONSULTATIONS_MAX_OPINION_CHARS"))
+
+    def clean_idempotency_key(self) -> str:
+        key = self.cleaned_data["idempotency_key"]
+        if not _KEY.match(key):
+            raise forms.ValidationError("送信内容が正しくありません。最初から入力し直してください。")
+        return key
+
+    def clean_attachment_token(self) -> dict[str, Any] | None:
+        token = self.cleaned_data.get("attachment_token")
+        if not token:
+            return None
+        try:
+            return signing.loads(token, salt=_SIGNING_SALT, max_age=24 * 3600)
+        except signing.BadSignature:
+            raise forms.ValidationError("添付ファイルの情報が正しくありません。もう一度添付してください。") from None
+
+    @property
+    def too_large(self) -> bool:
+        return any(e.code == TOO_LARGE for e in self.errors.as_data().get("attachment", []))
+
+    def hold_attachment(self) -> str:
+        """Keep an uploaded attachment between the form and the confirmation; a signed token."""
+        upload = self.cleaned_data.get("attachment")
+        if upload:
+            path = default_storage.save(f"consultations/holding/{uuid.uuid4().hex}{upload.hiroba_ext}", upload)
+            token = signing.dumps({"path": path, "name": upload.name[:150], "type": upload.hiroba_type,
+                                   "size": upload.size}, salt=_SIGNING_SALT)
+            self.data = self.data.copy()
+            self.data["attachment_token"] = token
+            self.cleaned_data["attachment_token"] = signing.loads(token, salt=_SIGNING_SALT)
+            return token
+        return self.data.get("attachment_token", "") if self.cleaned_data.get("attachment_token") else ""
+
+    def original(self) -> Original | None:
+        held = self.cleaned_data.get("attachment_token")
+        if not held or not default_storage.exists(held["path"]):
+            return None
+        with default_storage.open(held["path"], "rb") as fh:
+            content = ContentFile(fh.read(), name=held["name"])
+        return Original(file=content, name=held["name"], content_type=held["type"])
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        data = self.cleaned_data
+        held = data.get("attachment_token")
+        return [
+            ("氏名", data["name"]), ("住所", data["address"]),
+            ("区分", Category(data["category"]).label), ("メールアドレス", data.get("email") or "（なし）"),
+            ("電話番号", data.get("phone") or "（なし）"),
+            ("該当箇所", str(data["section"]) if data.get("section") else "特定の箇所はない（全体への意見）"),
+            ("添付ファイル", held["name"] if held else "（なし）"),
+        ]
+
+
+class StaffIntakeForm(OpinionForm):
+    """Staff enter an opinion received on paper, by fax or by e-mail (same checks as the web)."""
+
+    channel = forms.ChoiceField(label="提出方法")
+    received_at = forms.DateTimeField(label="受付日時", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    postmark_date = forms.DateField(label="消印日（郵送のみ）", required=False,
+                                    widget=forms.DateInput(attrs={"type": "date"}))
+    attachment = AttachmentField(label="原本のスキャン（PDF・画像）", required=False)
+
+    field_order = ["channel", "received_at", "postmark_date", "name", "address", "category", "email", "phone",
+                   "section", "text", "attachment"]
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, case=case, **kwargs)
+        self.fields["channel"].choices = [(c.value, c.label) for c in STAFF_CHANNELS if c.value in case.channels]
+        for name in ("name", "address", "category"):
+            self.fields[name].required = False
+        self.fields["email"].required = False
+        self.fields["category"].choices = [("", "不明")] + Category.choices
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        channel = cleaned.get("channel")
+        if channel == Channel.POST and not cleaned.get("postmark_date"):
+            self.add_error("postmark_date", "郵送の場合は消印日を入力してください。")
+        if channel in (Channel.HAND, Channel.POST, Channel.FAX) and not cleaned.get("attachment"):
+            self.add_error("attachment", "持参・郵送・ファクスの場合は、原本のスキャンを添付してください。")
+        received = cleaned.get("received_at")
+        if received and received > timezone.now():
+            self.add_error("received_at", "受付日時に未来の日時は入力できません。")
+        return cleaned
+
+    def original(self) -> Original | None:
+        upload = self.cleaned_data.get("attachment")
+        if upload:
+            return Original(file=upload, name=upload.name, content_type=upload.hiroba_type)
+        return None
+
+
+class CaseForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(label="提出方法", choices=Channel.choices[:-1],
+                                         widget=forms.CheckboxSelectMultiple)
+    eligibility = forms.MultipleChoiceField(label="提出できる方", choices=[(c.label, c.label) for c in Category][:-1],
+                                            widget=forms.CheckboxSelectMultiple, required=False)
+    announced_in = forms.CharField(label="周知方法（1行に1つ）", widget=forms.Textarea(attrs={"rows": 3}),
+                                   required=False)
+
+    class Meta:
+        model = Case
+        fields = ["slug", "title", "department", "legal_basis", "summary", "draft_pdf", "period_start", "period_end",
+                  "short_period_reason", "identity_level", "receipt_code"]
+        widgets = {"period_start": forms.DateInput(attrs={"type": "date"}),
+                   "period_end": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments
+
+    def clean_draft_pdf(self) -> Any:
+        upload = self.cleaned_data.get("draft_pdf")
+        if isinstance(upload, UploadedFile):
+            upload.seek(0)
+            if not upload.read(5).startswith(b"%PDF-"):
+                raise forms.ValidationError("案はPDFファイルを添付してください。")
+            upload.seek(0)
+        return upload
+
+    def clean_announced_in(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get("announced_in", "").splitlines() if line.strip()]
+
+
+class SectionForm(forms.Form):
+    number = forms.CharField(label="番号", max_length=20, required=False)
+    heading = forms.CharField(label="見出し", max_length=200)
+    body = forms.CharField(label="本文", widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    parent = SectionChoiceField(label="上位の箇所", queryset=Section.objects.none(), required=False)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = case.sections.all()
+
+
+class ItemForm(forms.Form):
+    """Cut an item from the original: character positions of a span, or a re-typed excerpt."""
+
+    span_start = forms.IntegerField(label="原文の開始位置（文字）", required=False, min_value=0)
+    span_end = forms.IntegerField(label="原文の終了位置（文字）", required=False, min_value=1)
+    text = forms.CharField(label="意見内容（抜き書き・書き起こし）", widget=forms.Textarea(attrs={"rows": 6}),
+                           required=False, help_text="範囲を指定しない場合に入力します。")
+    sections = forms.ModelMultipleChoiceField(label="該当箇所", queryset=Section.objects.none(), required=False,
+                                              widget=forms.CheckboxSelectMultiple)
+    summary = forms.CharField(label="意見の要旨（任意）", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, case: Case, submission_length: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sections"].queryset = case.sections.all()
+        self.submission_length = submission_length
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("span_start"), cleaned.get("span_end")
+        text = cleaned.get("text", "")
+        if (start is None) != (end is None):
+            raise forms.ValidationError("範囲は開始位置と終了位置の両方を入力してください。")
+        if start is not None and end is not None:
+            if not (start < end <= self.submission_length):
+                raise forms.ValidationError(f"範囲は0〜{self.submission_length}文字の間で指定してください。")
+            cleaned["span"] = (start, end)
+        elif not text.strip():
+            raise forms.ValidationError("範囲を指定するか、意見内容を入力してください。")
+        else:
+            cleaned["text"] = clean_text_input(text, label="意見内容")
+            cleaned["span"] = None
+        return cleaned
+
+
+class ItemEditForm(forms.Form):
+    sections = forms.ModelMultipleChoiceField(label="該当箇所", queryset=Section.objects.none(), required=False,
+                                              widget=forms.CheckboxSelectMultiple)
+    summary = forms.CharField(label="意見の要旨", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reflection = forms.ChoiceField(label="反映区分", choices=[("", "未選択")] + Reflection.choices, required=False)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sections"].queryset = case.sections.all()
+
+
+class AnswerForm(forms.Form):
+    text = forms.CharField(label="区の考え方", widget=forms.Textarea(attrs={"rows": 8}), required=False)
+    standard = forms.ModelChoiceField(label="定型回答", queryset=StandardAnswer.objects.filter(is_active=True),
+                                      required=False, empty_label="選んでください")
+    also_items = forms.ModelMultipleChoiceField(
+        label="同趣旨の意見（まとめて回答する）", queryset=Item.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["also_items"].queryset = item.case.items.exclude(pk=item.pk).filter(
+            excluded=False, withdrawn=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RoutingForm(forms.Form):
+    department = forms.ModelChoiceField(label="共有先の所属", queryset=Department.objects.filter(is_active=True))
+    due_date = forms.DateField(label="期限", widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label="依頼内容", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_due_date(self) -> date:
+        due = self.cleaned_data["due_date"]
+        if due < timezone.localdate():
+            raise forms.ValidationError("期限に過去の日付は指定できません。")
+        return due
+
+
+class RoutingResponseForm(forms.Form):
+    response = forms.CharField(label="回答", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class ApprovalDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label="判断", choices=[("approve", "承認"), ("return", "差戻し")],
+                                 widget=forms.RadioSelect)
+    comment = forms.CharField(label="コメント", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class MaskAddForm(forms.Form):
+    item = forms.ModelChoiceField(label="意見", queryset=Item.objects.none())
+    phrase = forms.CharField(label="非公開にする文字列", max_length=200)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = case.items.all()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        item, phrase = cleaned.get("item"), cleaned.get("phrase")
+        if item and phrase:
+            spans = [(m.start(), m.end()) for m in re.finditer(re.escape(phrase), item.text)]
+            if not spans:
+                raise forms.ValidationError("その文字列は意見内容にありません。")
+            cleaned["spans"] = spans
+        return cleaned
+
+
+class ImpersonationForm(forms.Form):
+    receipt_number = forms.CharField(label="受付番号（わかる場合）", max_length=40, required=False)
+    reporter_name = forms.CharField(label="お名前", max_length=100)
+    reporter_contact = forms.CharField(label="連絡先（電話番号またはメールアドレス）", max_length=200)
+    statement = forms.CharField(label="申告内容", widget=forms.Textarea(attrs={"rows": 6}),
+                                help_text="どの意見が、あなたの名前で提出されたと考えるかを書いてください。")
+
+    def clean_statement(self) -> str:
+        return clean_text_input(self.cleaned_data.get("statement", ""), label="申告内容", limit=5000)
+
+
+class ImpersonationReviewForm(forms.Form):
+    decision = forms.ChoiceField(label="判断", choices=[("uphold", "申告を認め、意見を取り下げる"),
+                                                       ("reject", "申告を認めない")], widget=forms.RadioSelect)
+    receipt_number = forms.CharField(label="対象の受付番号", max_length=40, required=False)
+    note = forms.CharField(label="確認結果", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def aware(value: datetime) -> datetime:
+    return value if timezone.is_aware(value) else timezone.make_aware(value)

@@ -1,0 +1,51 @@
+"""hiroba consultation import FILE [--slug S] | publish SLUG --format F --out PATH."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.text import slugify
+
+from hiroba.consultations import exports, importer
+from hiroba.consultations.models import Case
+
+
+class Command(BaseCommand):
+    help = "意見公募: 過去の案件の取込み（import）と、結果の書き出し（publish）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import", help="JSON または CSV（shared/fixtures の形式）を取り込む")
+        imp.add_argument("file", type=Path)
+        imp.add_argument("--slug", default=None, help="案件の識別子（省略時はファイルから決める）")
+        imp.add_argument("--receipt-code", default="PC", help="受付番号の記号（例 DX）")
+        pub = sub.add_parser("publish", help="公表する結果（個人情報をマスク済み）を書き出す")
+        pub.add_argument("slug")
+        pub.add_argument("--format", required=True, choices=exports.FORMATS)
+        pub.add_argument("--out", required=True, type=Path)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "import":
+            path: Path = options["file"]
+            if not path.is_file():
+                raise CommandError(f"ファイルがありません: {path}")
+            slug = slugify(options["slug"]) if options["slug"] else None
+            if options["slug"] and not slug:
+                raise CommandError("--slug には半角英数字とハイフンを使ってください")
+            try:
+                case = importer.import_file(path, slug=slug, receipt_code=options["receipt_code"])
+            except importer.ImportFailed as exc:
+                raise CommandError(f"取り込めませんでした（何も登録していません）: {exc}") from exc
+            self.stdout.write(f"{case.title}: 意見 {case.items.count()} 件、提出 {case.submissions.count()} 件を取り込みました。")
+            self.stdout.write(case.slug)
+            return
+        case = Case.objects.filter(slug=options["slug"]).select_related("department").first()
+        if case is None:
+            raise CommandError(f"案件がありません: {options['slug']}")
+        data = exports.render(case, options["format"])
+        out: Path = options["out"]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        self.stdout.write(f"{out} ({len(data):,} bytes)")

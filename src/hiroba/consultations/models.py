@@ -1,0 +1,523 @@
+"""パブリックコメント: cases (案件), the draft's sections, submissions, items, answers, approval.
+
+Originals are immutable: a `Submission` row is written once and never changed except for its
+identity-confirmation status; everything staff do (items, answers, masks) lives in separate
+records. Every write goes through `services.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Channel(models.TextChoices):
+    HAND = "hand", "持参"
+    POST = "post", "郵送"
+    FAX = "fax", "ファクス"
+    EMAIL = "email", "電子メール"
+    WEB = "web", "ウェブフォーム"
+    UNKNOWN = "unknown", "不明（移行データ）"
+
+
+STAFF_CHANNELS = [Channel.HAND, Channel.POST, Channel.FAX, Channel.EMAIL]
+
+
+class Category(models.TextChoices):
+    RESIDENT = "resident", "在住"
+    WORKER = "worker", "在勤"
+    STUDENT = "student", "在学"
+    BUSINESS = "business", "事業者"
+    STAKEHOLDER = "stakeholder", "利害関係者"
+    OTHER = "other", "その他"
+
+
+class IdentityLevel(models.TextChoices):
+    NONE = "none", "本人確認なし"
+    EMAIL = "email", "メールアドレスの確認"
+    VERIFIED = "verified", "本人確認済みアカウント"
+
+
+class Reflection(models.TextChoices):
+    REFLECTED = "reflected", "反映"
+    ALREADY = "already", "既に記載"
+    REFERENCE = "reference", "参考"
+    OTHER = "other", "その他"
+
+
+class Case(models.Model):
+    """A 案件: one draft put out for public comment, from preparation to published results."""
+
+    class State(models.TextChoices):
+        PREPARING = "preparing", "準備中"
+        OPEN = "open", "募集中"
+        TALLYING = "tallying", "集計中"
+        ANSWERING = "answering", "回答作成中"
+        APPROVING = "approving", "決裁中"
+        PUBLISHED = "published", "公表済"
+
+    slug = models.SlugField("識別子", max_length=80, unique=True)
+    title = models.CharField("件名", max_length=200)
+    municipality = models.CharField("自治体", max_length=50, blank=True)
+    department = models.ForeignKey(
+        "core.Department", verbose_name="担当所属", on_delete=models.PROTECT, related_name="consultation_cases"
+    )
+    legal_basis = models.CharField("根拠（要綱・条例）", max_length=200, blank=True)
+    summary = models.TextField("案件の概要", blank=True)
+    draft_pdf = models.FileField("案（PDF）", upload_to="consultations/drafts/", blank=True)
+    period_start = models.DateField("募集開始日")
+    period_end = models.DateField("募集終了日")
+    short_period_reason = models.TextField("募集期間が短い理由", blank=True)
+    channels = models.JSONField("提出方法", default=list)
+    channel_names = models.JSONField("提出方法の表記", default=dict, blank=True)
+    announced_in = models.JSONField("周知方法", default=list, blank=True)
+    eligibility = models.JSONField("提出できる方", default=list, blank=True)
+    identity_level = models.CharField(
+        "本人確認の水準", max_length=10, choices=IdentityLevel.choices, default=IdentityLevel.NONE
+    )
+    receipt_code = models.CharField("受付番号の記号", max_length=10, default="PC")
+    next_receipt_seq = models.PositiveIntegerField("次の受付番号", default=1)
+    state = models.CharField("状態", max_length=12, choices=State.choices, default=State.PREPARING)
+    declared_submitters = models.PositiveIntegerField(
+        "提出者数（移行データ）", null=True, blank=True,
+        help_text="過去の案件を移行したときに、資料に記載された提出者数。",
+    )
+    reported_on = models.DateField("公表日", null=True, blank=True)
+    published_at = models.DateTimeField("公表日時", null=True, blank=True)
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = "案件"
+        verbose_name_plural = "案件"
+        ordering = ["-period_start", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="case_period_order"),
+            models.CheckConstraint(
+                condition=Q(state__in=["preparing", "open", "tallying", "answering", "approving", "published"]),
+                name="case_state_valid",
+            ),
+            models.CheckConstraint(condition=Q(identity_level__in=["none", "email", "verified"]),
+                                   name="case_identity_level_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("consultations:detail", args=[self.slug])
+
+    @property
+    def opens_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.period_start, time.min))
+
+    @property
+    def closes_at(self) -> datetime:
+        """The last instant of the last day (JST), inclusive."""
+        return timezone.make_aware(datetime.combine(self.period_end, time.max))
+
+    @property
+    def period_days(self) -> int:
+        return (self.period_end - self.period_start).days + 1
+
+    def accepts_at(self, moment: datetime) -> bool:
+        return self.state == self.State.OPEN and self.opens_at <= moment <= self.closes_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepts_at(timezone.now())
+
+    def channel_label(self, code: str) -> str:
+        return self.channel_names.get(code) or Channel(code).label
+
+    @property
+    def channel_labels(self) -> list[str]:
+        return [self.channel_label(code) for code in self.channels]
+
+    @property
+    def answers_locked(self) -> bool:
+        return self.state in (self.State.APPROVING, self.State.PUBLISHED)
+
+
+class Section(models.Model):
+    """A heading of the draft (該当箇所) with its text; sections nest (章 → 節)."""
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="sections")
+    parent = models.ForeignKey("self", verbose_name="上位の箇所", null=True, blank=True,
+                               on_delete=models.CASCADE, related_name="children")
+    number = models.CharField("番号", max_length=20, blank=True)
+    heading = models.CharField("見出し", max_length=200)
+    body = models.TextField("本文", blank=True)
+    page = models.PositiveIntegerField("ページ", null=True, blank=True)
+    position = models.PositiveIntegerField("表示順", default=0)
+
+    class Meta:
+        verbose_name = "該当箇所"
+        verbose_name_plural = "該当箇所"
+        ordering = ["case", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "heading"], name="section_heading_unique_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.heading}".strip()
+
+    @property
+    def depth(self) -> int:
+        depth, node = 0, self.parent
+        while node is not None and depth < 10:
+            depth, node = depth + 1, node.parent
+        return depth
+
+
+class SubmissionQuerySet(models.QuerySet["Submission"]):
+    def counted(self) -> SubmissionQuerySet:
+        """Submissions that count: identity confirmed where the case required it."""
+        return self.filter(identity_status__in=[Submission.IdentityStatus.NOT_REQUIRED,
+                                                Submission.IdentityStatus.CONFIRMED,
+                                                Submission.IdentityStatus.VERIFIED])
+
+
+class Submission(models.Model):
+    """One resident's submission (提出), exactly as received. Never edited after it is stored."""
+
+    class IdentityStatus(models.TextChoices):
+        NOT_REQUIRED = "not_required", "確認不要"
+        PENDING = "pending", "メール確認待ち"
+        CONFIRMED = "confirmed", "メール確認済み"
+        VERIFIED = "verified", "本人確認済み"
+
+    MUTABLE_FIELDS = frozenset({"identity_status", "confirmed_at"})
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.PROTECT, related_name="submissions")
+    receipt_seq = models.PositiveIntegerField("受付通番")
+    receipt_number = models.CharField("受付番号", max_length=40, db_index=True)
+    idempotency_key = models.CharField("再送識別子", max_length=64, unique=True)
+    channel = models.CharField("提出方法", max_length=10, choices=Channel.choices)
+    received_at = models.DateTimeField("受付日時")
+    postmark_date = models.DateField("消印日", null=True, blank=True)
+    name = models.CharField("氏名", max_length=100, blank=True)
+    address = models.CharField("住所", max_length=200, blank=True)
+    category = models.CharField("区分", max_length=12, choices=Category.choices, blank=True)
+    email = models.EmailField("メールアドレス", blank=True)
+    phone = models.CharField("電話番号", max_length=30, blank=True)
+    text = models.TextField("意見")
+    section = models.ForeignKey(Section, verbose_name="該当箇所", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="submissions")
+    original_file = models.FileField("原本・添付ファイル", upload_to="consultations/originals/%Y/%m/", blank=True)
+    original_name = models.CharField("ファイル名", max_length=200, blank=True)
+    original_type = models.CharField("ファイル形式", max_length=50, blank=True)
+    identity_status = models.CharField("本人確認", max_length=12, choices=IdentityStatus.choices,
+                                       default=IdentityStatus.NOT_REQUIRED)
+    confirm_token_hash = models.CharField("確認用トークンのハッシュ", max_length=64, blank=True, db_index=True)
+    confirmed_at = models.DateTimeField("確認日時", null=True, blank=True)
+    verified_by = models.CharField("本人確認の方法", max_length=50, blank=True)
+    verified_subject = models.CharField("本人確認の識別子（ハッシュ）", max_length=64, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="入力した職員", null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="+")
+    external_key = models.CharField("移行元の提出キー", max_length=100, blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "提出された意見"
+        verbose_name_plural = "提出された意見"
+        ordering = ["case", "receipt_seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "receipt_seq"], name="submission_seq_unique_per_case"),
+            models.UniqueConstraint(fields=["case", "receipt_number"], name="submission_number_unique_per_case"),
+            models.CheckConstraint(condition=Q(channel__in=[c.value for c in Channel]), name="submission_channel_valid"),
+            models.CheckConstraint(condition=~Q(text=""), name="submission_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            fields = set(kwargs.get("update_fields") or ())
+            if not fields or not fields <= self.MUTABLE_FIELDS:
+                raise PermissionError("提出された意見の原本は変更できません (submissions are immutable)")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("提出された意見の原本は削除できません (submissions are never deleted)")
+
+    @property
+    def is_counted(self) -> bool:
+        return self.identity_status != self.IdentityStatus.PENDING
+
+    @property
+    def channel_label(self) -> str:
+        return self.case.channel_label(self.channel)
+
+
+class Answer(models.Model):
+    """区の考え方: one answer, for one item or for several same-intent items (同趣旨の意見)."""
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField("区の考え方")
+    version = models.PositiveIntegerField("版", default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="更新者", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+
+    class Meta:
+        verbose_name = "回答"
+        verbose_name_plural = "回答"
+        ordering = ["case", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class AnswerVersion(models.Model):
+    """Every text an answer has had: approval rounds point at versions, not at live text."""
+
+    answer = models.ForeignKey(Answer, verbose_name="回答", on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField("版")
+    text = models.TextField("区の考え方")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="作成者", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "回答の版"
+        verbose_name_plural = "回答の版"
+        ordering = ["answer", "version"]
+        constraints = [models.UniqueConstraint(fields=["answer", "version"], name="answer_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.answer_id} 第{self.version}版"
+
+
+class Item(models.Model):
+    """One opinion item (意見) cut from a submission: a span of its text or a re-typed excerpt."""
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="items")
+    submission = models.ForeignKey(Submission, verbose_name="提出された意見", on_delete=models.PROTECT,
+                                   related_name="items")
+    number = models.PositiveIntegerField("番号")
+    text = models.TextField("意見内容")
+    span_start = models.PositiveIntegerField("原文の開始位置", null=True, blank=True)
+    span_end = models.PositiveIntegerField("原文の終了位置", null=True, blank=True)
+    sections = models.ManyToManyField(Section, verbose_name="該当箇所", blank=True, related_name="items")
+    section_label = models.CharField("該当箇所（表記）", max_length=200, blank=True,
+                                     help_text="資料に印字された表記。空なら該当箇所の見出しを並べます。")
+    summary = models.TextField("意見の要旨", blank=True)
+    reflection = models.CharField("反映区分", max_length=10, choices=Reflection.choices, blank=True)
+    answer = models.ForeignKey(Answer, verbose_name="回答", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="items")
+    excluded = models.BooleanField("対象外", default=False)
+    exclude_reason = models.TextField("対象外の理由", blank=True)
+    withdrawn = models.BooleanField("取下げ", default=False)
+    withdraw_reason = models.TextField("取下げの理由", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="作成者", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "意見（項目）"
+        verbose_name_plural = "意見（項目）"
+        ordering = ["case", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="item_number_unique_per_case"),
+            models.CheckConstraint(condition=Q(excluded=False) | ~Q(exclude_reason=""), name="item_excluded_has_reason"),
+            models.CheckConstraint(condition=Q(withdrawn=False) | ~Q(withdraw_reason=""), name="item_withdrawn_has_reason"),
+            models.CheckConstraint(
+                condition=Q(span_start__isnull=True, span_end__isnull=True)
+                | Q(span_start__isnull=False, span_end__gt=models.F("span_start")),
+                name="item_span_valid",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="item_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"No.{self.number}"
+
+    @property
+    def is_published(self) -> bool:
+        return not (self.excluded or self.withdrawn)
+
+    @property
+    def display_section(self) -> str:
+        if self.section_label:
+            return self.section_label
+        return "、".join(s.heading for s in self.sections.all())
+
+
+class StandardAnswer(models.Model):
+    """定型回答: a reusable answer text staff insert and then edit."""
+
+    title = models.CharField("名称", max_length=100)
+    text = models.TextField("本文")
+    department = models.ForeignKey("core.Department", verbose_name="所属（空なら全庁）", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    is_active = models.BooleanField("有効", default=True)
+
+    class Meta:
+        verbose_name = "定型回答"
+        verbose_name_plural = "定型回答"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Routing(models.Model):
+    """An item shared with another department (担当部署に共有) to answer or note by a due date."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "対応中"
+        DONE = "done", "回答済"
+
+    item = models.ForeignKey(Item, verbose_name="意見", on_delete=models.CASCADE, related_name="routings")
+    department = models.ForeignKey("core.Department", verbose_name="共有先の所属", on_delete=models.PROTECT,
+                                   related_name="consultation_routings")
+    due_date = models.DateField("期限")
+    note = models.TextField("依頼内容", blank=True)
+    state = models.CharField("状態", max_length=6, choices=State.choices, default=State.OPEN)
+    response = models.TextField("所属からの回答", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="依頼者", null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("依頼日時", default=timezone.now)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="回答者", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="+")
+    done_at = models.DateTimeField("回答日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "担当部署への共有"
+        verbose_name_plural = "担当部署への共有"
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "department"], condition=Q(state="open"),
+                                    name="routing_one_open_per_department"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} → {self.department}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state == self.State.OPEN and self.due_date < timezone.localdate()
+
+
+class ApprovalRound(models.Model):
+    """決裁: one round of approval over the whole answer set, with the versions it approved."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "決裁待ち"
+        APPROVED = "approved", "承認"
+        RETURNED = "returned", "差戻し"
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="approval_rounds")
+    number = models.PositiveIntegerField("回")
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.PENDING)
+    snapshot = models.JSONField("決裁対象", default=dict)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="起案者", null=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("起案日時", default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="決裁者", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField("決裁日時", null=True, blank=True)
+    comment = models.TextField("コメント", blank=True)
+
+    class Meta:
+        verbose_name = "決裁"
+        verbose_name_plural = "決裁"
+        ordering = ["case", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="approval_round_unique"),
+            models.UniqueConstraint(fields=["case"], condition=Q(state="pending"), name="approval_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"第{self.number}回 決裁（{self.get_state_display()}）"
+
+
+class Mask(models.Model):
+    """A span of an item's text (or summary) hidden in every publication, or kept after review."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "要確認"
+        MASK = "mask", "非公開"
+        KEEP = "keep", "公開"
+
+    class Source(models.TextChoices):
+        AUTO = "auto", "自動"
+        FLAG = "flag", "要確認（自動検出）"
+        STAFF = "staff", "職員が追加"
+
+    item = models.ForeignKey(Item, verbose_name="意見", on_delete=models.CASCADE, related_name="masks")
+    field = models.CharField("対象", max_length=10, choices=[("text", "意見内容"), ("summary", "意見の要旨")],
+                             default="text")
+    start = models.PositiveIntegerField("開始位置")
+    end = models.PositiveIntegerField("終了位置")
+    kind = models.CharField("種類", max_length=30)
+    source = models.CharField("検出元", max_length=6, choices=Source.choices)
+    decision = models.CharField("判断", max_length=8, choices=Decision.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="判断した職員", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField("判断日時", null=True, blank=True)
+    note = models.CharField("メモ", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "個人情報のマスキング"
+        verbose_name_plural = "個人情報のマスキング"
+        ordering = ["item", "field", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="mask_span_valid"),
+            models.UniqueConstraint(fields=["item", "field", "start", "end"], name="mask_span_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.kind} {self.start}-{self.end}"
+
+
+class ImpersonationReport(models.Model):
+    """なりすまし申告: someone says an opinion was submitted in their name."""
+
+    class State(models.TextChoices):
+        NEW = "new", "未確認"
+        UPHELD = "upheld", "申告を認め取下げ"
+        REJECTED = "rejected", "申告を認めない"
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="impersonation_reports")
+    receipt_number = models.CharField("受付番号（申告者の記載）", max_length=40, blank=True)
+    submission = models.ForeignKey(Submission, verbose_name="対象の提出", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="impersonation_reports")
+    reporter_name = models.CharField("申告者の氏名", max_length=100)
+    reporter_contact = models.CharField("申告者の連絡先", max_length=200)
+    statement = models.TextField("申告内容")
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.NEW)
+    created_at = models.DateTimeField("申告日時", default=timezone.now)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="確認した職員", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField("確認日時", null=True, blank=True)
+    review_note = models.TextField("確認結果", blank=True)
+
+    class Meta:
+        verbose_name = "なりすまし申告"
+        verbose_name_plural = "なりすまし申告"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case} / {self.receipt_number or '番号不明'}"
+
+
+def period_warning(start: date, end: date, minimum_days: int) -> str:
+    """The warning shown when a period is shorter than the ward's minimum (both days inclusive)."""
+    days = (end - start).days + 1
+    if days < minimum_days:
+        return f"募集期間が{days}日間で、区の定める{minimum_days}日間より短くなっています。理由を記載してください。"
+    return ""
+
+
+def jst_day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, start + timedelta(days=1)

@@ -1,0 +1,47 @@
+"""Reads scoped to what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from hiroba.accounts import permissions
+from hiroba.accounts.models import Role
+from hiroba.consultations.models import Case, Routing
+from hiroba.core.models import Department
+
+
+def cases_for(user: Any, minimum: Role = Role.READ) -> QuerySet[Case]:
+    """Cases of the departments where the user holds `minimum` (every case for admins)."""
+    ids = permissions.department_ids(user, minimum)
+    qs = Case.objects.select_related("department")
+    return qs if ids is None else qs.filter(department_id__in=ids)
+
+
+def case_list(user: Any) -> QuerySet[Case]:
+    return cases_for(user).annotate(
+        submission_count=Count("submissions", distinct=True),
+        item_count=Count("items", distinct=True),
+    ).order_by("-period_start", "slug")
+
+
+def routing_queue(user: Any, *, include_done: bool = False) -> QuerySet[Routing]:
+    """Items shared with the user's departments (担当部署に共有), oldest due date first."""
+    ids = permissions.department_ids(user, Role.HANDLE)
+    qs = Routing.objects.select_related("item", "item__case", "department", "item__answer")
+    if ids is not None:
+        qs = qs.filter(department_id__in=ids)
+    if not include_done:
+        qs = qs.filter(state=Routing.State.OPEN)
+    return qs.order_by("due_date", "id")
+
+
+def departments_for_handling(user: Any) -> QuerySet[Department]:
+    ids = permissions.department_ids(user, Role.HANDLE)
+    qs = Department.objects.filter(is_active=True)
+    return qs if ids is None else qs.filter(id__in=ids)
+
+
+def public_cases() -> QuerySet[Case]:
+    return Case.objects.filter(Q(state=Case.State.OPEN) | Q(state=Case.State.PUBLISHED)).select_related("department")

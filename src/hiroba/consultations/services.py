@@ -1,0 +1,721 @@
+"""Every write of the consultation workflow: one function per use case, atomic and audited.
+
+Views, the command line, the importer and the demo call these; they validate their input first
+(forms) and these functions enforce the business rules (period, state, locks) themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.files.base import File
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from hiroba.consultations import conf, masking
+from hiroba.consultations.models import (
+    Answer,
+    AnswerVersion,
+    ApprovalRound,
+    Case,
+    Channel,
+    IdentityLevel,
+    ImpersonationReport,
+    Item,
+    Mask,
+    Routing,
+    Section,
+    StandardAnswer,
+    Submission,
+    period_warning,
+)
+from hiroba.core import audit
+from hiroba.core.models import Department
+
+CASE_FIELDS = [
+    "title", "department_id", "legal_basis", "period_start", "period_end", "short_period_reason",
+    "channels", "announced_in", "eligibility", "identity_level", "state",
+]
+
+
+class ConsultationError(Exception):
+    """A business rule refused the operation; the message is shown to the user as is."""
+
+
+class PeriodClosed(ConsultationError):
+    def __init__(self, case: Case) -> None:
+        super().__init__("受付期間外のため、意見を受け付けることができません。")
+        self.case = case
+
+
+class AnswersLocked(ConsultationError):
+    def __init__(self) -> None:
+        super().__init__("決裁中または公表済みのため、回答は変更できません。変更するには決裁をやり直してください。")
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """What an identity verifier vouches for (see identity.py)."""
+
+    verifier: str
+    issuer: str
+    subject: str
+    name: str = ""
+    email: str = ""
+
+    @property
+    def subject_hash(self) -> str:
+        return hashlib.sha256(f"{self.issuer}|{self.subject}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Original:
+    """An uploaded file (web attachment or scanned original) already checked by the form."""
+
+    file: File
+    name: str
+    content_type: str
+
+
+# --- cases ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def case_create(
+    *,
+    actor: Any,
+    slug: str,
+    title: str,
+    department: Department,
+    period_start: date,
+    period_end: date,
+    channels: Sequence[str],
+    short_period_reason: str = "",
+    channel_names: dict[str, str] | None = None,
+    announced_in: Sequence[str] = (),
+    eligibility: Sequence[str] = (),
+    identity_level: str = IdentityLevel.NONE,
+    legal_basis: str = "",
+    summary: str = "",
+    municipality: str = "",
+    receipt_code: str = "PC",
+    draft_pdf: File | None = None,
+    declared_submitters: int | None = None,
+    reported_on: date | None = None,
+) -> Case:
+    """Create a case in 準備中. A period shorter than the ward's minimum needs a stated reason."""
+    if period_end < period_start:
+        raise ConsultationError("募集終了日は開始日以降にしてください。")
+    warning = period_warning(period_start, period_end, conf.get("CONSULTATIONS_MIN_PERIOD_DAYS"))
+    if warning and not short_period_reason.strip():
+        raise ConsultationError(warning)
+    unknown = [c for c in channels if c not in Channel.values]
+    if unknown or not channels:
+        raise ConsultationError("提出方法を1つ以上、正しく選んでください。")
+    case = Case(
+        slug=slug, title=title, department=department, period_start=period_start, period_end=period_end,
+        short_period_reason=short_period_reason.strip(), channels=list(channels),
+        channel_names=dict(channel_names or {}), announced_in=list(announced_in), eligibility=list(eligibility),
+        identity_level=identity_level, legal_basis=legal_basis, summary=summary, municipality=municipality,
+        receipt_code=receipt_code, declared_submitters=declared_submitters, reported_on=reported_on,
+    )
+    if draft_pdf is not None:
+        case.draft_pdf.save(getattr(draft_pdf, "name", "draft.pdf"), draft_pdf, save=False)
+    case.save()
+    audit.record(actor=actor, action="consultations.case_create", obj=case,
+                 changes={**audit.diff({}, audit.snapshot(case, CASE_FIELDS)), "draft_pdf": case.draft_pdf.name or ""})
+    return case
+
+
+_TRANSITIONS = {
+    Case.State.PREPARING: {Case.State.OPEN},
+    Case.State.OPEN: {Case.State.TALLYING},
+    Case.State.TALLYING: {Case.State.ANSWERING},
+}
+
+
+@transaction.atomic
+def case_transition(*, actor: Any, case: Case, to: str, reason: str = "") -> Case:
+    """準備中 → 募集中 → 集計中 → 回答作成中. Approval and publication have their own services."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if to not in _TRANSITIONS.get(Case.State(case.state), set()):
+        raise ConsultationError(
+            f"「{case.get_state_display()}」から「{Case.State(to).label}」には変更できません。"
+        )
+    if to == Case.State.OPEN and not case.sections.exists():
+        raise ConsultationError("案の該当箇所（見出し）を1つ以上登録してから募集を開始してください。")
+    before = audit.snapshot(case, ["state"])
+    case.state = to
+    case.save(update_fields=["state", "updated_at"])
+    audit.record(actor=actor, action="consultations.case_transition", obj=case,
+                 changes={**audit.diff(before, audit.snapshot(case, ["state"])), **({"reason": reason} if reason else {})})
+    return case
+
+
+@transaction.atomic
+def section_add(
+    *, actor: Any, case: Case, heading: str, body: str = "", number: str = "", parent: Section | None = None,
+    page: int | None = None,
+) -> Section:
+    """Add a heading of the draft (the section tree residents point their opinions at)."""
+    if parent is not None and parent.case_id != case.pk:
+        raise ConsultationError("上位の箇所は同じ案件から選んでください。")
+    if case.sections.filter(heading=heading).exists():
+        raise ConsultationError(f"見出し「{heading}」は既に登録されています。")
+    position = (case.sections.aggregate(m=Max("position"))["m"] or 0) + 1
+    section = Section.objects.create(case=case, heading=heading, body=body, number=number, parent=parent,
+                                     page=page, position=position)
+    audit.record(actor=actor, action="consultations.section_add", obj=section,
+                 changes={"case": case.slug, "heading": heading})
+    return section
+
+
+# --- submissions ----------------------------------------------------------------------------
+
+def receipt_number(case: Case, seq: int) -> str:
+    return f"{case.period_start.year}-{case.receipt_code}-{seq:04d}"
+
+
+def submission_receive(
+    *,
+    actor: Any,
+    case: Case,
+    idempotency_key: str,
+    channel: str,
+    text: str,
+    name: str = "",
+    address: str = "",
+    category: str = "",
+    email: str = "",
+    phone: str = "",
+    section: Section | None = None,
+    original: Original | None = None,
+    received_at: datetime | None = None,
+    postmark_date: date | None = None,
+    identity: VerifiedIdentity | None = None,
+    entered_by: Any = None,
+    external_key: str = "",
+    check_period: bool = True,
+    site_url: str = "",
+) -> tuple[Submission, bool]:
+    """Store one submission and give it the next 受付番号 of its case; (submission, created).
+
+    Idempotent: a retried call with the same key returns the submission already stored. The
+    number is allocated by a conditional UPDATE on the case row inside the same transaction, so
+    numbers never repeat and never skip. The caller acknowledges only after this returns, i.e.
+    after the commit.
+    """
+    existing = Submission.objects.filter(idempotency_key=idempotency_key).select_related("case").first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    received_at = received_at or now
+    if not text.strip():
+        raise ConsultationError("意見を入力してください。")
+    if section is not None and section.case_id != case.pk:
+        raise ConsultationError("該当箇所がこの案件のものではありません。")
+    if channel not in case.channels and not (channel == Channel.UNKNOWN and external_key):
+        raise ConsultationError("この案件では、その提出方法では受け付けていません。")
+    if check_period:
+        if channel == Channel.WEB:
+            if not case.accepts_at(now):
+                raise PeriodClosed(case)
+        else:
+            # Paper arrives late: the postmark (or the day it was handed in) must fall in the period.
+            day = postmark_date or timezone.localdate(received_at)
+            if case.state not in (Case.State.OPEN, Case.State.TALLYING) or not (
+                case.period_start <= day <= case.period_end
+            ):
+                raise PeriodClosed(case)
+    status = Submission.IdentityStatus.NOT_REQUIRED
+    token = ""
+    if channel == Channel.WEB and case.identity_level == IdentityLevel.EMAIL:
+        if not email:
+            raise ConsultationError("この案件では、メールアドレスの確認が必要です。メールアドレスを入力してください。")
+        status = Submission.IdentityStatus.PENDING
+        token = secrets.token_urlsafe(32)
+    if channel == Channel.WEB and case.identity_level == IdentityLevel.VERIFIED:
+        if identity is None:
+            raise ConsultationError("この案件では、本人確認を済ませてから意見を提出してください。")
+        status = Submission.IdentityStatus.VERIFIED
+    try:
+        with transaction.atomic():
+            Case.objects.filter(pk=case.pk).update(next_receipt_seq=F("next_receipt_seq") + 1)
+            seq = Case.objects.filter(pk=case.pk).values_list("next_receipt_seq", flat=True).get() - 1
+            submission = Submission(
+                case=case, receipt_seq=seq, receipt_number=receipt_number(case, seq),
+                idempotency_key=idempotency_key, channel=channel, received_at=received_at,
+                postmark_date=postmark_date, name=name, address=address, category=category, email=email,
+                phone=phone, text=text, section=section, identity_status=status,
+                confirm_token_hash=hashlib.sha256(token.encode()).hexdigest() if token else "",
+                verified_by=identity.verifier if identity else "",
+                verified_subject=identity.subject_hash if identity else "",
+                entered_by=entered_by, external_key=external_key,
+            )
+            if original is not None:
+                submission.original_name = original.name[:200]
+                submission.original_type = original.content_type[:50]
+                submission.original_file.save(original.name, original.file, save=False)
+            submission.save(force_insert=True)
+            audit.record(actor=actor, action="consultations.submission_receive", obj=submission,
+                         changes={"case": case.slug, "channel": channel, "receipt_number": submission.receipt_number})
+            if email and not external_key:
+                from hiroba.consultations import tasks
+
+                transaction.on_commit(lambda: tasks.send_receipt.enqueue(submission.pk, token, site_url))
+    except IntegrityError:
+        existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return submission, True
+
+
+@transaction.atomic
+def submission_confirm_email(*, token: str) -> Submission | None:
+    """The resident clicked the link in the receipt mail: the opinion now counts."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    submission = Submission.objects.select_for_update().filter(confirm_token_hash=digest).first()
+    if submission is None:
+        return None
+    if submission.identity_status == Submission.IdentityStatus.PENDING:
+        submission.identity_status = Submission.IdentityStatus.CONFIRMED
+        submission.confirmed_at = timezone.now()
+        submission.save(update_fields=["identity_status", "confirmed_at"])
+        audit.record(actor="resident", action="consultations.submission_confirm_email", obj=submission,
+                     changes={"identity_status": ["pending", "confirmed"]})
+    return submission
+
+
+# --- items ----------------------------------------------------------------------------------
+
+def _check_itemising(case: Case) -> None:
+    if case.state == Case.State.PUBLISHED:
+        raise ConsultationError("公表済みの案件は変更できません。決裁をやり直してください。")
+
+
+@transaction.atomic
+def item_create(
+    *,
+    actor: Any,
+    submission: Submission,
+    sections: Iterable[Section] = (),
+    span: tuple[int, int] | None = None,
+    text: str = "",
+    section_label: str = "",
+    summary: str = "",
+    number: int | None = None,
+    detector: masking.Detector | None = None,
+) -> Item:
+    """Cut an item from a submission: a span of the original (text copied) or a re-typed excerpt."""
+    case = Case.objects.select_for_update().get(pk=submission.case_id)
+    _check_itemising(case)
+    if span is not None:
+        start, end = span
+        if not (0 <= start < end <= len(submission.text)):
+            raise ConsultationError("原文の範囲が正しくありません。")
+        text = submission.text[start:end]
+    if not text.strip():
+        raise ConsultationError("意見内容を入力してください。")
+    sections = list(sections)
+    if any(s.case_id != case.pk for s in sections):
+        raise ConsultationError("該当箇所がこの案件のものではありません。")
+    if number is None:
+        number = (case.items.aggregate(m=Max("number"))["m"] or 0) + 1
+    item = Item.objects.create(
+        case=case, submission=submission, number=number, text=text,
+        span_start=span[0] if span else None, span_end=span[1] if span else None,
+        section_label=section_label, summary=summary, created_by=actor if _is_user(actor) else None,
+    )
+    item.sections.set(sections)
+    masks_detect(item=item, detector=detector)
+    audit.record(actor=actor, action="consultations.item_create", obj=item,
+                 changes={"submission": submission.receipt_number, "number": number,
+                          "sections": [s.heading for s in sections], "span": list(span) if span else None})
+    return item
+
+
+ITEM_FIELDS = ["summary", "reflection", "section_label", "excluded", "exclude_reason", "withdrawn", "withdraw_reason"]
+
+
+@transaction.atomic
+def item_update(
+    *, actor: Any, item: Item, sections: Iterable[Section] | None = None, summary: str | None = None,
+    reflection: str | None = None, section_label: str | None = None, detector: masking.Detector | None = None,
+) -> Item:
+    """Change an item's sections, summary (意見の要旨) or reflection class (反映区分)."""
+    _check_itemising(item.case)
+    before = audit.snapshot(item, ITEM_FIELDS)
+    before_sections = sorted(item.sections.values_list("heading", flat=True))
+    if summary is not None and summary != item.summary:
+        item.summary = summary
+        item.masks.filter(field="summary").delete()
+    if reflection is not None:
+        item.reflection = reflection
+    if section_label is not None:
+        item.section_label = section_label
+    item.save()
+    if summary is not None:
+        masks_detect(item=item, detector=detector)
+    changes = audit.diff(before, audit.snapshot(item, ITEM_FIELDS))
+    if sections is not None:
+        sections = list(sections)
+        if any(s.case_id != item.case_id for s in sections):
+            raise ConsultationError("該当箇所がこの案件のものではありません。")
+        item.sections.set(sections)
+        after_sections = sorted(s.heading for s in sections)
+        if after_sections != before_sections:
+            changes["sections"] = [before_sections, after_sections]
+    audit.record(actor=actor, action="consultations.item_update", obj=item, changes=changes)
+    return item
+
+
+@transaction.atomic
+def item_exclude(*, actor: Any, item: Item, reason: str) -> Item:
+    """Mark an item 対象外 (unrelated to the draft): kept, but never published."""
+    _check_itemising(item.case)
+    if not reason.strip():
+        raise ConsultationError("対象外とする理由を入力してください。")
+    before = audit.snapshot(item, ITEM_FIELDS)
+    item.excluded, item.exclude_reason = True, reason.strip()
+    item.save(update_fields=["excluded", "exclude_reason"])
+    audit.record(actor=actor, action="consultations.item_exclude", obj=item,
+                 changes=audit.diff(before, audit.snapshot(item, ITEM_FIELDS)))
+    return item
+
+
+@transaction.atomic
+def item_include(*, actor: Any, item: Item) -> Item:
+    _check_itemising(item.case)
+    before = audit.snapshot(item, ITEM_FIELDS)
+    item.excluded, item.exclude_reason = False, ""
+    item.save(update_fields=["excluded", "exclude_reason"])
+    audit.record(actor=actor, action="consultations.item_include", obj=item,
+                 changes=audit.diff(before, audit.snapshot(item, ITEM_FIELDS)))
+    return item
+
+
+@transaction.atomic
+def item_withdraw(*, actor: Any, item: Item, reason: str) -> Item:
+    """Withdraw an item (e.g. an upheld なりすまし申告), with the reason recorded."""
+    if not reason.strip():
+        raise ConsultationError("取下げの理由を入力してください。")
+    before = audit.snapshot(item, ITEM_FIELDS)
+    item.withdrawn, item.withdraw_reason = True, reason.strip()
+    item.save(update_fields=["withdrawn", "withdraw_reason"])
+    audit.record(actor=actor, action="consultations.item_withdraw", obj=item,
+                 changes=audit.diff(before, audit.snapshot(item, ITEM_FIELDS)))
+    return item
+
+
+# --- answers --------------------------------------------------------------------------------
+
+def _check_answers_open(case: Case) -> None:
+    case.refresh_from_db(fields=["state"])
+    if case.answers_locked:
+        raise AnswersLocked()
+
+
+@transaction.atomic
+def answer_write(*, actor: Any, items: Sequence[Item], text: str) -> Answer:
+    """One answer (区の考え方) for one item or for a group of same-intent items."""
+    if not items:
+        raise ConsultationError("回答する意見を選んでください。")
+    case = items[0].case
+    if any(i.case_id != case.pk for i in items):
+        raise ConsultationError("同じ案件の意見だけをまとめて回答できます。")
+    _check_answers_open(case)
+    if not text.strip():
+        raise ConsultationError("区の考え方を入力してください。")
+    answer = Answer.objects.create(case=case, text=text.strip(), updated_by=_user(actor))
+    AnswerVersion.objects.create(answer=answer, version=1, text=answer.text, created_by=_user(actor))
+    Item.objects.filter(pk__in=[i.pk for i in items]).update(answer=answer)
+    for item in items:
+        item.answer = answer
+    audit.record(actor=actor, action="consultations.answer_write", obj=answer,
+                 changes={"items": [i.number for i in items], "version": 1})
+    return answer
+
+
+@transaction.atomic
+def answer_update(*, actor: Any, answer: Answer, text: str) -> Answer:
+    """Edit an answer: a new version; refused while the answer set is in approval or published."""
+    _check_answers_open(answer.case)
+    text = text.strip()
+    if not text:
+        raise ConsultationError("区の考え方を入力してください。")
+    if text == answer.text:
+        return answer
+    before = audit.snapshot(answer, ["text", "version"])
+    answer.text, answer.version, answer.updated_by = text, answer.version + 1, _user(actor)
+    answer.save()
+    AnswerVersion.objects.create(answer=answer, version=answer.version, text=text, created_by=_user(actor))
+    audit.record(actor=actor, action="consultations.answer_update", obj=answer,
+                 changes=audit.diff(before, audit.snapshot(answer, ["text", "version"])))
+    return answer
+
+
+@transaction.atomic
+def answer_assign(*, actor: Any, item: Item, answer: Answer | None) -> Item:
+    """Answer this item together with others (同趣旨の意見はまとめて回答), or detach it."""
+    _check_answers_open(item.case)
+    if answer is not None and answer.case_id != item.case_id:
+        raise ConsultationError("同じ案件の回答を選んでください。")
+    before = audit.snapshot(item, ["answer_id"])
+    item.answer = answer
+    item.save(update_fields=["answer"])
+    audit.record(actor=actor, action="consultations.answer_assign", obj=item,
+                 changes=audit.diff(before, audit.snapshot(item, ["answer_id"])))
+    return item
+
+
+@transaction.atomic
+def standard_answer_create(*, actor: Any, title: str, text: str, department: Department | None = None) -> StandardAnswer:
+    standard = StandardAnswer.objects.create(title=title, text=text, department=department)
+    audit.record(actor=actor, action="consultations.standard_answer_create", obj=standard, changes={"title": title})
+    return standard
+
+
+# --- routing --------------------------------------------------------------------------------
+
+@transaction.atomic
+def routing_create(*, actor: Any, item: Item, department: Department, due_date: date, note: str = "") -> Routing:
+    """Share an item with another department (担当部署に共有), to be answered by the due date."""
+    if item.routings.filter(department=department, state=Routing.State.OPEN).exists():
+        raise ConsultationError(f"{department.name}には既に共有しています。")
+    routing = Routing.objects.create(item=item, department=department, due_date=due_date, note=note,
+                                     created_by=_user(actor))
+    audit.record(actor=actor, action="consultations.routing_create", obj=routing,
+                 changes={"item": item.number, "case": item.case.slug, "department": department.code,
+                          "due_date": due_date})
+    return routing
+
+
+@transaction.atomic
+def routing_complete(*, actor: Any, routing: Routing, response: str) -> Routing:
+    """The receiving department's reply; the routing leaves its queue."""
+    if routing.state != Routing.State.OPEN:
+        raise ConsultationError("この共有は既に回答済みです。")
+    if not response.strip():
+        raise ConsultationError("回答を入力してください。")
+    routing.state, routing.response = Routing.State.DONE, response.strip()
+    routing.done_by, routing.done_at = _user(actor), timezone.now()
+    routing.save()
+    audit.record(actor=actor, action="consultations.routing_complete", obj=routing,
+                 changes={"state": ["open", "done"]})
+    return routing
+
+
+# --- approval (決裁) ------------------------------------------------------------------------
+
+def answer_set_snapshot(case: Case) -> dict[str, Any]:
+    """What an approval round approves: each published item's answer and its version."""
+    items = case.items.filter(excluded=False, withdrawn=False).select_related("answer").order_by("number")
+    return {
+        "items": {str(i.number): i.answer_id for i in items},
+        "answers": {str(a.pk): a.version for a in case.answers.all()},
+    }
+
+
+@transaction.atomic
+def approval_request(*, actor: Any, case: Case, comment: str = "") -> ApprovalRound:
+    """Send the answer set for 決裁 (回答作成中 → 決裁中). Every published item needs an answer."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.state != Case.State.ANSWERING:
+        raise ConsultationError("回答作成中の案件だけ決裁に回せます。")
+    missing = list(case.items.filter(excluded=False, withdrawn=False, answer__isnull=True)
+                   .values_list("number", flat=True))
+    if missing:
+        raise ConsultationError("回答のない意見があります: No. " + "、".join(map(str, missing)))
+    if not case.items.filter(excluded=False, withdrawn=False).exists():
+        raise ConsultationError("公表する意見がありません。")
+    number = (case.approval_rounds.aggregate(m=Max("number"))["m"] or 0) + 1
+    round_ = ApprovalRound.objects.create(case=case, number=number, snapshot=answer_set_snapshot(case),
+                                          requested_by=_user(actor), comment=comment)
+    case.state = Case.State.APPROVING
+    case.save(update_fields=["state", "updated_at"])
+    audit.record(actor=actor, action="consultations.approval_request", obj=case,
+                 changes={"state": ["answering", "approving"], "round": number})
+    return round_
+
+
+@transaction.atomic
+def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment: str = "") -> ApprovalRound:
+    """承認 locks the answer set as approved; 差戻し returns the case to 回答作成中."""
+    round_ = ApprovalRound.objects.select_for_update().select_related("case").get(pk=round_.pk)
+    if round_.state != ApprovalRound.State.PENDING:
+        raise ConsultationError("この決裁は既に判断済みです。")
+    if not approve and not comment.strip():
+        raise ConsultationError("差戻しの理由を入力してください。")
+    round_.state = ApprovalRound.State.APPROVED if approve else ApprovalRound.State.RETURNED
+    round_.decided_by, round_.decided_at, round_.comment = _user(actor), timezone.now(), comment.strip()
+    round_.save()
+    case = round_.case
+    if not approve:
+        case.state = Case.State.ANSWERING
+        case.save(update_fields=["state", "updated_at"])
+    audit.record(actor=actor, action="consultations.approval_" + ("approve" if approve else "return"), obj=case,
+                 changes={"round": round_.number, "comment": round_.comment})
+    return round_
+
+
+@transaction.atomic
+def approval_reopen(*, actor: Any, case: Case, reason: str) -> Case:
+    """Change approved (or published) answers: back to 回答作成中; a new round is needed."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.state not in (Case.State.APPROVING, Case.State.PUBLISHED):
+        raise ConsultationError("決裁中または公表済みの案件だけやり直せます。")
+    if not reason.strip():
+        raise ConsultationError("やり直す理由を入力してください。")
+    pending = case.approval_rounds.filter(state=ApprovalRound.State.PENDING)
+    pending.update(state=ApprovalRound.State.RETURNED, decided_at=timezone.now(), comment="回答修正のため取消し")
+    before = case.state
+    case.state = Case.State.ANSWERING
+    case.save(update_fields=["state", "updated_at"])
+    audit.record(actor=actor, action="consultations.approval_reopen", obj=case,
+                 changes={"state": [before, "answering"], "reason": reason.strip()})
+    return case
+
+
+def latest_approved_round(case: Case) -> ApprovalRound | None:
+    return case.approval_rounds.filter(state=ApprovalRound.State.APPROVED).order_by("-number").first()
+
+
+@transaction.atomic
+def case_publish(*, actor: Any, case: Case, reported_on: date | None = None) -> Case:
+    """決裁中 (approved) → 公表済. Needs the approved answer set unchanged and every mask reviewed."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.state != Case.State.APPROVING:
+        raise ConsultationError("決裁中の案件だけ公表できます。")
+    approved = latest_approved_round(case)
+    latest = case.approval_rounds.order_by("-number").first()
+    if approved is None or latest is None or latest.pk != approved.pk:
+        raise ConsultationError("回答が決裁で承認されていません。")
+    if approved.snapshot != answer_set_snapshot(case):
+        raise ConsultationError("承認後に回答が変更されています。決裁をやり直してください。")
+    pending = Mask.objects.filter(item__case=case, decision=Mask.Decision.PENDING,
+                                  item__excluded=False, item__withdrawn=False).count()
+    if pending:
+        raise ConsultationError(f"個人情報の確認が済んでいない箇所が{pending}件あります。")
+    case.state = Case.State.PUBLISHED
+    case.published_at = timezone.now()
+    case.reported_on = reported_on or case.reported_on or timezone.localdate()
+    case.save(update_fields=["state", "published_at", "reported_on", "updated_at"])
+    audit.record(actor=actor, action="consultations.case_publish", obj=case,
+                 changes={"state": ["approving", "published"], "round": approved.number})
+    return case
+
+
+# --- personal information -------------------------------------------------------------------
+
+def masks_detect(*, item: Item, detector: masking.Detector | None = None) -> list[Mask]:
+    """Run the detector over the item's text and summary; structured kinds masked, others flagged."""
+    detect = detector or masking.get_detector()
+    created: list[Mask] = []
+    for field in ("text", "summary"):
+        value = getattr(item, field)
+        if not value:
+            continue
+        for span in detect(value):
+            auto = span["kind"] in masking.AUTO_KINDS
+            mask, made = Mask.objects.get_or_create(
+                item=item, field=field, start=span["start"], end=span["end"],
+                defaults={"kind": span["kind"], "source": Mask.Source.AUTO if auto else Mask.Source.FLAG,
+                          "decision": Mask.Decision.MASK if auto else Mask.Decision.PENDING},
+            )
+            if made:
+                created.append(mask)
+    return created
+
+
+@transaction.atomic
+def mask_decide(*, actor: Any, mask: Mask, decision: str, note: str = "") -> Mask:
+    """Keep (公開) or hide (非公開) a detected span; undoing an automatic mask is allowed."""
+    if decision not in (Mask.Decision.MASK, Mask.Decision.KEEP):
+        raise ConsultationError("判断を選んでください。")
+    before = audit.snapshot(mask, ["decision"])
+    mask.decision, mask.note = decision, note[:200]
+    mask.decided_by, mask.decided_at = _user(actor), timezone.now()
+    mask.save()
+    audit.record(actor=actor, action="consultations.mask_decide", obj=mask,
+                 changes={**audit.diff(before, audit.snapshot(mask, ["decision"])), "kind": mask.kind,
+                          "item": mask.item.number})
+    return mask
+
+
+@transaction.atomic
+def mask_add(*, actor: Any, item: Item, field: str, start: int, end: int, note: str = "") -> Mask:
+    """Staff hide a span the detector missed."""
+    value = getattr(item, field)
+    if not (0 <= start < end <= len(value)):
+        raise ConsultationError("非公開にする範囲が正しくありません。")
+    mask, _ = Mask.objects.update_or_create(
+        item=item, field=field, start=start, end=end,
+        defaults={"kind": "staff", "source": Mask.Source.STAFF, "decision": Mask.Decision.MASK,
+                  "decided_by": _user(actor), "decided_at": timezone.now(), "note": note[:200]},
+    )
+    audit.record(actor=actor, action="consultations.mask_add", obj=mask,
+                 changes={"item": item.number, "field": field, "start": start, "end": end})
+    return mask
+
+
+def masked_text(item: Item, field: str = "text") -> str:
+    """The text every export uses: masked and still-pending spans replaced."""
+    value = getattr(item, field)
+    spans = [(m.start, m.end) for m in item.masks.all()
+             if m.field == field and m.decision != Mask.Decision.KEEP]
+    return masking.apply(value, spans)
+
+
+# --- impersonation --------------------------------------------------------------------------
+
+@transaction.atomic
+def impersonation_report_create(
+    *, case: Case, receipt_number: str, reporter_name: str, reporter_contact: str, statement: str,
+) -> ImpersonationReport:
+    """Anyone may say an opinion was submitted in their name; staff review it."""
+    submission = Submission.objects.filter(case=case, receipt_number=receipt_number.strip()).first()
+    report = ImpersonationReport.objects.create(
+        case=case, receipt_number=receipt_number.strip(), submission=submission,
+        reporter_name=reporter_name, reporter_contact=reporter_contact, statement=statement,
+    )
+    audit.record(actor="public", action="consultations.impersonation_report", obj=report,
+                 changes={"case": case.slug, "receipt_number": report.receipt_number})
+    return report
+
+
+@transaction.atomic
+def impersonation_review(
+    *, actor: Any, report: ImpersonationReport, uphold: bool, note: str, submission: Submission | None = None,
+) -> ImpersonationReport:
+    """Staff decide; when upheld, every item of the submission is withdrawn with the reason."""
+    if report.state != ImpersonationReport.State.NEW:
+        raise ConsultationError("この申告は既に確認済みです。")
+    if not note.strip():
+        raise ConsultationError("確認結果を入力してください。")
+    submission = submission or report.submission
+    if uphold and submission is None:
+        raise ConsultationError("対象の提出（受付番号）を特定してください。")
+    report.state = ImpersonationReport.State.UPHELD if uphold else ImpersonationReport.State.REJECTED
+    report.submission = submission
+    report.reviewed_by, report.reviewed_at, report.review_note = _user(actor), timezone.now(), note.strip()
+    report.save()
+    if uphold and submission is not None:
+        for item in submission.items.filter(withdrawn=False):
+            item_withdraw(actor=actor, item=item, reason=f"なりすまし申告により取下げ（{note.strip()}）")
+    audit.record(actor=actor, action="consultations.impersonation_review", obj=report,
+                 changes={"state": ["new", report.state]})
+    return report
+
+
+def _is_user(actor: Any) -> bool:
+    return bool(getattr(actor, "is_authenticated", False))
+
+
+def _user(actor: Any) -> Any:
+    return actor if _is_user(actor) else None

@@ -1,0 +1,214 @@
+"""Public pages: the draft by section, the opinion form with its confirmation step, the receipt,
+e-mail confirmation, identity verification, なりすまし申告 and the published results."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core import signing
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from hiroba.consultations import conf, exports, identity, queries, services
+from hiroba.consultations.forms import ImpersonationForm, OpinionForm
+from hiroba.consultations.models import Case, Channel, IdentityLevel, Section, Submission
+
+RECEIPT_SALT = "hiroba.consultations.receipt"
+_inflight: dict[str, Any] = {"lock": threading.Lock(), "count": 0}
+
+
+def shed_load(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Beyond the configured number of submissions in flight in this process, answer 503 at once
+    with Retry-After instead of queueing until clients time out. Database lock time-outs under
+    overload get the same answer; the submission was rolled back, so a retry is safe."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        limit = conf.get("CONSULTATIONS_MAX_INFLIGHT_SUBMISSIONS")
+        with _inflight["lock"]:
+            if _inflight["count"] >= limit:
+                return busy(request)
+            _inflight["count"] += 1
+        try:
+            return view(request, *args, **kwargs)
+        except DatabaseError as exc:
+            if "locked" in str(exc) or "timeout" in str(exc).lower() or "could not obtain" in str(exc):
+                return busy(request)
+            raise
+        finally:
+            with _inflight["lock"]:
+                _inflight["count"] -= 1
+
+    return wrapper
+
+
+def busy(request: HttpRequest) -> HttpResponse:
+    response = render(request, "consultations/busy.html", status=503)
+    response["Retry-After"] = str(conf.get("CONSULTATIONS_RETRY_AFTER_SECONDS"))
+    return response
+
+
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = list(queries.public_cases().order_by("-period_start"))
+    return render(request, "consultations/case_list.html", {
+        "open_cases": [c for c in cases if c.state == Case.State.OPEN],
+        "published_cases": [c for c in cases if c.state == Case.State.PUBLISHED],
+    })
+
+
+def _public_case(slug: str) -> Case:
+    return get_object_or_404(queries.public_cases(), slug=slug)
+
+
+def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    case = _public_case(slug)
+    sections = list(case.sections.all())
+    return render(request, "consultations/case_detail.html", {"case": case, "sections": sections})
+
+
+def closed(request: HttpRequest, case: Case) -> HttpResponse:
+    return render(request, "consultations/closed.html", {"case": case}, status=403)
+
+
+def _verified(request: HttpRequest, case: Case) -> services.VerifiedIdentity | None:
+    data = request.session.get(identity.SESSION_KEY, {}).get(case.slug)
+    return services.VerifiedIdentity(**data) if data else None
+
+
+@shed_load
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, slug: str) -> HttpResponse:
+    case = _public_case(slug)
+    if not case.is_open or Channel.WEB not in case.channels:
+        return closed(request, case)
+    verified = _verified(request, case)
+    if case.identity_level == IdentityLevel.VERIFIED and verified is None:
+        if request.method == "POST":
+            return render(request, "consultations/verify_required.html", {"case": case}, status=403)
+        return render(request, "consultations/verify_required.html", {"case": case})
+    if request.method == "GET":
+        initial: dict[str, Any] = {}
+        if request.GET.get("section"):
+            section = Section.objects.filter(case=case, pk=request.GET["section"]).first() \
+                if request.GET["section"].isdigit() else None
+            if section is None:
+                return render(request, "consultations/unknown_section.html", {"case": case}, status=404)
+            initial["section"] = section
+        if verified:
+            initial["name"] = verified.name
+            initial["email"] = verified.email
+        return render(request, "consultations/submit.html", {"case": case, "form": OpinionForm(case=case, initial=initial),
+                                                             "verified": verified})
+    form = OpinionForm(request.POST, request.FILES, case=case)
+    step = request.POST.get("step", "confirm")
+    if step == "back":
+        form.is_valid()
+        form.errors.clear()
+        return render(request, "consultations/submit.html", {"case": case, "form": form, "verified": verified})
+    if not form.is_valid():
+        status = 413 if form.too_large else 400
+        return render(request, "consultations/submit.html", {"case": case, "form": form, "verified": verified},
+                      status=status)
+    if step != "submit":
+        form.hold_attachment()
+        return render(request, "consultations/confirm.html", {"case": case, "form": form, "rows": form.summary_rows(),
+                                                              "verified": verified})
+    data = form.cleaned_data
+    try:
+        submission, _ = services.submission_receive(
+            actor="resident", case=case, idempotency_key=data["idempotency_key"], channel=Channel.WEB,
+            text=data["text"], name=data["name"], address=data["address"], category=data["category"],
+            email=data.get("email", ""), phone=data.get("phone", ""), section=data.get("section"),
+            original=form.original(), identity=verified, site_url=request.build_absolute_uri("/"),
+        )
+    except services.PeriodClosed:
+        return closed(request, case)
+    except services.ConsultationError as exc:
+        form.add_error(None, str(exc))
+        return render(request, "consultations/submit.html", {"case": case, "form": form, "verified": verified},
+                      status=400)
+    held = data.get("attachment_token")
+    if held:
+        transaction.on_commit(lambda: default_storage.delete(held["path"]))
+    token = signing.dumps(submission.receipt_number, salt=RECEIPT_SALT)
+    return HttpResponseRedirect(reverse("consultations:receipt", args=[case.slug, token]), status=303)
+
+
+def receipt(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    try:
+        number = signing.loads(token, salt=RECEIPT_SALT, max_age=7 * 24 * 3600)
+    except signing.BadSignature:
+        raise Http404("受付番号の表示期限が過ぎたか、URLが正しくありません。") from None
+    submission = get_object_or_404(Submission.objects.select_related("case"), receipt_number=number, case__slug=slug)
+    return render(request, "consultations/receipt.html", {"case": submission.case, "submission": submission})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "consultations/confirm_email.html", {"token": token})
+    submission = services.submission_confirm_email(token=token)
+    if submission is None:
+        return render(request, "consultations/confirm_email.html", {"token": token, "invalid": True}, status=404)
+    return render(request, "consultations/confirm_email.html", {"submission": submission, "done": True})
+
+
+def verify_start(request: HttpRequest, slug: str) -> HttpResponse:
+    case = _public_case(slug)
+    if case.identity_level != IdentityLevel.VERIFIED:
+        return redirect("consultations:submit", slug=case.slug)
+    verifier = identity.get_verifier()
+    return verifier.start(request, case_slug=case.slug,
+                          redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
+
+
+def verify_callback(request: HttpRequest) -> HttpResponse:
+    verifier = identity.get_verifier()
+    try:
+        slug, verified = verifier.finish(
+            request, redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
+    except identity.VerificationFailed as exc:
+        return render(request, "consultations/verify_failed.html", {"reason": str(exc)}, status=400)
+    store = request.session.get(identity.SESSION_KEY, {})
+    store[slug] = verified.__dict__
+    request.session[identity.SESSION_KEY] = store
+    messages.success(request, "本人確認が完了しました。")
+    return redirect("consultations:submit", slug=slug)
+
+
+@require_http_methods(["GET", "POST"])
+def report_impersonation(request: HttpRequest, slug: str) -> HttpResponse:
+    case = _public_case(slug)
+    form = ImpersonationForm(request.POST or None, initial={"receipt_number": request.GET.get("receipt", "")})
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "consultations/report.html", {"case": case, "form": form}, status=400)
+        services.impersonation_report_create(case=case, **form.cleaned_data)
+        return render(request, "consultations/report_done.html", {"case": case})
+    return render(request, "consultations/report.html", {"case": case, "form": form})
+
+
+def results(request: HttpRequest, slug: str) -> HttpResponse:
+    case = get_object_or_404(Case.objects.select_related("department"), slug=slug, state=Case.State.PUBLISHED)
+    pub = exports.build(case)
+    return render(request, "consultations/results.html", {"case": case, **exports.context(pub),
+                                                          "formats": exports.FORMATS})
+
+
+def results_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    case = get_object_or_404(Case.objects.select_related("department"), slug=slug, state=Case.State.PUBLISHED)
+    if fmt not in exports.FORMATS:
+        raise Http404("その形式には対応していません。")
+    response = HttpResponse(exports.render(case, fmt), content_type=exports.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{case.slug}-results.{fmt}"'
+    return response
