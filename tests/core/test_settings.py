@@ -82,3 +82,8 @@ def test_responses_carry_security_headers(client, db):
 def test_the_public_page_has_no_external_assets(client, db):
     html = client.get("/").content.decode()
     assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
+
+
+def test_the_page_title_names_the_page_and_the_site(client, db):
+    html = client.get("/").content.decode()
+    assert "<title>ホーム | 広場 hiroba</title>" in html
