@@ -185,7 +185,9 @@ def engine_datasketch(texts: list[str]) -> list[int]:
     sigs = []
     for t in range(len(dedup.texts)):
         sids = table.text_sids[table.text_ptr[t] : table.text_ptr[t + 1]]
-        sh = np.unique(np.concatenate([hashes[sptr[s] : sptr[s + 1]] for s in sids]))
+        # the same sorted unique array as np.unique, which is slow in numpy 2.4 (it would
+        # handicap the baseline by about a third of its time)
+        sh = minhash.sorted_unique(np.concatenate([hashes[sptr[s] : sptr[s + 1]] for s in sids]))
         m = MinHash(num_perm=p.num_perm, hashfunc=int)
         m.update_batch(sh)
         lsh.insert(t, m)
@@ -211,9 +213,10 @@ def engine_datasketch(texts: list[str]) -> list[int]:
     return pred
 
 
-def engine_report(texts: list[str]) -> dict[str, int]:
+def engine_report(texts: list[str]) -> dict[str, object]:
     from hiroba.analysis import Opinion, analyze
 
+    t_build = time.perf_counter()
     rng = random.Random(5)
     ops = []
     for i, t in enumerate(texts):
@@ -224,14 +227,83 @@ def engine_report(texts: list[str]) -> dict[str, int]:
         if i % 50 == 0:
             t = t + f"連絡先は0{rng.randrange(3, 9)}-{rng.randrange(1000, 9999)}-{rng.randrange(1000, 9999)}です。"
         ops.append(Opinion(str(i), t, **meta))
-    report = analyze(ops)
-    return {"campaigns": len(report["campaigns"]), "groups": len(report["groups"]), "distinct": report["n_distinct"],
-            "pii_texts": len(report["pii"]), "bursts": len(report["signals"]["bursts"])}
+    starts: dict[str, float] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        starts.setdefault(stage, time.perf_counter())
+
+    t0 = time.perf_counter()
+    build_s = t0 - t_build
+    report = analyze(ops, progress=progress)
+    end = time.perf_counter()
+    names = list(starts)
+    stages = {s: round((starts[names[k + 1]] if k + 1 < len(names) else end) - starts[s], 1)
+              for k, s in enumerate(names)}
+    del ops
+    t1 = time.perf_counter()
+    from hiroba.analysis import dumps
+
+    size = len(dumps(report).encode("utf-8"))
+    dump_s = time.perf_counter() - t1
+    return {"counts": {"campaigns": len(report["campaigns"]), "groups": len(report["groups"]),
+                       "distinct": report["n_distinct"], "pii_texts": len(report["pii"]),
+                       "bursts": len(report["signals"]["bursts"])},
+            "stages": stages, "setup_s": round(build_s, 1),
+            "dumps_s": round(dump_s, 1), "report_mb": round(size / 1e6)}
+
+
+class TreeMemory:
+    """Peak memory of this process and its children, sampled twice a second from
+    ``/proc/PID/smaps_rollup`` as PSS (proportional set size: a page shared by the parent and
+    its forked workers counts once in the sum, unlike RSS). Linux only; 0 elsewhere."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _pss_kb(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def _children(self, pid: int) -> list[int]:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+        return kids + [g for k in kids for g in self._children(k)]
+
+    def _run(self) -> None:
+        import os
+
+        me = os.getpid()
+        while not self._stop.wait(0.5):
+            total = sum(self._pss_kb(p) for p in [me, *self._children(me)])
+            self.peak_mb = max(self.peak_mb, total / 1024)
 
 
 def child(engine: str, corpus: str, out: str) -> None:
     with open(corpus, encoding="utf-8") as f:
         texts = json.load(f)
+    mem = TreeMemory().__enter__()
     t0 = time.perf_counter()
     if engine == "hiroba":
         result: object = engine_hiroba(texts)
@@ -240,9 +312,15 @@ def child(engine: str, corpus: str, out: str) -> None:
     else:
         result = engine_report(texts)
     seconds = time.perf_counter() - t0
+    mem.__exit__()
+    if engine == "report":  # the report's timing excludes serialisation (measured separately)
+        seconds -= result["dumps_s"]  # type: ignore[index]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # worker processes forked by the analysis (their RSS includes pages shared with the parent)
+    workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     with open(out, "w", encoding="utf-8") as f:
-        json.dump({"seconds": seconds, "peak_mb": peak_mb, "result": result}, f)
+        json.dump({"seconds": seconds, "peak_mb": peak_mb, "workers_peak_mb": workers_mb, "tree_pss_mb": mem.peak_mb,
+                   "result": result}, f)
 
 
 def run_child(engine: str, texts: list[str], tmp: Path) -> dict:
@@ -343,7 +421,13 @@ def main() -> None:
         tmp = Path(d)
         if args.full_report:
             r = run_child("report", texts, tmp)
-            print(f"full report: {r['seconds']:.1f}s, peak RSS {r['peak_mb']:.0f} MB, {r['result']}")
+            res = r["result"]
+            print(f"full report: {r['seconds']:.1f}s, peak RSS {r['peak_mb']:.0f} MB, {res['counts']}")
+            print(f"memory: largest worker RSS {r['workers_peak_mb']:.0f} MB (pages shared with the parent included); "
+                  f"peak PSS of parent + workers together {r['tree_pss_mb']:.0f} MB")
+            print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in res["stages"].items())
+                  + f" (building the Opinion objects {res['setup_s']:.1f}s; dumps() of the {res['report_mb']} MB report "
+                  f"{res['dumps_s']:.1f}s, not included)")
             pii_recall()
             return
         h = run_child("hiroba", texts, tmp)

@@ -61,6 +61,9 @@ def test_it_is_byte_identical_across_runs(tmp_path: Path) -> None:
     assert main([str(src), "--out", str(a), *extra]) == 0
     assert main([str(src), "--out", str(b), *extra]) == 0
     assert a.read_bytes() == b.read_bytes()
+    c = tmp_path / "c.json"
+    assert main([str(src), "--out", str(c), "--workers", "1", *extra]) == 0
+    assert c.read_bytes() == a.read_bytes()
     if extra:
         assert json.loads(a.read_text(encoding="utf-8"))["suggestions"]["20"]
 

@@ -51,6 +51,9 @@ def test_leave_one_out_answer_suggestions() -> None:
         soft += any(a in actual or actual in a for a in suggested)
     print(f"leave-one-out: exact answer in top 3: {exact}/12 = {exact / 12:.3f}; "
           f"standard answer contained: {soft}/12 = {soft / 12:.3f}")
-    # only items 2, 3, 4 and 6 share an identical answer, so 4/12 is the ceiling for exact hits
-    assert exact >= 3
+    # only items 2, 3, 4 and 6 share an identical answer, so 4/12 is the ceiling for exact hits;
+    # only items 2-6, 9 and 11 have a past answer containing or contained in theirs: 7/12 is
+    # the ceiling for the soft measure. Measured: 4/12 and 7/12 (3/12 and 7/12 before the
+    # answers' words were added to the past items' vectors).
+    assert exact >= 4
     assert soft >= 7

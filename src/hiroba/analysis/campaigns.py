@@ -24,7 +24,7 @@ each member that is not an exact copy of the representative.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from hiroba.analysis import minhash
+from hiroba.analysis import minhash, parallel
 from hiroba.analysis.model import id_key, rounded
 from hiroba.analysis.normalize import fingerprint
 
@@ -59,28 +59,50 @@ class Dedup:
     """Result of exact-duplicate collapse.
 
     ``texts[d]`` is the fingerprint of distinct text ``d``; ``members[d]`` the input
-    indices having it (ascending); ``of[i]`` the distinct text of input ``i``.
+    indices having it (ascending); ``of[i]`` the distinct text of input ``i``. ``raw`` are
+    the distinct *original* texts (first-seen order) and ``raw_of[i]`` the one of input
+    ``i``: later per-text stages (personal information) work on those.
     """
 
     texts: list[str]
     members: list[list[int]]
     of: list[int] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
+    raw_of: list[int] = field(default_factory=list)
 
 
-def collapse_exact(texts: Sequence[str]) -> Dedup:
-    """Group input texts by fingerprint (distinct texts in first-seen order)."""
+def _fingerprint_chunk(texts: Sequence[str], chunk: tuple[int, int]) -> list[str]:
+    a, b = chunk
+    return [fingerprint(texts[k]) for k in range(a, b)]
+
+
+def collapse_exact(
+    texts: Sequence[str], *, workers: int = 1, done: Callable[[int, int], None] | None = None
+) -> Dedup:
+    """Group input texts by fingerprint (distinct texts in first-seen order).
+
+    Each distinct original text is fingerprinted once (copies of a form letter are often
+    byte-identical), in ``workers`` processes when there are many; ``done(n, total)`` reports
+    how many of the ``total`` distinct originals are finished.
+    """
+    raw_index: dict[str, int] = {}
+    setdefault = raw_index.setdefault
+    raw_of = [setdefault(t, len(raw_index)) for t in texts]
+    raw = list(raw_index)
+    del raw_index
+    size = max(1000, -(-len(raw) // 100))
+    chunks = parallel.ranges(len(raw), size)
+    parts = parallel.run(_fingerprint_chunk, raw, chunks, workers=workers, items=len(raw),
+                         done=(lambda k: done(min(len(raw), k * size), len(raw))) if done else None)
     index: dict[str, int] = {}
-    members: list[list[int]] = []
-    of: list[int] = []
-    for i, t in enumerate(texts):
-        fp = fingerprint(t)
-        d = index.get(fp)
-        if d is None:
-            d = index[fp] = len(members)
-            members.append([])
+    fp_setdefault = index.setdefault
+    d_of_raw = [fp_setdefault(fp, len(index)) for part in parts for fp in part]
+    del parts
+    members: list[list[int]] = [[] for _ in range(len(index))]
+    of = [d_of_raw[r] for r in raw_of]
+    for i, d in enumerate(of):
         members[d].append(i)
-        of.append(d)
-    return Dedup(list(index), members, of)
+    return Dedup(list(index), members, of, raw, raw_of)
 
 
 @dataclass
@@ -93,10 +115,10 @@ class NearDup:
     labels: np.ndarray  # component label of each distinct text
 
 
-def near_duplicate_components(texts: list[str], params: CampaignParams) -> NearDup:
+def near_duplicate_components(texts: list[str], params: CampaignParams, *, workers: int = 1) -> NearDup:
     """Connected components of distinct ``texts`` under the verified near-duplicate relation."""
     table = minhash.build_sentence_table(texts)
-    sig, sizes = minhash.signatures(table, params.shingle_size, params.num_perm)
+    sig, sizes = minhash.signatures(table, params.shingle_size, params.num_perm, workers=workers)
     n = len(texts)
     a, b = minhash.lsh_candidate_pairs(sig, params.bands, params.rows)
     if a.size:
@@ -122,7 +144,9 @@ def _pair_jaccard(nd: NearDup, rep: int, others: np.ndarray) -> np.ndarray:
     return minhash.estimate_jaccard(nd.sig, reps, others)
 
 
-def _choose_representative(nd: NearDup, dedup: Dedup, comp: list[int], ids: Sequence[str]) -> int:
+def _choose_representative(
+    nd: NearDup, dedup: Dedup, comp: list[int], ids: Sequence[str], key: Callable[[str], Any] = id_key
+) -> int:
     """Most copied distinct text; ties by mean similarity to (up to 64) members; then id."""
     best_mult = max(len(dedup.members[d]) for d in comp)
     tied = [d for d in comp if len(dedup.members[d]) == best_mult]
@@ -132,24 +156,32 @@ def _choose_representative(nd: NearDup, dedup: Dedup, comp: list[int], ids: Sequ
     scored = []
     for d in tied[:64]:
         jac = _pair_jaccard(nd, d, sample)
-        scored.append((-round(float(jac.mean()), 6), id_key(ids[dedup.members[d][0]]), d))
+        scored.append((-round(float(jac.mean()), 6), key(ids[dedup.members[d][0]]), d))
     return min(scored)[2]
 
 
 def find_campaigns(
-    ids: Sequence[str], texts: Sequence[str], params: CampaignParams | None = None, dedup: Dedup | None = None
+    ids: Sequence[str],
+    texts: Sequence[str],
+    params: CampaignParams | None = None,
+    dedup: Dedup | None = None,
+    *,
+    workers: int = 1,
+    id_order: Callable[[str], Any] | None = None,
 ) -> tuple[list[dict[str, Any]], Dedup, dict[int, int]]:
     """Detect campaigns among ``texts`` (parallel to ``ids``).
 
     Returns ``(campaigns, dedup, rep_of)``: the report entries, ordered by size (desc) then
     smallest member id, with ids ``c1, c2, ...``; the exact-duplicate structure; and, for
-    every distinct text in a campaign, the distinct text representing it.
+    every distinct text in a campaign, the distinct text representing it. ``id_order``: a
+    sort key equivalent to :func:`~hiroba.analysis.model.id_key` (e.g. a precomputed rank).
     """
     params = params or CampaignParams()
-    dedup = dedup or collapse_exact(texts)
+    key = id_order or id_key
+    dedup = dedup or collapse_exact(texts, workers=workers)
     if not dedup.texts:
         return [], dedup, {}
-    nd = near_duplicate_components(dedup.texts, params)
+    nd = near_duplicate_components(dedup.texts, params, workers=workers)
     comps: dict[int, list[int]] = {}
     for d, lab in enumerate(nd.labels.tolist()):
         comps.setdefault(lab, []).append(d)
@@ -159,16 +191,16 @@ def find_campaigns(
         size = sum(len(dedup.members[d]) for d in comp)
         if size < params.min_size:
             continue
-        rep = _choose_representative(nd, dedup, comp, ids)
-        member_ids = sorted((ids[i] for d in comp for i in dedup.members[d]), key=id_key)
-        evidence = _evidence(nd, dedup, comp, rep, ids, params)
+        rep = _choose_representative(nd, dedup, comp, ids, key)
+        member_ids = sorted((ids[i] for d in comp for i in dedup.members[d]), key=key)
+        evidence = _evidence(nd, dedup, comp, rep, ids, params, key)
         entry = {
             "size": size,
-            "representative_id": min((ids[i] for i in dedup.members[rep]), key=id_key),
+            "representative_id": min((ids[i] for i in dedup.members[rep]), key=key),
             "member_ids": member_ids,
             "evidence": evidence,
         }
-        found.append(((-size, id_key(member_ids[0])), entry, comp, rep))
+        found.append(((-size, key(member_ids[0])), entry, comp, rep))
     found.sort(key=lambda x: x[0])
     campaigns: list[dict[str, Any]] = []
     rep_of: dict[int, int] = {}
@@ -179,19 +211,40 @@ def find_campaigns(
     return campaigns, dedup, rep_of
 
 
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(n) for n in lengths])`` without a Python loop."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    starts = np.cumsum(lengths) - lengths
+    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+
+
 def _evidence(
-    nd: NearDup, dedup: Dedup, comp: list[int], rep: int, ids: Sequence[str], params: CampaignParams
+    nd: NearDup,
+    dedup: Dedup,
+    comp: list[int],
+    rep: int,
+    ids: Sequence[str],
+    params: CampaignParams,
+    key: Callable[[str], Any] = id_key,
 ) -> dict[str, Any]:
     table = nd.table
-    rep_sids = table.text_sids[table.text_ptr[rep] : table.text_ptr[rep + 1]].tolist()
+    ptr = table.text_ptr
+    rep_sids = table.text_sids[ptr[rep] : ptr[rep + 1]].tolist()
     rep_set = set(rep_sids)
     shared: Counter[int] = Counter()
     added: Counter[int] = Counter()
     size = 0
-    for d in comp:
+    # the campaign's sentence ids in one slice per member, as Python ints in one call
+    comp_arr = np.asarray(comp, np.int64)
+    starts, ends = ptr[comp_arr], ptr[comp_arr + 1]
+    flat = table.text_sids[np.repeat(starts, ends - starts) + _ranges(ends - starts)].tolist()
+    bounds = np.concatenate([[0], np.cumsum(ends - starts)]).tolist()
+    for k, d in enumerate(comp):
         mult = len(dedup.members[d])
         size += mult
-        sids = set(table.text_sids[table.text_ptr[d] : table.text_ptr[d + 1]].tolist())
+        sids = set(flat[bounds[k] : bounds[k + 1]])
         for s in sids & rep_set:
             shared[s] += mult
         for s in sids - rep_set:
@@ -229,5 +282,5 @@ def _evidence(
         "added_passages": [
             {"text": table.sentences[s], "share": rounded(added[s] / size)} for s in top_added
         ],
-        "member_scores": dict(sorted(scores.items(), key=lambda kv: id_key(kv[0]))),
+        "member_scores": dict(sorted(scores.items(), key=lambda kv: key(kv[0]))),
     }

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--past", metavar="P.json", action="append", default=[],
                    help="過去の意見と回答（P.json または consultation.json）。複数指定可")
     p.add_argument("--no-names", action="store_true", help="人名の検出を行わない（高速）")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="並列処理のプロセス数（既定: 2、1 で並列化しない）。結果は変わりません")
     p.add_argument("--quiet", action="store_true", help="進捗を表示しない")
     return p
 
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         progress, close = _tqdm_progress()
     try:
         report = analyze(opinions, sections=sections, past=past, params=Params(person_names=not args.no_names),
-                         progress=progress)
+                         progress=progress, workers=args.workers)
     finally:
         if close:
             close()

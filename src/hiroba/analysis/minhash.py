@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,7 @@ __all__ = [
     "signatures",
     "lsh_candidate_pairs",
     "estimate_jaccard",
+    "sorted_unique",
 ]
 
 U64 = npt.NDArray[np.uint64]
@@ -61,17 +63,23 @@ def split_fingerprint(fp: str) -> list[str]:
     return _SENT.findall(fp)
 
 
-def build_sentence_table(texts: list[str]) -> SentenceTable:
+def build_sentence_table(texts: list[str], block: int = 8192) -> SentenceTable:
     """Split each text into sentences and intern them (first-seen order)."""
+    findall = _SENT.findall
     ids: dict[str, int] = {}
-    sids: list[int] = []
-    ptr = [0]
-    for t in texts:
-        parts = _SENT.findall(t) or [t]
-        for p in parts:
-            sids.append(ids.setdefault(p, len(ids)))
-        ptr.append(len(sids))
-    return SentenceTable(list(ids), np.asarray(ptr, dtype=np.int64), np.asarray(sids, dtype=np.int64))
+    setdefault = ids.setdefault
+    counts = np.empty(len(texts), np.int64)
+    sid_parts: list[npt.NDArray[np.int64]] = []
+    for s in range(0, len(texts), block):  # in blocks: the split sentences are short-lived
+        parts = [findall(t) or [t] for t in texts[s : s + block]]
+        counts[s : s + len(parts)] = [len(p) for p in parts]
+        # len(ids) is evaluated before setdefault inserts: a new sentence gets the next id
+        sid_parts.append(np.fromiter((setdefault(p, len(ids)) for p in chain.from_iterable(parts)), np.int64,
+                                     count=int(counts[s : s + len(parts)].sum())))
+    ptr = np.zeros(len(texts) + 1, np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    sids = np.concatenate(sid_parts) if sid_parts else np.zeros(0, np.int64)
+    return SentenceTable(list(ids), ptr, sids)
 
 
 def _mix64(z: U64) -> U64:
@@ -115,12 +123,18 @@ def _perm_params(num_perm: int) -> tuple[U64, U64]:
     return a, b
 
 
-def _segment_min(hashes: U32, ptr: I64, num_perm: int, chunk: int = 1 << 15) -> U32:
-    """MinHash signature of each segment ``hashes[ptr[i]:ptr[i+1]]`` (non-empty)."""
+def _segment_min(hashes: U32, ptr: I64, num_perm: int, chunk: int = 2048) -> U32:
+    """MinHash signature of each segment ``hashes[ptr[i]:ptr[i+1]]`` (non-empty).
+
+    ``(a·x + b) mod 2^64`` is computed into a reused buffer that fits in cache, reduced
+    per segment in 64 bits, and only the minima are shifted down to 32 bits: ``>> 32`` is
+    monotonic, so the minimum of the shifted values is the shifted minimum.
+    """
     a, b = _perm_params(num_perm)
     nseg = ptr.shape[0] - 1
     out = np.empty((nseg, num_perm), np.uint32)
     h64 = hashes.astype(np.uint64)
+    buf = np.empty((chunk, num_perm), np.uint64)
     shift = np.uint64(32)
     s = 0
     while s < nseg:
@@ -129,17 +143,56 @@ def _segment_min(hashes: U32, ptr: I64, num_perm: int, chunk: int = 1 << 15) -> 
         e = int(np.searchsorted(ptr, lo + chunk, side="right")) - 1
         e = min(max(e, s + 1), nseg)
         hi = ptr[e]
-        vals = ((h64[lo:hi, None] * a[None, :] + b[None, :]) >> shift).astype(np.uint32)
-        out[s:e] = np.minimum.reduceat(vals, ptr[s:e] - lo, axis=0)
+        if hi - lo > buf.shape[0]:
+            buf = np.empty((hi - lo, num_perm), np.uint64)
+        vals = buf[: hi - lo]
+        np.multiply(h64[lo:hi, None], a[None, :], out=vals)
+        vals += b[None, :]
+        red = np.minimum.reduceat(vals, ptr[s:e] - lo, axis=0)
+        red >>= shift
+        out[s:e] = red
         s = e
     return out
+
+
+def _rows_min(rows: U32, index: I64, ptr: I64) -> U32:
+    """``out[t] = min(rows[index[ptr[t]:ptr[t+1]]])`` for non-empty segments, element-wise.
+
+    Texts are processed longest first, one sentence position at a time, on the texts that
+    still have a sentence at that position: a few whole-array operations instead of a
+    ``reduceat`` call per text (about twice as fast on ten-sentence letters).
+    """
+    n = ptr.shape[0] - 1
+    lens = np.diff(ptr)
+    order = np.argsort(-lens, kind="stable")
+    starts = ptr[:-1][order]
+    lens_sorted = lens[order]
+    acc = rows[index[starts]]
+    for j in range(1, int(lens_sorted[0]) if n else 0):
+        k = int(np.searchsorted(-lens_sorted, -j, side="left"))  # texts with more than j sentences
+        np.minimum(acc[:k], rows[index[starts[:k] + j]], out=acc[:k])
+    out = np.empty_like(acc)
+    out[order] = acc
+    return out
+
+
+def sorted_unique(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    """``np.unique(a)`` for a 1-d integer array, by sorting: the same sorted result, and
+    15 M int64 codes take 0.6 s where numpy 2.4's ``np.unique`` took 26 s on this machine."""
+    s = np.sort(a)
+    if s.size < 2:
+        return s
+    keep = np.empty(s.size, bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def text_shingle_set(table: SentenceTable, hashes: U32, sptr: I64, t: int) -> U32:
     """The exact (sorted, unique) shingle-hash set of text ``t``."""
     sids = table.text_sids[table.text_ptr[t] : table.text_ptr[t + 1]]
     parts = [hashes[sptr[s] : sptr[s + 1]] for s in sids.tolist()]
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.uint32)
+    return sorted_unique(np.concatenate(parts)) if parts else np.zeros(0, np.uint32)
 
 
 def containment(table: SentenceTable, hashes: U32, sptr: I64, a: int, b: int) -> float:
@@ -150,25 +203,45 @@ def containment(table: SentenceTable, hashes: U32, sptr: I64, a: int, b: int) ->
     return float(np.intersect1d(sa, sb, assume_unique=True).size / small) if small else 0.0
 
 
-def signatures(table: SentenceTable, k: int, num_perm: int) -> tuple[U32, I64]:
+def _segment_min_chunk(state: tuple[U32, I64, int], chunk: tuple[int, int]) -> U32:
+    hashes, ptr, num_perm = state
+    s, e = chunk
+    lo, hi = int(ptr[s]), int(ptr[e])
+    return _segment_min(hashes[lo:hi], ptr[s : e + 1] - lo, num_perm)
+
+
+def signatures(table: SentenceTable, k: int, num_perm: int, *, workers: int = 1) -> tuple[U32, I64]:
     """MinHash signatures of the texts of ``table`` and their shingle-set sizes.
 
     Returns ``(sig, sizes)``: ``sig[t]`` has ``num_perm`` uint32 minima; ``sizes[t]`` is the
     number of shingles of the text's distinct sentences (an upper bound of its set size,
-    used to estimate containment).
+    used to estimate containment). The sentence signatures are computed in ``workers``
+    processes when there are many (each sentence's row is the same either way).
     """
+    from hiroba.analysis import parallel
+
     hashes, sptr = shingle_hashes(table.sentences, k)
     table.hashes, table.sptr = hashes, sptr
-    sent_sig = _segment_min(hashes, sptr, num_perm)
+    nsent = sptr.shape[0] - 1
+    # sentence ranges of about equal numbers of shingles, a few per worker
+    cuts = np.searchsorted(sptr, np.linspace(0, sptr[-1], 4 * max(1, workers) + 1), side="left")
+    cuts = sorted_unique(np.clip(cuts, 0, nsent))
+    if cuts.size == 0 or cuts[0] != 0:
+        cuts = np.concatenate([[0], cuts])
+    if cuts[-1] != nsent:
+        cuts = np.concatenate([cuts, [nsent]])
+    chunks = [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    parts = parallel.run(_segment_min_chunk, (hashes, sptr, num_perm), chunks, workers=workers,
+                         items=int(sptr[-1]) // 20)
+    sent_sig = np.concatenate(parts) if parts else np.zeros((0, num_perm), np.uint32)
+    del parts
     sent_size = np.diff(sptr)
     ntext = table.text_ptr.shape[0] - 1
     sig = np.empty((ntext, num_perm), np.uint32)
     step = 1 << 14
     for s in range(0, ntext, step):
         e = min(ntext, s + step)
-        lo, hi = table.text_ptr[s], table.text_ptr[e]
-        rows = sent_sig[table.text_sids[lo:hi]]
-        sig[s:e] = np.minimum.reduceat(rows, table.text_ptr[s:e] - lo, axis=0)
+        sig[s:e] = _rows_min(sent_sig, table.text_sids, table.text_ptr[s : e + 1])
     sizes = np.add.reduceat(sent_size[table.text_sids], table.text_ptr[:-1]) if ntext else np.zeros(0, np.int64)
     return sig, sizes.astype(np.int64)
 
@@ -204,14 +277,16 @@ def lsh_candidate_pairs(sig: U32, bands: int, rows: int) -> tuple[I64, I64]:
     b = np.concatenate(others)
     lo = np.minimum(a, b)
     hi = np.maximum(a, b)
-    code = np.unique(lo * n + hi)
+    code = sorted_unique(lo * n + hi)
     return code // n, code % n
 
 
 def estimate_jaccard(sig: U32, a: I64, b: I64, chunk: int = 1 << 16) -> npt.NDArray[np.float64]:
     """Fraction of equal MinHash values between rows ``a[i]`` and ``b[i]``."""
     out = np.empty(a.shape[0], np.float64)
+    k = sig.shape[1]
     for s in range(0, a.shape[0], chunk):
         e = s + chunk
-        out[s:e] = (sig[a[s:e]] == sig[b[s:e]]).mean(axis=1)
+        # count / k: the same float as the mean of the booleans, without a float copy
+        out[s:e] = np.count_nonzero(sig[a[s:e]] == sig[b[s:e]], axis=1) / k
     return out

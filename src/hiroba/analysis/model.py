@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ __all__ = [
     "PastItem",
     "Progress",
     "id_key",
+    "id_rank",
     "sort_ids",
     "rounded",
 ]
@@ -80,8 +81,31 @@ _DIGITS = re.compile(r"([0-9]+)")
 
 def id_key(value: str) -> tuple[Any, ...]:
     """Natural sort key: ``"2" < "10" < "a2" < "a10"``; ties by the raw string."""
+    if value.isdigit() and value.isascii():  # the common case (database ids), same key
+        return (((0, int(value), ""),), value)
     parts = tuple((0, int(p), "") if "0" <= p[0] <= "9" else (1, 0, p) for p in _DIGITS.split(value) if p)
     return (parts, value)
+
+
+def id_rank(ids: Iterable[str]) -> dict[str, int]:
+    """Rank of each distinct id in natural order: ``key=rank.__getitem__`` sorts exactly as
+    ``key=id_key`` does, with one integer comparison instead of nested tuples (the report
+    sorts a million ids several times)."""
+    distinct = list(set(ids))
+    ordered: list[str] | None = None
+    if all(v.isdigit() and v.isascii() and len(v) <= 18 for v in distinct):
+        # id_key of a digit string is (((0, int, ""),), raw): when no two ids have the same
+        # number (no leading-zero variants), the order is simply the numbers' order
+        import numpy as np
+
+        nums = np.fromiter(map(int, distinct), np.int64, count=len(distinct))
+        order = np.argsort(nums, kind="stable")
+        sorted_nums = nums[order]
+        if bool((sorted_nums[1:] != sorted_nums[:-1]).all()):
+            ordered = [distinct[i] for i in order.tolist()]
+    if ordered is None:
+        ordered = sorted(distinct, key=id_key)
+    return {v: r for r, v in enumerate(ordered)}
 
 
 def sort_ids(ids: list[str]) -> list[str]:

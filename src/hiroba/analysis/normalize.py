@@ -119,25 +119,47 @@ def normalize(text: str) -> str:
     return s
 
 
+# Full-width ASCII (U+FF01-FF5E) decomposes to ASCII under NFKC. CPython's NFKC is slow
+# (about 100 µs for 300 characters of Japanese) as soon as one character needs it, which
+# full-width digits do; mapping them first (a regex over the few runs: str.translate is slow
+# on non-ASCII strings) usually leaves a string that passes NFKC's quick check. The result
+# is the same: both strings have the same compatibility decomposition.
+_FULLWIDTH_RUN = re.compile("[\uff01-\uff5e]+")
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+
+
+def _fullwidth_repl(m: re.Match[str]) -> str:
+    return m.group().translate(_FULLWIDTH)
+
+
+def _nfkc(s: str) -> str:
+    if unicodedata.is_normalized("NFKC", s):
+        return s
+    return unicodedata.normalize("NFKC", _FULLWIDTH_RUN.sub(_fullwidth_repl, s))
+
+
 def _normalize_once(text: str) -> str:
     # Fast paths: str.isprintable() is false for every Cc/Cf and for every whitespace but
     # the ASCII space, so clean texts skip the (slower) regular-expression passes.
     s = text if text.isprintable() else _control_re().sub("", text)
-    s = unicodedata.normalize("NFKC", s)
+    s = _nfkc(s)
     if not s.isprintable() or "  " in s or s[:1] == " " or s[-1:] == " ":
         s = _WS_RUN.sub(_ws_repl, s).strip()
     s = s.replace("〜", "~").replace("～", "~")
     return _fix_dashes(s)
 
 
+# A dash other than ー, or ー not after a kana: the only texts _DASH_FIX would change.
+# Two C-level scans, each starting with a character class or a literal so that the regex
+# engine skips ahead quickly (instead of a search per dash variant plus a Python loop
+# over every ー of every katakana word).
+_DASH_OTHER_RE = re.compile("[" + re.escape(_OTHER_DASHES) + "]")
+_LONG_NOT_AFTER_KANA = re.compile("ー(?<![" + _KANA_CLASS + "]ー)")
+
+
 def _fix_dashes(s: str) -> str:
-    if any(d in s for d in _OTHER_DASHES):
+    if _DASH_OTHER_RE.search(s) or _LONG_NOT_AFTER_KANA.search(s):
         return _DASH_FIX.sub(_dash_repl, s)
-    i = s.find("ー")
-    while i >= 0:
-        if i == 0 or not _is_kana(s[i - 1]):
-            return _DASH_FIX.sub(_dash_repl, s)
-        i = s.find("ー", i + 1)
     return s
 
 
@@ -159,9 +181,15 @@ def fingerprint(text: str) -> str:
 
 
 def _fingerprint_once(text: str) -> str:
-    s = _normalize_once(text)
+    # _normalize_once without its whitespace collapse: all whitespace is removed next, and
+    # collapsing cannot change the dash step (whitespace is neither a dash nor a kana).
+    s = text if text.isprintable() else _control_re().sub("", text)
+    s = _nfkc(s)
+    if "〜" in s or "～" in s:
+        s = s.replace("〜", "~").replace("～", "~")
+    s = _fix_dashes(s)
     s = "".join(s.split()).lower()
-    s = unicodedata.normalize("NFKC", s)
+    s = _nfkc(s)
     return _fix_dashes(s)
 
 
