@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from hiroba.core import audit
 
@@ -82,7 +83,7 @@ class StaffAreaMiddleware:
             return unauthorized(request, expired=bool(request.COOKIES.get(settings.SESSION_COOKIE_NAME)))
         if not user.is_staff_member:
             _denied(request, 403, "not staff")
-            return render(request, "403.html", {"reason": "職員専用のページです。"}, status=403)
+            return render(request, "403.html", {"reason": _("職員専用のページです。")}, status=403)
         if not has_strong_mfa(user):
             messages.warning(
                 request,

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from hiroba.calendars import importing, recurrence
 from hiroba.calendars.models import Calendar, Event, School, fiscal_year_of
@@ -77,13 +78,13 @@ class EventForm(forms.Form):
         data["end_date"] = end
         start_time, end_time = data.get("start_time"), data.get("end_time")
         if start and end and end < start:
-            self.add_error("end_date", "終了日が開始日より前です")
+            self.add_error("end_date", _("終了日が開始日より前です"))
         if start_time and not end_time:
-            self.add_error("end_time", "開始時刻を入れたときは終了時刻も入れてください")
+            self.add_error("end_time", _("開始時刻を入れたときは終了時刻も入れてください"))
         if end_time and not start_time:
-            self.add_error("start_time", "終了時刻だけが入っています。開始時刻も入れてください")
+            self.add_error("start_time", _("終了時刻だけが入っています。開始時刻も入れてください"))
         if start and start == end and start_time and end_time and end_time <= start_time:
-            self.add_error("end_time", "終了時刻が開始時刻より前です")
+            self.add_error("end_time", _("終了時刻が開始時刻より前です"))
         repeat = data.get("repeat") or ""
         data["rule"] = ""
         if start and repeat:
@@ -102,7 +103,7 @@ class EventForm(forms.Form):
             self.add_error("exdates", str(exc))
             data["exdate_list"] = []
         if data["exdate_list"] and not repeat:
-            self.add_error("exdates", "除外日は繰り返しの予定にだけ指定できます")
+            self.add_error("exdates", _("除外日は繰り返しの予定にだけ指定できます"))
         return data
 
     def event_data(self, *, status: str | None = None) -> EventData:
@@ -139,7 +140,7 @@ class CalendarForm(forms.Form):
         audience = Calendar.Audience.CLASS if class_name else Calendar.Audience.GRADE
         data["audience"] = audience
         if grade and self.school.calendars.filter(audience=audience, grade=grade, class_name=class_name).exists():
-            raise ValidationError("そのカレンダーはすでにあります")
+            raise ValidationError(_("そのカレンダーはすでにあります"))
         return data
 
 
@@ -152,9 +153,9 @@ class TermForm(forms.Form):
         data = super().clean()
         if data.get("start_date") and data.get("end_date"):
             if data["end_date"] < data["start_date"]:
-                self.add_error("end_date", "終了日が開始日より前です")
+                self.add_error("end_date", _("終了日が開始日より前です"))
             elif fiscal_year_of(data["end_date"]) != fiscal_year_of(data["start_date"]):
-                self.add_error("end_date", "学期は同じ年度（4月〜翌3月）の中にしてください")
+                self.add_error("end_date", _("学期は同じ年度（4月〜翌3月）の中にしてください"))
         return data
 
 
@@ -170,7 +171,7 @@ class ImportForm(forms.Form):
                 f"{importing.MAX_BYTES // 1024 // 1024} MB までのファイルにしてください。"
             )
         if not upload.name.lower().endswith((".xlsx", ".xlsm", ".csv", ".txt", ".xls")):
-            raise ValidationError("Excel（.xlsx）またはCSV（.csv）のファイルを選んでください。")
+            raise ValidationError(_("Excel（.xlsx）またはCSV（.csv）のファイルを選んでください。"))
         return upload
 
 
@@ -191,5 +192,5 @@ class CombinationForm(forms.Form):
     def clean_calendars(self) -> Any:
         calendars = self.cleaned_data["calendars"]
         if len(calendars) > MAX_CALENDARS_PER_COMBINATION:
-            raise ValidationError(f"カレンダーは{MAX_CALENDARS_PER_COMBINATION}個まで選べます")
+            raise ValidationError(_("カレンダーは%(n)s個まで選べます") % {"n": MAX_CALENDARS_PER_COMBINATION})
         return calendars

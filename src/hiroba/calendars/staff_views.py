@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hiroba.calendars import exports, importing, recurrence, sample, services
@@ -90,7 +91,7 @@ def event_new(request: HttpRequest, slug: str) -> HttpResponse:
                      initial={"calendar": school.calendars.filter(audience="school").first()})
     if request.method == "POST" and form.is_valid():
         event = services.event_create(actor=request.user, data=form.event_data())
-        messages.success(request, f"「{event.title}」を登録しました。購読しているカレンダーに反映されます。")
+        messages.success(request, _("「%(title)s」を登録しました。購読しているカレンダーに反映されます。") % {"title": event.title})
         return HttpResponseRedirect(reverse("calendars_staff:event", args=[school.slug, event.pk]))
     return render(request, "calendars/staff/event_form.html", {"school": school, "form": form, "event": None})
 
@@ -103,7 +104,7 @@ def event_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         status = Event.Status.CANCELLED if event.is_cancelled else None
         changed = services.event_update(actor=request.user, event=event, data=form.event_data(status=status))
-        messages.success(request, "変更を保存しました。" if changed else "変更はありませんでした。")
+        messages.success(request, _("変更を保存しました。") if changed else _("変更はありませんでした。"))
         return HttpResponseRedirect(reverse("calendars_staff:event", args=[school.slug, event.pk]))
     return render(request, "calendars/staff/event_form.html", {"school": school, "form": form, "event": event})
 
@@ -126,7 +127,7 @@ def event_cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.event_cancel(actor=request.user, event=event, reason=form.cleaned_data["reason"])
-        messages.success(request, f"「{event.title}」を中止にしました。購読者のカレンダーでも中止と表示されます。")
+        messages.success(request, _("「%(title)s」を中止にしました。購読者のカレンダーでも中止と表示されます。") % {"title": event.title})
         return HttpResponseRedirect(reverse("calendars_staff:event", args=[school.slug, event.pk]))
     return render(request, "calendars/staff/event_cancel.html", {"school": school, "event": event, "form": form})
 
@@ -136,7 +137,7 @@ def event_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     school = _school(request, slug, change=True)
     event = _event(school, pk)
     services.event_restore(actor=request.user, event=event)
-    messages.success(request, f"「{event.title}」の中止を取り消しました。")
+    messages.success(request, _("「%(title)s」の中止を取り消しました。") % {"title": event.title})
     return HttpResponseRedirect(reverse("calendars_staff:event", args=[school.slug, event.pk]))
 
 
@@ -147,7 +148,7 @@ def calendar_new(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         calendar = services.calendar_create(actor=request.user, school=school, audience=form.cleaned_data["audience"],
                                             grade=form.cleaned_data["grade"], class_name=form.cleaned_data["class_name"])
-        messages.success(request, f"カレンダー「{calendar.label}」を作りました。")
+        messages.success(request, _("カレンダー「%(label)s」を作りました。") % {"label": calendar.label})
         return HttpResponseRedirect(reverse("calendars_staff:school", args=[school.slug]))
     return render(request, "calendars/staff/calendar_form.html", {"school": school, "form": form})
 
@@ -164,7 +165,7 @@ def terms(request: HttpRequest, slug: str) -> HttpResponse:
             data = form.cleaned_data
             services.term_save(actor=request.user, school=school, fiscal_year=fiscal_year_of(data["start_date"]),
                                name=data["name"].strip(), start_date=data["start_date"], end_date=data["end_date"])
-            messages.success(request, f"学期「{data['name']}」を保存しました。")
+            messages.success(request, _("学期「%(name)s」を保存しました。") % {"name": data["name"]})
             return HttpResponseRedirect(reverse("calendars_staff:terms", args=[school.slug]))
     return render(request, "calendars/staff/terms.html", {
         "school": school, "terms": school.terms.order_by("-fiscal_year", "start_date"), "form": form,
@@ -177,7 +178,7 @@ def term_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     school = _school(request, slug, change=True)
     term = get_object_or_404(Term, pk=pk, school=school)
     services.term_delete(actor=request.user, term=term)
-    messages.success(request, f"学期「{term.name}」を削除しました。")
+    messages.success(request, _("学期「%(name)s」を削除しました。") % {"name": term.name})
     return HttpResponseRedirect(reverse("calendars_staff:terms", args=[school.slug]))
 
 
@@ -216,7 +217,7 @@ def import_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         if "discard" in request.POST:
             services.import_discard(actor=request.user, batch=batch)
-            messages.info(request, "取込を破棄しました。何も反映されていません。")
+            messages.info(request, _("取込を破棄しました。何も反映されていません。"))
             return HttpResponseRedirect(reverse("calendars_staff:school", args=[school.slug]))
         if form.is_valid():
             try:
@@ -226,8 +227,8 @@ def import_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 apply_errors = exc.errors
             else:
                 s = batch.summary
-                messages.success(request, f"反映しました: 新規 {s['created']} 件、更新 {s['updated']} 件、"
-                                          f"変更なし {s['unchanged']} 件、中止 {s['cancelled_missing']} 件、学期 {s['terms']} 件。")
+                messages.success(request, _("反映しました: 新規 %(created)s 件、更新 %(updated)s 件、"
+                                            "変更なし %(unchanged)s 件、中止 %(cancelled_missing)s 件、学期 %(terms)s 件。") % s)
                 return HttpResponseRedirect(reverse("calendars_staff:import_preview", args=[school.slug, batch.pk]))
     plan = importing.plan(school, batch.rows) if batch.state == ImportBatch.State.PREVIEW and not batch.errors else None
     errors = batch.errors + (plan.errors if plan else []) + apply_errors

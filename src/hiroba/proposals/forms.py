@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from hiroba.accounts.models import User
 from hiroba.proposals import files
@@ -88,10 +89,10 @@ class ProposalForm(forms.Form):
         data = super().clean()
         category = data.get("proposer_category")
         if category and category != ProposerCategory.INDIVIDUAL and not (data.get("proposer_label") or "").strip():
-            self.add_error("proposer_label", "団体・事業者として提案する場合は、名称を入力してください。")
+            self.add_error("proposer_label", _("団体・事業者として提案する場合は、名称を入力してください。"))
         removing = len(data.get("remove_attachments") or [])
         if self._existing - removing + len(data.get("attachments") or []) > files.MAX_FILES:
-            self.add_error("attachments", f"添付ファイルは{files.MAX_FILES}件までです。")
+            self.add_error("attachments", _("添付ファイルは%(n)s件までです。") % {"n": files.MAX_FILES})
         return data
 
 
@@ -170,7 +171,7 @@ class ReviewerAddForm(forms.Form):
         user = User.objects.filter(email__iexact=self.cleaned_data["email"], kind=User.Kind.STAFF,
                                    is_active=True).first()
         if user is None:
-            raise ValidationError("このメールアドレスの職員アカウントはありません。")
+            raise ValidationError(_("このメールアドレスの職員アカウントはありません。"))
         return user
 
 
@@ -189,7 +190,8 @@ class VoteForm(forms.Form):
     def clean_proposals(self) -> list[int]:
         chosen = [int(p) for p in self.cleaned_data["proposals"]]
         if len(chosen) > self.call.votes_per_voter:
-            raise ValidationError(f"投票できるのは{self.call.votes_per_voter}件までです（{len(chosen)}件選ばれています）。")
+            raise ValidationError(_("投票できるのは%(max)s件までです（%(chosen)s件選ばれています）。")
+                                  % {"max": self.call.votes_per_voter, "chosen": len(chosen)})
         return chosen
 
 
@@ -209,7 +211,7 @@ class PersonForm(forms.Form):
             return None
         user = User.objects.filter(email__iexact=email, kind=User.Kind.RESIDENT).first()
         if user is None:
-            raise ValidationError("このメールアドレスの区民等アカウントはありません。")
+            raise ValidationError(_("このメールアドレスの区民等アカウントはありません。"))
         return user
 
 

@@ -29,6 +29,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role, User
@@ -294,7 +295,7 @@ def _check_text(*, title: str, problem: str, idea: str, beneficiaries: str, prop
     for label, value, limit in limits:
         if len(value) > limit:
             raise SubmissionRefused(f"{label}は{limit}文字以内で入力してください（現在{len(value)}文字）。")
-    for label, value, _ in limits[:4]:
+    for label, value, _limit in limits[:4]:
         if not value.strip():
             raise SubmissionRefused(f"{label}を入力してください。")
     if proposer_category not in ProposerCategory.values:
@@ -460,7 +461,7 @@ def proposal_submit_on_behalf(
 def proposal_hide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     """Moderation: withdraw a proposal from public view (and from voting) with a stated reason."""
     if not reason.strip():
-        raise ProposalsError("非公開にする理由を入力してください。")
+        raise ProposalsError(_("非公開にする理由を入力してください。"))
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     before = audit.snapshot(proposal, ["hidden_at", "hidden_reason"])
     proposal.hidden_at = timezone.now()
@@ -475,7 +476,7 @@ def proposal_hide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
 def proposal_unhide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     """Undo a moderation decision (the reason is kept in the audit log)."""
     if not reason.strip():
-        raise ProposalsError("再公開する理由を入力してください。")
+        raise ProposalsError(_("再公開する理由を入力してください。"))
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     before = audit.snapshot(proposal, ["hidden_at", "hidden_reason"])
     proposal.hidden_at = None
@@ -1003,9 +1004,9 @@ def results_publish(*, actor: Any, call: Call, now: datetime | None = None) -> C
     """After the close: seal the ballots, count them, publish counts, tally and the digest."""
     call = Call.objects.select_for_update().get(pk=call.pk)
     if CallResult.objects.filter(call=call).exists():
-        raise ProposalsError("結果はすでに公表されています。")
+        raise ProposalsError(_("結果はすでに公表されています。"))
     if timezone.localdate(_now(now)) <= call.voting_end:
-        raise ProposalsError("投票期間が終わるまで結果は公表できません。")
+        raise ProposalsError(_("投票期間が終わるまで結果は公表できません。"))
     # Wait for any vote still in flight on this call, and hold new ones off.
     list(Participation.objects.select_for_update().filter(call=call).values_list("pk", flat=True))
     _seal(call)
@@ -1015,10 +1016,10 @@ def results_publish(*, actor: Any, call: Call, now: datetime | None = None) -> C
         online=Count("pk", filter=Q(channel=Participation.Channel.ONLINE)),
         paper=Count("pk", filter=Q(channel=Participation.Channel.PAPER)))
     if (agg["votes"] or 0) != sum(counts.values()):
-        raise ProposalsError("投票者の票数と保存された票の数が一致しません。集計を中止しました。")
+        raise ProposalsError(_("投票者の票数と保存された票の数が一致しません。集計を中止しました。"))
     ballot_set = anonymised_ballots(call)
     if len(ballot_set) != agg["voters"]:
-        raise ProposalsError("投票者数と投票の数が一致しません。集計を中止しました。")
+        raise ProposalsError(_("投票者数と投票の数が一致しません。集計を中止しました。"))
     receipts = dict(call.proposals.exclude(receipt_number=None).values_list("pk", "receipt_number"))
     result = CallResult.objects.create(
         call=call, published_at=_now(now), published_by=actor if isinstance(actor, User) else None,
@@ -1042,13 +1043,13 @@ def proposal_adopt(*, actor: Any, proposal: Proposal, reason: str, department: D
     """Adopt a voted proposal for 事業化 and open its public follow-up record."""
     proposal = Proposal.objects.select_for_update().select_related("call").get(pk=proposal.pk)
     if not CallResult.objects.filter(call=proposal.call).exists():
-        raise ProposalsError("結果の公表後に採用を決定できます。")
+        raise ProposalsError(_("結果の公表後に採用を決定できます。"))
     if not proposal.is_shortlisted or proposal.is_hidden:
-        raise ProposalsError("投票対象に選ばれた公開中の提案だけを採用できます。")
+        raise ProposalsError(_("投票対象に選ばれた公開中の提案だけを採用できます。"))
     if proposal.adopted_at is not None:
-        raise ProposalsError("この提案はすでに採用されています。")
+        raise ProposalsError(_("この提案はすでに採用されています。"))
     if not reason.strip():
-        raise ProposalsError("採用の理由を入力してください。")
+        raise ProposalsError(_("採用の理由を入力してください。"))
     proposal.adopted_at = _now(now)
     proposal.adoption_reason = reason.strip()[:REASON_MAX]
     proposal.save(update_fields=["adopted_at", "adoption_reason", "updated_at"])
@@ -1069,7 +1070,7 @@ def followup_update(*, actor: Any, followup: FollowUp, status: str, budget_step:
                     now: datetime | None = None) -> FollowUp:
     """Report progress on an adopted proposal (状況, 予算の段階, 内容)."""
     if status not in FollowUp.Status.values:
-        raise ProposalsError("状況を選んでください。")
+        raise ProposalsError(_("状況を選んでください。"))
     followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
     before = audit.snapshot(followup, FOLLOWUP_FIELDS)
     followup.status, followup.budget_step, followup.summary = status, budget_step.strip(), summary.strip()
@@ -1083,7 +1084,7 @@ def followup_update(*, actor: Any, followup: FollowUp, status: str, budget_step:
 @transaction.atomic
 def milestone_add(*, actor: Any, followup: FollowUp, title: str, due_on: date, done_on: date | None = None) -> Milestone:
     if not title.strip():
-        raise ProposalsError("節目の内容を入力してください。")
+        raise ProposalsError(_("節目の内容を入力してください。"))
     milestone = Milestone.objects.create(followup=followup, title=title.strip()[:200], due_on=due_on, done_on=done_on)
     FollowUp.objects.filter(pk=followup.pk).update(updated_at=timezone.now())
     audit.record(actor=actor, action="proposals.milestone_add", obj=milestone,

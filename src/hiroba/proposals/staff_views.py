@@ -10,6 +10,8 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from hiroba.accounts import permissions
@@ -86,7 +88,7 @@ def call_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
         except services.CallInvalid as exc:
             form.add_error(None, exc.message)
         else:
-            _done(request, f"募集「{call.title}」を保存しました。")
+            _done(request, _("募集「%(title)s」を保存しました。") % {"title": call.title})
             return redirect("proposals_staff:call", slug=call.slug)
     return render(request, "proposals/staff/call_form.html", {"form": form, "formset": formset, "call": call},
                   status=400 if request.method == "POST" else 200)
@@ -127,13 +129,13 @@ def proposal_moderate(request: HttpRequest, slug: str, receipt: str, action: str
     proposal = get_object_or_404(call.proposals, receipt_number=receipt)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "理由を入力してください。")
+        messages.error(request, _("理由を入力してください。"))
     elif action == "hide":
         services.proposal_hide(actor=request.user, proposal=proposal, reason=form.cleaned_data["reason"])
-        _done(request, f"{receipt} を非公開にしました。")
+        _done(request, _("%(receipt)s を非公開にしました。") % {"receipt": receipt})
     else:
         services.proposal_unhide(actor=request.user, proposal=proposal, reason=form.cleaned_data["reason"])
-        _done(request, f"{receipt} を再公開しました。")
+        _done(request, _("%(receipt)s を再公開しました。") % {"receipt": receipt})
     return redirect("proposals_staff:proposal", slug=slug, receipt=receipt)
 
 
@@ -147,7 +149,7 @@ def reviewers(request: HttpRequest, slug: str) -> HttpResponse:
             except services.ScreeningRefused as exc:
                 messages.error(request, exc.message)
             else:
-                _done(request, f"{len(created)}件の審査を割り当てました。")
+                _done(request, ngettext("%(n)s件の審査を割り当てました。", "%(n)s件の審査を割り当てました。", len(created)) % {"n": len(created)})
             return redirect("proposals_staff:reviewers", slug=slug)
         if form.is_valid():
             try:
@@ -155,7 +157,7 @@ def reviewers(request: HttpRequest, slug: str) -> HttpResponse:
             except services.ScreeningRefused as exc:
                 form.add_error("email", exc.message)
             else:
-                _done(request, "審査員を追加しました。")
+                _done(request, _("審査員を追加しました。"))
                 return redirect("proposals_staff:reviewers", slug=slug)
     panel = call.reviewers.select_related("user").annotate(
         active=Count("assignments", filter=~Q(assignments__status=ReviewAssignment.Status.CONFLICT)),
@@ -181,7 +183,7 @@ def decide(request: HttpRequest, slug: str, receipt: str) -> HttpResponse:
     proposal = get_object_or_404(call.proposals, receipt_number=receipt)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, f"{receipt}: 審査結果と理由を入力してください。")
+        messages.error(request, _("%(receipt)s: 審査結果と理由を入力してください。") % {"receipt": receipt})
     else:
         try:
             services.proposal_decide(actor=request.user, proposal=proposal, decision=form.cleaned_data["decision"],
@@ -189,7 +191,7 @@ def decide(request: HttpRequest, slug: str, receipt: str) -> HttpResponse:
         except services.ScreeningRefused as exc:
             messages.error(request, f"{receipt}: {exc.message}")
         else:
-            _done(request, f"{receipt} の審査結果を記録しました。")
+            _done(request, _("%(receipt)s の審査結果を記録しました。") % {"receipt": receipt})
     return redirect("proposals_staff:screening", slug=slug)
 
 
@@ -219,7 +221,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             except services.ScreeningRefused as exc:
                 form.add_error(None, exc.message)
             else:
-                _done(request, "採点を保存しました。")
+                _done(request, _("採点を保存しました。"))
                 return redirect("proposals_staff:my_reviews")
         status = 400
     return render(request, "proposals/staff/review.html", {
@@ -241,10 +243,10 @@ def review_conflict(request: HttpRequest, pk: int) -> HttpResponse:
         except services.ScreeningRefused as exc:
             messages.error(request, exc.message)
         else:
-            _done(request, "利害関係を申告しました。この提案はほかの審査員に割り当て直されました。")
+            _done(request, _("利害関係を申告しました。この提案はほかの審査員に割り当て直されました。"))
             return redirect("proposals_staff:my_reviews")
     else:
-        messages.error(request, "利害関係の内容を入力してください。")
+        messages.error(request, _("利害関係の内容を入力してください。"))
     return redirect("proposals_staff:review", pk=pk)
 
 
@@ -276,7 +278,7 @@ def voters(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             verification = form.verification()
             if verification is None:
-                form.add_error(None, "この方の本人確認の記録がありません。先に「本人確認」で記録してください。")
+                form.add_error(None, _("この方の本人確認の記録がありません。先に「本人確認」で記録してください。"))
             else:
                 try:
                     services.paper_ballot_enter(actor=request.user, call=call, verification=verification,
@@ -285,7 +287,7 @@ def voters(request: HttpRequest, slug: str) -> HttpResponse:
                 except services.VoteRefused as exc:
                     form.add_error(None, exc.message)
                 else:
-                    _done(request, f"{verification.display_name} さんの紙の投票を入力しました。")
+                    _done(request, _("%(name)s さんの紙の投票を入力しました。") % {"name": verification.display_name})
                     return redirect("proposals_staff:voters", slug=slug)
         status = 400
     return render(request, "proposals/staff/voters.html", {
@@ -308,7 +310,8 @@ def verify(request: HttpRequest) -> HttpResponse:
             except services.VerificationRefused as exc:
                 form.add_error(None, exc.message)
             else:
-                _done(request, f"{v.display_name} さんの本人確認を記録しました（{v.get_residency_display()}）。")
+                _done(request, _("%(name)s さんの本人確認を記録しました（%(residency)s）。")
+                      % {"name": v.display_name, "residency": v.get_residency_display()})
                 return redirect("proposals_staff:verify")
         status = 400
     return render(request, "proposals/staff/verify.html", {"form": form}, status=status)
@@ -325,7 +328,8 @@ def publish_results(request: HttpRequest, slug: str) -> HttpResponse:
     except services.ProposalsError as exc:
         messages.error(request, exc.message)
     else:
-        _done(request, f"結果を公表しました（応募 {result.applications}件、投票 {result.voters}人・{result.votes}票）。")
+        _done(request, _("結果を公表しました（応募 %(applications)s件、投票 %(voters)s人・%(votes)s票）。")
+              % {"applications": result.applications, "voters": result.voters, "votes": result.votes})
     return redirect("proposals_staff:call", slug=slug)
 
 
@@ -340,9 +344,9 @@ def adopt(request: HttpRequest, slug: str, receipt: str) -> HttpResponse:
         except services.ProposalsError as exc:
             messages.error(request, exc.message)
         else:
-            _done(request, f"{receipt} を採用し、事業化の記録を作成しました。")
+            _done(request, _("%(receipt)s を採用し、事業化の記録を作成しました。") % {"receipt": receipt})
     else:
-        messages.error(request, "採用の理由を入力してください。")
+        messages.error(request, _("採用の理由を入力してください。"))
     return redirect("proposals_staff:proposal", slug=slug, receipt=receipt)
 
 
@@ -357,14 +361,14 @@ def followup_edit(request: HttpRequest, slug: str, receipt: str) -> HttpResponse
         form = MilestoneForm(request.POST, prefix="milestone")
         if form.is_valid():
             services.milestone_add(actor=request.user, followup=followup, **form.cleaned_data)
-            _done(request, "節目を追加しました。")
+            _done(request, _("節目を追加しました。"))
         else:
-            messages.error(request, "節目の内容と予定日を入力してください。")
+            messages.error(request, _("節目の内容と予定日を入力してください。"))
     else:
         fform = FollowUpForm(request.POST, instance=FollowUpForm.Meta.model.objects.get(pk=followup.pk), prefix="followup")
         if fform.is_valid():
             services.followup_update(actor=request.user, followup=followup, **fform.cleaned_data)
-            _done(request, "事業化の状況を更新しました。")
+            _done(request, _("事業化の状況を更新しました。"))
         else:
-            messages.error(request, "状況を選んでください。")
+            messages.error(request, _("状況を選んでください。"))
     return redirect("proposals_staff:proposal", slug=slug, receipt=receipt)

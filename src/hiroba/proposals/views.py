@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from hiroba.proposals import exports, queries, services
 from hiroba.proposals.forms import ProposalForm, VoteForm
@@ -21,7 +23,7 @@ def _call(slug: str) -> Call:
 
 def _resident_only(request: HttpRequest, what: str) -> HttpResponse | None:
     if not request.user.is_resident:
-        return render(request, "403.html", {"reason": f"{what}は区民等のアカウントで行ってください。"}, status=403)
+        return render(request, "403.html", {"reason": _("%(what)sは区民等のアカウントで行ってください。") % {"what": what}}, status=403)
     return None
 
 
@@ -47,7 +49,7 @@ def proposal_public(request: HttpRequest, slug: str, receipt: str) -> HttpRespon
 def propose(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
     """The proposal form: a new draft, a draft being corrected, or a received proposal being edited."""
     call = _call(slug)
-    if (refusal := _resident_only(request, "提案")) is not None:
+    if (refusal := _resident_only(request, pgettext("resident-only action", "提案"))) is not None:
         return refusal
     proposal = None
     if pk is not None:
@@ -77,7 +79,7 @@ def propose(request: HttpRequest, slug: str, pk: int | None = None) -> HttpRespo
             else:
                 if proposal.status == Proposal.Status.DRAFT:
                     return redirect("proposals:confirm", slug=call.slug, pk=proposal.pk)
-                messages.success(request, f"受付番号 {proposal.receipt_number} の提案を更新しました。")
+                messages.success(request, _("受付番号 %(receipt)s の提案を更新しました。") % {"receipt": proposal.receipt_number})
                 return redirect("proposals:mine")
         status = 400
     return render(request, "proposals/propose.html", {"call": call, "form": form, "proposal": proposal},
@@ -117,7 +119,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 @login_required
 def vote(request: HttpRequest, slug: str) -> HttpResponse:
     call = _call(slug)
-    if (refusal := _resident_only(request, "投票")) is not None:
+    if (refusal := _resident_only(request, pgettext("resident-only action", "投票"))) is not None:
         return refusal
     shortlist = list(queries.shortlist(call))
     eligibility = services.voter_eligibility(user=request.user, call=call)
@@ -138,8 +140,9 @@ def vote(request: HttpRequest, slug: str) -> HttpResponse:
                 status = 409 if exc.code in ("closed", "replayed") else 400
             else:
                 n = len(form.cleaned_data["proposals"])
-                messages.success(request, f"投票を受け付けました（{n}票）。締切までは何度でも変更できます。"
-                                 if n else "投票をすべて取り消しました。")
+                messages.success(request, ngettext("投票を受け付けました（%(n)s票）。締切までは何度でも変更できます。",
+                                           "投票を受け付けました（%(n)s票）。締切までは何度でも変更できます。", n) % {"n": n}
+                                 if n else _("投票をすべて取り消しました。"))
                 return redirect("proposals:vote", slug=call.slug)
         else:
             status = 400
@@ -152,7 +155,7 @@ def vote(request: HttpRequest, slug: str) -> HttpResponse:
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     call = _call(slug)
     if not hasattr(call, "result"):
-        return render(request, "proposals/closed.html", {"call": call, "message": "結果はまだ公表されていません。"},
+        return render(request, "proposals/closed.html", {"call": call, "message": _("結果はまだ公表されていません。")},
                       status=404)
     recount = services.tally(call)
     receipts = dict(call.proposals.exclude(receipt_number=None).values_list("pk", "receipt_number"))

@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from hiroba.workshops.models import GRADE_CHOICES, Output, Programme, Session
 from hiroba.workshops.services import ApplicationInput
@@ -77,21 +78,21 @@ class ApplicationForm(forms.Form):
     def clean_student_kana(self) -> str:
         kana = unicodedata.normalize("NFKC", self.cleaned_data["student_kana"]).strip()
         if not _KANA.match(kana):
-            raise forms.ValidationError("ふりがなは、ひらがなで書いてください。")
+            raise forms.ValidationError(_("ふりがなは、ひらがなで書いてください。"))
         return kana
 
     def clean_birth_date(self) -> date:
         birth: date = self.cleaned_data["birth_date"]
         today = timezone.localdate()
         if birth >= today or today.year - birth.year > 25 or today.year - birth.year < 5:
-            raise forms.ValidationError("生年月日をもう一度たしかめてください。")
+            raise forms.ValidationError(_("生年月日をもう一度たしかめてください。"))
         return birth
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         student, guardian = data.get("student_email", ""), data.get("guardian_email", "")
         if student and guardian and student.lower() == guardian.lower():
-            self.add_error("student_email", "保護者と同じアドレスのときは、あなたのメールアドレスは書かないでください。")
+            self.add_error("student_email", _("保護者と同じアドレスのときは、あなたのメールアドレスは書かないでください。"))
         return data
 
     def to_input(self) -> ApplicationInput:
@@ -131,9 +132,9 @@ class ProgrammeForm(forms.ModelForm):
         has_grades = data.get("grade_min") is not None and data.get("grade_max") is not None
         has_ages = all(data.get(n) is not None for n in ("age_min", "age_max", "age_on"))
         if not (has_grades or has_ages):
-            raise forms.ValidationError("対象の学年（から・まで）か、対象の年齢と基準日を入力してください。")
+            raise forms.ValidationError(_("対象の学年（から・まで）か、対象の年齢と基準日を入力してください。"))
         if has_grades and data["grade_min"] > data["grade_max"]:
-            self.add_error("grade_max", "「まで」は「から」と同じか後の学年にしてください。")
+            self.add_error("grade_max", _("「まで」は「から」と同じか後の学年にしてください。"))
         return data
 
 
@@ -150,9 +151,9 @@ class SessionForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not data.get("place") and not data.get("online_url"):
-            raise forms.ValidationError("会場かオンライン参加のURLのどちらかを入力してください。")
+            raise forms.ValidationError(_("会場かオンライン参加のURLのどちらかを入力してください。"))
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
-            self.add_error("ends_at", "終了は開始より後にしてください。")
+            self.add_error("ends_at", _("終了は開始より後にしてください。"))
         return data
 
 
@@ -185,7 +186,7 @@ class ExportForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("include_contacts") and not data.get("reason", "").strip():
-            self.add_error("reason", "連絡先を含めるときは、理由を書いてください。")
+            self.add_error("reason", _("連絡先を含めるときは、理由を書いてください。"))
         return data
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role, StaffMembership
@@ -86,9 +87,10 @@ def public_results(programme: Programme) -> list[dict[str, Any]]:
     if lottery is None or not lottery.is_drawn:
         return []
     result = lottery.result
-    status: dict[str, str] = {n: "当選" for n in result.get("selected", [])}
-    status.update({n: f"補欠{i}番" for i, n in enumerate(result.get("waitlist", []), 1)})
-    return [{"rank": i, "number": n, "result": status.get(n, "落選")} for i, n in enumerate(result["order"], 1)]
+    status: dict[str, str] = {n: _("当選") for n in result.get("selected", [])}
+    status.update({n: _("補欠%(rank)s番") % {"rank": i} for i, n in enumerate(result.get("waitlist", []), 1)})
+    not_selected = _("落選")
+    return [{"rank": i, "number": n, "result": status.get(n, not_selected)} for i, n in enumerate(result["order"], 1)]
 
 
 def department_choices_for(user: Any) -> QuerySet[Department]:

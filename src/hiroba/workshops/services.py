@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hiroba.core import audit
 from hiroba.core.dates import wareki
@@ -85,7 +86,7 @@ def programme_create(*, actor: Any, department: Department, code: str, **fields:
     if unknown:
         raise TypeError(f"unknown programme fields: {sorted(unknown)}")
     if Programme.objects.filter(code=code).exists():
-        raise WorkshopError("この企画コードはすでに使われています。", "duplicate_code")
+        raise WorkshopError(_("この企画コードはすでに使われています。"), "duplicate_code")
     programme = Programme(department=department, code=code, **fields)
     programme.full_clean()
     programme.save()
@@ -104,7 +105,7 @@ def programme_update(*, actor: Any, programme: Programme, **fields: Any) -> Prog
     before = audit.snapshot(programme, PROGRAMME_FIELDS)
     changed_rules = {name for name in RULE_FIELDS & set(fields) if before[name] != audit._plain(fields[name])}
     if changed_rules and programme.applications.exists():
-        raise WorkshopError("申込みがあるため、対象・定員・選考方法・受付開始日は変更できません。", "rules_fixed")
+        raise WorkshopError(_("申込みがあるため、対象・定員・選考方法・受付開始日は変更できません。"), "rules_fixed")
     for name, value in fields.items():
         setattr(programme, name, value)
     programme.full_clean()
@@ -118,18 +119,18 @@ def programme_update(*, actor: Any, programme: Programme, **fields: Any) -> Prog
 def quota_set(*, actor: Any, programme: Programme, group: str, seats: int) -> Quota | None:
     """Reserve `seats` for a group (0 removes the quota). Only before the lottery is published."""
     if hasattr(programme, "lottery"):
-        raise WorkshopError("抽選の条件を公開した後は、優先枠を変更できません。", "lottery_published")
+        raise WorkshopError(_("抽選の条件を公開した後は、優先枠を変更できません。"), "lottery_published")
     if not programme.quota_kind:
-        raise WorkshopError("優先枠の区分（学年または学校）を先に設定してください。", "no_quota_kind")
+        raise WorkshopError(_("優先枠の区分（学年または学校）を先に設定してください。"), "no_quota_kind")
     others = sum(q.seats for q in programme.quotas.exclude(group=group))
     if others + seats > programme.capacity:
-        raise WorkshopError("優先枠の合計が定員を超えます。", "quota_exceeds_capacity")
+        raise WorkshopError(_("優先枠の合計が定員を超えます。"), "quota_exceeds_capacity")
     before = {"seats": programme.quotas.filter(group=group).values_list("seats", flat=True).first()}
     quota = None
     if seats <= 0:
         programme.quotas.filter(group=group).delete()
     else:
-        quota, _ = Quota.objects.update_or_create(programme=programme, group=group, defaults={"seats": seats})
+        quota, _created = Quota.objects.update_or_create(programme=programme, group=group, defaults={"seats": seats})
     audit.record(actor=actor, action="workshops.quota_set", obj=programme,
                  changes={"group": group, **audit.diff(before, {"seats": seats or None})})
     return quota
@@ -261,15 +262,15 @@ def application_for_consent(token: str, *, now: datetime | None = None) -> Appli
     try:
         payload = signing.loads(token, salt=CONSENT_SALT, max_age=consent_max_age_seconds())
     except signing.SignatureExpired as exc:
-        raise WorkshopError("この確認用リンクは有効期限が切れています。お手数ですが担当課にご連絡ください。",
+        raise WorkshopError(_("この確認用リンクは有効期限が切れています。お手数ですが担当課にご連絡ください。"),
                             "expired") from exc
     except signing.BadSignature as exc:
-        raise WorkshopError("この確認用リンクは正しくありません。メールに書かれたリンクをそのまま開いてください。",
+        raise WorkshopError(_("この確認用リンクは正しくありません。メールに書かれたリンクをそのまま開いてください。"),
                             "bad_token") from exc
     application = Application.objects.select_related("programme", "programme__department").filter(
         pk=payload.get("a"), anonymised_at__isnull=True).first()
     if application is None or not secrets.compare_digest(application.consent_nonce, str(payload.get("n"))):
-        raise WorkshopError("この確認用リンクは使えません。", "bad_token")
+        raise WorkshopError(_("この確認用リンクは使えません。"), "bad_token")
     return application
 
 
@@ -284,7 +285,7 @@ def application_consent(*, token: str, guardian_name: str, now: datetime | None 
     if application.consented_at is not None:
         return application  # a second click is harmless
     if application.status != Application.Status.AWAITING_CONSENT:
-        raise WorkshopError("この申込みは、すでに同意を受け付けられない状態です。", "not_awaiting")
+        raise WorkshopError(_("この申込みは、すでに同意を受け付けられない状態です。"), "not_awaiting")
     if programme.consent_period_over(now):
         raise WorkshopError(
             f"保護者の同意の期限（{wareki(programme.consent_deadline)}）を過ぎたため、"
@@ -305,9 +306,9 @@ def application_consent(*, token: str, guardian_name: str, now: datetime | None 
 def consent_request_resend(*, actor: Any, application: Application, site_url: str) -> Application:
     """Send the guardian a fresh consent link (the old one stops working)."""
     if application.status != Application.Status.AWAITING_CONSENT:
-        raise WorkshopError("保護者の同意待ちの申込みだけ、確認メールを送り直せます。", "not_awaiting")
+        raise WorkshopError(_("保護者の同意待ちの申込みだけ、確認メールを送り直せます。"), "not_awaiting")
     if application.programme.consent_period_over():
-        raise WorkshopError("保護者の同意の期限を過ぎています。", "consent_late")
+        raise WorkshopError(_("保護者の同意の期限を過ぎています。"), "consent_late")
     application.consent_nonce = secrets.token_hex(16)
     application.consent_sent_at = timezone.now()
     application.save(update_fields=["consent_nonce", "consent_sent_at"])
@@ -347,17 +348,17 @@ def lottery_publish(*, actor: Any, programme: Programme, public_value: str,
     now = now or timezone.now()
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if programme.selection_method != Programme.Selection.LOTTERY:
-        raise WorkshopError("この企画の選考方法は抽選ではありません。", "not_lottery")
+        raise WorkshopError(_("この企画の選考方法は抽選ではありません。"), "not_lottery")
     if LotteryDraw.objects.filter(programme=programme).exists():
-        raise WorkshopError("抽選の条件はすでに公開されています。公開した後は変更できません。", "already_published")
+        raise WorkshopError(_("抽選の条件はすでに公開されています。公開した後は変更できません。"), "already_published")
     _check_selection_time(programme, now)
     public_value = public_value.strip()
     if not public_value:
-        raise WorkshopError("公開値を入力してください。", "no_public_value")
+        raise WorkshopError(_("公開値を入力してください。"), "no_public_value")
     _lapse_unconsented(actor, programme)
     entrants = list(programme.applications.filter(status=Application.Status.CONFIRMED))
     if not entrants:
-        raise WorkshopError("抽選の対象になる申込み（保護者の同意済み）がありません。", "no_entries")
+        raise WorkshopError(_("抽選の対象になる申込み（保護者の同意済み）がありません。"), "no_entries")
     text = draw.entries_text({a.receipt_number: a.quota_group() for a in entrants})
     programme.applications.filter(pk__in=[a.pk for a in entrants]).update(in_lottery=True)
     lottery = LotteryDraw.objects.create(
@@ -411,20 +412,20 @@ def lottery_draw(*, actor: Any, programme: Programme, seed: str, entries_digest:
     now = now or timezone.now()
     lottery = LotteryDraw.objects.select_for_update().filter(programme=programme).first()
     if lottery is None:
-        raise WorkshopError("抽選の条件（シードと抽選対象の一覧）がまだ公開されていません。", "not_published")
+        raise WorkshopError(_("抽選の条件（シードと抽選対象の一覧）がまだ公開されていません。"), "not_published")
     if lottery.is_drawn:
-        raise WorkshopError("この企画の抽選はすでに行われています。抽選は1回だけです。", "already_drawn")
+        raise WorkshopError(_("この企画の抽選はすでに行われています。抽選は1回だけです。"), "already_drawn")
     if seed.strip().lower() != lottery.seed or draw.seed_from_public_value(lottery.public_value) != lottery.seed:
-        raise WorkshopError("送信されたシードが、公開したシードと一致しません。抽選は行っていません。", "seed_mismatch")
+        raise WorkshopError(_("送信されたシードが、公開したシードと一致しません。抽選は行っていません。"), "seed_mismatch")
     if entries_digest.strip().lower() != lottery.entries_digest or draw.digest(lottery.entries_text) != lottery.entries_digest:
-        raise WorkshopError("抽選対象の一覧が、公開したものと一致しません。抽選は行っていません。", "list_mismatch")
+        raise WorkshopError(_("抽選対象の一覧が、公開したものと一致しません。抽選は行っていません。"), "list_mismatch")
     entries = draw.parse_entries(lottery.entries_text)
     in_db = set(programme.applications.filter(in_lottery=True).values_list("receipt_number", flat=True))
     if in_db != set(entries):
-        raise WorkshopError("公開した後に抽選対象の申込みが変わっています。抽選は行っていません。", "entries_changed")
+        raise WorkshopError(_("公開した後に抽選対象の申込みが変わっています。抽選は行っていません。"), "entries_changed")
     # Claim the draw with a conditional UPDATE: a concurrent second request finds nothing to claim.
     if not LotteryDraw.objects.filter(pk=lottery.pk, drawn_at__isnull=True).update(drawn_at=now):
-        raise WorkshopError("この企画の抽選はすでに行われています。抽選は1回だけです。", "already_drawn")
+        raise WorkshopError(_("この企画の抽選はすでに行われています。抽選は1回だけです。"), "already_drawn")
     order = draw.draw_order(lottery.seed, entries)
     allocation = draw.allocate(order, entries, capacity=lottery.capacity, waitlist_size=lottery.waitlist_size,
                                quotas=lottery.quotas)
@@ -455,15 +456,15 @@ def selection_first_come(*, actor: Any, programme: Programme, now: datetime | No
     now = now or timezone.now()
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if programme.selection_method != Programme.Selection.FIRST_COME:
-        raise WorkshopError("この企画の選考方法は先着順ではありません。", "not_first_come")
+        raise WorkshopError(_("この企画の選考方法は先着順ではありません。"), "not_first_come")
     _check_selection_time(programme, now)
     if programme.applications.filter(lottery_rank__isnull=False).exists():
-        raise WorkshopError("選考はすでに行われています。", "already_selected")
+        raise WorkshopError(_("選考はすでに行われています。"), "already_selected")
     _lapse_unconsented(actor, programme)
     entrants = {a.receipt_number: a.quota_group() for a in programme.applications.filter(
         status=Application.Status.CONFIRMED)}
     if not entrants:
-        raise WorkshopError("選考の対象になる申込み（保護者の同意済み）がありません。", "no_entries")
+        raise WorkshopError(_("選考の対象になる申込み（保護者の同意済み）がありません。"), "no_entries")
     order = sorted(entrants)
     allocation = draw.allocate(order, entrants, capacity=programme.capacity,
                                waitlist_size=programme.waitlist_size,
@@ -500,9 +501,9 @@ def application_withdraw(*, actor: Any, application: Application, reason: str,
     """Record a withdrawal (辞退); the next on the waiting list takes a freed seat. Returns those promoted."""
     application = Application.objects.select_for_update().select_related("programme").get(pk=application.pk)
     if application.status in (Application.Status.WITHDRAWN, Application.Status.LAPSED):
-        raise WorkshopError("この申込みは、すでに辞退または無効になっています。", "not_active")
+        raise WorkshopError(_("この申込みは、すでに辞退または無効になっています。"), "not_active")
     if application.anonymised_at:
-        raise WorkshopError("この申込みの個人情報は消去済みです。", "purged")
+        raise WorkshopError(_("この申込みの個人情報は消去済みです。"), "purged")
     before = audit.snapshot(application, ["status", "waitlist_rank", "withdrawn_at"])
     was_selected = application.status == Application.Status.SELECTED
     application.status = Application.Status.WITHDRAWN
@@ -524,11 +525,11 @@ def attendance_record(*, actor: Any, session: Session, present_ids: Iterable[int
     """Tick who attended a session: every participant gets a present/absent row."""
     programme = session.programme
     if programme.is_purged:
-        raise WorkshopError("この企画の個人情報は消去済みのため、出欠は記録できません。", "purged")
+        raise WorkshopError(_("この企画の個人情報は消去済みのため、出欠は記録できません。"), "purged")
     participants = {a.pk: a for a in programme.applications.filter(status=Application.Status.SELECTED)}
     present = set(present_ids)
     if present - set(participants):
-        raise WorkshopError("参加者ではない人が含まれています。画面を読み込み直してください。", "not_participant")
+        raise WorkshopError(_("参加者ではない人が含まれています。画面を読み込み直してください。"), "not_participant")
     existing = {a.application_id: a for a in session.attendances.all()}
     now = timezone.now()
     before = {participants[i].receipt_number: existing[i].present for i in existing if i in participants}
@@ -552,7 +553,7 @@ def output_create(*, actor: Any, programme: Programme, title: str, team_label: s
                   idea: str, beneficiaries: str, slides: UploadedFile | None = None) -> Output:
     """Collect one of the participants' outputs (an idea, with slides)."""
     if programme.is_purged:
-        raise WorkshopError("この企画は終了し、記録が整理済みです。", "purged")
+        raise WorkshopError(_("この企画は終了し、記録が整理済みです。"), "purged")
     output = Output(programme=programme, title=title, team_label=team_label, problem=problem, idea=idea,
                     beneficiaries=beneficiaries, created_by=actor if getattr(actor, "pk", None) else None)
     if slides is not None:
@@ -612,7 +613,7 @@ def outputs_submit_as_proposals(*, actor: Any, programme: Programme) -> list[Out
     programme = Programme.objects.select_for_update().select_related("department").get(pk=programme.pk)
     outputs = list(programme.outputs.filter(proposal_id__isnull=True).order_by("created_at", "pk"))
     if not outputs:
-        raise WorkshopError("提出していない成果物がありません。", "nothing_to_submit")
+        raise WorkshopError(_("提出していない成果物がありません。"), "nothing_to_submit")
     if programme.proposal_call_id is None:
         call = _Proposals.call_create(actor=actor, programme=programme)
         programme.proposal_call_id = call.pk

@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from hiroba.workshops import exports, forms, queries, services
@@ -145,9 +147,9 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         except WorkshopError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "企画を作成しました。")
+            messages.success(request, _("企画を作成しました。"))
             return redirect("workshops_staff:detail", code=programme.code)
-    return render(request, "workshops/staff/form.html", {"form": form, "title": "ワークショップ企画の作成"})
+    return render(request, "workshops/staff/form.html", {"form": form, "title": _("ワークショップ企画の作成")})
 
 
 def staff_edit(request: HttpRequest, code: str) -> HttpResponse:
@@ -159,10 +161,10 @@ def staff_edit(request: HttpRequest, code: str) -> HttpResponse:
         except WorkshopError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "企画を更新しました。")
+            messages.success(request, _("企画を更新しました。"))
             return redirect("workshops_staff:detail", code=programme.code)
     return render(request, "workshops/staff/form.html", {"form": form, "programme": programme,
-                                                          "title": f"{programme.title}の編集"})
+                                                          "title": _("%(title)sの編集") % {"title": programme.title}})
 
 
 def staff_detail(request: HttpRequest, code: str) -> HttpResponse:
@@ -190,14 +192,14 @@ def staff_application(request: HttpRequest, code: str, receipt: str) -> HttpResp
             if action == "resend":
                 services.consent_request_resend(actor=request.user, application=application,
                                                 site_url=_site_url(request))
-                messages.success(request, "保護者に確認メールを送り直しました。")
+                messages.success(request, _("保護者に確認メールを送り直しました。"))
                 return redirect("workshops_staff:application", code=code, receipt=receipt)
             if form.is_valid():
                 promoted = services.application_withdraw(actor=request.user, application=application,
                                                          reason=form.cleaned_data["reason"])
-                text = "辞退を記録しました。"
+                text = _("辞退を記録しました。")
                 if promoted:
-                    text += "補欠から繰り上げ: " + "、".join(a.receipt_number for a in promoted)
+                    text += _("補欠から繰り上げ: ") + "、".join(a.receipt_number for a in promoted)
                 messages.success(request, text)
                 return redirect("workshops_staff:application", code=code, receipt=receipt)
         except WorkshopError as error:
@@ -213,11 +215,11 @@ def staff_quota(request: HttpRequest, code: str) -> HttpResponse:
     programme = _programme(request, code, "workshops.change_programme")
     form = forms.QuotaForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "優先枠の区分と人数を確認してください。")
+        messages.error(request, _("優先枠の区分と人数を確認してください。"))
     else:
         try:
             services.quota_set(actor=request.user, programme=programme, **form.cleaned_data)
-            messages.success(request, "優先枠を保存しました。")
+            messages.success(request, _("優先枠を保存しました。"))
         except WorkshopError as error:
             messages.error(request, error.message)
     return redirect("workshops_staff:detail", code=code)
@@ -238,18 +240,18 @@ def staff_lottery(request: HttpRequest, code: str) -> HttpResponse:
         try:
             if action == "publish" and publish_form.is_valid():
                 services.lottery_publish(actor=request.user, programme=programme, **publish_form.cleaned_data)
-                messages.success(request, "抽選の条件（シードと抽選対象の一覧）を公開しました。")
+                messages.success(request, _("抽選の条件（シードと抽選対象の一覧）を公開しました。"))
                 return redirect("workshops_staff:lottery", code=code)
             if action == "draw":
                 if draw_form.is_valid():
                     services.lottery_draw(actor=request.user, programme=programme,
                                           seed=draw_form.cleaned_data["seed"],
                                           entries_digest=draw_form.cleaned_data["entries_digest"])
-                    messages.success(request, "抽選を行い、結果をメールで知らせました。")
+                    messages.success(request, _("抽選を行い、結果をメールで知らせました。"))
                     return redirect("workshops_staff:lottery", code=code)
             if action == "first_come":
                 services.selection_first_come(actor=request.user, programme=programme)
-                messages.success(request, "先着順で選考し、結果をメールで知らせました。")
+                messages.success(request, _("先着順で選考し、結果をメールで知らせました。"))
                 return redirect("workshops_staff:lottery", code=code)
         except WorkshopError as exc:
             error = exc.message
@@ -280,9 +282,9 @@ def staff_session(request: HttpRequest, code: str, number: int | None = None) ->
             services.session_create(actor=request.user, programme=programme, **form.cleaned_data)
         else:
             services.session_update(actor=request.user, session=session, **form.cleaned_data)
-        messages.success(request, "開催回を保存しました。")
+        messages.success(request, _("開催回を保存しました。"))
         return redirect("workshops_staff:detail", code=code)
-    title = f"第{session.number}回の編集" if session else "開催回の追加"
+    title = _("第%(n)s回の編集") % {"n": session.number} if session else _("開催回の追加")
     return render(request, "workshops/staff/form.html", {"form": form, "programme": programme, "title": title})
 
 
@@ -303,7 +305,8 @@ def staff_attendance(request: HttpRequest, code: str, number: int) -> HttpRespon
             except WorkshopError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, f"出欠を保存しました（出席 {result['present']}名・欠席 {result['absent']}名）。")
+                messages.success(request, _("出欠を保存しました（出席 %(present)s名・欠席 %(absent)s名）。")
+                                 % {"present": result["present"], "absent": result["absent"]})
                 return redirect("workshops_staff:attendance", code=code, number=number)
     return render(request, "workshops/staff/attendance.html", {
         "programme": programme, "session": session, "form": form, "participants": participants,
@@ -323,7 +326,7 @@ def staff_outputs(request: HttpRequest, code: str) -> HttpResponse:
             except WorkshopError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, "成果物を登録しました。")
+                messages.success(request, _("成果物を登録しました。"))
                 return redirect("workshops_staff:outputs", code=code)
     return render(request, "workshops/staff/outputs.html", {
         "programme": programme, "outputs": programme.outputs.all(), "form": form, "can_submit": can_submit,
@@ -339,7 +342,8 @@ def staff_outputs_submit(request: HttpRequest, code: str) -> HttpResponse:
     except WorkshopError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"成果物 {len(outputs)} 件を区への提案として提出しました。")
+        messages.success(request, ngettext("成果物 %(n)s 件を区への提案として提出しました。",
+                                           "成果物 %(n)s 件を区への提案として提出しました。", len(outputs)) % {"n": len(outputs)})
     return redirect("workshops_staff:outputs", code=code)
 
 
