@@ -318,13 +318,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
-    parser.add_argument("--duration", type=float, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=4)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--overload", type=int, default=96)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=6)
-    parser.add_argument("--inflight", type=int, default=3, help="submissions in flight per worker before 503")
+    parser.add_argument("--inflight", type=int, default=5, help="submissions in flight per worker before 503")
     args = parser.parse_args()
     reports = [run(db, args) for db in (["sqlite", "postgres"] if args.db == "both" else [args.db])]
     for report in reports:

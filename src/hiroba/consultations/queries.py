@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role
@@ -44,4 +44,4 @@ def departments_for_handling(user: Any) -> QuerySet[Department]:
 
 
 def public_cases() -> QuerySet[Case]:
-    return Case.objects.filter(Q(state=Case.State.OPEN) | Q(state=Case.State.PUBLISHED)).select_related("department")
+    return Case.objects.filter(state__in=[Case.State.OPEN, Case.State.PUBLISHED]).select_related("department")

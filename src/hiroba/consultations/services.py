@@ -14,8 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.files.base import File
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from hiroba.consultations import conf, masking
@@ -210,9 +210,67 @@ def submission_receive(
     numbers never repeat and never skip. The caller acknowledges only after this returns, i.e.
     after the commit.
     """
-    existing = Submission.objects.filter(idempotency_key=idempotency_key).select_related("case").first()
-    if existing is not None:
+    if original is not None:  # a retried upload must not store its file twice
+        existing = _submission_by_key(idempotency_key)
+        if existing is not None:
+            return existing, False
+    try:
+        return _submission_store(
+            actor=actor, case=case, idempotency_key=idempotency_key, channel=channel, text=text, name=name,
+            address=address, category=category, email=email, phone=phone, section=section, original=original,
+            received_at=received_at, postmark_date=postmark_date, identity=identity, entered_by=entered_by,
+            external_key=external_key, check_period=check_period, site_url=site_url,
+        )
+    except (ConsultationError, IntegrityError):
+        # A retry of a submission already stored (even one retried after the period closed, or
+        # raced by its own double click) gets that submission back; anything else is an error.
+        existing = _submission_by_key(idempotency_key)
+        if existing is None:
+            raise
         return existing, False
+
+
+def _submission_by_key(idempotency_key: str) -> Submission | None:
+    return Submission.objects.filter(idempotency_key=idempotency_key).order_by().first()
+
+
+def _take_receipt_seq(case: Case) -> int:
+    """Advance the case's counter and return the number taken (one ``UPDATE … RETURNING``).
+
+    The row lock is held until the caller's transaction ends: numbers never repeat, and a
+    rolled-back submission gives its number back, so they never skip either.
+    """
+    table = connection.ops.quote_name(Case._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET next_receipt_seq = next_receipt_seq + 1 WHERE id = %s RETURNING next_receipt_seq",
+            [case.pk],
+        )
+        return int(cursor.fetchone()[0]) - 1
+
+
+def _submission_store(
+    *,
+    actor: Any,
+    case: Case,
+    idempotency_key: str,
+    channel: str,
+    text: str,
+    name: str,
+    address: str,
+    category: str,
+    email: str,
+    phone: str,
+    section: Section | None,
+    original: Original | None,
+    received_at: datetime | None,
+    postmark_date: date | None,
+    identity: VerifiedIdentity | None,
+    entered_by: Any,
+    external_key: str,
+    check_period: bool,
+    site_url: str,
+) -> tuple[Submission, bool]:
     now = timezone.now()
     received_at = received_at or now
     if not text.strip():
@@ -243,36 +301,29 @@ def submission_receive(
         if identity is None:
             raise ConsultationError("この案件では、本人確認を済ませてから意見を提出してください。")
         status = Submission.IdentityStatus.VERIFIED
-    try:
-        with transaction.atomic():
-            Case.objects.filter(pk=case.pk).update(next_receipt_seq=F("next_receipt_seq") + 1)
-            seq = Case.objects.filter(pk=case.pk).values_list("next_receipt_seq", flat=True).get() - 1
-            submission = Submission(
-                case=case, receipt_seq=seq, receipt_number=receipt_number(case, seq),
-                idempotency_key=idempotency_key, channel=channel, received_at=received_at,
-                postmark_date=postmark_date, name=name, address=address, category=category, email=email,
-                phone=phone, text=text, section=section, identity_status=status,
-                confirm_token_hash=hashlib.sha256(token.encode()).hexdigest() if token else "",
-                verified_by=identity.verifier if identity else "",
-                verified_subject=identity.subject_hash if identity else "",
-                entered_by=entered_by, external_key=external_key,
-            )
-            if original is not None:
-                submission.original_name = original.name[:200]
-                submission.original_type = original.content_type[:50]
-                submission.original_file.save(original.name, original.file, save=False)
-            submission.save(force_insert=True)
-            audit.record(actor=actor, action="consultations.submission_receive", obj=submission,
-                         changes={"case": case.slug, "channel": channel, "receipt_number": submission.receipt_number})
-            if email and not external_key:
-                from hiroba.consultations import tasks
+    with transaction.atomic():
+        seq = _take_receipt_seq(case)
+        submission = Submission(
+            case=case, receipt_seq=seq, receipt_number=receipt_number(case, seq),
+            idempotency_key=idempotency_key, channel=channel, received_at=received_at,
+            postmark_date=postmark_date, name=name, address=address, category=category, email=email,
+            phone=phone, text=text, section=section, identity_status=status,
+            confirm_token_hash=hashlib.sha256(token.encode()).hexdigest() if token else "",
+            verified_by=identity.verifier if identity else "",
+            verified_subject=identity.subject_hash if identity else "",
+            entered_by=entered_by, external_key=external_key,
+        )
+        if original is not None:
+            submission.original_name = original.name[:200]
+            submission.original_type = original.content_type[:50]
+            submission.original_file.save(original.name, original.file, save=False)
+        submission.save(force_insert=True)
+        audit.record(actor=actor, action="consultations.submission_receive", obj=submission,
+                     changes={"case": case.slug, "channel": channel, "receipt_number": submission.receipt_number})
+        if email and not external_key:
+            from hiroba.consultations import tasks
 
-                transaction.on_commit(lambda: tasks.send_receipt.enqueue(submission.pk, token, site_url))
-    except IntegrityError:
-        existing = Submission.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing, False
+            transaction.on_commit(lambda: tasks.send_receipt.enqueue(submission.pk, token, site_url))
     return submission, True
 
 
