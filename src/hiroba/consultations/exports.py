@@ -42,6 +42,7 @@ class Row:
     response: str
     summarised: bool = False
     reflection: str = ""
+    identical: int = 1  # opinions this row stands for (「同一の意見 n 件」), itself included
 
 
 @dataclass
@@ -65,6 +66,10 @@ class Publication:
     reported_on: str = ""
     section_names: list[str] = field(default_factory=list)
 
+    @property
+    def has_identical_rows(self) -> bool:
+        return any(r.identical > 1 for r in self.rows)
+
 
 def build(case: Case) -> Publication:
     """Everything the ward publishes for a case, personal information masked."""
@@ -75,8 +80,12 @@ def build(case: Case) -> Publication:
                           Prefetch("masks", queryset=Mask.objects.all()))
         .order_by("number")
     )
+    # Items published as one row (Item.represented_by): only the representative keeps a row.
+    represented = Counter(i.represented_by_id for i in items if i.represented_by_id)
+    published_ids = {i.pk for i in items}
     rows: list[Row] = []
-    for no, item in enumerate(items, start=1):
+    row_items = [i for i in items if not (i.represented_by_id and i.represented_by_id in published_ids)]
+    for no, item in enumerate(row_items, start=1):
         use_summary = bool(item.summary)
         rows.append(Row(
             no=no,
@@ -86,6 +95,7 @@ def build(case: Case) -> Publication:
             response=item.answer.text if item.answer else "",
             summarised=use_summary,
             reflection=item.get_reflection_display() if item.reflection else "",
+            identical=1 + represented.get(item.pk, 0),
         ))
     submissions = {item.submission_id: item.submission for item in items}
     counted = [s for s in submissions.values() if s.is_counted]
@@ -112,7 +122,7 @@ def build(case: Case) -> Publication:
         identity_level=case.identity_level,
         identity_label=IdentityLevel(case.identity_level).label,
         submitters=len(counted),
-        item_count=len(rows),
+        item_count=len(items),
         by_channel=by_channel,
         by_section=by_section,
         rows=rows,
@@ -132,9 +142,11 @@ def to_csv(pub: Publication) -> bytes:
     """UTF-8 with BOM (Excel opens it in Japanese), CRLF, the fixture's columns."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["no", "section", "opinion", "response"])
+    with_count = pub.has_identical_rows
+    writer.writerow(["no", "section", "opinion", "response", *(["identical_count"] if with_count else [])])
     for row in pub.rows:
-        writer.writerow([row.no, neutralise(row.section), neutralise(row.opinion), neutralise(row.response)])
+        writer.writerow([row.no, neutralise(row.section), neutralise(row.opinion), neutralise(row.response),
+                         *([row.identical] if with_count else [])])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
@@ -146,13 +158,14 @@ def to_json(pub: Publication) -> bytes:
             "period": {"start": pub.period_start, "end": pub.period_end}, "channels": pub.channels,
             "announced_in": pub.announced_in, "submitters": pub.submitters, "sections": pub.section_names,
             "reported_on": pub.reported_on or None, "identity_level": pub.identity_level,
-            "items_total": pub.item_count,
+            "items_total": pub.item_count, "rows_total": len(pub.rows),
             "submitters_by_channel": dict(pub.by_channel), "items_by_section": dict(pub.by_section),
         },
         "items": [
             {"no": r.no, "section_raw": r.section, "sections": r.sections,
              **({"summary": r.opinion} if r.summarised else {"opinion": r.opinion}),
-             "response": r.response, **({"reflection": r.reflection} if r.reflection else {})}
+             "response": r.response, **({"reflection": r.reflection} if r.reflection else {}),
+             **({"identical_count": r.identical} if r.identical > 1 else {})}
             for r in pub.rows
         ],
     }
@@ -171,20 +184,23 @@ def to_xlsx(pub: Publication) -> bytes:
     ws.append([f"募集期間：{pub.period_label}"])
     ws.append([f"提出者数：{pub.submitters}名　意見件数：{pub.item_count}件"])
     ws.append([])
-    ws.append(HEADERS)
+    with_count = pub.has_identical_rows
+    ws.append([*HEADERS, *(["同一の意見の件数"] if with_count else [])])
     header_row = ws.max_row
     for row in pub.rows:
-        ws.append([row.no, *(neutralise(v) for v in (row.section, row.opinion, row.response))])
+        ws.append([row.no, *(neutralise(v) for v in (row.section, row.opinion, row.response)),
+                   *([row.identical] if with_count else [])])
     for cells in ws.iter_rows(min_row=header_row + 1):
         for cell in cells:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever the text
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws["A1"].font = Font(bold=True, size=14)
-    for col, width in zip("ABCD", (6, 20, 80, 60), strict=True):
+    for col, width in zip("ABCDE", (6, 20, 80, 60, 10), strict=True):
         ws.column_dimensions[col].width = width
     if pub.rows:
-        table = Table(displayName="Results", ref=f"A{header_row}:D{header_row + len(pub.rows)}")
+        last_col = "E" if with_count else "D"
+        table = Table(displayName="Results", ref=f"A{header_row}:{last_col}{header_row + len(pub.rows)}")
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
         ws.add_table(table)
     ws.print_title_rows = f"{header_row}:{header_row}"

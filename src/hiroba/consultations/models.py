@@ -320,6 +320,11 @@ class Item(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="作成者", null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("作成日時", default=timezone.now)
+    represented_by = models.ForeignKey(
+        "self", verbose_name="同一の意見として公表する行", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="represents",
+        help_text="同一の意見（一斉送信の同文など）を一つの行で公表するとき、その行の意見。",
+    )
 
     class Meta:
         verbose_name = "意見（項目）"
@@ -521,3 +526,49 @@ def period_warning(start: date, end: date, minimum_days: int) -> str:
 def jst_day_bounds(day: date) -> tuple[datetime, datetime]:
     start = timezone.make_aware(datetime.combine(day, time.min))
     return start, start + timedelta(days=1)
+
+
+class AnalysisRun(models.Model):
+    """One run of the deterministic opinion analysis (`hiroba.analysis`) over a case's items.
+
+    The report is stored whole (its format: docs/analysis.md); opinion ids are item numbers.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "待機中"
+        RUNNING = "running", "実行中"
+        DONE = "done", "完了"
+        FAILED = "failed", "失敗"
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="analysis_runs")
+    state = models.CharField("状態", max_length=8, choices=State.choices, default=State.QUEUED)
+    stage = models.CharField("処理中の段階", max_length=30, blank=True)
+    done = models.PositiveIntegerField("処理済み", default=0)
+    total = models.PositiveIntegerField("全体", default=0)
+    item_count = models.PositiveIntegerField("対象の意見数", default=0)
+    input_digest = models.CharField("入力のSHA-256", max_length=64, blank=True)
+    report = models.JSONField("分析結果", null=True, blank=True)
+    error = models.TextField("エラー", blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="依頼者", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("依頼日時", default=timezone.now)
+    started_at = models.DateTimeField("開始日時", null=True, blank=True)
+    finished_at = models.DateTimeField("終了日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "意見の分析"
+        verbose_name_plural = "意見の分析"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case} 分析 #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from hiroba.consultations import analysis_views as av
 from hiroba.consultations import staff_views as v
 
 app_name = "consultations_staff"
@@ -15,6 +16,10 @@ urlpatterns = [
     path("<slug:slug>/submissions/<str:number>/", v.submission_detail, name="submission"),
     path("<slug:slug>/submissions/<str:number>/original/", v.submission_original, name="submission_original"),
     path("<slug:slug>/items/<int:number>/", v.item_detail, name="item"),
+    path("<slug:slug>/analysis/", av.overview, name="analysis"),
+    path("<slug:slug>/analysis/start/", av.start, name="analysis_start"),
+    path("<slug:slug>/analysis/progress.json", av.progress, name="analysis_progress"),
+    path("<slug:slug>/analysis/<str:kind>/<str:key>/", av.cluster_detail, name="analysis_cluster"),
     path("<slug:slug>/approval/", v.approval, name="approval"),
     path("<slug:slug>/masks/", v.masks, name="masks"),
     path("<slug:slug>/reports/", v.reports, name="reports"),

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from hiroba.consultations import exports, forms, masking, queries, services
+from hiroba.consultations import analysis, exports, forms, masking, queries, services
 from hiroba.consultations.models import (
     Answer,
     ApprovalRound,
@@ -184,13 +184,20 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     answer_form = forms.AnswerForm(initial={"text": item.answer.text if item.answer else ""}, item=item)
     routing_form = forms.RoutingForm()
     reason_form = forms.ReasonForm()
+    found = analysis.item_analysis(analysis.latest_finished_run(case), item)
     status = 200
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied("意見を編集する権限がありません。")
         action = request.POST.get("action")
         try:
-            if action == "update":
+            if action == "use_suggestion":
+                index = request.POST.get("suggestion", "")
+                suggestions = found.suggestions if found else []
+                if not index.isdigit() or int(index) >= len(suggestions):
+                    raise Http404("この回答の候補は見つかりません。")
+                answer_form = forms.AnswerForm(initial={"text": suggestions[int(index)]["answer"]}, item=item)
+            elif action == "update":
                 edit_form = forms.ItemEditForm(request.POST, case=case)
                 if edit_form.is_valid():
                     d = edit_form.cleaned_data
@@ -257,7 +264,7 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "other_answers": other_answers, "routings": item.routings.select_related("department"),
         "versions": item.answer.versions.all() if item.answer else [],
         "grouped": item.answer.items.exclude(pk=item.pk) if item.answer else [],
-        "masked": services.masked_text(item),
+        "masked": services.masked_text(item), "analysis": found,
     }, status=status)
 
 

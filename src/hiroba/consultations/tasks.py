@@ -1,4 +1,5 @@
-"""Background work: the receipt mail (受付番号, and the confirmation link where required)."""
+"""Background work: the receipt mail (受付番号, and the confirmation link where required), and the
+opinion analysis of a case."""
 
 from __future__ import annotations
 
@@ -26,3 +27,11 @@ def send_receipt(submission_id: int, token: str = "", site_url: str = "") -> Non
         from_email=None,
         recipient_list=[submission.email],
     )
+
+
+@task()
+def analyze_case(run_id: int) -> None:
+    """Run the opinion analysis of one `AnalysisRun` (queued by `analysis.analysis_request`)."""
+    from hiroba.consultations import analysis
+
+    analysis.analysis_execute(run_id)
