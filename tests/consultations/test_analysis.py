@@ -87,7 +87,7 @@ def test_a_failing_run_is_marked_failed_with_its_message(answering_case, setting
     def boom(*args, **kwargs):
         raise ValueError("壊れた入力")
 
-    monkeypatch.setattr(analysis, "analyze", boom)
+    monkeypatch.setattr("hiroba.analysis.report.analyze", boom)
     run = analysis.analysis_execute(run.pk)
     assert run.state == AnalysisRun.State.FAILED and "壊れた入力" in run.error
 

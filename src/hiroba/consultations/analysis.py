@@ -15,17 +15,18 @@ import hashlib
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from hiroba.analysis.model import Opinion, PastItem
-from hiroba.analysis.model import Section as DraftSection
-from hiroba.analysis.report import analyze
 from hiroba.consultations import masking, services
 from hiroba.consultations.models import AnalysisRun, Answer, Case, Item, Mask
 from hiroba.core import audit
+
+if TYPE_CHECKING:  # the analysis package loads numpy and scipy: imported where it is used
+    from hiroba.analysis.model import Opinion, PastItem
+    from hiroba.analysis.model import Section as DraftSection
 
 STAGE_LABELS = {
     "normalize": "正規化",
@@ -74,6 +75,8 @@ def analysis_request(*, actor: Any, case: Case) -> AnalysisRun:
 
 
 def _opinions(items: Sequence[Item]) -> list[Opinion]:
+    from hiroba.analysis.model import Opinion
+
     out = []
     for item in items:
         sub = item.submission
@@ -86,12 +89,16 @@ def _opinions(items: Sequence[Item]) -> list[Opinion]:
 
 
 def _sections(case: Case) -> list[DraftSection]:
+    from hiroba.analysis.model import Section as DraftSection
+
     return [DraftSection(id=str(s.pk), title=f"{s.number} {s.heading}".strip(), text=s.body)
             for s in case.sections.order_by("position", "pk")]
 
 
 def past_items(case: Case) -> list[PastItem]:
     """Answered, published items of the ward's other published cases (id ``slug#No``)."""
+    from hiroba.analysis.model import PastItem
+
     items = (Item.objects.filter(case__state=Case.State.PUBLISHED, answer__isnull=False, excluded=False,
                                  withdrawn=False)
              .exclude(case=case).select_related("case", "answer").order_by("case__slug", "number"))
@@ -100,6 +107,8 @@ def past_items(case: Case) -> list[PastItem]:
 
 def analysis_execute(run_id: int) -> AnalysisRun:
     """Run the analysis (called by the background task); progress is saved as it goes."""
+    from hiroba.analysis.report import analyze
+
     run = AnalysisRun.objects.select_related("case").get(pk=run_id)
     if run.state != AnalysisRun.State.QUEUED:
         return run  # a retried task: the run already ran or is running
