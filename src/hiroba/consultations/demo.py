@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from hiroba.consultations import importer, services
+from hiroba.consultations import analysis, importer, services
 from hiroba.consultations.models import Case, Channel, Mask
 from hiroba.core.models import Department
 
@@ -33,6 +33,11 @@ def load(say: Callable[[str], None]) -> None:
         for mask in Mask.objects.filter(item__case=case, decision=Mask.Decision.PENDING).select_related("item"):
             services.mask_decide(actor="demo", mask=mask, decision=Mask.Decision.KEEP, note=KEEP_NOTE)
         say(f"意見公募「{case.title}」: 意見 {case.items.count()} 件（{SEED_SLUG}）")
+    seed = Case.objects.filter(slug=SEED_SLUG).first()
+    if seed is not None and not seed.analysis_runs.exists():
+        # Analysed here rather than by the worker, so the analysis screens have content at once.
+        run = analysis.analysis_execute(analysis.analysis_request(actor="demo", case=seed))
+        say(f"意見の分析（{SEED_SLUG}）: {run.get_state_display()}")
     if not Case.objects.filter(slug=OPEN_SLUG).exists():
         department = Department.objects.filter(code="digital-seisaku").first() or Department.objects.first()
         if department is None:

@@ -59,16 +59,38 @@ class Publication:
     identity_level: str
     identity_label: str
     submitters: int
-    item_count: int
+    item_count: int  # opinions published (every one counted, also those shown in another's row)
     by_channel: list[tuple[str, int]]
     by_section: list[tuple[str, int]]
     rows: list[Row] = field(default_factory=list)
     reported_on: str = ""
     section_names: list[str] = field(default_factory=list)
+    row_count: int = 0  # rows of the table: fewer than item_count when identical opinions share a row
 
     @property
     def has_identical_rows(self) -> bool:
         return any(r.identical > 1 for r in self.rows)
+
+
+def one_row_per_identical(items: list[Item]) -> tuple[list[Item], dict[int, int]]:
+    """The items that get a row, and how many opinions each row stands for (itself included).
+
+    An item is folded into the row of its `represented_by` item (「同一の意見 n 件」) only when
+    that item is published too and both carry the same answer: a row never hides an opinion
+    answered differently.
+    """
+    by_pk = {i.pk: i for i in items}
+
+    def folded(item: Item) -> bool:
+        lead = by_pk.get(item.represented_by_id or 0)
+        return lead is not None and lead.represented_by_id is None and lead.answer_id == item.answer_id
+
+    kept = [i for i in items if not folded(i)]
+    identical = {i.pk: 1 for i in kept}
+    for item in items:
+        if folded(item):
+            identical[item.represented_by_id] += 1  # type: ignore[index]
+    return kept, identical
 
 
 def build(case: Case) -> Publication:
@@ -80,11 +102,8 @@ def build(case: Case) -> Publication:
                           Prefetch("masks", queryset=Mask.objects.all()))
         .order_by("number")
     )
-    # Items published as one row (Item.represented_by): only the representative keeps a row.
-    represented = Counter(i.represented_by_id for i in items if i.represented_by_id)
-    published_ids = {i.pk for i in items}
+    row_items, identical = one_row_per_identical(items)
     rows: list[Row] = []
-    row_items = [i for i in items if not (i.represented_by_id and i.represented_by_id in published_ids)]
     for no, item in enumerate(row_items, start=1):
         use_summary = bool(item.summary)
         rows.append(Row(
@@ -95,7 +114,7 @@ def build(case: Case) -> Publication:
             response=item.answer.text if item.answer else "",
             summarised=use_summary,
             reflection=item.get_reflection_display() if item.reflection else "",
-            identical=1 + represented.get(item.pk, 0),
+            identical=identical[item.pk],
         ))
     submissions = {item.submission_id: item.submission for item in items}
     counted = [s for s in submissions.values() if s.is_counted]
@@ -123,6 +142,7 @@ def build(case: Case) -> Publication:
         identity_label=IdentityLevel(case.identity_level).label,
         submitters=len(counted),
         item_count=len(items),
+        row_count=len(rows),
         by_channel=by_channel,
         by_section=by_section,
         rows=rows,
@@ -158,7 +178,7 @@ def to_json(pub: Publication) -> bytes:
             "period": {"start": pub.period_start, "end": pub.period_end}, "channels": pub.channels,
             "announced_in": pub.announced_in, "submitters": pub.submitters, "sections": pub.section_names,
             "reported_on": pub.reported_on or None, "identity_level": pub.identity_level,
-            "items_total": pub.item_count, "rows_total": len(pub.rows),
+            "items_total": pub.item_count, "rows_total": pub.row_count,
             "submitters_by_channel": dict(pub.by_channel), "items_by_section": dict(pub.by_section),
         },
         "items": [
@@ -182,7 +202,8 @@ def to_xlsx(pub: Publication) -> bytes:
     ws.title = "意見と区の考え方"
     ws.append([pub.title])
     ws.append([f"募集期間：{pub.period_label}"])
-    ws.append([f"提出者数：{pub.submitters}名　意見件数：{pub.item_count}件"])
+    folded = f"（同一の意見をまとめて{pub.row_count}行で掲載）" if pub.row_count != pub.item_count else ""
+    ws.append([f"提出者数：{pub.submitters}名　意見件数：{pub.item_count}件{folded}"])
     ws.append([])
     with_count = pub.has_identical_rows
     ws.append([*HEADERS, *(["同一の意見の件数"] if with_count else [])])

@@ -531,7 +531,10 @@ def jst_day_bounds(day: date) -> tuple[datetime, datetime]:
 class AnalysisRun(models.Model):
     """One run of the deterministic opinion analysis (`hiroba.analysis`) over a case's items.
 
-    The report is stored whole (its format: docs/analysis.md); opinion ids are item numbers.
+    The report is kept whole (format: docs/analysis.md; opinion ids are item numbers); what the
+    screens look up per item (campaign, group, suggestions) is also kept as `AnalysisRunItem`
+    rows. `input_digest` is the SHA-256 of the analysed items' numbers and texts, so a finished
+    run whose items have changed since is recognisable.
     """
 
     class State(models.TextChoices):
@@ -546,7 +549,7 @@ class AnalysisRun(models.Model):
     done = models.PositiveIntegerField("処理済み", default=0)
     total = models.PositiveIntegerField("全体", default=0)
     item_count = models.PositiveIntegerField("対象の意見数", default=0)
-    input_digest = models.CharField("入力のSHA-256", max_length=64, blank=True)
+    input_digest = models.CharField("入力のSHA-256", max_length=64)
     report = models.JSONField("分析結果", null=True, blank=True)
     error = models.TextField("エラー", blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="依頼者", null=True, blank=True,
@@ -558,17 +561,47 @@ class AnalysisRun(models.Model):
     class Meta:
         verbose_name = "意見の分析"
         verbose_name_plural = "意見の分析"
-        ordering = ["-created_at", "-id"]
+        ordering = ["-id"]  # newest first (ids, unlike clocks, only go forward)
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=["queued", "running", "done", "failed"]),
+                                   name="analysis_run_state_valid"),
+            models.UniqueConstraint(fields=["case"], condition=Q(state__in=["queued", "running"]),
+                                    name="analysis_run_one_active_per_case"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.case} 分析 #{self.pk}"
+        return f"{self.case} 意見の分析 #{self.pk}"
 
     @property
     def percent(self) -> int:
         if self.state == self.State.DONE:
             return 100
-        return int(100 * self.done / self.total) if self.total else 0
+        return min(100, 100 * self.done // self.total) if self.total else 0
 
     @property
     def is_active(self) -> bool:
         return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+
+class AnalysisRunItem(models.Model):
+    """What one finished run found for one item: its campaign, its same-intent group, and the
+    past answers suggested for it (each with the past opinion it answered)."""
+
+    run = models.ForeignKey(AnalysisRun, verbose_name="意見の分析", on_delete=models.CASCADE, related_name="rows")
+    item = models.ForeignKey(Item, verbose_name="意見", on_delete=models.CASCADE, related_name="analysis_rows")
+    campaign = models.CharField("同じ文面のまとまり", max_length=20, blank=True)
+    group = models.CharField("同趣旨のまとまり", max_length=20, blank=True)
+    suggestions = models.JSONField("回答の候補", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "意見ごとの分析結果"
+        verbose_name_plural = "意見ごとの分析結果"
+        ordering = ["run", "item"]
+        constraints = [models.UniqueConstraint(fields=["run", "item"], name="analysis_run_item_unique")]
+        indexes = [
+            models.Index(fields=["run", "campaign"], name="analysis_row_campaign"),
+            models.Index(fields=["run", "group"], name="analysis_row_group"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.item}"

@@ -184,16 +184,16 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     answer_form = forms.AnswerForm(initial={"text": item.answer.text if item.answer else ""}, item=item)
     routing_form = forms.RoutingForm()
     reason_form = forms.ReasonForm()
-    found = analysis.item_analysis(analysis.latest_finished_run(case), item)
+    findings = analysis.item_findings(case, item)
     status = 200
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied("意見を編集する権限がありません。")
         action = request.POST.get("action")
         try:
-            if action == "use_suggestion":
+            if action == "use_suggestion":  # put a suggested past answer into the answer field
+                suggestions = findings.suggestions if findings else []
                 index = request.POST.get("suggestion", "")
-                suggestions = found.suggestions if found else []
                 if not index.isdigit() or int(index) >= len(suggestions):
                     raise Http404("この回答の候補は見つかりません。")
                 answer_form = forms.AnswerForm(initial={"text": suggestions[int(index)]["answer"]}, item=item)
@@ -264,7 +264,7 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "other_answers": other_answers, "routings": item.routings.select_related("department"),
         "versions": item.answer.versions.all() if item.answer else [],
         "grouped": item.answer.items.exclude(pk=item.pk) if item.answer else [],
-        "masked": services.masked_text(item), "analysis": found,
+        "masked": services.masked_text(item), "findings": findings,
     }, status=status)
 
 

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
-from hiroba.consultations.models import Submission
+from hiroba.consultations.models import AnalysisRun, Submission
 
 
 @task()
@@ -32,6 +32,8 @@ def send_receipt(submission_id: int, token: str = "", site_url: str = "") -> Non
 @task()
 def analyze_case(run_id: int) -> None:
     """Run the opinion analysis of one `AnalysisRun` (queued by `analysis.analysis_request`)."""
-    from hiroba.consultations import analysis
+    from hiroba.consultations import analysis  # numpy, Sudachi: only in the worker that runs it
 
-    analysis.analysis_execute(run_id)
+    run = AnalysisRun.objects.filter(pk=run_id).first()
+    if run is not None:  # its case may have been deleted since
+        analysis.analysis_execute(run)
