@@ -84,6 +84,7 @@ class Server:
     env: dict[str, str]
     port: int
     proc: subprocess.Popen[bytes] | None = None
+    chainer: subprocess.Popen[bytes] | None = None
     workdir: Path = field(default_factory=Path)
 
     @property
@@ -112,6 +113,11 @@ def start(server: Server, *, workers: int = 4, threads: int = 8) -> Server:
            "--log-level", "warning"]
     server.proc = subprocess.Popen(cmd, env=server.env, cwd=server.workdir, start_new_session=True,
                                    stdout=subprocess.DEVNULL, stderr=open(server.workdir / "gunicorn.log", "ab"))
+    # The audit chainer runs beside the server, as in production, on the same cores: the cost
+    # of linking each submission's audit entry into the hash chain is part of what is measured.
+    server.chainer = subprocess.Popen([str(VENV_BIN / "hiroba"), "audit", "chain", "--follow"], env=server.env,
+                                      cwd=server.workdir, start_new_session=True, stdout=subprocess.DEVNULL,
+                                      stderr=open(server.workdir / "chainer.log", "ab"))
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -125,9 +131,24 @@ def start(server: Server, *, workers: int = 4, threads: int = 8) -> Server:
 
 
 def kill(server: Server, sig: int = signal.SIGTERM) -> None:
-    if server.proc and server.proc.poll() is None:
-        os.killpg(server.proc.pid, sig)
-        server.proc.wait(timeout=30)
+    for proc in (server.proc, server.chainer):
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=30)
+
+
+def audit_check(server: Server) -> dict[str, Any]:
+    """After the run: link what is still pending, verify the whole chain, and count the audit
+    entries of the flooded case's submissions (one per stored submission)."""
+    hiroba = str(VENV_BIN / "hiroba")
+    verify = subprocess.run([hiroba, "audit", "verify"], env=server.env, cwd=server.workdir, capture_output=True,
+                            text=True)
+    count = subprocess.run(
+        [hiroba, "shell", "-c", "from hiroba.core.models import AuditEntry; print(AuditEntry.objects.filter("
+         "action='consultations.submission_receive', changes__case='%s').count())" % SLUG],
+        env=server.env, cwd=server.workdir, capture_output=True, text=True, check=True,
+    )
+    return {"audit_chain": verify.stdout.strip(), "audit_entries": int(count.stdout.strip().splitlines()[-1])}
 
 
 def receipt_number(location: str) -> str:
@@ -299,6 +320,7 @@ def run(db: str, args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 kill(server)
             numbers = stored_numbers(url, workdir)
+            audited = audit_check(server)
             acked = [r[2] for r in full + overload if r[2]]
             report = {
                 "db": db, "workers": args.workers, "threads": args.threads, "concurrency": args.concurrency,
@@ -306,6 +328,7 @@ def run(db: str, args: argparse.Namespace) -> dict[str, Any]:
                 "overload": {"concurrency": args.overload, **summarise(overload, args.duration)},
                 "acknowledged": len(acked), "acknowledged_missing": len(set(acked) - set(numbers)),
                 "duplicated_numbers": len(numbers) - len(set(numbers)),
+                **audited, "audit_entries_missing": len(numbers) - audited["audit_entries"],
             }
             report["ratio_full_to_bare"] = round(report["full"]["per_second"] / max(report["bare"]["per_second"], 0.1), 2)
             return report
@@ -335,6 +358,7 @@ def main() -> None:
               f"ratio {report['ratio_full_to_bare']} (target >= 0.6); overload x{report['overload']['concurrency']}: "
               f"{report['overload']['statuses']}, Retry-After on every 503/429: {report['overload']['retry_after_on_shed']}; "
               f"acknowledged {report['acknowledged']}, missing {report['acknowledged_missing']}, "
+              f"audit: {report['audit_chain']}, entries missing {report['audit_entries_missing']}, "
               f"duplicated {report['duplicated_numbers']}")
 
 

@@ -19,6 +19,7 @@ from hiroba.consultations.models import (
     Routing,
     Submission,
 )
+from hiroba.core import audit
 from hiroba.core.models import AuditEntry
 from tests.consultations.conftest import DURING, key
 
@@ -76,7 +77,11 @@ def test_it_is_idempotent_on_retry(case, time_machine):
 
 def test_a_submission_is_audited_without_personal_information(case, submit):
     submission = submit(case, name="区民 花子", email="hanako@example.jp")
+    assert audit.chain_pending() == 1  # written pending, in the submission's own statement
     entry = AuditEntry.objects.get(action="consultations.submission_receive")
+    assert entry.object_id == str(submission.pk)
+    assert entry.changes == {"case": case.slug, "channel": "web"}
+    assert audit.verify_chain().ok
     assert entry.object_repr == submission.receipt_number
     assert "hanako" not in str(entry.changes) and "花子" not in str(entry.changes)
 

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from hiroba.consultations.models import Case, Submission
+from hiroba.core import audit
 from hiroba.core.models import AuditEntry
 from tests.consultations.conftest import DURING
 
@@ -57,6 +58,7 @@ def test_a_resident_confirms_and_gets_a_receipt_number(client, case, at_during):
     assert "2025-DX-0001" in receipt.content.decode()
     submission = Submission.objects.get()
     assert submission.section == section and submission.channel == "web"
+    audit.chain_pending()
     assert AuditEntry.objects.filter(action="consultations.submission_receive").count() == 1
 
 

@@ -6,6 +6,7 @@ Views, the command line, the importer and the demo call these; they validate the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
@@ -249,6 +250,53 @@ def _take_receipt_seq(case: Case) -> int:
         return int(cursor.fetchone()[0]) - 1
 
 
+def _insert_numbered_pg(submission: Submission, case: Case, audit_fields: dict[str, Any]) -> None:
+    """PostgreSQL: take the case's next 受付番号, insert the submission and its audit entry in
+    one statement (a data-modifying ``WITH``).
+
+    Outside a transaction the statement is its own transaction, committed before it returns:
+    the case's counter row is locked only while the server runs it, never across a round trip
+    to this process, so concurrent submissions do not queue behind one another's network
+    waits. Numbers never repeat and never skip (a failed statement advances nothing). Inside
+    a caller's transaction it runs in a savepoint, so a refused insert leaves that usable.
+    """
+    qn = connection.ops.quote_name
+    columns, expressions, params = [], [], [case.pk]
+    for f in Submission._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        columns.append(qn(f.column))
+        if f.attname == "receipt_seq":
+            expressions.append("c.seq")
+        elif f.attname == "receipt_number":  # receipt_number(): f"{year}-{code}-{seq:04d}"
+            expressions.append("%s || CASE WHEN c.seq < 10000 THEN lpad(c.seq::text, 4, '0') ELSE c.seq::text END")
+            params.append(receipt_number(case, 0)[:-4])
+        else:
+            expressions.append("%s")
+            params.append(f.get_db_prep_save(f.pre_save(submission, True), connection))
+    audit_sql, audit_params = audit.pending_insert_sql(
+        object_type=Submission._meta.label_lower, select_from="s", object_id_sql="s.id::text",
+        object_repr_sql="s.receipt_number", **audit_fields,
+    )
+    sql = (
+        f"WITH c AS (UPDATE {qn(Case._meta.db_table)} SET next_receipt_seq = next_receipt_seq + 1 WHERE id = %s "
+        f"RETURNING next_receipt_seq - 1 AS seq), "
+        f"s AS (INSERT INTO {qn(Submission._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(expressions)} "
+        f"FROM c RETURNING id, receipt_seq, receipt_number), "
+        f"a AS ({audit_sql}) "
+        f"SELECT id, receipt_seq, receipt_number FROM s"
+    )
+    with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *audit_params])
+            row = cursor.fetchone()
+    if row is None:  # the case row is gone
+        raise ConsultationError("この案件は見つかりません。")
+    submission.pk, submission.receipt_seq, submission.receipt_number = row
+    submission._state.adding = False
+    submission._state.db = connection.alias
+
+
 def _submission_store(
     *,
     actor: Any,
@@ -301,29 +349,32 @@ def _submission_store(
         if identity is None:
             raise ConsultationError("この案件では、本人確認を済ませてから意見を提出してください。")
         status = Submission.IdentityStatus.VERIFIED
-    with transaction.atomic():
-        seq = _take_receipt_seq(case)
-        submission = Submission(
-            case=case, receipt_seq=seq, receipt_number=receipt_number(case, seq),
-            idempotency_key=idempotency_key, channel=channel, received_at=received_at,
-            postmark_date=postmark_date, name=name, address=address, category=category, email=email,
-            phone=phone, text=text, section=section, identity_status=status,
-            confirm_token_hash=hashlib.sha256(token.encode()).hexdigest() if token else "",
-            verified_by=identity.verifier if identity else "",
-            verified_subject=identity.subject_hash if identity else "",
-            entered_by=entered_by, external_key=external_key,
-        )
-        if original is not None:
-            submission.original_name = original.name[:200]
-            submission.original_type = original.content_type[:50]
-            submission.original_file.save(original.name, original.file, save=False)
-        submission.save(force_insert=True)
-        audit.record(actor=actor, action="consultations.submission_receive", obj=submission,
-                     changes={"case": case.slug, "channel": channel, "receipt_number": submission.receipt_number})
-        if email and not external_key:
-            from hiroba.consultations import tasks
+    submission = Submission(
+        case=case, idempotency_key=idempotency_key, channel=channel, received_at=received_at,
+        postmark_date=postmark_date, name=name, address=address, category=category, email=email,
+        phone=phone, text=text, section=section, identity_status=status,
+        confirm_token_hash=hashlib.sha256(token.encode()).hexdigest() if token else "",
+        verified_by=identity.verifier if identity else "",
+        verified_subject=identity.subject_hash if identity else "",
+        entered_by=entered_by, external_key=external_key,
+    )
+    if original is not None:
+        submission.original_name = original.name[:200]
+        submission.original_type = original.content_type[:50]
+        submission.original_file.save(original.name, original.file, save=False)
+    audit_fields = {"actor": actor, "action": "consultations.submission_receive", "changes": {"case": case.slug, "channel": channel}}
+    if connection.vendor == "postgresql":
+        _insert_numbered_pg(submission, case, audit_fields)
+    else:
+        with transaction.atomic():
+            submission.receipt_seq = _take_receipt_seq(case)
+            submission.receipt_number = receipt_number(case, submission.receipt_seq)
+            submission.save(force_insert=True)
+            audit.record_pending(obj=submission, **audit_fields)
+    if email and not external_key:
+        from hiroba.consultations import tasks
 
-            transaction.on_commit(lambda: tasks.send_receipt.enqueue(submission.pk, token, site_url))
+        transaction.on_commit(lambda: tasks.send_receipt.enqueue(submission.pk, token, site_url))
     return submission, True
 
 

@@ -24,10 +24,14 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from hiroba.core import request_context
-from hiroba.core.models import AuditChainHead, AuditEntry
+from hiroba.core.models import AuditChainHead, AuditEntry, PendingAuditEntry
 
 GENESIS = "0" * 64
 SYSTEM_ACTOR = "system"
+#: Pending entries linked per transaction by `chain_pending` (and at most this many by each
+#: synchronous `record`, so a staff write never waits long behind a flood of submissions).
+CHAIN_BATCH = 2000
+RECORD_DRAIN = 200
 
 
 def _plain(value: Any) -> Any:
@@ -100,19 +104,21 @@ def _actor_fields(actor: Any) -> tuple[int | None, str]:
     return None, "anonymous"
 
 
-def _take_next_seq() -> tuple[int, str]:
-    """Lock the chain head and advance it: ``(seq for the new entry, previous entry's hash)``.
+def _take_next_seq(*, advance: bool = True) -> tuple[int, str]:
+    """Lock the chain head and advance it: ``(seq for the new entry, previous entry's hash)``;
+    with ``advance=False`` only lock it: ``(last seq, last hash)``.
 
     One ``UPDATE … RETURNING`` (SQLite ≥ 3.35, PostgreSQL): the row lock it takes is held
     until the caller's transaction ends, so entries are chained strictly one after another.
     """
     table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    step = 1 if advance else 0
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash")
+        cursor.execute(f"UPDATE {table} SET last_seq = last_seq + {step} WHERE id = 1 RETURNING last_seq, last_hash")
         row = cursor.fetchone()
     if row is None:  # the very first entry of this instance
         AuditChainHead.objects.get_or_create(id=1)
-        return _take_next_seq()
+        return _take_next_seq(advance=advance)
     return int(row[0]), row[1] or GENESIS
 
 
@@ -182,8 +188,130 @@ def record(
         )
         entry.entry_hash = compute_hash(entry)
         _insert_and_advance_head(entry)
+        # The head is locked by this transaction anyway: link what the hot paths left pending.
+        if PendingAuditEntry.objects.exists():
+            _chain_batch(RECORD_DRAIN)
     request_context.note_audit_write()
     return entry
+
+
+def _pending_values(
+    *, actor: Any, action: str, object_type: str, changes: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    context = request_context.current()
+    actor_id, actor_label = _actor_fields(actor)
+    return {
+        "occurred_at": timezone.now(), "actor_id": actor_id, "actor_label": actor_label[:254], "action": action,
+        "object_type": object_type, "changes": _plain(dict(changes or {})), "request_id": context.request_id,
+        "ip_address": context.ip_address,
+    }
+
+
+def _pending_sql(values: Mapping[str, Any], sql_values: Mapping[str, str]) -> tuple[list[str], list[str], list[Any]]:
+    """(quoted columns, value expressions, params) of a pending entry: `values` prepared by
+    their model fields, `sql_values` SQL expressions supplied by the caller."""
+    qn = connection.ops.quote_name
+    columns, expressions, params = [], [], []
+    for f in PendingAuditEntry._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        columns.append(qn(f.column))
+        if f.attname in sql_values:
+            expressions.append(sql_values[f.attname])
+        else:
+            expressions.append("%s")
+            params.append(f.get_db_prep_save(values.get(f.attname, f.get_default()), connection))
+    return columns, expressions, params
+
+
+def record_pending(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_repr: str = "",
+    changes: Mapping[str, Any] | None = None,
+) -> None:
+    """Write an entry inside the caller's transaction without taking the chain head's lock;
+    `chain_pending` links it into the chain soon after (see `PendingAuditEntry`).
+
+    For the paths many residents hit at once: their transactions then do not queue behind
+    one another on the head until each commits. The entry is as durable as the caller's write.
+    """
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
+    values = _pending_values(actor=actor, action=action, object_type=object_type, changes=changes)
+    values.update(object_id=str(object_id)[:64], object_repr=object_repr[:300])
+    columns, expressions, params = _pending_sql(values, {})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(PendingAuditEntry._meta.db_table)} "
+            f"({', '.join(columns)}) VALUES ({', '.join(expressions)})",
+            params,
+        )
+    request_context.note_audit_write()
+
+
+def pending_insert_sql(
+    *, actor: Any, action: str, object_type: str, changes: Mapping[str, Any] | None, select_from: str,
+    object_id_sql: str, object_repr_sql: str,
+) -> tuple[str, list[Any]]:
+    """``INSERT … SELECT … FROM select_from`` writing a pending entry whose object id and label
+    are SQL expressions over `select_from` (e.g. a row just inserted, in a data-modifying
+    ``WITH`` on PostgreSQL): the whole write, audit included, can then be one statement."""
+    values = _pending_values(actor=actor, action=action, object_type=object_type, changes=changes)
+    columns, expressions, params = _pending_sql(
+        values, {"object_id": f"({object_id_sql})", "object_repr": f"({object_repr_sql})"}
+    )
+    table = connection.ops.quote_name(PendingAuditEntry._meta.db_table)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(expressions)} FROM {select_from}"
+    return sql, params
+
+
+def _chain_batch(limit: int) -> int:
+    """Link up to `limit` pending entries, oldest first, after the chain's head; in the caller's
+    transaction. Returns how many were linked."""
+    seq, prev_hash = _take_next_seq(advance=False)
+    pending = list(PendingAuditEntry.objects.order_by("id")[:limit])
+    if not pending:
+        return 0
+    entries = []
+    for row in pending:
+        seq += 1
+        entry = AuditEntry(
+            seq=seq, occurred_at=row.occurred_at, actor_id=row.actor_id, actor_label=row.actor_label,
+            action=row.action, object_type=row.object_type, object_id=row.object_id, object_repr=row.object_repr,
+            changes=row.changes, request_id=row.request_id, ip_address=row.ip_address, prev_hash=prev_hash,
+        )
+        entry.entry_hash = prev_hash = compute_hash(entry)
+        entries.append(entry)
+    AuditEntry.objects.bulk_create(entries, batch_size=500)
+    PendingAuditEntry.objects.filter(id__in=[row.id for row in pending]).delete()
+    AuditChainHead.objects.filter(id=1).update(last_seq=seq, last_hash=prev_hash)
+    return len(entries)
+
+
+def chain_pending(*, batch_size: int = CHAIN_BATCH) -> int:
+    """Link every pending entry into the chain, a batch per transaction; returns how many.
+
+    Safe to run from several processes at once: each batch holds the head's lock.
+    """
+    linked = 0
+    while PendingAuditEntry.objects.exists():
+        with transaction.atomic():
+            n = _chain_batch(batch_size)
+        linked += n
+        if n == 0:
+            break
+    return linked
+
+
+def pending_count() -> int:
+    return PendingAuditEntry.objects.count()
 
 
 @dataclass(frozen=True)
@@ -200,7 +328,11 @@ class VerifyResult:
 
 
 def verify_chain(batch_size: int = 2000) -> VerifyResult:
-    """Walk the whole chain; report the first altered, removed or inserted entry."""
+    """Walk the whole chain; report the first altered, removed or inserted entry.
+
+    Pending entries are linked first, so everything written so far is verified.
+    """
+    chain_pending()
     expected_prev = GENESIS
     expected_seq = 1
     count = 0
@@ -237,6 +369,7 @@ EXPORT_FIELDS = [
 
 
 def _export_rows(since: date | datetime | None) -> Iterator[dict[str, Any]]:
+    chain_pending()
     qs = AuditEntry.objects.order_by("seq")
     if since is not None:
         if not isinstance(since, datetime):

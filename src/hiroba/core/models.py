@@ -112,3 +112,34 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError("監査ログは削除できません (audit entries are append-only)")
+
+
+class PendingAuditEntry(models.Model):
+    """An audit entry written in its writer's transaction but not yet linked into the chain.
+
+    The hot public paths (a resident's submission) write here instead of taking the chain head's
+    lock, which every writer would otherwise queue behind until its commit. `audit.chain_pending`
+    moves these rows, oldest first, into `AuditEntry` under the head lock, in batches; the
+    chainer process (`hiroba audit chain --follow`), every synchronous `audit.record` and every
+    verification drain them. A trigger refuses UPDATE: a pending entry is moved whole or not at all.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField("日時")
+    actor_id = models.BigIntegerField("操作者ID", null=True, blank=True)
+    actor_label = models.CharField("操作者", max_length=254, blank=True)
+    action = models.CharField("操作", max_length=64)
+    object_type = models.CharField("対象の種類", max_length=100, blank=True)
+    object_id = models.CharField("対象ID", max_length=64, blank=True)
+    object_repr = models.CharField("対象", max_length=300, blank=True)
+    changes = models.JSONField("変更内容", default=dict, blank=True)
+    request_id = models.CharField("リクエストID", max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField("IPアドレス", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "監査ログ（連結待ち）"
+        verbose_name_plural = "監査ログ（連結待ち）"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"pending {self.id} {self.action}"
