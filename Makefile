@@ -26,10 +26,12 @@ run: setup ## set up, load the demo data, serve on http://127.0.0.1:8000
 	$(BIN)/hiroba demo
 	$(BIN)/hiroba collectstatic --no-input -v 0
 	@echo "hiroba: http://127.0.0.1:8000/  (mail is written to $(HIROBA_DATA_DIR)/mail)"
-	@# the background worker (receipt mail, opinion analysis) runs beside the server and stops with it
+	@# beside the server, stopping with it: the background worker (receipt mail, opinion analysis)
+	@# and the audit chainer (links residents' pending audit entries into the hash chain)
 	export HIROBA_HTTPS=0 HIROBA_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend; \
 	  $(BIN)/hiroba db_worker --no-reload -v 0 & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/hiroba audit chain --follow & chainer=$$!; \
+	  trap 'kill $$worker $$chainer 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/hiroba runserver 127.0.0.1:8000
 
 test: setup ## set up, then the whole test suite (exits non-zero when no test ran)

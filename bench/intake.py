@@ -145,7 +145,7 @@ def audit_check(server: Server) -> dict[str, Any]:
                             text=True)
     count = subprocess.run(
         [hiroba, "shell", "-c", "from hiroba.core.models import AuditEntry; print(AuditEntry.objects.filter("
-         "action='consultations.submission_receive', changes__case='%s').count())" % SLUG],
+         f"action='consultations.submission_receive', changes__case='{SLUG}').count())"],
         env=server.env, cwd=server.workdir, capture_output=True, text=True, check=True,
     )
     return {"audit_chain": verify.stdout.strip(), "audit_entries": int(count.stdout.strip().splitlines()[-1])}
