@@ -66,9 +66,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _public_case(slug: str, *, with_department: bool = True) -> Case:
-    cases = queries.public_cases()
-    return get_object_or_404(cases if with_department else cases.select_related(None), slug=slug)
+def _public_case(slug: str) -> Case:
+    return get_object_or_404(queries.public_cases(), slug=slug)
 
 
 def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -89,7 +88,9 @@ def _verified(request: HttpRequest, case: Case) -> services.VerifiedIdentity | N
 @shed_load
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest, slug: str) -> HttpResponse:
-    case = _public_case(slug, with_department=False)  # the hot path: the department is rarely shown
+    case = queries.public_case_without_department(slug)  # the hot path: the department is rarely shown
+    if case is None:
+        raise Http404("この意見募集は見つかりません。")
     if not case.is_open or Channel.WEB not in case.channels:
         return closed(request, case)
     verified = _verified(request, case)
