@@ -85,3 +85,38 @@ def standard_answer(db):
 
     return StandardAnswer.objects.get_or_create(title="個別事業に関わる提案（担当部署に共有）",
                                                 defaults={"text": PAPER_ANSWER})[0]
+
+
+# --- the opinion analysis (test_analysis_service.py, test_analysis_views.py) ---------------------
+
+LETTER = (
+    "区役所の窓口を縮小する計画に反対します。高齢者はオンライン手続きに慣れておらず、対面の窓口が"
+    "必要です。窓口の職員を減らさないでください。区民の声を聞いて計画を見直してください。"
+)
+OTHERS = [
+    "図書館の開館時間を夜九時まで延長してほしいです。仕事帰りに本を借りられません。",
+    "図書館の開館時間を延長してください。平日の夜にも図書館で本を借りたいです。",
+    "公園のトイレが古くて使いにくいので、早く改修してください。",
+    "学校の連絡をスクールカレンダーとしてスマートフォンに配信してほしいです。連絡先は03-1234-5678です。",
+]
+# Three exact copies of a form letter, two edited copies (items 1–5), a same-intent pair (6, 7).
+TEXTS = [LETTER] * 3 + [LETTER.replace("反対します", "強く反対します"), LETTER + "よろしくお願いします。"] + OTHERS
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    """Background tasks run at once, in the test (the analysis, receipt mail)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def answering_case(make_case, submit, make_staff):
+    """A case in 回答作成中 whose items are TEXTS, one per submission, and the clerk who cut them."""
+    case = make_case(state=Case.State.OPEN)
+    subs = [submit(case, text, name=f"区民{n}", email=f"k{n}@example.jp") for n, text in enumerate(TEXTS, 1)]
+    clerk = make_staff(email="analyst@example.jp").user
+    Case.objects.filter(pk=case.pk).update(state=Case.State.ANSWERING)
+    case.refresh_from_db()
+    for sub in subs:
+        services.item_create(actor=clerk, submission=sub, span=(0, len(sub.text)))
+    return case, clerk

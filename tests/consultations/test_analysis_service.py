@@ -15,39 +15,11 @@ from hiroba.analysis import report
 from hiroba.consultations import analysis, exports, services
 from hiroba.consultations.models import AnalysisRun, AnalysisRunItem, Answer, Case, Item, Mask
 from hiroba.core.models import AuditEntry
+from tests.consultations.conftest import LETTER
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
 
-LETTER = (
-    "区役所の窓口を縮小する計画に反対します。高齢者はオンライン手続きに慣れておらず、対面の窓口が"
-    "必要です。窓口の職員を減らさないでください。区民の声を聞いて計画を見直してください。"
-)
-OTHERS = [
-    "図書館の開館時間を夜九時まで延長してほしいです。仕事帰りに本を借りられません。",
-    "図書館の開館時間を延長してください。平日の夜にも図書館で本を借りたいです。",
-    "公園のトイレが古くて使いにくいので、早く改修してください。",
-    "学校の連絡をスクールカレンダーとしてスマートフォンに配信してほしいです。連絡先は03-1234-5678です。",
-]
-# Three exact copies of a form letter, two edited copies (items 1–5), a same-intent pair (6, 7).
-TEXTS = [LETTER] * 3 + [LETTER.replace("反対します", "強く反対します"), LETTER + "よろしくお願いします。"] + OTHERS
 PHONE_ITEM = 9
-
-
-@pytest.fixture(autouse=True)
-def immediate_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
-@pytest.fixture
-def answering_case(make_case, submit, make_staff):
-    case = make_case(state=Case.State.OPEN)
-    subs = [submit(case, text, name=f"区民{n}", email=f"k{n}@example.jp") for n, text in enumerate(TEXTS, 1)]
-    clerk = make_staff(email="analyst@example.jp").user
-    Case.objects.filter(pk=case.pk).update(state=Case.State.ANSWERING)
-    case.refresh_from_db()
-    for sub in subs:
-        services.item_create(actor=clerk, submission=sub, span=(0, len(sub.text)))
-    return case, clerk
 
 
 @pytest.fixture

@@ -10,26 +10,8 @@ import pytest
 from hiroba.accounts.models import Role
 from hiroba.consultations import services
 from hiroba.consultations.models import AnalysisRun, Case, Item
-from tests.consultations.test_analysis_service import TEXTS
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def immediate_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
-@pytest.fixture
-def answering_case(make_case, submit, make_staff):
-    case = make_case(state=Case.State.OPEN)
-    subs = [submit(case, text, name=f"区民{n}") for n, text in enumerate(TEXTS, 1)]
-    clerk = make_staff(email="analyst@example.jp").user
-    Case.objects.filter(pk=case.pk).update(state=Case.State.ANSWERING)
-    case.refresh_from_db()
-    for sub in subs:
-        services.item_create(actor=clerk, submission=sub, span=(0, len(sub.text)))
-    return case, clerk
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("immediate_tasks")]
 
 
 @pytest.fixture

@@ -62,6 +62,16 @@ def test_receipt_numbers_follow_a_per_case_sequence(make_case, submit):
     assert Submission.objects.get(receipt_number="2025-DX-0002").case == first
 
 
+def test_receipt_numbers_grow_past_four_digits_as_the_python_rule_says(case, submit):
+    """On PostgreSQL the number is formatted in SQL: it must match `services.receipt_number`."""
+    Case.objects.filter(pk=case.pk).update(next_receipt_seq=9999)
+    numbers = [submit(case).receipt_number, submit(case).receipt_number]
+    assert numbers == ["2025-DX-9999", "2025-DX-10000"]
+    assert numbers == [services.receipt_number(case, 9999), services.receipt_number(case, 10000)]
+    assert list(Submission.objects.order_by("receipt_seq").values_list("receipt_seq", "receipt_number")) == [
+        (9999, "2025-DX-9999"), (10000, "2025-DX-10000")]
+
+
 def test_it_is_idempotent_on_retry(case, time_machine):
     time_machine.move_to(DURING)
     k = key()

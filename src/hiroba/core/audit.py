@@ -163,29 +163,12 @@ def record(
     `actor` is a user, a label such as "system", or None. `changes` is usually `diff(before,
     after)`; other details (a reason, a count) may go in it too.
     """
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)
-    context = request_context.current()
-    actor_id, actor_label = _actor_fields(actor)
+    values = _entry_values(actor=actor, action=action, obj=obj, object_type=object_type, object_id=object_id,
+                           object_repr=object_repr, changes=changes)
     # No savepoint: if the entry cannot be written, the caller's whole transaction must fail.
     with transaction.atomic(savepoint=False):
         seq, prev_hash = _take_next_seq()
-        entry = AuditEntry(
-            seq=seq,
-            occurred_at=timezone.now(),
-            actor_id=actor_id,
-            actor_label=actor_label[:254],
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id)[:64],
-            object_repr=object_repr[:300],
-            changes=_plain(dict(changes or {})),
-            request_id=context.request_id,
-            ip_address=context.ip_address,
-            prev_hash=prev_hash,
-        )
+        entry = AuditEntry(seq=seq, prev_hash=prev_hash, **values)
         entry.entry_hash = compute_hash(entry)
         _insert_and_advance_head(entry)
         # The head is locked by this transaction anyway: link what the hot paths left pending.
@@ -195,15 +178,21 @@ def record(
     return entry
 
 
-def _pending_values(
-    *, actor: Any, action: str, object_type: str, changes: Mapping[str, Any] | None
+def _entry_values(
+    *, actor: Any, action: str, obj: models.Model | None, object_type: str, object_id: str | int,
+    object_repr: str, changes: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
+    """The fields of an entry apart from its place in the chain (seq and hashes)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
     context = request_context.current()
     actor_id, actor_label = _actor_fields(actor)
     return {
         "occurred_at": timezone.now(), "actor_id": actor_id, "actor_label": actor_label[:254], "action": action,
-        "object_type": object_type, "changes": _plain(dict(changes or {})), "request_id": context.request_id,
-        "ip_address": context.ip_address,
+        "object_type": object_type, "object_id": str(object_id)[:64], "object_repr": object_repr[:300],
+        "changes": _plain(dict(changes or {})), "request_id": context.request_id, "ip_address": context.ip_address,
     }
 
 
@@ -240,12 +229,8 @@ def record_pending(
     For the paths many residents hit at once: their transactions then do not queue behind
     one another on the head until each commits. The entry is as durable as the caller's write.
     """
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)
-    values = _pending_values(actor=actor, action=action, object_type=object_type, changes=changes)
-    values.update(object_id=str(object_id)[:64], object_repr=object_repr[:300])
+    values = _entry_values(actor=actor, action=action, obj=obj, object_type=object_type, object_id=object_id,
+                           object_repr=object_repr, changes=changes)
     columns, expressions, params = _pending_sql(values, {})
     with connection.cursor() as cursor:
         cursor.execute(
@@ -263,7 +248,8 @@ def pending_insert_sql(
     """``INSERT … SELECT … FROM select_from`` writing a pending entry whose object id and label
     are SQL expressions over `select_from` (e.g. a row just inserted, in a data-modifying
     ``WITH`` on PostgreSQL): the whole write, audit included, can then be one statement."""
-    values = _pending_values(actor=actor, action=action, object_type=object_type, changes=changes)
+    values = _entry_values(actor=actor, action=action, obj=None, object_type=object_type, object_id="",
+                           object_repr="", changes=changes)
     columns, expressions, params = _pending_sql(
         values, {"object_id": f"({object_id_sql})", "object_repr": f"({object_repr_sql})"}
     )
