@@ -4,15 +4,20 @@ around numbers) is English; only data from the database (titles, names, places) 
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
+from django.utils import translation
 
 from hiroba.accounts import demo as accounts_demo
 from hiroba.accounts.models import User
 from hiroba.calendars import demo as calendars_demo
 from hiroba.calendars.models import School
+from hiroba.consultations import demo as consultations_demo
+from hiroba.consultations.forms import CHOICE_LABELS
+from hiroba.consultations.models import Case, Category, Channel, IdentityLevel
 from hiroba.proposals import demo as proposals_demo
 from hiroba.proposals.models import Call
 from hiroba.workshops import demo as workshops_demo
@@ -116,3 +121,113 @@ def test_staff_workshop_pages_are_english(client, demo):
 
     html = _main(client, reverse("workshops_staff:detail", args=[programme.code]))
     _assert_english(_elements(html, "h2", "dt", "th"), data=(*data, "千代田区", programme.audience))
+
+
+@pytest.fixture
+def consultations(db):
+    """The seed consultation (results published) and the open demo consultation."""
+    accounts_demo.load(lambda line: None)
+    consultations_demo.load(lambda line: None)
+    return (Case.objects.get(slug=consultations_demo.OPEN_SLUG),
+            Case.objects.get(slug=consultations_demo.SEED_SLUG))
+
+
+def _case_data(case: Case) -> tuple[str, ...]:
+    """What the ward wrote for the case: shown as written in every language."""
+    sections = list(case.sections.all())
+    values = {case.title, case.department.name, case.legal_basis, *case.channel_names.values(), *case.announced_in,
+              *(s.heading for s in sections), *(s.body for s in sections)}
+    return tuple(sorted(filter(None, values), key=len, reverse=True))  # 「デジタル政策課窓口」 before 「デジタル政策課」
+
+
+def _opinion(case: Case, **overrides: object) -> dict[str, object]:
+    section = case.sections.order_by("position").first()
+    data = {"name": "Hanako Kumin", "address": "1-2-1 Kudan-minami", "category": "resident", "email": "",
+            "phone": "", "section": section.pk, "text": "デジタル化を進めてください。",
+            "idempotency_key": uuid.uuid4().hex}
+    data.update(overrides)
+    return data
+
+
+def _post_main(client, url: str, data: dict[str, object], language: str = "en", status: int = 200) -> str:
+    response = client.post(url, data, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == status, url
+    return response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_the_public_consultation_pages_are_english(client, consultations):
+    case, _ = consultations
+    data = _case_data(case)
+
+    html = _main(client, case.get_absolute_url())
+    _assert_english(_elements(html, "h1", "h2", "h3", "dt", "dd", "p"), data=data)
+    text = _text(html)
+    assert "Comment period" in text and "(both days included; until 23:59 on the last day)" in text
+    assert "How to submit In person, By post, Fax, E-mail" in text
+    assert "Who can submit Lives in the ward, Works in the ward, Studies in the ward" in text
+    assert "Identity verification No identity verification" in text
+    assert text.count("Comment on this section") == 3
+
+    url = reverse("consultations:submit", args=[case.slug])
+    html = _main(client, url)
+    _assert_english(_elements(html, "h1", "p", "li", "label", "option", "button"), data=data)
+    assert "Please choose" in html and ">Lives in the ward</option>" in html
+    assert "No particular section (opinion on the whole draft)" in html
+
+    html = _post_main(client, url, _opinion(case, name="", text="　\n "), status=400)
+    _assert_english(_elements(html, "h1", "h2", "li", "label", "p", "button"), data=data)
+    assert "Opinion cannot be left blank. Spaces alone cannot be submitted." in _text(html)
+
+    html = _post_main(client, url, _opinion(case))
+    _assert_english(_elements(html, "h1", "li", "p", "th", "button"), data=data)
+    rows = dict(re.findall(r'<th scope="row">(.*?)</th><td[^>]*>(.*?)</td>', html, re.S))
+    assert rows["Category"] == "Lives in the ward" and rows["Phone number"] == "(none)"
+    assert rows["Opinion"].strip() == "デジタル化を進めてください。"  # the resident's words, as written
+    assert "Check your opinion" in html and ">Submit</button>" in html
+
+
+def test_the_published_results_are_english_and_the_download_stays_japanese(client, consultations):
+    _, seed = consultations
+    data = _case_data(seed)
+
+    url = reverse("consultations:results", args=[seed.slug])
+    html = _main(client, url)
+    # the tables and headings; the opinions and answers in the rows are the case's own words
+    _assert_english(_elements(html, "h1", "h2", "dt", "dd", "th", "caption", "li"), data=data)
+    text = _text(html)
+    assert "Comment period 5 January 2025 (Reiwa 7) to 20 January 2025 (Reiwa 7)" in text
+    assert "Number of submitters 12 people" in text and "Number of opinions 12 opinions" in text
+    assert "No. Section Opinion The ward's answer" in text
+    assert "<td>1 opinion</td>" in html and "<td>1件</td>" not in html
+
+    download = client.get(reverse("consultations:results_download", args=[seed.slug, "html"]),
+                          HTTP_ACCEPT_LANGUAGE="en")
+    assert "実施結果" in download.content.decode() and "Number of submitters" not in download.content.decode()
+
+
+def test_the_japanese_consultation_pages_are_unchanged(client, consultations):
+    case, seed = consultations
+    text = _text(_main(client, case.get_absolute_url(), "ja"))
+    assert "（両日を含む。最終日は23時59分まで）" in text
+    assert "提出方法 持参、郵送、ファクス、電子メール、区HP送信フォーム" in text
+    assert "提出できる方 在住、在勤、在学、事業者、利害関係者" in text and "本人確認 本人確認なし" in text
+    assert "全体への意見を出す" in text and text.count("この箇所に意見を出す") == 3
+
+    url = reverse("consultations:submit", args=[case.slug])
+    html = _main(client, url, "ja")
+    assert "<h1>意見を提出する</h1>" in html and ">在住</option>" in html and "確認画面へ進む" in html
+    html = _post_main(client, url, _opinion(case), "ja")
+    assert "<h1>入力内容の確認</h1>" in html and '<th scope="row">区分</th><td>在住</td>' in html
+    assert "この内容で提出する" in html
+
+    text = _text(_main(client, reverse("consultations:results", args=[seed.slug]), "ja"))
+    assert "募集期間 令和7年1月5日～令和7年1月20日（2025年1月5日～2025年1月20日）" in text
+    assert "提出者数 12名 意見件数 12件" in text and "No. 該当箇所 意見内容 区の考え方" in text
+
+
+def test_every_choice_label_a_resident_sees_is_in_the_catalogue():
+    labels = {*Channel.labels, *Category.labels, *IdentityLevel.labels}
+    assert labels <= set(CHOICE_LABELS)
+    with translation.override("en"):
+        untranslated = [label for label in labels if translation.gettext(label) == label]
+    assert not untranslated

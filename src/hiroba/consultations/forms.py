@@ -1,4 +1,5 @@
-"""Input validation for residents' and staff's forms; every message in plain Japanese."""
+"""Input validation for residents' and staff's forms; every message in plain Japanese (the public
+forms' texts are translatable: the Japanese is the msgid)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from hiroba.consultations import conf
 from hiroba.consultations.models import (
@@ -39,6 +42,20 @@ TOO_LARGE = "too_large"
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 _SIGNING_SALT = "hiroba.consultations.attachment"
 
+# The models' choice labels stay plain Japanese (translatable labels would mean a migration). The
+# public pages translate them where they show them ({% translate label %}, gettext(label)); these
+# markers put them in the catalogue. tests/core/test_i18n.py checks that none is missing.
+CHOICE_LABELS = (
+    # Channel
+    gettext_noop("持参"), gettext_noop("郵送"), gettext_noop("ファクス"), gettext_noop("電子メール"),
+    gettext_noop("ウェブフォーム"), gettext_noop("不明（移行データ）"),
+    # Category
+    gettext_noop("在住"), gettext_noop("在勤"), gettext_noop("在学"), gettext_noop("事業者"),
+    gettext_noop("利害関係者"), gettext_noop("その他"),
+    # IdentityLevel
+    gettext_noop("本人確認なし"), gettext_noop("メールアドレスの確認"), gettext_noop("本人確認済みアカウント"),
+)
+
 
 def sniff(head: bytes) -> tuple[str, str] | None:
     for magic, content_type, ext in MAGIC:
@@ -51,17 +68,21 @@ def clean_text_input(value: str, *, label: str, limit: int | None = None, requir
     """Reject what cannot be a resident's text: NUL bytes, undecodable bytes, empty, too long."""
     value = (value or "").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in value:
-        raise forms.ValidationError(f"{label}に使用できない文字（NUL文字）が含まれています。")
+        raise forms.ValidationError(
+            gettext("%(label)sに使用できない文字（NUL文字）が含まれています。") % {"label": label})
     if "\ufffd" in value:
         raise forms.ValidationError(
-            f"{label}の文字コードを読み取れませんでした。UTF-8の文字で入力し直してください。"
+            gettext("%(label)sの文字コードを読み取れませんでした。UTF-8の文字で入力し直してください。")
+            % {"label": label}
         )
     if required and not value.strip():
-        raise forms.ValidationError(f"{label}を入力してください。空白だけでは送信できません。")
+        raise forms.ValidationError(
+            gettext("%(label)sを入力してください。空白だけでは送信できません。") % {"label": label})
     if limit is not None and len(value) > limit:
         raise forms.ValidationError(
-            f"{label}は{limit:,}文字以内で入力してください（現在{len(value):,}文字）。"
-            "長くなる場合は、複数回に分けて提出するか、PDFを添付してください。"
+            gettext("%(label)sは%(limit)s文字以内で入力してください（現在%(count)s文字）。"
+                    "長くなる場合は、複数回に分けて提出するか、PDFを添付してください。")
+            % {"label": label, "limit": f"{limit:,}", "count": f"{len(value):,}"}
         )
     return value.strip("\n") if value.strip() else ""
 
@@ -82,7 +103,7 @@ class CleanTextMixin:
 
 class SectionChoiceField(forms.ModelChoiceField):
     default_error_messages = {
-        "invalid_choice": "選択した該当箇所は、この案件にありません。一覧から選び直してください。",
+        "invalid_choice": _("選択した該当箇所は、この案件にありません。一覧から選び直してください。"),
     }
 
     def label_from_instance(self, obj: Section) -> str:
@@ -99,7 +120,8 @@ class AttachmentField(forms.FileField):
         limit = conf.get("CONSULTATIONS_MAX_ATTACHMENT_BYTES")
         if upload.size > limit:
             raise forms.ValidationError(
-                f"添付ファイルは{limit // (1024 * 1024)}MB以下にしてください（{upload.size / (1024 * 1024):.1f}MB）。",
+                gettext("添付ファイルは%(limit)sMB以下にしてください（%(size)sMB）。")
+                % {"limit": limit // (1024 * 1024), "size": f"{upload.size / (1024 * 1024):.1f}"},
                 code=TOO_LARGE,
             )
         upload.seek(0)
@@ -107,7 +129,7 @@ class AttachmentField(forms.FileField):
         upload.seek(0)
         if kind is None:
             raise forms.ValidationError(
-                "添付できるのはPDF・PNG・JPEGのファイルだけです。ファイルの中身がこれらの形式ではありません。"
+                gettext("添付できるのはPDF・PNG・JPEGのファイルだけです。ファイルの中身がこれらの形式ではありません。")
             )
         upload.hiroba_type, upload.hiroba_ext = kind
         return upload
@@ -116,55 +138,56 @@ class AttachmentField(forms.FileField):
 class OpinionForm(CleanTextMixin, forms.Form):
     """The public form (意見提出フォーム)."""
 
-    name = forms.CharField(label="氏名", max_length=100)
-    address = forms.CharField(label="住所", max_length=200,
-                              help_text="区外にお住まいの方は、在勤・在学先の所在地でも構いません。")
-    category = forms.ChoiceField(label="区分", choices=[("", "選んでください")] + Category.choices)
-    email = forms.EmailField(label="メールアドレス", required=False,
-                             help_text="入力すると、受付番号をメールでお知らせします。")
-    phone = forms.CharField(label="電話番号", max_length=30, required=False)
-    section = SectionChoiceField(label="該当箇所", queryset=Section.objects.none(), required=False,
-                                 empty_label="特定の箇所はない（全体への意見）")
-    text = forms.CharField(label="意見", widget=forms.Textarea(attrs={"rows": 12}), strip=False,
-                           error_messages={"required": "意見を入力してください。"})
-    attachment = AttachmentField(label="添付ファイル（任意）", required=False,
-                                 help_text="PDF・PNG・JPEGのみ。")
+    name = forms.CharField(label=_("氏名"), max_length=100)
+    address = forms.CharField(label=_("住所"), max_length=200,
+                              help_text=_("区外にお住まいの方は、在勤・在学先の所在地でも構いません。"))
+    category = forms.ChoiceField(label=_("区分"), choices=[("", _("選んでください"))]
+                                 + [(value, _(label)) for value, label in Category.choices])
+    email = forms.EmailField(label=_("メールアドレス"), required=False,
+                             help_text=_("入力すると、受付番号をメールでお知らせします。"))
+    phone = forms.CharField(label=_("電話番号"), max_length=30, required=False)
+    section = SectionChoiceField(label=_("該当箇所"), queryset=Section.objects.none(), required=False,
+                                 empty_label=_("特定の箇所はない（全体への意見）"))
+    text = forms.CharField(label=_("意見"), widget=forms.Textarea(attrs={"rows": 12}), strip=False,
+                           error_messages={"required": _("意見を入力してください。")})
+    attachment = AttachmentField(label=_("添付ファイル（任意）"), required=False,
+                                 help_text=_("PDF・PNG・JPEGのみ。"))
     attachment_token = forms.CharField(required=False, widget=forms.HiddenInput)
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
 
-    text_fields = {"name": "氏名", "address": "住所", "phone": "電話番号"}
+    text_fields = {"name": _("氏名"), "address": _("住所"), "phone": _("電話番号")}
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.case = case
         for field in self.fields.values():
             field.error_messages["null_characters_not_allowed"] = (
-                f"{field.label}に使用できない文字（NUL文字）が含まれています。")
+                gettext("%(label)sに使用できない文字（NUL文字）が含まれています。") % {"label": field.label})
         self.fields["section"].queryset = case.sections.all()
         limit = conf.get("CONSULTATIONS_MAX_OPINION_CHARS")
-        self.fields["text"].help_text = f"{limit:,}文字以内。HTMLやスクリプトは文字としてそのまま扱われます。"
-        self.fields["attachment"].help_text = (
-            f"PDF・PNG・JPEGのみ、{conf.get('CONSULTATIONS_MAX_ATTACHMENT_BYTES') // (1024 * 1024)}MBまで。"
-        )
+        self.fields["text"].help_text = (
+            gettext("%(limit)s文字以内。HTMLやスクリプトは文字としてそのまま扱われます。") % {"limit": f"{limit:,}"})
+        self.fields["attachment"].help_text = gettext("PDF・PNG・JPEGのみ、%(size)sMBまで。") % {
+            "size": conf.get("CONSULTATIONS_MAX_ATTACHMENT_BYTES") // (1024 * 1024)}
         if case.eligibility:
-            allowed = [(v, label) for v, label in Category.choices if label in case.eligibility]
-            self.fields["category"].choices = [("", "選んでください")] + allowed
+            allowed = [(v, gettext(label)) for v, label in Category.choices if label in case.eligibility]
+            self.fields["category"].choices = [("", gettext("選んでください"))] + allowed
         if case.identity_level == IdentityLevel.EMAIL:
             self.fields["email"].required = True
-            self.fields["email"].help_text = (
+            self.fields["email"].help_text = gettext(
                 "この案件では、メールでお送りする確認用リンクを開いたご意見だけを集計します。"
             )
         if not self.is_bound and not self.initial.get("idempotency_key"):
             self.initial["idempotency_key"] = uuid.uuid4().hex
 
     def clean_text(self) -> str:
-        return clean_text_input(self.cleaned_data.get("text", ""), label="意見",
+        return clean_text_input(self.cleaned_data.get("text", ""), label=gettext("意見"),
                                 limit=conf.get("CONSULTATIONS_MAX_OPINION_CHARS"))
 
     def clean_idempotency_key(self) -> str:
         key = self.cleaned_data["idempotency_key"]
         if not _KEY.match(key):
-            raise forms.ValidationError("送信内容が正しくありません。最初から入力し直してください。")
+            raise forms.ValidationError(gettext("送信内容が正しくありません。最初から入力し直してください。"))
         return key
 
     def clean_attachment_token(self) -> dict[str, Any] | None:
@@ -174,7 +197,8 @@ class OpinionForm(CleanTextMixin, forms.Form):
         try:
             return signing.loads(token, salt=_SIGNING_SALT, max_age=24 * 3600)
         except signing.BadSignature:
-            raise forms.ValidationError("添付ファイルの情報が正しくありません。もう一度添付してください。") from None
+            raise forms.ValidationError(
+                gettext("添付ファイルの情報が正しくありません。もう一度添付してください。")) from None
 
     @property
     def too_large(self) -> bool:
@@ -204,12 +228,15 @@ class OpinionForm(CleanTextMixin, forms.Form):
     def summary_rows(self) -> list[tuple[str, str]]:
         data = self.cleaned_data
         held = data.get("attachment_token")
+        none = gettext("（なし）")
         return [
-            ("氏名", data["name"]), ("住所", data["address"]),
-            ("区分", Category(data["category"]).label), ("メールアドレス", data.get("email") or "（なし）"),
-            ("電話番号", data.get("phone") or "（なし）"),
-            ("該当箇所", str(data["section"]) if data.get("section") else "特定の箇所はない（全体への意見）"),
-            ("添付ファイル", held["name"] if held else "（なし）"),
+            (gettext("氏名"), data["name"]), (gettext("住所"), data["address"]),
+            (gettext("区分"), gettext(Category(data["category"]).label)),
+            (gettext("メールアドレス"), data.get("email") or none),
+            (gettext("電話番号"), data.get("phone") or none),
+            (gettext("該当箇所"),
+             str(data["section"]) if data.get("section") else gettext("特定の箇所はない（全体への意見）")),
+            (gettext("添付ファイル"), held["name"] if held else none),
         ]
 
 
@@ -401,14 +428,14 @@ class MaskAddForm(forms.Form):
 
 
 class ImpersonationForm(forms.Form):
-    receipt_number = forms.CharField(label="受付番号（わかる場合）", max_length=40, required=False)
-    reporter_name = forms.CharField(label="お名前", max_length=100)
-    reporter_contact = forms.CharField(label="連絡先（電話番号またはメールアドレス）", max_length=200)
-    statement = forms.CharField(label="申告内容", widget=forms.Textarea(attrs={"rows": 6}),
-                                help_text="どの意見が、あなたの名前で提出されたと考えるかを書いてください。")
+    receipt_number = forms.CharField(label=_("受付番号（わかる場合）"), max_length=40, required=False)
+    reporter_name = forms.CharField(label=_("お名前"), max_length=100)
+    reporter_contact = forms.CharField(label=_("連絡先（電話番号またはメールアドレス）"), max_length=200)
+    statement = forms.CharField(label=_("申告内容"), widget=forms.Textarea(attrs={"rows": 6}),
+                                help_text=_("どの意見が、あなたの名前で提出されたと考えるかを書いてください。"))
 
     def clean_statement(self) -> str:
-        return clean_text_input(self.cleaned_data.get("statement", ""), label="申告内容", limit=5000)
+        return clean_text_input(self.cleaned_data.get("statement", ""), label=gettext("申告内容"), limit=5000)
 
 
 class ImpersonationReviewForm(forms.Form):

@@ -15,6 +15,8 @@ from django.db import DatabaseError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from hiroba.consultations import conf, exports, identity, queries, services
@@ -90,7 +92,7 @@ def _verified(request: HttpRequest, case: Case) -> services.VerifiedIdentity | N
 def submit(request: HttpRequest, slug: str) -> HttpResponse:
     case = queries.public_case_without_department(slug)  # the hot path: the department is rarely shown
     if case is None:
-        raise Http404("この意見募集は見つかりません。")
+        raise Http404(gettext("この意見募集は見つかりません。"))
     if not case.is_open or Channel.WEB not in case.channels:
         return closed(request, case)
     verified = _verified(request, case)
@@ -150,7 +152,7 @@ def receipt(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     try:
         number = signing.loads(token, salt=RECEIPT_SALT, max_age=7 * 24 * 3600)
     except signing.BadSignature:
-        raise Http404("受付番号の表示期限が過ぎたか、URLが正しくありません。") from None
+        raise Http404(gettext("受付番号の表示期限が過ぎたか、URLが正しくありません。")) from None
     submission = get_object_or_404(Submission.objects.select_related("case"), receipt_number=number, case__slug=slug)
     return render(request, "consultations/receipt.html", {"case": submission.case, "submission": submission})
 
@@ -184,7 +186,7 @@ def verify_callback(request: HttpRequest) -> HttpResponse:
     store = request.session.get(identity.SESSION_KEY, {})
     store[slug] = verified.__dict__
     request.session[identity.SESSION_KEY] = store
-    messages.success(request, "本人確認が完了しました。")
+    messages.success(request, gettext("本人確認が完了しました。"))
     return redirect("consultations:submit", slug=slug)
 
 
@@ -210,7 +212,9 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
 def results_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     case = get_object_or_404(Case.objects.select_related("department"), slug=slug, state=Case.State.PUBLISHED)
     if fmt not in exports.FORMATS:
-        raise Http404("その形式には対応していません。")
-    response = HttpResponse(exports.render(case, fmt), content_type=exports.CONTENT_TYPES[fmt])
+        raise Http404(gettext("その形式には対応していません。"))
+    with translation.override("ja"):  # the published document is the ward's Japanese record, in any language
+        content = exports.render(case, fmt)
+    response = HttpResponse(content, content_type=exports.CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{case.slug}-results.{fmt}"'
     return response
