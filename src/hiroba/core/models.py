@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Department(models.Model):
@@ -143,3 +144,57 @@ class PendingAuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"pending {self.id} {self.action}"
+
+
+class Notification(models.Model):
+    """One e-mail hiroba sends (受付のお知らせ, 同意のお願い, 抽選結果, 職員への通知 …): an outbox row.
+
+    `hiroba.core.notify.send` renders the message in the recipient's language and stores it
+    here inside the caller's transaction, then queues its delivery (django-tasks) on commit: a
+    rolled-back write sends nothing, a committed one is never forgotten (a worker that dies is
+    covered by `notify.deliver_due`), and what was sent is kept as sent. Retries reuse the
+    stored message, so a resend is the same bytes with the same Message-ID.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "送信待ち"
+        SENDING = "sending", "送信中"
+        SENT = "sent", "送信済み"
+        RETRY = "retry", "再送待ち"
+        FAILED = "failed", "送信失敗"
+
+    template = models.CharField("テンプレート", max_length=100)
+    recipient = models.EmailField("宛先", max_length=254)
+    language = models.CharField("言語", max_length=10, default="ja")
+    subject = models.CharField("件名", max_length=300)
+    body = models.TextField("本文")
+    html_body = models.TextField("本文（HTML）", blank=True)
+    state = models.CharField("状態", max_length=8, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField("送信試行回数", default=0)
+    next_attempt_at = models.DateTimeField("次の送信", null=True, blank=True)
+    last_error = models.CharField("最後のエラー", max_length=500, blank=True)
+    object_type = models.CharField("関連する記録の種類", max_length=100, blank=True)
+    object_id = models.CharField("関連する記録のID", max_length=64, blank=True)
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+    sent_at = models.DateTimeField("送信日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "送信メール"
+        verbose_name_plural = "送信メール"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="notification_due"),
+            models.Index(fields=["object_type", "object_id"], name="notification_object"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(state__in=["queued", "sending", "sent", "retry", "failed"]),
+                                   name="notification_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {self.recipient} ({self.state})"
+
+    @property
+    def message_id(self) -> str:
+        """Stable across retries, so a receiving server can drop a resend it already has."""
+        return f"<notification-{self.pk}@hiroba>"

@@ -1,0 +1,160 @@
+"""One way to send an e-mail: `send(template=…, to=…, context=…)`, delivered by the worker.
+
+The message is rendered now, in the recipient's language, from ``<template>.txt`` (first line
+the subject, the rest the body; an optional ``<template>.html`` becomes the HTML part) and stored
+as a `Notification` inside the caller's transaction. Its delivery is queued with django-tasks
+when that transaction commits, so
+
+- a write that rolls back sends nothing, and a committed one is never left unsent: the worker
+  retries failures with backoff (`RETRY_DELAYS`), and `deliver_due` (``hiroba notifications
+  deliver``, run on a schedule) picks up anything a dead worker left behind;
+- a request never waits for the mail server, and a mail server that is down never turns a
+  committed write into an error page;
+- every recipient gets a message of their own (no address is shown to another), and what was
+  sent is kept as sent (subject, body, time), with a Message-ID that is stable across retries.
+
+Templates receive the ``context`` plus ``municipality`` and ``site_name``; pass plain values or
+model instances (they are rendered now, inside the transaction — never queued).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django_tasks import task
+
+from hiroba.core.models import Notification
+
+log = logging.getLogger(__name__)
+
+#: Wait before each retry after a failed attempt (the first try is attempt 1).
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+#: A row left in 送信中 this long was being sent by a worker that died: try it again.
+STALE_SENDING = timedelta(minutes=10)
+
+
+def render(template: str, context: Mapping[str, Any], language: str) -> tuple[str, str, str]:
+    """(subject, text body, html body or "") of a template in a language."""
+    full = {"municipality": settings.HIROBA_MUNICIPALITY, "site_name": settings.HIROBA_SITE_NAME, **context}
+    with translation.override(language):
+        text = render_to_string(f"{template}.txt", full).strip()
+        try:
+            html = render_to_string(f"{template}.html", full).strip()
+        except TemplateDoesNotExist:
+            html = ""
+    subject, _, body = text.partition("\n")
+    subject = " ".join(subject.split())
+    if not subject or not body.strip():
+        raise ValueError(f"mail template {template}.txt must start with a subject line and have a body")
+    return subject[:300], body.strip() + "\n", html
+
+
+def send(
+    *,
+    template: str,
+    to: str | Iterable[str],
+    context: Mapping[str, Any],
+    language: str | None = None,
+    about: models.Model | None = None,
+) -> list[Notification]:
+    """Render and store one message per distinct recipient; deliver each after commit.
+
+    Empty addresses are skipped (a resident who left the e-mail field empty gets no mail).
+    """
+    recipients = [to] if isinstance(to, str) else list(to)
+    recipients = [r.strip() for r in dict.fromkeys(recipients) if r and r.strip()]
+    if not recipients:
+        return []
+    language = language or settings.LANGUAGE_CODE.split("-")[0]
+    subject, body, html = render(template, context, language)
+    rows = [
+        Notification(
+            template=template, recipient=address, language=language, subject=subject, body=body, html_body=html,
+            object_type=about._meta.label_lower if about is not None else "",
+            object_id=str(about.pk) if about is not None else "",
+        )
+        for address in recipients
+    ]
+    with transaction.atomic():
+        for row in rows:  # one by one: ids are needed for the queue, on every database
+            row.save(force_insert=True)
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: _enqueue(ids))
+    return rows
+
+
+def _enqueue(ids: list[int], run_after: datetime | None = None) -> None:
+    for pk in ids:
+        try:
+            (deliver.using(run_after=run_after) if run_after else deliver).enqueue(pk)
+        except Exception:  # the queue itself is down: deliver_due will find the row
+            log.exception("could not queue notification %s", pk)
+
+
+@task()
+def deliver(notification_id: int) -> None:
+    """Send one stored message (claimed with a conditional UPDATE, so two workers never both
+    send it); on failure schedule the next attempt or mark it failed."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, state__in=[Notification.State.QUEUED, Notification.State.RETRY],
+    ).update(state=Notification.State.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
+    if not claimed:
+        return
+    note = Notification.objects.get(pk=notification_id)
+    message = EmailMultiAlternatives(
+        subject=note.subject, body=note.body, to=[note.recipient],
+        headers={"Message-ID": note.message_id, "Auto-Submitted": "auto-generated"},
+    )
+    if note.html_body:
+        message.attach_alternative(note.html_body, "text/html")
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:  # SMTP refusals, timeouts, DNS: all retried the same way
+        _failed(note, exc)
+        return
+    Notification.objects.filter(pk=note.pk).update(state=Notification.State.SENT, sent_at=timezone.now(),
+                                                   last_error="")
+
+
+def _failed(note: Notification, exc: Exception) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    if note.attempts >= MAX_ATTEMPTS:
+        Notification.objects.filter(pk=note.pk).update(state=Notification.State.FAILED, last_error=error)
+        log.error("notification %s failed for good after %s attempts: %s", note.pk, note.attempts, error)
+        return
+    when = timezone.now() + RETRY_DELAYS[note.attempts - 1]
+    Notification.objects.filter(pk=note.pk).update(state=Notification.State.RETRY, next_attempt_at=when,
+                                                   last_error=error)
+    log.warning("notification %s attempt %s failed, retry at %s: %s", note.pk, note.attempts, when, error)
+    _enqueue([note.pk], run_after=when)
+
+
+def deliver_due(*, now: datetime | None = None) -> int:
+    """Send what is due now and was not (a worker died, or the queue was down): queued rows
+    older than a minute, retries whose time has come, and rows stuck in 送信中. Returns how
+    many were attempted."""
+    now = now or timezone.now()
+    Notification.objects.filter(state=Notification.State.SENDING, next_attempt_at__lt=now - STALE_SENDING).update(
+        state=Notification.State.RETRY, next_attempt_at=now,
+    )
+    due = list(
+        Notification.objects.filter(
+            Q(state=Notification.State.QUEUED, created_at__lte=now - timedelta(minutes=1))
+            | Q(state=Notification.State.RETRY, next_attempt_at__lte=now)
+        ).order_by("id").values_list("pk", flat=True)[:1000]
+    )
+    for pk in due:
+        deliver.call(pk)
+    return len(due)
