@@ -226,3 +226,71 @@ def test_unknown_and_unpublished_calendars_are_404(client, school):
     school.is_published = False
     school.save()
     assert fetch(client, "/calendars/kojimachi/all/feed.ics").status_code == 404
+
+
+class TestAClassFeedCarriesWhatConcernsTheClass:
+    """A parent who subscribes to 1年1組 alone gets 全校 and 1年 events too, unless they opt out."""
+
+    @pytest.fixture
+    def events(self, school, make_event):
+        make_event("運動会", label="全校", start=date(2025, 5, 24))
+        make_event("入学式", label="1年", start=date(2025, 4, 8))
+        make_event("授業参観", label="1年1組", start=date(2025, 6, 20))
+        make_event("遠足", label="2年", start=date(2025, 5, 9))
+        make_event("学級閉鎖のお知らせ", label="1年2組", start=date(2025, 6, 2))
+        return school
+
+    @staticmethod
+    def summaries(body: bytes) -> set[str]:
+        return {str(e["SUMMARY"]) for e in vevents(body)}
+
+    def test_a_class_feed_includes_the_school_wide_and_its_grades_events(self, client, events):
+        body = fetch(client, "/calendars/kojimachi/g1-c1/feed.ics").content
+        assert self.summaries(body) == {"授業参観", "【全校】運動会", "【1年】入学式"}
+        cal = icalendar.Calendar.from_ical(body)
+        assert cal["NAME"] == "千代田区立麹町小学校 1年1組"
+        assert "全校・1年の予定を含む" in str(cal["X-WR-CALDESC"])
+
+    def test_a_grade_feed_includes_the_school_wide_events(self, client, events):
+        body = fetch(client, "/calendars/kojimachi/g1/feed.ics").content
+        assert self.summaries(body) == {"入学式", "【全校】運動会"}
+
+    def test_the_school_wide_feed_is_unchanged(self, client, events):
+        assert self.summaries(fetch(client, "/calendars/kojimachi/all/feed.ics").content) == {"運動会"}
+
+    def test_school_wide_0_leaves_them_out(self, client, events):
+        assert self.summaries(fetch(client, "/calendars/kojimachi/g1-c1/feed.ics?school_wide=0").content) == {
+            "授業参観", "【1年】入学式"}
+        assert self.summaries(fetch(client, "/calendars/kojimachi/g1-c1/feed.ics?school_wide=0&grade=0").content) \
+            == {"授業参観"}
+        assert self.summaries(fetch(client, "/calendars/kojimachi/g1/feed.ics?school_wide=0").content) == {"入学式"}
+        source = icalendar.Calendar.from_ical(
+            fetch(client, "/calendars/kojimachi/g1-c1/feed.ics?utm=x&school_wide=0").content)["SOURCE"]
+        assert str(source) == "http://testserver/calendars/kojimachi/g1-c1/feed.ics?school_wide=0"
+
+    def test_each_option_has_its_own_etag_and_304_follows_its_own_events(self, client, school, events):
+        full_url = "/calendars/kojimachi/g1-c1/feed.ics"
+        own_url = full_url + "?school_wide=0"
+        full, own = fetch(client, full_url), fetch(client, own_url)
+        assert full["ETag"] != own["ETag"]
+        # A client holding one variant's ETag does not get a 304 for the other.
+        assert fetch(client, own_url, HTTP_IF_NONE_MATCH=full["ETag"]).status_code == 200
+        assert fetch(client, full_url, HTTP_IF_NONE_MATCH=own["ETag"]).status_code == 200
+        assert fetch(client, own_url, HTTP_IF_NONE_MATCH=own["ETag"]).status_code == 304
+        # A change to a 全校 event changes the full feed, not the one without 全校.
+        sports_day = Event.objects.get(title="運動会")
+        with time_machine.travel(datetime.now(tz=TOKYO) + timedelta(minutes=5)):
+            services.event_cancel(actor="test", event=sports_day)
+        changed = fetch(client, full_url, HTTP_IF_NONE_MATCH=full["ETag"], HTTP_IF_MODIFIED_SINCE=full["Last-Modified"])
+        assert changed.status_code == 200 and changed["ETag"] != full["ETag"]
+        assert "STATUS:CANCELLED" in changed.content.decode()
+        assert fetch(client, own_url, HTTP_IF_NONE_MATCH=own["ETag"]).status_code == 304
+
+    def test_the_subscribe_page_offers_the_feed_without_the_school_wide_events(self, client, events):
+        page = client.get("/calendars/kojimachi/").content.decode()
+        assert "全校・1年の予定も入っています。" in page
+        assert 'href="webcal://testserver/calendars/kojimachi/g1-c1/feed.ics?school_wide=0"' in page
+        assert "全校の予定を含めずに購読" in page
+        # the school-wide calendar's own entry has no such note
+        entry = page.split('alt="全校の購読用QRコード"', 1)[1].split('class="cal-subscribe"', 1)[0]
+        assert "予定も入っています" not in entry

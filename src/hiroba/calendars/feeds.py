@@ -59,8 +59,11 @@ def last_modified(calendars: Sequence[Calendar], events: Iterable[Event], now: d
     return latest.replace(microsecond=0)
 
 
-def _summary(event: Event, label_mode: str) -> str:
+def _summary(event: Event, label_mode: str, primary: Calendar | None = None) -> str:
     calendar = event.calendar
+    if primary is not None:
+        # A grade's or a class's feed: its own events as they are, the ones from above it tagged.
+        return event.title if calendar.pk == primary.pk else f"【{calendar.label}】{event.title}"
     if label_mode == "school":
         tag = calendar.school.short_name + ("" if calendar.audience == "school" else f" {calendar.label}")
         return f"【{tag}】{event.title}"
@@ -69,7 +72,8 @@ def _summary(event: Event, label_mode: str) -> str:
     return event.title
 
 
-def vevent(event: Event, *, label_mode: str = "none", page_url: str = "") -> IEvent:
+def vevent(event: Event, *, label_mode: str = "none", page_url: str = "",
+           primary: Calendar | None = None) -> IEvent:
     component = IEvent()
     component.add("uid", event.uid)
     component.add("sequence", event.sequence)
@@ -77,7 +81,7 @@ def vevent(event: Event, *, label_mode: str = "none", page_url: str = "") -> IEv
     component.add("dtstamp", stamp)
     component.add("created", event.created_at.astimezone(UTC).replace(microsecond=0))
     component.add("last-modified", stamp)
-    component.add("summary", _summary(event, label_mode))
+    component.add("summary", _summary(event, label_mode, primary))
     if event.all_day:
         component.add("dtstart", event.start_date)
         component.add("dtend", event.end_date + timedelta(days=1))  # DTEND of a DATE is exclusive
@@ -114,8 +118,9 @@ def vevent(event: Event, *, label_mode: str = "none", page_url: str = "") -> IEv
 
 
 def build(*, name: str, description: str, calendars: Sequence[Calendar], feed_url: str = "",
-          page_url: str = "", now: datetime | None = None) -> Feed:
-    """The whole VCALENDAR for some calendars, with its ETag and Last-Modified."""
+          page_url: str = "", now: datetime | None = None, primary: Calendar | None = None) -> Feed:
+    """The whole VCALENDAR for some calendars, with its ETag and Last-Modified. With `primary`, the
+    feed is that calendar's: its own events untagged, those of the other calendars 【tagged】."""
     now = now or timezone.now()
     events = events_for(calendars, now)
     schools = {c.school_id for c in calendars}
@@ -137,7 +142,7 @@ def build(*, name: str, description: str, calendars: Sequence[Calendar], feed_ur
     if page_url:
         cal.add("url", vUri(page_url))
     for event in events:
-        cal.add_component(vevent(event, label_mode=label_mode, page_url=page_url))
+        cal.add_component(vevent(event, label_mode=label_mode, page_url=page_url, primary=primary))
     if any(not e.all_day for e in events):
         cal.add_missing_timezones()
     body = cal.to_ical()

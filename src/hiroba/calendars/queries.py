@@ -31,6 +31,21 @@ def schools_for(user: Any, minimum: Role = Role.READ) -> QuerySet[School]:
     return qs if ids is None else qs.filter(department_id__in=ids)
 
 
+def feed_calendars(calendar: Calendar, *, school_wide: bool = True, grade: bool = True) -> list[Calendar]:
+    """The calendars a grade's or a class's feed carries: its own, then the ones above it — 全校
+    (unless `school_wide` is False) and, for a class, its 学年 (unless `grade` is False) — so that a
+    parent who subscribes to one class misses nothing that concerns that class."""
+    chosen = [calendar]
+    if calendar.audience == Calendar.Audience.SCHOOL:
+        return chosen
+    above = Q(audience=Calendar.Audience.SCHOOL) if school_wide else Q(pk__in=[])
+    if grade and calendar.audience == Calendar.Audience.CLASS:
+        above |= Q(audience=Calendar.Audience.GRADE, grade=calendar.grade)
+    chosen += list(Calendar.objects.filter(above, school_id=calendar.school_id).select_related("school")
+                   .order_by("sort_order", "grade", "class_name"))
+    return chosen
+
+
 @dataclass(frozen=True)
 class Occurrence:
     event: Event
