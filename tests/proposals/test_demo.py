@@ -67,3 +67,41 @@ def test_the_results_page_writes_the_figures_as_the_ward_does_in_both_languages(
     top = max(call.result.tally.items(), key=lambda kv: kv[1])
     row = main.split(f'id="row-{top[0]}"', 1)[1].split("</tr>", 1)[0]
     assert f'<td class="num">{top[1]:,}</td>' in row
+
+
+def test_every_demo_account_signs_in_with_the_demo_password(client):
+    from django.core.management import call_command
+
+    from hiroba.accounts.models import User
+
+    call_command("demo", stdout=open("/dev/null", "w"))
+    users = list(User.objects.all())
+    assert len(users) == len(accounts_demo.STAFF) + 1 + demo.APPLICATIONS + demo.VOTERS - demo.PAPER_VOTERS
+    assert [u.email for u in users if not u.check_password(accounts_demo.DEMO_PASSWORD)] == []
+    # Every staff account any demo makes is one of the listed ones (the README's table).
+    staff = {u.email for u in users if u.kind == User.Kind.STAFF}
+    assert staff == {s.email for s in accounts_demo.STAFF}
+    # A reviewer, a school clerk and the residents really sign in through the login page.
+    for email in ("shinsa1@hiroba.example", "kojimachi.kyomu@hiroba.example", "kumin@hiroba.example",
+                  "teian0001@demo.hiroba.example", "tohyo0600@demo.hiroba.example"):
+        response = client.post(reverse("account_login"), {"login": email, "password": accounts_demo.DEMO_PASSWORD})
+        assert response.status_code == 302, email
+        assert client.session["_auth_user_id"] == str(User.objects.get(email=email).pk), email
+        client.logout()
+    kojimachi = User.objects.get(email="kojimachi.kyomu@hiroba.example")
+    assert list(kojimachi.memberships.values_list("department__code", "role")) == [("kojimachi-es", 20)]
+
+
+def test_the_demo_proposals_read_like_residents_ideas(loaded):
+    call = Call.objects.get(slug=demo.SLUG)
+    proposals = list(Proposal.objects.filter(call=call))
+    titles = [p.title for p in proposals]
+    assert len(titles) == len(set(titles)) == 95
+    # No machine-made "<subject>を<tool>" combinations, no template sentences repeated.
+    assert "区報をセンサーで見守る" not in titles and not any(t.endswith("を見守る") for t in titles)
+    for field in ("problem", "idea"):
+        texts = [getattr(p, field) for p in proposals]
+        assert len(set(texts)) == 95, field
+        assert not any("について、必要な情報が届かず" in t for t in texts)
+    assert "粗大ごみ受付のLINE対応" in titles and "帰宅困難者向け一時滞在施設の混雑マップ" in titles
+    assert not any(p.proposer.display_name.startswith("デモ区民") for p in proposals)
