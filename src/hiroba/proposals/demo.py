@@ -207,7 +207,7 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
             services.paper_ballot_enter(actor=clerk, call=call, verification=person, proposal_ids=ids,
                                         received_on=when.date(), now=when)
     result = services.results_publish(actor=approver, call=call, now=_at(date(2024, 12, 10)))
-    say(f"投票: {result.voters}人・{result.votes}票（紙 {result.paper_voters}人）、SHA-256 {result.digest[:16]}…")
+    say(f"投票: {result.voters:,}人・{result.votes:,}票（紙 {result.paper_voters}人）、SHA-256 {result.digest[:16]}…")
 
     # 事業化: the two adopted ideas, sent to the budget
     decided = _at(date(2024, 12, 20))
