@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+import jpholiday
 import pytest
 import recurring_ical_events
 import time_machine
@@ -81,11 +82,17 @@ def _expanded(body: bytes, start: date, end: date) -> set[tuple[str, str]]:
 def _vobject_expanded(body: bytes, start: date, end: date) -> set[tuple[str, str]]:
     found = set()
     for component in vobject.readComponents(body.decode()):
+        # RFC 5545 3.8.4.4: a VEVENT with RECURRENCE-ID replaces that occurrence of its UID's series.
+        replaced = {(v.uid.value, v.recurrence_id.value) for v in component.vevent_list
+                    if hasattr(v, "recurrence_id")}
         for vevent in component.vevent_list:
             first = vevent.dtstart.value
             length = vevent.dtend.value - first
-            ruleset = vevent.getrruleset(addRDate=True)
+            ruleset = None if hasattr(vevent, "recurrence_id") else vevent.getrruleset(addRDate=True)
             starts = list(ruleset) if ruleset is not None else [first]
+            if ruleset is not None:
+                starts = [o for o in starts if (vevent.uid.value, o if isinstance(first, datetime) else o.date())
+                          not in replaced]
             for occurrence in starts:
                 day = occurrence.date() if isinstance(occurrence, datetime) else occurrence
                 last = (occurrence + length)
@@ -226,3 +233,134 @@ def test_unknown_and_unpublished_calendars_are_404(client, school):
     school.is_published = False
     school.save()
     assert fetch(client, "/calendars/kojimachi/all/feed.ics").status_code == 404
+
+
+class TestAClassFeedCarriesWhatConcernsTheClass:
+    """A parent who subscribes to 1年1組 alone gets 全校 and 1年 events too, unless they opt out."""
+
+    @pytest.fixture
+    def events(self, school, make_event):
+        make_event("運動会", label="全校", start=date(2025, 5, 24))
+        make_event("入学式", label="1年", start=date(2025, 4, 8))
+        make_event("授業参観", label="1年1組", start=date(2025, 6, 20))
+        make_event("遠足", label="2年", start=date(2025, 5, 9))
+        make_event("学級閉鎖のお知らせ", label="1年2組", start=date(2025, 6, 2))
+        return school
+
+    @staticmethod
+    def summaries(body: bytes) -> set[str]:
+        return {str(e["SUMMARY"]) for e in vevents(body)}
+
+    def test_a_class_feed_includes_the_school_wide_and_its_grades_events(self, client, events):
+        body = fetch(client, "/calendars/kojimachi/g1-c1/feed.ics").content
+        assert self.summaries(body) == {"授業参観", "【全校】運動会", "【1年】入学式"}
+        cal = icalendar.Calendar.from_ical(body)
+        assert cal["NAME"] == "千代田区立麹町小学校 1年1組"
+        assert "全校・1年の予定を含む" in str(cal["X-WR-CALDESC"])
+
+    def test_a_grade_feed_includes_the_school_wide_events(self, client, events):
+        body = fetch(client, "/calendars/kojimachi/g1/feed.ics").content
+        assert self.summaries(body) == {"入学式", "【全校】運動会"}
+
+    def test_the_school_wide_feed_is_unchanged(self, client, events):
+        assert self.summaries(fetch(client, "/calendars/kojimachi/all/feed.ics").content) == {"運動会"}
+
+    def test_school_wide_0_leaves_them_out(self, client, events):
+        assert self.summaries(fetch(client, "/calendars/kojimachi/g1-c1/feed.ics?school_wide=0").content) == {
+            "授業参観", "【1年】入学式"}
+        assert self.summaries(fetch(client, "/calendars/kojimachi/g1-c1/feed.ics?school_wide=0&grade=0").content) \
+            == {"授業参観"}
+        assert self.summaries(fetch(client, "/calendars/kojimachi/g1/feed.ics?school_wide=0").content) == {"入学式"}
+        source = icalendar.Calendar.from_ical(
+            fetch(client, "/calendars/kojimachi/g1-c1/feed.ics?utm=x&school_wide=0").content)["SOURCE"]
+        assert str(source) == "http://testserver/calendars/kojimachi/g1-c1/feed.ics?school_wide=0"
+
+    def test_each_option_has_its_own_etag_and_304_follows_its_own_events(self, client, school, events):
+        full_url = "/calendars/kojimachi/g1-c1/feed.ics"
+        own_url = full_url + "?school_wide=0"
+        full, own = fetch(client, full_url), fetch(client, own_url)
+        assert full["ETag"] != own["ETag"]
+        # A client holding one variant's ETag does not get a 304 for the other.
+        assert fetch(client, own_url, HTTP_IF_NONE_MATCH=full["ETag"]).status_code == 200
+        assert fetch(client, full_url, HTTP_IF_NONE_MATCH=own["ETag"]).status_code == 200
+        assert fetch(client, own_url, HTTP_IF_NONE_MATCH=own["ETag"]).status_code == 304
+        # A change to a 全校 event changes the full feed, not the one without 全校.
+        sports_day = Event.objects.get(title="運動会")
+        with time_machine.travel(datetime.now(tz=TOKYO) + timedelta(minutes=5)):
+            services.event_cancel(actor="test", event=sports_day)
+        changed = fetch(client, full_url, HTTP_IF_NONE_MATCH=full["ETag"], HTTP_IF_MODIFIED_SINCE=full["Last-Modified"])
+        assert changed.status_code == 200 and changed["ETag"] != full["ETag"]
+        assert "STATUS:CANCELLED" in changed.content.decode()
+        assert fetch(client, own_url, HTTP_IF_NONE_MATCH=own["ETag"]).status_code == 304
+
+    def test_the_subscribe_page_offers_the_feed_without_the_school_wide_events(self, client, events):
+        page = client.get("/calendars/kojimachi/").content.decode()
+        assert "全校・1年の予定も入っています。" in page
+        assert 'href="webcal://testserver/calendars/kojimachi/g1-c1/feed.ics?school_wide=0"' in page
+        assert "全校の予定を含めずに購読" in page
+        # the school-wide calendar's own entry has no such note
+        entry = page.split('alt="全校の購読用QRコード"', 1)[1].split('class="cal-subscribe"', 1)[0]
+        assert "予定も入っています" not in entry
+
+
+class TestTheWeekendRuleInTheFeed:
+    """An RRULE cannot move an occurrence off a weekend or a holiday: the feed writes an EXDATE for
+    each skipped one and an override (same UID, RECURRENCE-ID) for each moved one."""
+
+    RULE = "FREQ=MONTHLY;UNTIL=20260315;BYMONTHDAY=15"
+
+    def test_moved_occurrences_are_overrides_and_skipped_ones_exdates(self, client, school, make_event):
+        event = make_event("避難訓練", start=date(2025, 4, 15), start_time=time(10, 40), end_time=time(11, 0),
+                           rrule=self.RULE, exdates=[date(2025, 8, 15)], off_day="previous")
+        body = fetch(client, "/calendars/kojimachi/all/feed.ics").content
+        components = vevents(body)
+        master = next(c for c in components if "RECURRENCE-ID" not in c)
+        overrides = sorted((c for c in components if "RECURRENCE-ID" in c), key=lambda c: c["DTSTART"].dt)
+        assert {str(c["UID"]) for c in components} == {event.uid}
+        assert "RRULE" in master and all("RRULE" not in c and "EXDATE" not in c for c in overrides)
+        assert [(c["RECURRENCE-ID"].dt, c["DTSTART"].dt, c["DTEND"].dt) for c in overrides][:2] == [
+            (datetime(2025, 6, 15, 10, 40, tzinfo=TOKYO), datetime(2025, 6, 13, 10, 40, tzinfo=TOKYO),
+             datetime(2025, 6, 13, 11, 0, tzinfo=TOKYO)),
+            (datetime(2025, 9, 15, 10, 40, tzinfo=TOKYO), datetime(2025, 9, 12, 10, 40, tzinfo=TOKYO),
+             datetime(2025, 9, 12, 11, 0, tzinfo=TOKYO)),
+        ]
+        assert all(c["SEQUENCE"] == master["SEQUENCE"] and c["SUMMARY"] == "避難訓練" for c in overrides)
+        assert "RECURRENCE-ID;TZID=Asia/Tokyo:20250615T104000" in body.decode()
+        window = (date(2025, 4, 1), date(2026, 4, 1))
+        by_recurring, by_vobject = _expanded(body, *window), _vobject_expanded(body, *window)
+        assert by_recurring == by_vobject
+        days = sorted(date.fromisoformat(d) for _, d in by_recurring)
+        assert len(days) == 11 and date(2025, 8, 15) not in days
+        assert not [d for d in days if d.weekday() >= 5 or jpholiday.is_holiday(d)]
+        from hiroba.calendars import queries
+
+        ours = {o.start for o in queries.occurrences(school.calendars.all(), date(2025, 4, 1), date(2026, 3, 31))}
+        assert ours == set(days)
+
+    def test_skipped_occurrences_are_exdates_of_an_all_day_series(self, client, school, make_event):
+        make_event("朝の読み聞かせ", start=date(2025, 4, 15), rrule=self.RULE, off_day="skip")
+        (master,) = vevents(fetch(client, "/calendars/kojimachi/all/feed.ics").content)
+        exdates = sorted(d.dt for d in master["EXDATE"].dts)  # one EXDATE property listing every date
+        assert exdates == [date(2025, 6, 15), date(2025, 9, 15), date(2025, 11, 15), date(2026, 2, 15),
+                           date(2026, 3, 15)]
+
+    def test_a_change_of_the_rule_is_a_change_subscribers_see(self, client, school, make_event):
+        event = make_event("避難訓練", start=date(2025, 4, 15), rrule=self.RULE)
+        first = fetch(client, "/calendars/kojimachi/all/feed.ics")
+        data = services.EventData(calendar=event.calendar, title="避難訓練", start_date=event.start_date,
+                                  end_date=event.end_date, rrule=self.RULE, off_day="next")
+        with time_machine.travel(datetime.now(tz=TOKYO) + timedelta(minutes=5)):
+            assert services.event_update(actor="test", event=event, data=data)
+        again = fetch(client, "/calendars/kojimachi/all/feed.ics", HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 200 and len(vevents(again.content)) == 1 + 5
+        event.refresh_from_db()
+        assert event.sequence == 1 and event.revisions.first().changes["off_day"] == ["", "next"]
+
+    def test_the_sample_years_monthly_drill_is_never_on_a_day_off(self, client, year):
+        body = fetch(client, "/calendars/kojimachi/feed.ics").content
+        drill = Event.objects.get(school=year, ref="R7-061")
+        window = (date(2025, 4, 1), date(2026, 4, 1))
+        days = sorted(date.fromisoformat(d) for uid, d in _vobject_expanded(body, *window) if uid == drill.uid)
+        assert days == sorted(date.fromisoformat(d) for uid, d in _expanded(body, *window) if uid == drill.uid)
+        assert len(days) == 11 and date(2025, 9, 12) in days and date(2025, 6, 13) in days
+        assert not [d for d in days if d.weekday() >= 5 or jpholiday.is_holiday(d)]

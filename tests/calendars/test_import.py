@@ -268,3 +268,33 @@ def test_recurrence_columns_accept_shorthands_and_rrules(school):
     assert "4:繰り返し:繰り返し「毎時」を読めません" in text
     assert "5:除外日:除外日は繰り返しの予定にだけ指定できます" in text
     assert len(batch.errors) == 2
+
+
+def test_the_weekend_column_moves_or_skips_a_repeat_and_explains_mistakes(school):
+    header = HEADER + ["繰り返し", "繰り返し終了日", "除外日", "土日・祝日"]
+    batch = preview(school, xlsx([
+        ["D1", "全校", "行事", "避難訓練", "2025/4/15", "", "10:40", "11:00", "", "", "毎月", "2026/3/15", "", "前の平日"],
+        ["D2", "全校", "行事", "読み聞かせ", "2025/4/15", "", "", "", "", "", "毎月", "2026/3/15", "", "とばす"],
+        ["D3", "全校", "行事", "委員会", "2025/4/15", "", "", "", "", "", "毎月", "2026/3/15", "", "翌平日"],
+        ["D4", "全校", "行事", "運動会", "2025/5/24", "", "", "", "", "", "", "", "", "次の平日"],
+        ["D5", "全校", "行事", "朝会", "2025/4/14", "", "", "", "", "", "毎週", "", "", "次の平日"],
+        ["D6", "全校", "行事", "清掃", "2025/4/14", "", "", "", "", "", "毎週", "2025/7/14", "", "雨天中止"],
+    ], header=header))
+    text = "\n".join(messages(batch))
+    assert "5:土日・祝日:土日・祝日の扱いは繰り返しの予定にだけ指定できます" in text
+    assert "6:土日・祝日:土日・祝日の扱いを指定するときは、繰り返し終了日（または回数）を入れてください" in text
+    assert "7:土日・祝日:土日・祝日「雨天中止」は使えません（空欄・とばす・前の平日・次の平日）" in text
+    assert len(batch.errors) == 3
+    assert [r["off_day"] for r in batch.rows] == ["previous", "skip", "next"]
+
+
+def test_the_weekend_rule_survives_an_export_and_a_reimport(school):
+    batch = services.import_apply(actor="test", batch=preview(school, sample.as_xlsx(), "template.xlsx"))
+    drill = Event.objects.get(school=school, ref="R7-061")
+    assert drill.off_day == "previous" and drill.exdates == ["2025-08-15"]
+    from hiroba.calendars import exports
+
+    again = preview(school, exports.events_csv(Event.objects.filter(school=school)), "export.csv")
+    assert again.errors == [] and next(r for r in again.rows if r["ref"] == "R7-061")["off_day"] == "previous"
+    assert services.import_apply(actor="test", batch=again).summary["updated"] == 0
+    assert batch.summary["created"] == len(sample.rows()) - 3

@@ -134,3 +134,11 @@ def test_the_same_set_of_calendars_always_gives_the_same_family_url(school, othe
     assert other.token != first.token
     with pytest.raises(ValueError):
         services.combination_get_or_create(calendars=[])
+
+
+def test_the_database_refuses_a_weekend_rule_on_an_event_that_does_not_repeat(make_event):
+    event = make_event("運動会")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(off_day="next")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(rrule="FREQ=WEEKLY;COUNT=3", off_day="sometimes")

@@ -169,3 +169,28 @@ def test_the_school_page_lists_the_years_events(clerk_client, school, make_event
     with django_assert_max_num_queries(20):
         page = clerk_client.get("/staff/calendars/kojimachi/?year=2025").content.decode()
     assert "行事19" in page
+
+
+def test_a_clerk_moves_a_monthly_event_off_weekends_and_holidays(clerk_client, school):
+    page = clerk_client.get("/staff/calendars/kojimachi/events/new/").content.decode()
+    assert "繰り返しの日が土日・祝日に当たるとき" in page and "前の平日に移す" in page
+    form = {"calendar": calendar_of(school, "全校").pk, "title": "避難訓練", "category": "event",
+            "start_date": "2025-04-15", "start_time": "10:40", "end_time": "11:00", "repeat": "monthly",
+            "repeat_until": "2026-03-15", "off_day": "previous"}
+    response = clerk_client.post("/staff/calendars/kojimachi/events/new/", form)
+    event = Event.objects.get()
+    assert response.status_code == 302 and event.off_day == "previous"
+    detail = clerk_client.get(response["Location"]).content.decode()
+    assert "毎月15日（2026年3月15日まで、土日・祝日は前の平日）" in detail
+    edit = clerk_client.get(f"/staff/calendars/kojimachi/events/{event.pk}/edit/").content.decode()
+    assert '<option value="previous" selected>' in edit
+
+
+def test_the_weekend_rule_is_refused_without_a_repeat_or_an_end(clerk_client, school):
+    base = {"calendar": calendar_of(school, "全校").pk, "title": "朝会", "category": "event",
+            "start_date": "2025-04-14", "off_day": "next"}
+    page = clerk_client.post("/staff/calendars/kojimachi/events/new/", {**base, "repeat": ""}).content.decode()
+    assert "土日・祝日の扱いは繰り返しの予定にだけ指定できます" in page
+    page = clerk_client.post("/staff/calendars/kojimachi/events/new/", {**base, "repeat": "weekly"}).content.decode()
+    assert "繰り返し終了日（または回数）を入れてください" in page
+    assert not Event.objects.exists()

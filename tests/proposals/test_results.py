@@ -139,3 +139,86 @@ def test_an_adopted_proposal_gets_a_public_follow_up_record(call, voted, approve
                        "proposals.milestone_complete"]
     with pytest.raises(services.ProposalsError, match="すでに採用"):
         services.proposal_adopt(actor=approver, proposal=voted[1], reason="again")
+
+
+class TestTheBallotSetResidentsDownload:
+    """The results page offers the ballot set in forms a resident can check without programming."""
+
+    def _download(self, client, call, fmt):
+        from django.urls import reverse
+
+        response = client.get(reverse("proposals:export", args=[call.slug, fmt]))
+        assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+        return response
+
+    def test_the_text_download_is_exactly_the_bytes_the_digest_is_computed_over(self, client, call, voted,
+                                                                                approver):
+        import hashlib
+
+        result = services.results_publish(actor=approver, call=call, now=RESULTS_DAY)
+        response = self._download(client, call, "ballots.txt")
+        assert response["Content-Disposition"].endswith(f'{call.slug}-ballots.txt"')
+        body = response.content
+        assert hashlib.sha256(body).hexdigest() == result.digest
+        assert body == ballots.canonical(exports.ballots_document(call)["ballots"])
+        check = ballots.verify(ballots.load(body), expected_digest=result.digest, expected_tally=result.tally)
+        assert check.ok and (check.voters, check.votes) == (6, 10)
+
+    def test_counting_the_rows_of_the_ballot_csv_gives_the_published_table(self, client, call, voted, approver,
+                                                                          tmp_path, capsys):
+        import csv
+        from collections import Counter
+
+        result = services.results_publish(actor=approver, call=call, now=RESULTS_DAY)
+        body = self._download(client, call, "ballots.csv").content
+        assert body.startswith("\ufeff".encode())  # Excel opens it as UTF-8
+        header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        assert header == ["投票用紙の番号", "受付番号"]
+        # What a resident does with a filter or a pivot table: rows per 受付番号, ballot numbers.
+        assert dict(Counter(receipt for _, receipt in rows)) == result.tally
+        assert len(rows) == result.votes and len({ballot for ballot, _ in rows}) == result.voters
+        # The same ballots as the text: the CSV rebuilds the published digest.
+        assert ballots.digest(ballots.from_csv(body)) == result.digest
+        path = tmp_path / "ballots.csv"
+        path.write_bytes(body)
+        assert ballots.main([str(path), "--digest", result.digest]) == 0
+        assert capsys.readouterr().out.strip().endswith("OK")
+        call_command("proposals", "verify", str(path), "--digest", result.digest, stdout=io.StringIO())
+
+    def test_a_ballot_csv_with_one_vote_moved_fails_the_check(self, client, call, voted, approver):
+        result = services.results_publish(actor=approver, call=call, now=RESULTS_DAY)
+        body = self._download(client, call, "ballots.csv").content.decode("utf-8-sig")
+        b, unvoted = voted[1].receipt_number, voted[3].receipt_number
+        forged = body.replace(f",{b}\r\n", f",{unvoted}\r\n", 1).encode("utf-8")
+        check = ballots.verify(ballots.load(forged), expected_digest=result.digest, expected_tally=result.tally)
+        assert not check.ok and any("digest" in p for p in check.problems)
+        assert any("tally differs" in p for p in check.problems)
+        # A vote copied onto a ballot that already holds it is refused, not counted twice.
+        a = voted[0].receipt_number
+        line = next(row for row in body.split("\r\n") if row.endswith(f",{a}"))
+        doubled = body.replace(line + "\r\n", line + "\r\n" + line + "\r\n", 1).encode("utf-8")
+        check = ballots.verify(ballots.load(doubled), expected_digest=result.digest)
+        assert not check.ok and any("votes twice" in p for p in check.problems)
+
+    def test_the_page_explains_the_check_plainly_and_keeps_the_command_for_experts(self, client, call, voted,
+                                                                                  approver):
+        from django.urls import reverse
+
+        result = services.results_publish(actor=approver, call=call, now=RESULTS_DAY)
+        html = client.get(reverse("proposals:results", args=[call.slug])).content.decode()
+        plain, experts = html.split("<details", 1)
+        assert "プログラムは要りません" in plain and "指紋" in plain and "だれが投票したかは入っていません" in plain
+        assert "results.ballots.csv" in plain and "results.ballots.txt" in plain
+        assert "python" not in plain.split('id="verify-title"', 1)[1]
+        assert "<summary>専門家向け" in experts and f"--digest {result.digest}" in experts
+        assert reverse("proposals:verifier") in experts
+
+    def test_the_verifier_download_is_the_counting_module_itself(self, client):
+        from pathlib import Path
+
+        from django.urls import reverse
+
+        response = client.get(reverse("proposals:verifier"))
+        assert response.status_code == 200
+        assert response.content == Path(ballots.__file__).read_bytes()
+        assert b"\nimport django" not in response.content and b"from django" not in response.content

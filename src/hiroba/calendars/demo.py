@@ -9,28 +9,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from hiroba.accounts import services as account_services
-from hiroba.accounts.models import Role, StaffMembership, User
+from hiroba.accounts import demo as accounts_demo
 from hiroba.calendars import sample, services
 from hiroba.calendars.models import ImportBatch, School
 from hiroba.core.models import Department
 
-DEMO_PASSWORD = "Kuyakusho-Demo-2025"
 SAMPLE_NAME = "school_calendar_template.xlsx"
 
-# (department code, school slug, name, short name, address, latitude, longitude, staff email, staff name)
+# (department code, school slug, name, short name, address, latitude, longitude, staff email)
+# The staff accounts are in hiroba.accounts.demo.STAFF (担当 of the school's department).
 SCHOOLS = [
     ("kojimachi-es", "kojimachi", "千代田区立麹町小学校", "麹町小", "東京都千代田区麹町二丁目8番",
-     Decimal("35.684600"), Decimal("139.740600"), "kojimachi.kyomu@hiroba.example", "麹町 教務"),
+     Decimal("35.684600"), Decimal("139.740600"), "kojimachi.kyomu@hiroba.example"),
     ("bancho-es", "bancho", "千代田区立番町小学校", "番町小", "東京都千代田区六番町8番",
-     Decimal("35.688000"), Decimal("139.732800"), "bancho.kyomu@hiroba.example", "番町 教務"),
+     Decimal("35.688000"), Decimal("139.732800"), "bancho.kyomu@hiroba.example"),
 ]
 
 
 def load(say: Callable[[str], None]) -> None:
     parent = Department.objects.filter(code="kyoiku").first()
     template = sample.as_xlsx()
-    for order, (code, slug, name, short, address, lat, lon, email, staff_name) in enumerate(SCHOOLS):
+    for order, (code, slug, name, short, address, lat, lon, email) in enumerate(SCHOOLS):
         # Departments have no service of their own; the accounts demo creates them the same way.
         department, _ = Department.objects.get_or_create(
             code=code, defaults={"name": name.removeprefix("千代田区立"), "parent": parent, "sort_order": 100 + order},
@@ -42,12 +41,7 @@ def load(say: Callable[[str], None]) -> None:
                 kind=School.Kind.ELEMENTARY, classes_per_grade=2, address=address, phone="",
                 latitude=lat, longitude=lon,
             )
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            user = account_services.staff_create(actor="demo", email=email, display_name=staff_name,
-                                                 password=DEMO_PASSWORD)
-        if not StaffMembership.objects.filter(user=user, department=department).exists():
-            account_services.membership_grant(actor="demo", user=user, department=department, role=Role.HANDLE)
+        accounts_demo.staff_account(email)
         if ImportBatch.objects.filter(school=school, filename=SAMPLE_NAME, state=ImportBatch.State.APPLIED).exists():
             say(f"{name}: 令和7年度の予定は取込済みです")
             continue

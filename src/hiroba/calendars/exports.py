@@ -11,7 +11,7 @@ from datetime import date
 from django.conf import settings
 
 from hiroba.calendars import recurrence
-from hiroba.calendars.importing import HEADERS
+from hiroba.calendars.importing import HEADERS, OFF_DAY_LABELS
 from hiroba.calendars.models import Event, School
 
 # 自治体標準オープンデータセット「イベント一覧」の項目（この順で出力）。
@@ -70,7 +70,8 @@ def template_rows(events: Iterable[Event]) -> Iterable[list[object]]:
             f"{event.start_time:%H:%M}" if event.start_time else "",
             f"{event.end_time:%H:%M}" if event.end_time else "",
             event.location, event.description, event.rrule, "",
-            "、".join(_ymd(d) for d in event.exdate_list), event.url_label, event.url,
+            "、".join(_ymd(d) for d in event.exdate_list), OFF_DAY_LABELS[event.off_day],  # type: ignore[index]
+            event.url_label, event.url,
             event.get_status_display() if event.status != Event.Status.CONFIRMED else "",
         ]
 
@@ -86,10 +87,11 @@ def open_data_rows(events: Iterable[Event], *, site_url: str = "") -> Iterable[l
         if event.is_cancelled:
             continue
         school: School = event.school
-        last = recurrence.last_day(event.rrule, event.start_date) if event.rrule else event.start_date
+        last = recurrence.last_day(event.rrule, event.start_date, event.exdate_list, event.off_day) \
+            if event.rrule else event.start_date
         length = event.end_date - event.start_date
         end = (last + length) if last else event.end_date
-        note = recurrence.describe(event.rrule)
+        note = recurrence.describe(event.rrule, event.off_day)
         if event.exdates:
             note += "（" + "、".join(f"{d.month}月{d.day}日" for d in event.exdate_list) + "を除く）"
         url = event.url or (site_url + school.get_absolute_url() if site_url else "")

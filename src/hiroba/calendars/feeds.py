@@ -5,6 +5,10 @@ SEQUENCE that rises with every visible change, DTSTAMP/LAST-MODIFIED at the last
 same data always gives the same bytes and the same ETag), all-day events as VALUE=DATE with an
 exclusive DTEND, timed events with TZID=Asia/Tokyo and its VTIMEZONE, and cancelled events as
 STATUS:CANCELLED for CANCELLED_RETENTION before they leave the feed.
+
+A repeating event with a weekend/holiday rule (`Event.off_day`) keeps its RRULE; every occurrence
+not held is an EXDATE, and every occurrence moved is a second VEVENT with the same UID and a
+RECURRENCE-ID naming the rule's date (how calendar apps themselves publish a moved occurrence).
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from datetime import date as date_type
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -59,8 +64,11 @@ def last_modified(calendars: Sequence[Calendar], events: Iterable[Event], now: d
     return latest.replace(microsecond=0)
 
 
-def _summary(event: Event, label_mode: str) -> str:
+def _summary(event: Event, label_mode: str, primary: Calendar | None = None) -> str:
     calendar = event.calendar
+    if primary is not None:
+        # A grade's or a class's feed: its own events as they are, the ones from above it tagged.
+        return event.title if calendar.pk == primary.pk else f"【{calendar.label}】{event.title}"
     if label_mode == "school":
         tag = calendar.school.short_name + ("" if calendar.audience == "school" else f" {calendar.label}")
         return f"【{tag}】{event.title}"
@@ -69,7 +77,38 @@ def _summary(event: Event, label_mode: str) -> str:
     return event.title
 
 
-def vevent(event: Event, *, label_mode: str = "none", page_url: str = "") -> IEvent:
+def _moment(event: Event, day: date_type, clock: time | None) -> date_type | datetime:
+    return day if event.all_day else datetime.combine(day, clock, tzinfo=TOKYO)  # type: ignore[arg-type]
+
+
+def vevents(event: Event, *, label_mode: str = "none", page_url: str = "",
+            primary: Calendar | None = None) -> list[IEvent]:
+    """The event's VEVENT, then one override per occurrence its weekend/holiday rule moves."""
+    master = vevent(event, label_mode=label_mode, page_url=page_url, primary=primary)
+    if not (event.rrule and event.off_day):
+        return [master]
+    series = recurrence.instances(event.rrule, event.start_date, event.exdate_list, event.off_day)
+    length = event.end_date - event.start_date
+    overrides = []
+    for instance in series:
+        if not instance.moved:
+            continue
+        assert instance.day is not None
+        component = vevent(event, label_mode=label_mode, page_url=page_url, primary=primary, repeating=False)
+        for name in ("DTSTART", "DTEND"):
+            del component[name]
+        component.add("recurrence-id", _moment(event, instance.nominal, event.start_time))
+        component.add("dtstart", _moment(event, instance.day, event.start_time))
+        if event.all_day:
+            component.add("dtend", instance.day + length + timedelta(days=1))
+        else:
+            component.add("dtend", _moment(event, instance.day + length, event.end_time))
+        overrides.append(component)
+    return [master, *overrides]
+
+
+def vevent(event: Event, *, label_mode: str = "none", page_url: str = "",
+           primary: Calendar | None = None, repeating: bool = True) -> IEvent:
     component = IEvent()
     component.add("uid", event.uid)
     component.add("sequence", event.sequence)
@@ -77,7 +116,7 @@ def vevent(event: Event, *, label_mode: str = "none", page_url: str = "") -> IEv
     component.add("dtstamp", stamp)
     component.add("created", event.created_at.astimezone(UTC).replace(microsecond=0))
     component.add("last-modified", stamp)
-    component.add("summary", _summary(event, label_mode))
+    component.add("summary", _summary(event, label_mode, primary))
     if event.all_day:
         component.add("dtstart", event.start_date)
         component.add("dtend", event.end_date + timedelta(days=1))  # DTEND of a DATE is exclusive
@@ -87,14 +126,15 @@ def vevent(event: Event, *, label_mode: str = "none", page_url: str = "") -> IEv
         component.add("dtstart", datetime.combine(event.start_date, event.start_time, tzinfo=TOKYO))
         component.add("dtend", datetime.combine(event.end_date, event.end_time, tzinfo=TOKYO))
         component.add("transp", "OPAQUE")
-    if event.rrule:
+    if event.rrule and repeating:
         component.add("rrule", recurrence.for_feed(event.rrule, all_day=event.all_day, start_time=event.start_time))
-        if event.exdates:
-            if event.all_day:
-                component.add("exdate", event.exdate_list)
-            else:
-                component.add("exdate", [datetime.combine(d, event.start_time, tzinfo=TOKYO)  # type: ignore[arg-type]
-                                         for d in event.exdate_list])
+        exdates = set(event.exdate_list)
+        if event.off_day:
+            # Occurrences the weekend/holiday rule does not hold (the moved ones are overrides).
+            exdates |= {i.nominal for i in recurrence.instances(event.rrule, event.start_date, event.exdate_list,
+                                                                 event.off_day) if i.day is None}
+        if exdates:
+            component.add("exdate", [_moment(event, d, event.start_time) for d in sorted(exdates)])
     description = event.description
     if event.url:
         description = "\n".join(filter(None, [description, f"{event.url_label or 'リンク'}: {event.url}"]))
@@ -114,8 +154,9 @@ def vevent(event: Event, *, label_mode: str = "none", page_url: str = "") -> IEv
 
 
 def build(*, name: str, description: str, calendars: Sequence[Calendar], feed_url: str = "",
-          page_url: str = "", now: datetime | None = None) -> Feed:
-    """The whole VCALENDAR for some calendars, with its ETag and Last-Modified."""
+          page_url: str = "", now: datetime | None = None, primary: Calendar | None = None) -> Feed:
+    """The whole VCALENDAR for some calendars, with its ETag and Last-Modified. With `primary`, the
+    feed is that calendar's: its own events untagged, those of the other calendars 【tagged】."""
     now = now or timezone.now()
     events = events_for(calendars, now)
     schools = {c.school_id for c in calendars}
@@ -137,7 +178,8 @@ def build(*, name: str, description: str, calendars: Sequence[Calendar], feed_ur
     if page_url:
         cal.add("url", vUri(page_url))
     for event in events:
-        cal.add_component(vevent(event, label_mode=label_mode, page_url=page_url))
+        for component in vevents(event, label_mode=label_mode, page_url=page_url, primary=primary):
+            cal.add_component(component)
     if any(not e.all_day for e in events):
         cal.add_missing_timezones()
     body = cal.to_ical()

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hiroba.calendars import importing, recurrence
 from hiroba.calendars.models import Calendar, Event, School, fiscal_year_of
@@ -16,6 +17,12 @@ from hiroba.calendars.services import MAX_CALENDARS_PER_COMBINATION, EventData
 
 REPEAT_CHOICES = [("", "繰り返さない"), ("weekly", "毎週（開始日と同じ曜日）"), ("biweekly", "隔週"),
                   ("monthly", "毎月（開始日と同じ日）"), ("daily", "毎日"), ("custom", "その他（RRULEで指定）")]
+
+
+OFF_DAY_CHOICES = [
+    (Event.OffDay.KEEP, gettext_lazy("そのまま行う")), (Event.OffDay.SKIP, gettext_lazy("行わない（とばす）")),
+    (Event.OffDay.PREVIOUS, gettext_lazy("前の平日に移す")), (Event.OffDay.NEXT, gettext_lazy("次の平日に移す")),
+]
 
 
 class DateInput(forms.DateInput):
@@ -50,6 +57,11 @@ class EventForm(forms.Form):
     repeat_until = forms.DateField(label="繰り返し終了日", required=False, widget=DateInput())
     exdates = forms.CharField(label="除外日", required=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text="繰り返しのうち行わない日。「、」か改行で区切ります（例: 2025/4/30、2025/5/7）。")
+    off_day = forms.ChoiceField(
+        label=gettext_lazy("繰り返しの日が土日・祝日に当たるとき"), choices=OFF_DAY_CHOICES, required=False,
+        help_text=gettext_lazy("土曜・日曜・国民の祝日（振替休日を含む）に当たった回の扱い。"
+                               "「移す」ときは、移した先も土日・祝日ならさらに前（次）の平日にします。繰り返し終了日が必要です。"),
+    )
     url_label = forms.CharField(label="リンクの表示名", max_length=100, required=False)
     url = forms.URLField(label="リンクURL", max_length=500, required=False, assume_scheme="https")
     tentative = forms.BooleanField(label="仮の予定として公開する", required=False)
@@ -67,7 +79,8 @@ class EventForm(forms.Form):
             "start_date": event.start_date, "end_date": event.end_date if event.is_multi_day else None,
             "start_time": event.start_time, "end_time": event.end_time, "location": event.location,
             "description": event.description, "repeat": "custom" if event.rrule else "",
-            "rrule": event.rrule, "exdates": "、".join(event.exdates), "url_label": event.url_label,
+            "rrule": event.rrule, "exdates": "、".join(event.exdates), "off_day": event.off_day,
+            "url_label": event.url_label,
             "url": event.url, "tentative": event.status == Event.Status.TENTATIVE,
         }
 
@@ -104,6 +117,14 @@ class EventForm(forms.Form):
             data["exdate_list"] = []
         if data["exdate_list"] and not repeat:
             self.add_error("exdates", _("除外日は繰り返しの予定にだけ指定できます"))
+        off_day = data.get("off_day") or ""
+        if off_day and not repeat:
+            self.add_error("off_day", _("土日・祝日の扱いは繰り返しの予定にだけ指定できます"))
+        elif start and data["rule"]:
+            try:
+                recurrence.check_off_day(off_day, data["rule"], start)
+            except ParseError as exc:
+                self.add_error("off_day", _(str(exc)))  # fixed messages, translated in the catalogue
         return data
 
     def event_data(self, *, status: str | None = None) -> EventData:
@@ -114,7 +135,8 @@ class EventForm(forms.Form):
             start_date=data["start_date"], end_date=data["end_date"], all_day=all_day,
             start_time=None if all_day else data["start_time"], end_time=None if all_day else data["end_time"],
             location=data["location"].strip(), description=data["description"].strip(),
-            rrule=data["rule"], exdates=data["exdate_list"], url=data["url"], url_label=data["url_label"].strip(),
+            rrule=data["rule"], exdates=data["exdate_list"], off_day=data.get("off_day") or "",
+            url=data["url"], url_label=data["url_label"].strip(),
             status=status or (Event.Status.TENTATIVE if data["tentative"] else Event.Status.CONFIRMED),
         )
 

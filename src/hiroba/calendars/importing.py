@@ -55,6 +55,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("repeat", "繰り返し", False, "毎日・毎週・隔週・毎月、または RRULE（FREQ=WEEKLY;BYDAY=WE など）。", "", ()),
     Column("repeat_until", "繰り返し終了日", False, "繰り返しの最終日。", "", ()),
     Column("exdates", "除外日", False, "繰り返しのうち行わない日。「、」で区切って複数可。", "", ("除く日",)),
+    Column("off_day", "土日・祝日", False, "繰り返しの日が土曜・日曜・祝日に当たるとき: 空欄（そのまま行う）・とばす・"
+           "前の平日・次の平日。繰り返し終了日が必要です。", "次の平日", ("土日祝", "土日祝日", "休日の扱い")),
     Column("url_label", "リンク名", False, "お知らせ・資料などのリンクの表示名。", "", ()),
     Column("url", "リンクURL", False, "https:// で始まるURL。", "", ("URL",)),
     Column("status", "状態", False, "空欄・予定、仮、中止。", "", ()),
@@ -71,6 +73,17 @@ STATUS_WORDS = {"": Event.Status.CONFIRMED, "予定": Event.Status.CONFIRMED, "�
                 "仮": Event.Status.TENTATIVE, "未定": Event.Status.TENTATIVE,
                 "中止": Event.Status.CANCELLED, "取消": Event.Status.CANCELLED, "取消し": Event.Status.CANCELLED}
 SCHOOL_WIDE_WORDS = {"", "全校", "全体", "全学年", "全員"}
+OFF_DAY_WORDS = {
+    "": Event.OffDay.KEEP, "そのまま": Event.OffDay.KEEP, "そのまま行う": Event.OffDay.KEEP,
+    "とばす": Event.OffDay.SKIP, "飛ばす": Event.OffDay.SKIP, "行わない": Event.OffDay.SKIP, "休み": Event.OffDay.SKIP,
+    "前の平日": Event.OffDay.PREVIOUS, "前の平日に移す": Event.OffDay.PREVIOUS, "前平日": Event.OffDay.PREVIOUS,
+    "前日": Event.OffDay.PREVIOUS,
+    "次の平日": Event.OffDay.NEXT, "次の平日に移す": Event.OffDay.NEXT, "翌平日": Event.OffDay.NEXT,
+    "翌日": Event.OffDay.NEXT, "後の平日": Event.OffDay.NEXT,
+    "skip": Event.OffDay.SKIP, "previous": Event.OffDay.PREVIOUS, "next": Event.OffDay.NEXT,
+}
+OFF_DAY_LABELS = {Event.OffDay.KEEP: "", Event.OffDay.SKIP: "とばす", Event.OffDay.PREVIOUS: "前の平日",
+                  Event.OffDay.NEXT: "次の平日"}
 
 
 class FileRejected(Exception):
@@ -295,6 +308,15 @@ def validate_row(row: RawRow, calendars: dict[str, Calendar]) -> tuple[dict[str,
             fail("exdates", str(exc))
         if exdates and not rule:
             fail("exdates", "除外日は繰り返しの予定にだけ指定できます")
+    off_day_word = normalize(cells.get("off_day")).replace(" ", "")
+    off_day = OFF_DAY_WORDS.get(off_day_word.lower())
+    if off_day is None:
+        fail("off_day", f"土日・祝日「{off_day_word}」は使えません（空欄・とばす・前の平日・次の平日）")
+    elif start and not any(e.column == "繰り返し" for e in errors):
+        try:
+            recurrence.check_off_day(off_day, rule, start)
+        except ParseError as exc:
+            fail("off_day", str(exc))
     url = _text(cells, "url", 500, line, errors)
     url_label = _text(cells, "url_label", 100, line, errors)
     if url:
@@ -321,7 +343,7 @@ def validate_row(row: RawRow, calendars: dict[str, Calendar]) -> tuple[dict[str,
         "start_time": _iso(start_time), "end_time": _iso(end_time),
         "location": location, "description": description, "rrule": rule,
         "exdates": sorted({_iso(d) for d in exdates}),  # type: ignore[type-var]
-        "url": url, "url_label": url_label, "status": status,
+        "off_day": off_day or "", "url": url, "url_label": url_label, "status": status,
     }, []
 
 
@@ -364,7 +386,7 @@ def validate(school: School, raw_rows: Iterable[RawRow], problems: Iterable[Impo
 # --- planning -------------------------------------------------------------------------------
 
 FIELDS = ["calendar_id", "category", "title", "start_date", "end_date", "start_time", "end_time",
-          "location", "description", "rrule", "exdates", "url", "url_label", "status"]
+          "location", "description", "rrule", "exdates", "off_day", "url", "url_label", "status"]
 
 
 def event_values(event: Event) -> dict[str, Any]:
@@ -373,7 +395,7 @@ def event_values(event: Event) -> dict[str, Any]:
         "start_date": _iso(event.start_date), "end_date": _iso(event.end_date),
         "start_time": _iso(event.start_time), "end_time": _iso(event.end_time),
         "location": event.location, "description": event.description, "rrule": event.rrule,
-        "exdates": sorted(event.exdates), "url": event.url, "url_label": event.url_label,
+        "exdates": sorted(event.exdates), "off_day": event.off_day, "url": event.url, "url_label": event.url_label,
         "status": event.status,
     }
 
@@ -442,7 +464,8 @@ def plan(school: School, rows: list[dict[str, Any]]) -> Plan:
             continue
         matched.add(event.pk)
         old = event_values(event)
-        changes = {k: [old[k], row[k]] for k in FIELDS if old[k] != row[k]}
+        # A preview stored before a column existed reads as that column left blank.
+        changes = {k: [old[k], row.get(k, "")] for k in FIELDS if old[k] != row.get(k, "")}
         planned.append(PlannedRow(row, "update" if changes else "unchanged", event, changes))
     missing = [
         e for e in events

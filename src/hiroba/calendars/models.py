@@ -207,6 +207,14 @@ class Event(models.Model):
         MANUAL = "manual", "画面から入力"
         IMPORT = "import", "一括取込"
 
+    class OffDay(models.TextChoices):
+        """What a repeating event does on a Saturday, a Sunday or a public holiday."""
+
+        KEEP = "", "そのまま行う"
+        SKIP = "skip", "行わない（とばす）"
+        PREVIOUS = "previous", "前の平日に移す"
+        NEXT = "next", "次の平日に移す"
+
     calendar = models.ForeignKey(Calendar, verbose_name="カレンダー", on_delete=models.PROTECT, related_name="events")
     school = models.ForeignKey(
         School, verbose_name="学校", on_delete=models.PROTECT, related_name="events", editable=False,
@@ -228,6 +236,10 @@ class Event(models.Model):
     end_time = models.TimeField("終了時刻", null=True, blank=True)
     rrule = models.CharField("繰り返し（RRULE）", max_length=300, blank=True)
     exdates = models.JSONField("除外日", default=list, blank=True)
+    off_day = models.CharField(
+        "土日・祝日に当たるとき", max_length=10, choices=OffDay.choices, default=OffDay.KEEP, blank=True,
+        help_text="繰り返しの日が土曜・日曜・祝日（振替休日を含む）に当たったときの扱い。",
+    )
     url = models.URLField("リンク", max_length=500, blank=True)
     url_label = models.CharField("リンクの表示名", max_length=100, blank=True)
     status = models.CharField("状態", max_length=10, choices=Status.choices, default=Status.CONFIRMED)
@@ -263,6 +275,10 @@ class Event(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["confirmed", "tentative", "cancelled"]), name="event_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(off_day="") | (Q(off_day__in=["skip", "previous", "next"]) & ~Q(rrule="")),
+                name="event_off_day_only_when_repeating",
             ),
         ]
 

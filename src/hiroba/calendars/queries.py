@@ -31,6 +31,21 @@ def schools_for(user: Any, minimum: Role = Role.READ) -> QuerySet[School]:
     return qs if ids is None else qs.filter(department_id__in=ids)
 
 
+def feed_calendars(calendar: Calendar, *, school_wide: bool = True, grade: bool = True) -> list[Calendar]:
+    """The calendars a grade's or a class's feed carries: its own, then the ones above it — 全校
+    (unless `school_wide` is False) and, for a class, its 学年 (unless `grade` is False) — so that a
+    parent who subscribes to one class misses nothing that concerns that class."""
+    chosen = [calendar]
+    if calendar.audience == Calendar.Audience.SCHOOL:
+        return chosen
+    above = Q(audience=Calendar.Audience.SCHOOL) if school_wide else Q(pk__in=[])
+    if grade and calendar.audience == Calendar.Audience.CLASS:
+        above |= Q(audience=Calendar.Audience.GRADE, grade=calendar.grade)
+    chosen += list(Calendar.objects.filter(above, school_id=calendar.school_id).select_related("school")
+                   .order_by("sort_order", "grade", "class_name"))
+    return chosen
+
+
 @dataclass(frozen=True)
 class Occurrence:
     event: Event
@@ -57,7 +72,8 @@ def occurrences(calendars: Iterable[Calendar], first: date, last: date, *,
                 include_cancelled: bool = True) -> list[Occurrence]:
     """Every occurrence touching first…last (both inclusive), recurring events expanded."""
     events = Event.objects.filter(calendar__in=list(calendars)).filter(
-        Q(rrule="", start_date__lte=last, end_date__gte=first) | (~Q(rrule="") & Q(start_date__lte=last))
+        Q(rrule="", start_date__lte=last, end_date__gte=first)
+        | (~Q(rrule="") & Q(start_date__lte=last + recurrence.MOVE_MARGIN))
     ).select_related("calendar__school")
     events = events.in_feed() if include_cancelled else events.live()
     found: list[Occurrence] = []
@@ -65,7 +81,7 @@ def occurrences(calendars: Iterable[Calendar], first: date, last: date, *,
         length = timedelta(days=(event.end_date - event.start_date).days)
         window_start = first - length
         for start in recurrence.occurrence_starts(event.rrule, event.start_date, event.exdate_list,
-                                                  (window_start, last)):
+                                                  (window_start, last), event.off_day):
             found.append(Occurrence(event, start, start + length))
     found.sort(key=lambda o: (o.start, not o.event.all_day, o.start_time or time(), o.calendar.sort_order,
                               o.event.title))
@@ -113,8 +129,9 @@ def last_event_day(calendars: Iterable[Calendar]) -> date | None:
     """The last day any live event of these calendars covers; None when a series never ends."""
     live = Event.objects.filter(calendar__in=list(calendars)).exclude(status=Event.Status.CANCELLED)
     last = live.filter(rrule="").aggregate(last=Max("end_date"))["last"]
-    for rule, start in live.exclude(rrule="").values_list("rrule", "start_date"):
-        series_end = recurrence.last_day(rule, start)
+    for rule, start, exdates, off_day in live.exclude(rrule="").values_list("rrule", "start_date", "exdates",
+                                                                            "off_day"):
+        series_end = recurrence.last_day(rule, start, [date.fromisoformat(d) for d in exdates], off_day)
         if series_end is None:
             return None
         last = series_end if last is None else max(last, series_end)

@@ -83,8 +83,11 @@ _R = [
     ("R7-059", "全校", "給食なし", "給食なし（修了式）", "2026-03-24", "", "", "", "", "", "", "", ""),
     ("R7-060", "全校", "休業日", "春季休業日", "2026-03-25", "2026-03-31", "", "", "", "", "", "", ""),
     ("R7-061", "全校", "行事", "避難訓練", "2025-04-15", "", "10:40", "11:00", "", "毎月15日前後に行います。",
-     "毎月", "2026-03-15", "2025-08-15、2025-11-15、2026-02-15"),
+     "毎月", "2026-03-15", "2025-08-15"),
 ]
+# 土日・祝日 column: the monthly drill on the 15th moves to the weekday before when the 15th is a
+# Saturday, a Sunday or a holiday (6月15日(日) → 13日(金), 敬老の日 9月15日 → 12日(金), …).
+OFF_DAY = {"R7-061": "前の平日"}
 
 
 def rows() -> list[dict[str, Any]]:
@@ -95,6 +98,7 @@ def rows() -> list[dict[str, Any]]:
         for header in ("開始日", "終了日", "繰り返し終了日"):
             if row[header]:
                 row[header] = date.fromisoformat(row[header])
+        row["土日・祝日"] = OFF_DAY.get(values[0], "")
         row["リンク名"] = "学校だより" if values[0] == "R7-020" else ""
         row["リンクURL"] = "https://www.example.jp/school/news/undokai.html" if values[0] == "R7-020" else ""
         row["状態"] = ""
@@ -123,7 +127,7 @@ def as_xlsx() -> bytes:
             if isinstance(cell.value, date):
                 cell.number_format = "yyyy/m/d"
     widths = {"ID": 9, "対象": 9, "区分": 10, "件名": 30, "開始日": 11, "終了日": 11, "開始時刻": 9, "終了時刻": 9,
-              "場所": 16, "説明": 30, "繰り返し": 9, "繰り返し終了日": 13, "除外日": 30, "リンク名": 12,
+              "場所": 16, "説明": 30, "繰り返し": 9, "繰り返し終了日": 13, "除外日": 30, "土日・祝日": 11, "リンク名": 12,
               "リンクURL": 30, "状態": 6}
     for index, header in enumerate(HEADERS, start=1):
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = widths.get(header, 12)
@@ -131,10 +135,14 @@ def as_xlsx() -> bytes:
     category = DataValidation(type="list", formula1='"行事,休業日,給食なし,保護者会,健診,短縮授業,その他,学期"',
                               allow_blank=True)
     status = DataValidation(type="list", formula1='"予定,仮,中止"', allow_blank=True)
+    off_day = DataValidation(type="list", formula1='"とばす,前の平日,次の平日"', allow_blank=True)
     sheet.add_data_validation(category)
     sheet.add_data_validation(status)
-    category.add("C2:C3000")
-    status.add("P2:P3000")
+    sheet.add_data_validation(off_day)
+    column = {h: sheet.cell(1, i).column_letter for i, h in enumerate(HEADERS, start=1)}
+    category.add(f"{column['区分']}2:{column['区分']}3000")
+    status.add(f"{column['状態']}2:{column['状態']}3000")
+    off_day.add(f"{column['土日・祝日']}2:{column['土日・祝日']}3000")
 
     guide = workbook.create_sheet("記入方法")
     guide.append(["列", "必須", "書き方", "例"])

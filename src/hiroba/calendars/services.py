@@ -155,6 +155,7 @@ class EventData:
     location: str = ""
     rrule: str = ""
     exdates: list[date] = field(default_factory=list)
+    off_day: str = Event.OffDay.KEEP
     url: str = ""
     url_label: str = ""
     status: str = Event.Status.CONFIRMED
@@ -170,6 +171,7 @@ class EventData:
         event.end_time = None if self.all_day else self.end_time
         event.rrule = self.rrule
         event.exdates = sorted({d.isoformat() for d in self.exdates})
+        event.off_day = self.off_day if self.rrule else Event.OffDay.KEEP
         event.url, event.url_label = self.url, self.url_label
         if self.status == Event.Status.CANCELLED:
             if event.status != Event.Status.CANCELLED:
@@ -334,7 +336,7 @@ def _data_from_row(row: dict[str, Any], calendars: dict[int, Calendar]) -> Event
         end_time=None if all_day else time.fromisoformat(row["end_time"]),
         category=row["category"], description=row["description"], location=row["location"],
         rrule=row["rrule"], exdates=[date.fromisoformat(d) for d in row["exdates"]],
-        url=row["url"], url_label=row["url_label"], status=row["status"],
+        off_day=row.get("off_day", ""), url=row["url"], url_label=row["url_label"], status=row["status"],
     )
 
 

@@ -115,7 +115,7 @@ def event_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     event = _event(school, pk)
     return render(request, "calendars/staff/event_detail.html", {
         "school": school, "event": event, "revisions": event.revisions.select_related("import_batch"),
-        "repeat_text": recurrence.describe(event.rrule),
+        "repeat_text": recurrence.describe(event.rrule, event.off_day),
         "can_change": request.user.has_perm("calendars.change_school", school),
     })
 

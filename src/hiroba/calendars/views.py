@@ -51,13 +51,29 @@ def _shift(year: int, month: int, delta: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _subscription(request: HttpRequest, *, label: str, feed_path: str, qr_path: str) -> dict[str, str]:
+def _subscription(request: HttpRequest, *, label: str, feed_path: str, qr_path: str,
+                  above: Sequence[Calendar] = ()) -> dict[str, Any]:
     https_url = request.build_absolute_uri(feed_path)
     webcal_url = "webcal://" + https_url.split("://", 1)[1]
-    return {
+    sub: dict[str, Any] = {
         "label": label, "url": https_url, "webcal": webcal_url, "qr": qr_path,
         "google": "https://calendar.google.com/calendar/render?" + urlencode({"cid": webcal_url}),
+        "included": "・".join(c.label for c in above),
     }
+    if any(c.audience == Calendar.Audience.SCHOOL for c in above):
+        # The same feed without 全校, for a family that subscribes to 全校 on its own.
+        sub["own_url"] = https_url + "?school_wide=0"
+        sub["own_webcal"] = webcal_url + "?school_wide=0"
+    return sub
+
+
+def _above(calendar: Calendar, calendars: Sequence[Calendar]) -> list[Calendar]:
+    """The calendars whose events a feed also carries (as queries.feed_calendars, from a list in hand)."""
+    if calendar.audience == Calendar.Audience.SCHOOL:
+        return []
+    return [c for c in calendars if c.audience == Calendar.Audience.SCHOOL
+            or (calendar.audience == Calendar.Audience.CLASS and c.audience == Calendar.Audience.GRADE
+                and c.grade == calendar.grade)]
 
 
 def _school(slug: str) -> School:
@@ -136,10 +152,11 @@ def _school_calendars(request: HttpRequest, school: School) -> tuple[list[Calend
 def school(request: HttpRequest, slug: str) -> HttpResponse:
     school = _school(slug)
     calendars, chosen = _school_calendars(request, school)
+    every = list(school.calendars.all())
     subscriptions = [
         _subscription(request, label=c.label, feed_path=c.feed_path(),
-                      qr_path=reverse("calendars:calendar_qr", args=[school.slug, c.key]))
-        for c in school.calendars.all()
+                      qr_path=reverse("calendars:calendar_qr", args=[school.slug, c.key]), above=_above(c, every))
+        for c in every
     ]
     suffix = f"?cal={chosen.key}" if chosen else ""
     context = {
@@ -214,14 +231,39 @@ def _feed_response(request: HttpRequest, feed: feeds.Feed, filename: str) -> Htt
     return response
 
 
+FEED_OFF = {"0", "no", "false", "off"}
+
+
+def _feed_options(request: HttpRequest, calendar: Calendar) -> dict[str, bool]:
+    """What a grade's or a class's feed carries besides its own events: ?school_wide=0 leaves out
+    全校, ?grade=0 (a class) leaves out its 学年. Defaults: both included."""
+    return {"school_wide": request.GET.get("school_wide", "1").lower() not in FEED_OFF,
+            "grade": request.GET.get("grade", "1").lower() not in FEED_OFF}
+
+
+def _feed_query(calendar: Calendar, options: dict[str, bool]) -> str:
+    """The canonical query string of a feed's options ("" for the default feed)."""
+    if calendar.audience == Calendar.Audience.SCHOOL:
+        return ""
+    off = [("school_wide", "0")] if not options["school_wide"] else []
+    if calendar.audience == Calendar.Audience.CLASS and not options["grade"]:
+        off.append(("grade", "0"))
+    return "?" + urlencode(off) if off else ""
+
+
 @require_GET
 def calendar_feed(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     school = _school(slug)
     calendar = get_object_or_404(school.calendars, key=key)
+    options = _feed_options(request, calendar)
+    calendars = queries.feed_calendars(calendar, **options)
     name = f"{school.name} {calendar.label}"
+    included = "・".join(c.label for c in calendars[1:])
+    description = f"{school.name}（{calendar.label}）の予定" + (f"（{included}の予定を含む）" if included else "")
     feed = feeds.build(
-        name=name, description=f"{school.name}（{calendar.label}）の予定。{school.name}が更新すると自動で反映されます。",
-        calendars=[calendar], feed_url=request.build_absolute_uri(),
+        name=name, description=description + f"。{school.name}が更新すると自動で反映されます。",
+        calendars=calendars, primary=calendar,
+        feed_url=request.build_absolute_uri(calendar.feed_path() + _feed_query(calendar, options)),
         page_url=request.build_absolute_uri(calendar.get_absolute_url()),
     )
     return _feed_response(request, feed, f"{school.slug}-{calendar.key}.ics")

@@ -3,7 +3,11 @@
 This module does not import Django, so a resident, a journalist or an auditor can check a
 published result with Python alone:
 
-    python -m hiroba.proposals.ballots ballots.json [--digest HEX]
+    python -m hiroba.proposals.ballots FILE [--digest HEX]
+
+FILE is any of the three downloads of the results page: the JSON export, the canonical text
+(exactly the bytes the digest is the SHA-256 of) or the CSV (one row per vote, for a spreadsheet).
+All three hold the same ballots; each gives back the same canonical bytes and the same digest.
 
 An export is JSON: {"format": "hiroba-proposals-ballots/1", "call": ..., "digest": ...,
 "ballots": [{"ballot": "<opaque id>", "choices": ["<受付番号>", ...]}, ...]}. A ballot is one
@@ -16,7 +20,9 @@ of those bytes.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
+import io
 import json
 import sys
 from collections import Counter
@@ -24,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 FORMAT = "hiroba-proposals-ballots/1"
+CSV_HEADER = ("投票用紙の番号", "受付番号")
 
 
 def canonical(ballots: Iterable[Mapping[str, object]]) -> bytes:
@@ -49,6 +56,50 @@ def tally(ballots: Iterable[Mapping[str, object]]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def vote_rows(ballots: Iterable[Mapping[str, object]]) -> list[tuple[str, str]]:
+    """One (ballot id, 受付番号) pair per vote, in canonical order: the CSV's rows."""
+    pairs = [(str(b["ballot"]), str(c)) for b in ballots for c in b["choices"]]  # type: ignore[union-attr]
+    return sorted(pairs)
+
+
+def from_vote_rows(rows: Iterable[Sequence[str]]) -> list[dict[str, object]]:
+    """The ballots back from (ballot id, 受付番号) pairs."""
+    grouped: dict[str, list[str]] = {}
+    for ballot, receipt in rows:
+        grouped.setdefault(ballot, []).append(receipt)
+    return [{"ballot": b, "choices": sorted(c)} for b, c in sorted(grouped.items())]
+
+
+def as_csv(ballots: Iterable[Mapping[str, object]]) -> bytes:
+    """The ballots for a spreadsheet: UTF-8 with a BOM (Excel reads it as Japanese), CRLF lines,
+    a header row, then one row per vote."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(vote_rows(ballots))
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def from_csv(data: bytes) -> list[dict[str, object]]:
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    if not rows or tuple(rows[0]) != CSV_HEADER:
+        raise ValueError("not a ballot CSV (the first row must be: " + ",".join(CSV_HEADER) + ")")
+    return from_vote_rows(tuple(row) for row in rows[1:] if row)  # type: ignore[misc]
+
+
+def from_canonical(data: bytes) -> list[dict[str, object]]:
+    return [json.loads(line) for line in data.decode("utf-8").splitlines() if line]
+
+
+def load(data: bytes) -> dict[str, object]:
+    """A downloaded file as an export document, whichever of the three forms it is."""
+    text = data.lstrip(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"{") and not text.startswith(b'{"ballot"'):
+        return json.loads(data.decode("utf-8"))  # type: ignore[no-any-return]
+    ballots = from_canonical(data) if text.startswith(b'{"ballot"') or not text else from_csv(data)
+    return {"format": FORMAT, "ballots": ballots}
+
+
 @dataclass(frozen=True)
 class Verification:
     ok: bool
@@ -69,7 +120,13 @@ def verify(document: Mapping[str, object], *, expected_digest: str | None = None
     ids = [str(b["ballot"]) for b in ballots]
     if len(set(ids)) != len(ids):
         problems.append("a ballot id appears twice")
-    computed = digest(ballots)
+    try:
+        computed = digest(ballots)
+    except ValueError as exc:  # a ballot that votes twice for one proposal
+        problems.append(str(exc))
+        computed = hashlib.sha256(b"".join(
+            json.dumps(b, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+            for b in ballots)).hexdigest()
     counts = tally(ballots)
     for label, want in (("in the file", document.get("digest")), ("expected", expected_digest)):
         if want is not None and want != computed:
@@ -89,8 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("file")
     parser.add_argument("--digest", help="the digest published on the results page")
     args = parser.parse_args(argv)
-    with open(args.file, encoding="utf-8") as fh:
-        document = json.load(fh)
+    with open(args.file, "rb") as fh:
+        document = load(fh.read())
     result = verify(document, expected_digest=args.digest)
     for receipt, votes in result.tally.items():
         print(f"{receipt}\t{votes}")

@@ -2,9 +2,12 @@
 応募 95件, 区民投票 665人・1,669票, two ideas adopted and sent to the budget — plus an open call
 to try the resident pages.
 
-Generated with a fixed seed, through the services (phases, limits, eligibility, sealing and the
-digest are the real ones; the clock is passed explicitly). Accounts are bulk-created with unusable
-passwords. Idempotent: a second run changes nothing.
+The 95 proposals are written out (`demo_ideas.IDEAS`: what residents of a central Tokyo ward
+might really propose); screening scores and votes come from a fixed seed, through the services
+(phases, limits, eligibility, sealing and the digest are the real ones; the clock is passed
+explicitly). The proposers (teian0001…0095@demo.hiroba.example) and online voters
+(tohyo0001…0600@demo.hiroba.example) are bulk-created with the demo password, like every demo
+account. Idempotent: a second run changes nothing.
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from hiroba.accounts import services as account_services
+from hiroba.accounts import demo as accounts_demo
 from hiroba.accounts.models import User
 from hiroba.core.models import Department
 from hiroba.proposals import queries, services
+from hiroba.proposals.demo_ideas import IDEAS
 from hiroba.proposals.models import (
     Call,
     FollowUp,
@@ -49,38 +52,47 @@ ADOPTED = [
      "区立学校の行事予定をiCalendar形式で公開し、保護者がスマートフォンのカレンダーアプリで購読できるようにする。変更も自動で反映される。",
      "小中学生の保護者、学校の教職員"),
 ]
-SUBJECTS = ["区報", "ごみ分別", "防災情報", "子育て支援", "高齢者の見守り", "図書館", "公園の利用", "放置自転車",
-            "町会の回覧板", "区民施設の予約", "健康診断", "商店街", "観光案内", "多言語案内", "保育園の空き情報",
-            "学校の連絡", "窓口の待ち時間", "粗大ごみ", "地域のイベント", "ボランティア募集"]
-TOOLS = ["アプリで知らせる", "オンライン予約にする", "地図で見える化する", "チャットボットで案内する",
-         "SNSで届ける", "オープンデータで公開する", "センサーで見守る", "キャッシュレスにする", "電子申請にする",
-         "動画で解説する"]
 GROUPS = ["九段地区町会連合会", "神田の子育てネット", "番町みまもり隊", "麹町シニアクラブ", "富士見PTA有志"]
 BUSINESSES = ["株式会社ちよだテック", "合同会社神保町ラボ", "株式会社まちなかデジタル"]
-REVIEWERS = [("shinsa1@hiroba.example", "審査 一"), ("shinsa2@hiroba.example", "審査 二"),
-             ("shinsa3@hiroba.example", "審査 三"), ("shinsa4@hiroba.example", "審査 四")]
+REVIEW_COMMENTS = ["課題が明確で、効果が期待できる。", "実現には費用と運用体制の検討が必要。",
+                   "既存事業との重複がないか確認したい。", "区民の身近な困りごとに応える独自性の高い提案。",
+                   "他の自治体に先行事例があり、実現の見込みが高い。", "個人情報の取扱いについて慎重な設計が要る。",
+                   "デジタルが苦手な人への配慮もあわせて検討したい。", "対象が限られるが、必要とする人には効果が大きい。"]
+REVIEWERS = ["shinsa1@hiroba.example", "shinsa2@hiroba.example", "shinsa3@hiroba.example",
+             "shinsa4@hiroba.example"]
+# Display names (staff see them beside a proposal; the public never does): 40 × 40 combinations
+# taken with a stride, so neighbours differ.
+SURNAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田", "佐々木",
+            "山口", "松本", "井上", "木村", "林", "斎藤", "清水", "山崎", "森", "池田", "橋本", "阿部", "石川", "山下",
+            "中島", "石井", "小川", "前田", "岡田", "長谷川", "藤田", "後藤", "近藤", "村上", "遠藤", "青木", "坂本"]
+GIVEN_NAMES = ["陽子", "健一", "美咲", "大輔", "由美", "翔太", "恵子", "拓也", "真由美", "浩二", "さくら", "誠", "智子",
+               "蓮", "直美", "悠真", "京子", "亮", "明美", "颯太", "裕子", "修", "彩", "和也", "幸子", "結衣", "隆",
+               "久美子", "陽菜", "聡", "千尋", "大和", "典子", "湊", "麻衣", "勇気", "節子", "樹", "優子", "博"]
 
 
 def _at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=JST)
 
 
-def _bulk_residents(prefix: str, n: int) -> list[User]:
+def _name(index: int) -> str:
+    combo = index * 37 % (len(SURNAMES) * len(GIVEN_NAMES))
+    return f"{SURNAMES[combo // len(GIVEN_NAMES)]} {GIVEN_NAMES[combo % len(GIVEN_NAMES)]}"
+
+
+def _bulk_residents(prefix: str, n: int, offset: int = 0) -> list[User]:
+    """n resident accounts that sign in with the demo password (hashed once for all of them)."""
     emails = [f"{prefix}{i:04d}@demo.hiroba.example" for i in range(1, n + 1)]
-    unusable = make_password(None)
-    User.objects.bulk_create([User(email=e, kind=User.Kind.RESIDENT, display_name=f"デモ区民{prefix}{i:04d}",
-                                   password=unusable) for i, e in enumerate(emails, start=1)])
+    password, now = accounts_demo.password_hash(), timezone.now()
+    User.objects.bulk_create([User(email=e, kind=User.Kind.RESIDENT, display_name=_name(offset + i),
+                                   password=password, password_changed_at=now)
+                              for i, e in enumerate(emails, start=1)])
     users = list(User.objects.filter(email__in=emails).order_by("email"))
     EmailAddress.objects.bulk_create([EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users])
     return users
 
 
 def _clerk() -> User:
-    clerk = User.objects.filter(email="dx.clerk@hiroba.example").first()
-    if clerk is None:  # accounts demo not loaded: make the clerk ourselves
-        clerk = account_services.staff_create(actor="demo", email="dx.clerk@hiroba.example", display_name="担当 一郎",
-                                              department=Department.objects.get(code="digital-seisaku"))
-    return clerk
+    return accounts_demo.staff_account("dx.clerk@hiroba.example")
 
 
 def _votes_per_voter(rng: random.Random) -> list[int]:
@@ -95,7 +107,7 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
     rng = random.Random(SEED)
     department = Department.objects.get(code="digital-seisaku")
     clerk = _clerk()
-    approver = User.objects.filter(email="dx.approver@hiroba.example").first() or clerk
+    approver = accounts_demo.staff_account("dx.approver@hiroba.example")
     call = services.call_create(
         actor="demo", department=department, slug=SLUG, receipt_prefix="R6DX",
         title="令和6年度 デジタル活用提案制度",
@@ -107,14 +119,8 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
     )
     # 募集: 95 proposals (two of them the ideas the ward adopted)
     proposers = _bulk_residents("teian", APPLICATIONS)
-    titles = [f"{s}を{t}" for s in SUBJECTS for t in TOOLS]
-    rng.shuffle(titles)
-    texts = list(ADOPTED) + [
-        (title, f"{title.split('を')[0]}について、必要な情報が届かず不便を感じている区民が多い。",
-         f"{title}ことで、いつでもどこでも利用できるようにする。区の既存の仕組みと連携する。",
-         rng.choice(["子育て世帯", "高齢者", "区内で働く人", "学生", "外国籍の区民", "すべての区民"]))
-        for title in titles[:APPLICATIONS - len(ADOPTED)]
-    ]
+    texts = list(ADOPTED) + list(IDEAS)
+    assert len(texts) == APPLICATIONS
     order = list(range(APPLICATIONS))
     rng.shuffle(order)
     day = date(2024, 7, 1)
@@ -137,10 +143,8 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
     # 審査: four reviewers, two per proposal, blind; one harsh and one lenient
     screening = _at(date(2024, 9, 10))
     reviewers = []
-    for email, name in REVIEWERS:
-        user = User.objects.filter(email=email).first() or account_services.staff_create(
-            actor="demo", email=email, display_name=name)
-        reviewers.append(services.reviewer_add(actor=clerk, call=call, user=user))
+    for email in REVIEWERS:
+        reviewers.append(services.reviewer_add(actor=clerk, call=call, user=accounts_demo.staff_account(email)))
     services.reviews_assign(actor=clerk, call=call, now=screening)
     bias = {reviewers[0].pk: -1, reviewers[1].pk: 1, reviewers[2].pk: 0, reviewers[3].pk: 0}
     merit = {p.pk: rng.randint(1, 4) for p in proposals}
@@ -151,8 +155,7 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
         scores = {c.pk: max(1, min(c.scale_max, merit[a.proposal_id] + bias[a.reviewer_id] + rng.choice([-1, 0, 0, 1])))
                   for c in criteria}
         services.review_submit(actor=a.reviewer.user, assignment=a, scores=scores,
-                               comment=rng.choice(["課題が明確で効果が期待できる。", "実現には費用面の検討が必要。",
-                                                   "既存事業との重複がないか確認したい。", "独自性が高い。"]),
+                               comment=rng.choice(REVIEW_COMMENTS),
                                now=screening)
     rows = queries.screening_table(call)
     chosen = {p.pk for p in adopted}
@@ -170,7 +173,7 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
     say(f"審査: 審査員 {len(reviewers)}名、投票対象 {len(shortlist)}件")
 
     # 投票: 665 verified voters (600 online, 65 on paper at counters), 1,669 votes
-    online = _bulk_residents("tohyo", VOTERS - PAPER_VOTERS)
+    online = _bulk_residents("tohyo", VOTERS - PAPER_VOTERS, offset=APPLICATIONS)
     residencies = [Residency.LIVE] * 6 + [Residency.WORK] * 3 + [Residency.STUDY]
     verifications = [VoterVerification(
         user=u, display_name=u.display_name, residency=rng.choice(residencies),
@@ -180,7 +183,7 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
                                            address=f"千代田区デモ{i}"),
     ) for i, u in enumerate(online)]
     verifications += [VoterVerification(
-        display_name=f"窓口投票者{i:03d}", residency=Residency.LIVE, birth_date=date(1935 + i % 40, 4, 1),
+        display_name=_name(VOTERS + i), residency=Residency.LIVE, birth_date=date(1935 + i % 40, 4, 1),
         method=VoterVerification.Method.COUNTER, verified_by=clerk, verified_at=_at(date(2024, 10, 20)),
         identity_key=services.identity_key(name_kana=f"まどぐち とうひょう {i}", birth_date=date(1935 + i % 40, 4, 1),
                                            address=f"千代田区デモ窓口{i}"),
@@ -204,7 +207,7 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
             services.paper_ballot_enter(actor=clerk, call=call, verification=person, proposal_ids=ids,
                                         received_on=when.date(), now=when)
     result = services.results_publish(actor=approver, call=call, now=_at(date(2024, 12, 10)))
-    say(f"投票: {result.voters}人・{result.votes}票（紙 {result.paper_voters}人）、SHA-256 {result.digest[:16]}…")
+    say(f"投票: {result.voters:,}人・{result.votes:,}票（紙 {result.paper_voters}人）、SHA-256 {result.digest[:16]}…")
 
     # 事業化: the two adopted ideas, sent to the budget
     decided = _at(date(2024, 12, 20))

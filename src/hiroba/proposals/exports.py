@@ -98,3 +98,13 @@ def ballots_document(call: Call) -> dict[str, Any]:
 
 def ballots_json(call: Call) -> bytes:
     return json.dumps(ballots_document(call), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def ballots_text(call: Call) -> bytes:
+    """The canonical ballot set itself: the exact bytes whose SHA-256 is the published digest."""
+    return ballot_math.canonical(services.anonymised_ballots(call))
+
+
+def ballots_csv(call: Call) -> bytes:
+    """The same ballots for a spreadsheet: one row per vote (投票用紙の番号, 受付番号)."""
+    return ballot_math.as_csv(services.anonymised_ballots(call))

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.call_list, name="list"),
     path("mine/", views.mine, name="mine"),
     path("adopted/", views.followups, name="followups"),
+    path("verifier/ballots.py", views.verifier, name="verifier"),
     path("<slug:slug>/", views.call_detail, name="call"),
     path("<slug:slug>/propose/", views.propose, name="propose"),
     path("<slug:slug>/propose/<int:pk>/", views.propose, name="edit"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals import exports, queries, services
 from hiroba.proposals.forms import ProposalForm, VoteForm
 from hiroba.proposals.models import Call, Phase, Proposal
@@ -171,6 +173,8 @@ EXPORTS = {
              "results.xlsx"),
     "json": (exports.results_json, "application/json; charset=utf-8", "results.json"),
     "ballots": (exports.ballots_json, "application/json; charset=utf-8", "ballots.json"),
+    "ballots.txt": (exports.ballots_text, "text/plain; charset=utf-8", "ballots.txt"),
+    "ballots.csv": (exports.ballots_csv, "text/csv; charset=utf-8", "ballots.csv"),
 }
 
 
@@ -181,6 +185,13 @@ def results_export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     build, content_type, name = EXPORTS[fmt]
     response = HttpResponse(build(call), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{call.slug}-{name}"'
+    return response
+
+
+def verifier(request: HttpRequest) -> HttpResponse:
+    """The stand-alone verifier, the very module this server counts with (standard library only)."""
+    response = HttpResponse(Path(ballot_math.__file__).read_bytes(), content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="ballots.py"'
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time
+from typing import Any
 
 from django import template
 
@@ -41,8 +42,11 @@ def when(item: Occurrence) -> str:
 
 
 @register.filter
-def repeat_text(rule: str) -> str:
-    return recurrence.describe(rule)
+def repeat_text(value: Any) -> str:
+    """An event's repeat in words (with its weekend/holiday rule); a bare RRULE also works."""
+    if isinstance(value, str):
+        return recurrence.describe(value)
+    return recurrence.describe(value.rrule, value.off_day)
 
 
 @register.filter

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,7 +18,7 @@ class Command(BaseCommand):
         export = sub.add_parser("export-ballots", help="匿名化した投票データ（JSON）を出力する（結果公表後）")
         export.add_argument("slug")
         export.add_argument("--out", required=True)
-        verify = sub.add_parser("verify", help="投票データのSHA-256と票数を検証する")
+        verify = sub.add_parser("verify", help="投票データ（JSON・テキスト・CSVのいずれか）のSHA-256と票数を検証する")
         verify.add_argument("file")
         verify.add_argument("--digest", help="結果ページに公表されたSHA-256")
         recount = sub.add_parser("recount", help="保存された票から再集計し、公表した結果と照合する")
@@ -28,8 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "verify":
-            with open(options["file"], encoding="utf-8") as fh:
-                document = json.load(fh)
+            with open(options["file"], "rb") as fh:
+                document = ballots.load(fh.read())
             result = ballots.verify(document, expected_digest=options.get("digest"))
             for receipt, votes in result.tally.items():
                 self.stdout.write(f"{receipt}\t{votes}")
