@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from hiroba.analysis.morphemes import Token
+from hiroba.analysis.names import person_names
 from hiroba.analysis.normalize import normalize
 
 __all__ = [
@@ -51,18 +52,6 @@ STOP_WORDS: frozenset[str] = frozenset(
 
 _CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞")
 _SKIP_SUBPOS = ("数詞",)
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One morpheme: character offsets in the tokenised text, surface, part of speech,
-    Sudachi's normalised form (``附属`` for ``付属``, ``サーバー`` for ``サーバ``)."""
-
-    begin: int
-    end: int
-    surface: str
-    pos: tuple[str, ...]
-    normalized: str
 
 
 #: Morpheme fields the analysis reads. Loading only these (Sudachi "subsetting") makes
@@ -214,7 +203,7 @@ def _content_word(w: str) -> str | None:
 def analyse_piece(piece: str) -> PieceInfo:
     """Person-name spans (offsets in ``piece``) and content words of one sentence piece.
 
-    The same result as :func:`hiroba.analysis.pii.find_names` over :func:`tokenize` and the
+    The same result as :func:`hiroba.analysis.names.person_names` over :func:`tokenize` and the
     content words of :func:`_is_content`, without building a :class:`Token` per morpheme:
     part-of-speech classes are looked up by POS id, and tokens are only materialised for
     the name rules when the sentence holds a 人名 morpheme at all.
@@ -232,10 +221,8 @@ def analyse_piece(piece: str) -> PieceInfo:
             has_name = True
     if not has_name:
         return (), tuple(words)
-    from hiroba.analysis.pii import find_names
-
     toks = [Token(m.begin(), m.end(), m.surface(), tuple(m.part_of_speech()), m.normalized_form()) for m in ml]
-    return tuple(find_names(piece, toks)), tuple(words)
+    return tuple(person_names(piece, toks)), tuple(words)
 
 
 def _analyse_chunk(pieces: Sequence[str], chunk: tuple[int, int, bool]) -> list[Any]:
@@ -258,7 +245,7 @@ class SentenceCache:
     Campaign copies share almost all their sentences, so a million submissions cost
     about as much Sudachi time as their distinct sentences. For each sentence the cache
     keeps only what the report needs: the person-name candidates (as offsets in the
-    sentence, see :func:`hiroba.analysis.pii.find_names`) and the content words.
+    sentence, see :func:`hiroba.analysis.names.person_names`) and the content words.
 
     :meth:`fill` tokenises many pieces at once, in ``workers`` processes when there are
     enough of them (results are merged in order, so the cache content does not depend on
