@@ -49,7 +49,8 @@ _KANJI_NUM = "〇一二三四五六七八九十"
 
 # phone: a run of digits with separators, optionally starting with +81 or a bracket
 _PHONE = re.compile(
-    rf"(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ])"
+    # not inside a longer run of letters and digits, except directly after TEL / FAX (TEL06-…)
+    rf"(?:(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ])|(?<=[TtＴｔ][EeＥｅ][LlＬｌ])|(?<=[FfＦｆ][AaＡａ][XxＸｘ]))"
     rf"(?:[+＋]\s?[8８]\s?[1１](?:\s?{_HY}\s?|\s)?(?:[(（]\s?[0０]\s?[)）]\s?)?|[(（](?=\s?[0０]))?"
     rf"{_D}(?:{_D}|\s?{_HY}\s?(?={_D}|[(（])|[ 　](?={_D})|[.．](?={_D})|\s?[(（]\s?(?={_D})|\s?[)）]\s?(?={_D}))*"
     rf"(?![0-9０-９])"
@@ -85,19 +86,30 @@ def _digits(s: str) -> str:
     return "".join(c for c in s.translate(_DIGIT_TABLE) if c.isascii() and c.isdigit())
 
 
+_FIRST_GROUP = re.compile(r"[0-9０-９]+")
+
+
 def _valid_phone(raw: str) -> bool:
     digits = _digits(raw)
+    groups = _FIRST_GROUP.findall(raw)
     if raw.lstrip("(（ ").startswith(("+", "＋")):
         rest = digits[2:]
         national = rest if rest.startswith("0") else "0" + rest
+        groups = groups[1:]
+        if groups and groups[0].translate(_DIGIT_TABLE) == "0":  # +81 (0)3 …
+            groups = groups[1:]
+        area = "0" + groups[0].translate(_DIGIT_TABLE).lstrip("0") if groups else ""
     else:
         national = digits
+        area = groups[0].translate(_DIGIT_TABLE) if groups else ""
     if not national.startswith("0") or national.startswith("00"):
         return False
     if len(national) == 11:
         return national[:3] in ("050", "070", "080", "090", "020", "060") or national.startswith("0800")
     if len(national) == 10:
-        return national[:3] not in ("050", "070", "080", "090", "020", "060")
+        # 050/070/080/090/020/060 numbers have 11 digits, unless the writing shows a two-digit
+        # area code (03, 06: 「06(0530)2573」, 「０６－０５３０－…」)
+        return national[:3] not in ("050", "070", "080", "090", "020", "060") or (len(area) == 2 and len(groups) > 1)
     return False
 
 
