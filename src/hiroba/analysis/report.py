@@ -19,7 +19,7 @@ from hiroba.analysis.tokenize import NameSpan, SentenceCache, names_of_pieces, p
 
 __all__ = ["Params", "analyze", "dumps", "REPORT_VERSION"]
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: signals per submission, suggestions_withheld
 
 
 @dataclass(frozen=True)
