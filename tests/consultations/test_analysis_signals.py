@@ -132,3 +132,6 @@ def test_an_item_says_when_there_is_no_past_answer_to_compare(answering_case, cl
     client.force_login(clerk)
     html = client.get(f"/staff/consultations/{case.slug}/items/6/").content.decode()
     assert "過去の回答からの候補はありません。比べられる過去の回答（公表済みの他の案件の区の考え方）がありません。" in html
+    # the campaign page says it for its representative too
+    html = client.get(f"/staff/consultations/{case.slug}/analysis/campaign/c1/").content.decode()
+    assert "過去の回答からの候補はありません。比べられる過去の回答（公表済みの他の案件の区の考え方）がありません。" in html
