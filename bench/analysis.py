@@ -3,6 +3,7 @@
     python bench/analysis.py --n 200000 --originals 8000 --copy-share 0.96
     python bench/analysis.py --full-report --n 1000000 --avg-chars 300
     python bench/analysis.py --n 5000 --originals 200            # quick smoke run
+    python bench/analysis.py --calibrate-suggestions              # the suggestion threshold's table
 
 A labelled Japanese corpus is generated deterministically (fixed seed): ``originals`` form
 letters, copies of them (exact, or edited: synonym swaps, inserted/deleted sentences,
@@ -395,6 +396,27 @@ def pii_recall() -> None:
 
 # ---------------------------------------------------------------- main
 
+SEED = ROOT / "src" / "hiroba" / "consultations" / "fixtures" / "chiyoda-dx-strategy-2025" / "consultation.json"
+UNRELATED = ROOT / "tests" / "analysis" / "data" / "unrelated_opinions.json"
+
+
+def calibrate_suggestions() -> None:
+    """Print the calibration table of ``SuggestParams.min_score`` (docs/analysis.md, *Suggestions*)."""
+    from hiroba.analysis import Opinion, PastItem
+    from hiroba.analysis.calibrate import calibrated_threshold, suggestion_calibration
+    from hiroba.analysis.suggest import MIN_SCORE
+
+    items = json.loads(SEED.read_text(encoding="utf-8"))["items"]
+    past = [PastItem(str(it["no"]), it["opinion"], it["response"]) for it in items]
+    unrelated = [Opinion(u["id"], u["text"]) for u in json.loads(UNRELATED.read_text(encoding="utf-8"))["items"]]
+    rows = suggestion_calibration(past, unrelated)
+    print("threshold  exact  related  unrelated opinions with a suggestion (suggestions)   J")
+    for r in rows:
+        print(f"{r.threshold:.3f}      {r.exact}/{r.exact_ceiling}    {r.related}/{r.related_ceiling}      "
+              f"{r.unrelated_with_suggestion:2d}/{r.unrelated} ({r.unrelated_shown:2d})   {r.j:.3f}")
+    print(f"calibrated threshold: {calibrated_threshold(rows)} (SuggestParams.min_score = {MIN_SCORE})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=200_000)
@@ -406,10 +428,15 @@ def main() -> None:
                     help="run datasketch on a sample of this many texts (whole campaigns) and scale its time")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--full-report", action="store_true", help="run the whole report instead of the comparison")
+    ap.add_argument("--calibrate-suggestions", action="store_true",
+                    help="print the calibration table of the answer-suggestion threshold and stop")
     ap.add_argument("--child", nargs=3, metavar=("ENGINE", "CORPUS", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.calibrate_suggestions:
+        calibrate_suggestions()
         return
 
     t0 = time.perf_counter()

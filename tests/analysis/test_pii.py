@@ -98,3 +98,19 @@ def test_offsets_are_in_original_characters() -> None:
     spans = find_pii(text)
     kinds = {text[s["start"] : s["end"]]: s["kind"] for s in spans}
     assert kinds == {"（０３）１２３４－５６７８": "phone", "ａ＠ｂ．ｊｐ": "email"}
+
+
+def test_it_finds_full_width_phone_numbers_with_a_two_digit_area_code() -> None:
+    # 06 (Osaka) is a two-digit area code: 06-0530-2573 is ten digits, not an 060 number
+    for text in ("連絡先：０６－０５３０－２５７３（平日）", "電話 06(0530)2573 まで", "ＴＥＬ０６（０５３０）２５７３",
+                 "TEL06-0530-2573", "Tel.06-6530-2573", "FAX：06-6530-2574"):
+        spans = find_pii(text, names=False)
+        assert [s["kind"] for s in spans] == ["phone"], text
+        found = text[spans[0]["start"] : spans[0]["end"]]
+        assert found.translate(str.maketrans("０１２３４５６７８９", "0123456789")).startswith("06"), (text, found)
+
+
+def test_a_ten_digit_run_with_a_mobile_prefix_is_still_not_a_phone() -> None:
+    # no grouping shows a two-digit area code: 0605302573 is not a valid number
+    assert find_pii("番号0605302573", names=False) == []
+    assert find_pii("受付番号 060-530-2573", names=False) == []

@@ -64,7 +64,8 @@ def test_a_clerk_answers_a_campaign_at_once_and_it_is_published_as_one_row(page,
     case = _case(
         departments,
         "dx-now",
-        [LETTER, LETTER, LETTER + "よろしくお願いします。", "図書館の開館時間を夜まで延長してほしいです。"],
+        [LETTER, LETTER, LETTER + "よろしくお願いします。", "図書館の開館時間を夜まで延長してほしいです。",
+         "対面の窓口をなくさないでください。高齢者には窓口が必要です。"],
     )
     clerk = make_staff(email="analyst@example.jp", role=Role.HANDLE, mfa=True)
     sign_in(page, clerk)
@@ -88,8 +89,14 @@ def test_a_clerk_answers_a_campaign_at_once_and_it_is_published_as_one_row(page,
     page.wait_for_selector("text=3件の意見に同じ区の考え方を保存しました。")
     assert page.get_by_text("No.1 の行で公表").count() == 2
 
-    # item 4 is not in the campaign: a suggestion goes into its answer field at the click of a button
+    # item 4 (the library) has nothing in common with the past answer: nothing is suggested, and
+    # the page says why (before the threshold it was offered with a score of 0.000)
     page.goto(f"/staff/consultations/{case.slug}/items/4/")
+    findings = page.locator("#analysis-findings").inner_text()
+    assert "過去の回答からの候補はありません。過去の回答と共通する語がありません。" in findings
+    assert page.get_by_role("button", name="候補1を回答欄に入れる").count() == 0
+    # item 5 is not in the campaign: a suggestion goes into its answer field at the click of a button
+    page.goto(f"/staff/consultations/{case.slug}/items/5/")
     findings = page.locator("#analysis-findings")
     assert "過去の回答からの候補" in findings.inner_text() and "past-plan#1" in findings.inner_text()
     assert_accessible(page)
@@ -102,7 +109,7 @@ def test_a_clerk_answers_a_campaign_at_once_and_it_is_published_as_one_row(page,
     page.goto(f"/consultations/{case.slug}/results/")
     body = page.locator("main").inner_text()
     assert "同一の意見 3 件" in body
-    assert "4件（同一の意見をまとめて 2 行で掲載）" in body
+    assert "5件（同一の意見をまとめて 3 行で掲載）" in body
     assert_accessible(page)
 
 

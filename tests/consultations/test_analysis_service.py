@@ -1,4 +1,4 @@
-"""The opinion analysis in the consultation workflow (analysis.py): the background run and its
+"""The opinion analysis in the consultation workflow (`opinion_analysis`): the background run and its
 progress, campaigns and groups kept per item, answering a campaign at once, one published row
 for identical opinions, mask proposals from the report's personal-information spans."""
 
@@ -12,7 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from hiroba.analysis import report
-from hiroba.consultations import analysis, exports, services
+from hiroba.consultations import exports, services
+from hiroba.consultations import opinion_analysis as analysis
 from hiroba.consultations.models import AnalysisRun, AnalysisRunItem, Answer, Case, Item, Mask
 from hiroba.core.models import AuditEntry
 from tests.consultations.conftest import LETTER
@@ -301,3 +302,10 @@ def test_masks_from_a_run_flag_other_kinds_and_leave_staff_decisions_alone(answe
         Mask.Source.FLAG,
         Mask.Decision.PENDING,
     )
+
+
+def test_the_former_module_re_exports_the_package():
+    from hiroba.consultations import analysis as former
+
+    for name in analysis.__all__:
+        assert getattr(former, name) is getattr(analysis, name), name

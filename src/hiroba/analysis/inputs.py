@@ -1,7 +1,7 @@
 """Readers for the analysis input files, with line-numbered Japanese error messages.
 
 * ``IN.jsonl`` — one opinion per line: ``{"id", "text", "received_at"?, "name"?, "email"?,
-  "address"?}``; blank lines are skipped.
+  "address"?, "submission"?}``; blank lines are skipped.
 * ``S.json`` — sections: ``[{"id", "title", "text"?, "pages"?: [first, last]}]`` (or
   ``{"sections": [...]}``), or a fixture ``consultation.json`` whose
   ``consultation.sections`` names become sections (title only).
@@ -52,7 +52,7 @@ def parse_opinions(lines: list[str], source: str = "入力") -> list[Opinion]:
             raise InputError(f"{source} {n}行目: \"text\" がないか文字列ではありません（line {n}: missing or non-string \"text\"）")
         if oid in seen:
             raise InputError(f"{source} {n}行目: id \"{oid}\" が重複しています（line {n}: duplicate id）")
-        for key in ("received_at", "name", "email", "address"):
+        for key in ("received_at", "name", "email", "address", "submission"):
             if obj.get(key) is not None and not isinstance(obj[key], (str, int, float)):
                 raise InputError(f"{source} {n}行目: \"{key}\" が文字列ではありません（line {n}: \"{key}\" is not a string）")
         seen.add(oid)

@@ -30,7 +30,9 @@ SCORE_DIGITS = 4
 @dataclass(frozen=True, slots=True)
 class Opinion:
     """One opinion to analyse. ``id`` is a string (integers from JSON are converted);
-    metadata is optional and only used for submission signals."""
+    metadata is optional and only used for submission signals. Opinions with the same
+    ``submission`` key were cut from one submission (a letter with several items) and count
+    as one submission in the signals; ``received_at`` is ``None`` when the time is unknown."""
 
     id: str
     text: str
@@ -38,6 +40,7 @@ class Opinion:
     name: str | None = None
     email: str | None = None
     address: str | None = None
+    submission: str | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Opinion:
@@ -54,6 +57,7 @@ class Opinion:
             name=opt("name"),
             email=opt("email"),
             address=opt("address"),
+            submission=opt("submission"),
         )
 
 

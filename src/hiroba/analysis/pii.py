@@ -31,9 +31,11 @@ Overlapping spans keep the earliest start, then the longest, then the kind prior
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
-from hiroba.analysis.tokenize import Token, tokenize
+from hiroba.analysis.morphemes import Token
+from hiroba.analysis.names import person_names
+from hiroba.analysis.tokenize import tokenize
 
 __all__ = ["find_pii", "find_structured", "find_names", "valid_individual_number", "KINDS"]
 
@@ -47,7 +49,8 @@ _KANJI_NUM = "〇一二三四五六七八九十"
 
 # phone: a run of digits with separators, optionally starting with +81 or a bracket
 _PHONE = re.compile(
-    rf"(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ])"
+    # not inside a longer run of letters and digits, except directly after TEL / FAX (TEL06-…)
+    rf"(?:(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ])|(?<=[TtＴｔ][EeＥｅ][LlＬｌ])|(?<=[FfＦｆ][AaＡａ][XxＸｘ]))"
     rf"(?:[+＋]\s?[8８]\s?[1１](?:\s?{_HY}\s?|\s)?(?:[(（]\s?[0０]\s?[)）]\s?)?|[(（](?=\s?[0０]))?"
     rf"{_D}(?:{_D}|\s?{_HY}\s?(?={_D}|[(（])|[ 　](?={_D})|[.．](?={_D})|\s?[(（]\s?(?={_D})|\s?[)）]\s?(?={_D}))*"
     rf"(?![0-9０-９])"
@@ -76,9 +79,6 @@ _ADDRESS = re.compile(
 )
 _POSTAL_BEFORE_ADDRESS = re.compile(rf"(?<![0-9０-９])(?<!{_HY})({_D}{{3}}{_HY}{_D}{{4}})\s?(?={_PREF}|{_NAMECH}{{1,4}}[市区町村])")
 
-_HONORIFICS = ("さん", "様", "さま", "氏", "君", "くん", "ちゃん", "殿", "先生")
-_LABELS = ("氏名", "名前", "お名前", "担当", "申請者", "代表者")
-
 Span = dict[str, int | str]
 
 
@@ -86,19 +86,30 @@ def _digits(s: str) -> str:
     return "".join(c for c in s.translate(_DIGIT_TABLE) if c.isascii() and c.isdigit())
 
 
+_FIRST_GROUP = re.compile(r"[0-9０-９]+")
+
+
 def _valid_phone(raw: str) -> bool:
     digits = _digits(raw)
+    groups = _FIRST_GROUP.findall(raw)
     if raw.lstrip("(（ ").startswith(("+", "＋")):
         rest = digits[2:]
         national = rest if rest.startswith("0") else "0" + rest
+        groups = groups[1:]
+        if groups and groups[0].translate(_DIGIT_TABLE) == "0":  # +81 (0)3 …
+            groups = groups[1:]
+        area = "0" + groups[0].translate(_DIGIT_TABLE).lstrip("0") if groups else ""
     else:
         national = digits
+        area = groups[0].translate(_DIGIT_TABLE) if groups else ""
     if not national.startswith("0") or national.startswith("00"):
         return False
     if len(national) == 11:
         return national[:3] in ("050", "070", "080", "090", "020", "060") or national.startswith("0800")
     if len(national) == 10:
-        return national[:3] not in ("050", "070", "080", "090", "020", "060")
+        # 050/070/080/090/020/060 numbers have 11 digits, unless the writing shows a two-digit
+        # area code (03, 06: 「06(0530)2573」, 「０６－０５３０－…」)
+        return national[:3] not in ("050", "070", "080", "090", "020", "060") or (len(area) == 2 and len(groups) > 1)
     return False
 
 
@@ -242,32 +253,10 @@ def _find_structured_unfiltered(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def _is_name(tok: Token) -> bool:
-    return tok.pos[:3] == ("名詞", "固有名詞", "人名")
-
-
-def find_names(text: str, tokens: list[Token] | None = None) -> list[tuple[int, int, str]]:
-    """Person names from Sudachi's 人名 tags with context (see the module docstring)."""
-    toks = tokens if tokens is not None else tokenize(text)
-    out: list[tuple[int, int, str]] = []
-    i = 0
-    while i < len(toks):
-        if not _is_name(toks[i]):
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(toks) and _is_name(toks[j + 1]) and toks[j + 1].begin == toks[j].end:
-            j += 1
-        kinds = [t.pos[3] for t in toks[i : j + 1]]
-        full = "姓" in kinds and "名" in kinds and kinds.index("姓") < len(kinds) - 1
-        nxt = text[toks[j].end : toks[j].end + 3]
-        honor = nxt.startswith(_HONORIFICS)
-        before = text[max(0, toks[i].begin - 6) : toks[i].begin].rstrip(" 　:：")
-        label = before.endswith(_LABELS)
-        if full or honor or label:
-            out.append((toks[i].begin, toks[j].end, "person_name"))
-        i = j + 1
-    return out
+def find_names(text: str, tokens: Sequence[Token] | None = None) -> list[tuple[int, int, str]]:
+    """Person names from Sudachi's 人名 tags with context (rules in :mod:`hiroba.analysis.names`);
+    ``text`` is tokenised unless its ``tokens`` are given."""
+    return person_names(text, tokens if tokens is not None else tokenize(text))
 
 
 def _resolve(spans: list[tuple[int, int, str]]) -> list[Span]:

@@ -14,12 +14,12 @@ from hiroba.analysis.model import Opinion, PastItem, Progress, Section, id_rank
 from hiroba.analysis.pii import Span, _resolve, find_structured
 from hiroba.analysis.sections import SectionParams, assign_sections
 from hiroba.analysis.signals import SignalParams, find_signals
-from hiroba.analysis.suggest import SuggestParams, suggest_answers
+from hiroba.analysis.suggest import SuggestParams, suggest
 from hiroba.analysis.tokenize import NameSpan, SentenceCache, names_of_pieces, pieces
 
 __all__ = ["Params", "analyze", "dumps", "REPORT_VERSION"]
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: signals per submission, suggestions_withheld
 
 
 @dataclass(frozen=True)
@@ -147,14 +147,17 @@ def analyze(
         report_progress("sections", len(units), len(units))
 
     suggestion_map: dict[str, Any] = {}
+    withheld_map: dict[str, Any] = {}
     if past:
         report_progress("suggestions", 0, len(units))
         pw = [cache.words(p.opinion) for p in past]
         aw = [cache.words(p.answer) for p in past]
-        sugg = suggest_answers([u.words for u in units], past, pw, params.suggest, answer_words=aw)
-        for u, s in zip(units, sugg, strict=True):
+        sugg, held = suggest([u.words for u in units], past, pw, params.suggest, answer_words=aw)
+        for u, s, h in zip(units, sugg, held, strict=True):
             for i in u.member_ids:
                 suggestion_map[i] = s
+                if h is not None:
+                    withheld_map[i] = h
         report_progress("suggestions", len(units), len(units))
 
     # Personal information, on each distinct original text: (1) the sentence pieces not
@@ -205,6 +208,7 @@ def analyze(
         "ungrouped_ids": ungrouped,
         "sections": section_map,
         "suggestions": suggestion_map,
+        "suggestions_withheld": withheld_map,
         "pii": pii_map,
         "pii_counts": dict(sorted(counts.items())),
         "signals": signals,

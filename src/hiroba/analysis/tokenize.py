@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from hiroba.analysis.morphemes import Token
+from hiroba.analysis.names import person_names
 from hiroba.analysis.normalize import normalize
 
 __all__ = [
@@ -51,18 +52,39 @@ STOP_WORDS: frozenset[str] = frozenset(
 
 _CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞")
 _SKIP_SUBPOS = ("数詞",)
+#: verbs and adjectives: content words only when 一般 (自立). Sudachi tags the ones that also
+#: serve as auxiliaries 非自立可能 (する ある なる できる 付く 掛かる 無い 良い 欲しい …): they say
+#: nothing about what an opinion is about.
+_INFLECTING = ("動詞", "形容詞")
+_DEPENDENT = "非自立可能"
+
+#: Markup inside an opinion (a pasted web page, an HTML mail, a probe such as
+#: ``<script>…</script>``): tags, escaped tags, character references, and the code inside
+#: script and style elements. Sudachi reads ``script`` as the noun
+#: スクリプト, ``lt`` as LT; words inside markup are not the resident's words.
+_MARKUP = re.compile(
+    r"(?is)[<＜]\s*(script|style)\b[^<>＜＞]{0,300}[>＞].{0,2000}?[<＜]\s*/\s*\1\s*[>＞]"  # code, not words
+    r"|&lt;\s*/?\s*[A-Za-z][^&<>\n]{0,300}?&gt;"  # an escaped tag
+    r"|[<＜]\s*/?\s*[A-Za-zＡ-Ｚａ-ｚ][^<>＜＞\n]{0,300}[>＞]"
+    r"|&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});"
+)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One morpheme: character offsets in the tokenised text, surface, part of speech,
-    Sudachi's normalised form (``附属`` for ``付属``, ``サーバー`` for ``サーバ``)."""
+def markup_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each tag and character reference in ``text`` (see ``_MARKUP``)."""
+    if "<" not in text and "＜" not in text and "&" not in text:
+        return []
+    return [m.span() for m in _MARKUP.finditer(text)]
 
-    begin: int
-    end: int
-    surface: str
-    pos: tuple[str, ...]
-    normalized: str
+
+def _in_spans(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _kana_only(w: str) -> bool:
+    """Hiragana only: a verb or adjective Sudachi could not pin to one written form
+    (つく for 付く/着く/突く/吐く/就く, たまる): too ambiguous to carry a subject."""
+    return all("\u3041" <= c <= "\u309f" for c in w)
 
 
 #: Morpheme fields the analysis reads. Loading only these (Sudachi "subsetting") makes
@@ -140,12 +162,17 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
-def _is_content(tok: Token) -> bool:
+def _is_content(tok: Token, markup: Sequence[tuple[int, int]] = ()) -> bool:
+    """The reference rule for a content word (``markup``: spans of the tokenised text to skip)."""
     pos = tok.pos
     if pos[0] not in _CONTENT_POS or pos[1] in _SKIP_SUBPOS:
         return False
     if pos[0] == "名詞" and pos[1] == "固有名詞" and pos[2] == "人名":
         return False  # a name is personal data, not an intent
+    if pos[0] in _INFLECTING and (pos[1] == _DEPENDENT or _kana_only(tok.normalized)):
+        return False
+    if markup and _in_spans(tok.begin, markup):
+        return False
     w = tok.normalized
     if w in STOP_WORDS or len(w) == 1 and not ("\u4e00" <= w <= "\u9fff"):
         return False
@@ -157,9 +184,13 @@ def content_words(text: str) -> list[str]:
 
     The text is :func:`~hiroba.analysis.normalize.normalize`-d first; nouns, verbs,
     adjectives and adjectival nouns are kept by Sudachi's normalised form; numbers,
-    personal names, single kana/Latin letters and :data:`STOP_WORDS` are dropped.
+    personal names, single kana/Latin letters, :data:`STOP_WORDS`, verbs and adjectives
+    that Sudachi tags 非自立可能 or can only write in hiragana, and words inside markup
+    (tags, character references) are dropped.
     """
-    return [t.normalized for t in tokenize(normalize(text)) if _is_content(t)]
+    text = normalize(text)
+    markup = markup_spans(text)
+    return [t.normalized for t in tokenize(text) if _is_content(t, markup)]
 
 
 def content_words_many(texts: Iterable[str]) -> list[list[str]]:
@@ -176,7 +207,7 @@ def content_words_many(texts: Iterable[str]) -> list[list[str]]:
 
 # Per-process memo of part-of-speech classes (by Sudachi's POS id) and of the content-word
 # test (by normalised form): the same few thousand POS and words recur in every sentence.
-_OTHER, _CONTENT, _NAME = 0, 1, 2
+_OTHER, _CONTENT, _NAME, _INFLECTED = 0, 1, 2, 3
 _POS_CLASS: dict[int, int] = {}
 _WORD: dict[str, str | None] = {}
 
@@ -191,8 +222,10 @@ def _pos_class(m: Any) -> int:
         pos = tuple(m.part_of_speech())
         if pos[:3] == ("名詞", "固有名詞", "人名"):
             c = _NAME  # a name is personal data, not an intent
+        elif pos[0] in _INFLECTING and pos[1] == _DEPENDENT:
+            c = _OTHER
         elif pos[0] in _CONTENT_POS and pos[1] not in _SKIP_SUBPOS:
-            c = _CONTENT
+            c = _INFLECTED if pos[0] in _INFLECTING else _CONTENT
         else:
             c = _OTHER
         _POS_CLASS[pid] = c
@@ -214,7 +247,7 @@ def _content_word(w: str) -> str | None:
 def analyse_piece(piece: str) -> PieceInfo:
     """Person-name spans (offsets in ``piece``) and content words of one sentence piece.
 
-    The same result as :func:`hiroba.analysis.pii.find_names` over :func:`tokenize` and the
+    The same result as :func:`hiroba.analysis.names.person_names` over :func:`tokenize` and the
     content words of :func:`_is_content`, without building a :class:`Token` per morpheme:
     part-of-speech classes are looked up by POS id, and tokens are only materialised for
     the name rules when the sentence holds a 人名 morpheme at all.
@@ -222,20 +255,19 @@ def analyse_piece(piece: str) -> PieceInfo:
     ml = _tokenizer().tokenize(piece)
     words: list[str] = []
     has_name = False
+    markup = markup_spans(piece)
     for m in ml:
         c = _pos_class(m)
-        if c == _CONTENT:
+        if c == _CONTENT or c == _INFLECTED:
             w = _content_word(m.normalized_form())
-            if w is not None:
+            if w is not None and not (c == _INFLECTED and _kana_only(w)) and not (markup and _in_spans(m.begin(), markup)):
                 words.append(w)
         elif c == _NAME:
             has_name = True
     if not has_name:
         return (), tuple(words)
-    from hiroba.analysis.pii import find_names
-
     toks = [Token(m.begin(), m.end(), m.surface(), tuple(m.part_of_speech()), m.normalized_form()) for m in ml]
-    return tuple(find_names(piece, toks)), tuple(words)
+    return tuple(person_names(piece, toks)), tuple(words)
 
 
 def _analyse_chunk(pieces: Sequence[str], chunk: tuple[int, int, bool]) -> list[Any]:
@@ -258,7 +290,7 @@ class SentenceCache:
     Campaign copies share almost all their sentences, so a million submissions cost
     about as much Sudachi time as their distinct sentences. For each sentence the cache
     keeps only what the report needs: the person-name candidates (as offsets in the
-    sentence, see :func:`hiroba.analysis.pii.find_names`) and the content words.
+    sentence, see :func:`hiroba.analysis.names.person_names`) and the content words.
 
     :meth:`fill` tokenises many pieces at once, in ``workers`` processes when there are
     enough of them (results are merged in order, so the cache content does not depend on

@@ -1,6 +1,6 @@
 """Staff screens for the opinion analysis of a case (/staff/consultations/<slug>/analysis/):
 start a run and follow its progress, see campaigns and same-intent groups with their evidence,
-answer a whole campaign or group at once. Business rules live in `analysis.py`."""
+answer a whole campaign or group at once. Business rules live in `opinion_analysis`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from hiroba.consultations import analysis, services
+from hiroba.consultations import opinion_analysis as analysis
+from hiroba.consultations import services
 from hiroba.consultations.staff_views import _case, _fail
 
 
@@ -56,7 +57,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
             "stage_label": analysis.STAGE_LABELS.get(run.stage, run.stage) if run else "",
             "campaigns": analysis.clusters(finished, "campaign") if finished else [],
             "groups": analysis.clusters(finished, "group") if finished else [],
-            "signals": (finished.report or {}).get("signals", {}) if finished else {},
+            "signals": analysis.signals(finished) if finished else None,
             "outdated": bool(finished and analysis.is_outdated(finished)),
             "can_change": request.user.has_perm("consultations.change_case", case),
         },
@@ -103,7 +104,8 @@ def cluster_detail(request: HttpRequest, slug: str, kind: str, key: str) -> Http
     if found is None:
         raise Http404(_("この分析結果は見つかりません。分析をやり直した場合は、一覧から選び直してください。"))
     can_change = request.user.has_perm("consultations.change_case", case)
-    suggestion = next(iter(analysis.suggestions_for(run, found.lead)), None) if found.lead else None
+    stored = analysis.suggestions_of(run, found.lead) if found.lead else None
+    suggestion = next(iter(stored.suggested), None) if stored else None
     form = ClusterAnswerForm(
         cluster=found,
         initial={
@@ -156,6 +158,7 @@ def cluster_detail(request: HttpRequest, slug: str, kind: str, key: str) -> Http
             "cluster": found,
             "form": form,
             "suggestion": suggestion,
+            "no_suggestion": stored if stored and not suggestion else None,
             "can_answer": can_change and not case.answers_locked,
             "chosen": {int(n) for n in form["members"].value() or [] if str(n).isdigit()},
         },

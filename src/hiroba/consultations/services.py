@@ -523,6 +523,12 @@ def _check_answers_open(case: Case) -> None:
         raise AnswersLocked()
 
 
+def answers_require_open(case: Case) -> None:
+    """Raise `AnswersLocked` when the case's answers can no longer change (決裁中・公表済み),
+    reading its state afresh: the check every answer write makes, for callers outside this module."""
+    _check_answers_open(case)
+
+
 @transaction.atomic
 def answer_write(*, actor: Any, items: Sequence[Item], text: str) -> Answer:
     """One answer (区の考え方) for one item or for a group of same-intent items."""
@@ -721,17 +727,25 @@ def masks_detect(*, item: Item, detector: masking.Detector | None = None) -> lis
     created: list[Mask] = []
     for field in ("text", "summary"):
         value = getattr(item, field)
-        if not value:
-            continue
-        for span in detect(value):
-            auto = span["kind"] in masking.AUTO_KINDS
-            mask, made = Mask.objects.get_or_create(
-                item=item, field=field, start=span["start"], end=span["end"],
-                defaults={"kind": span["kind"], "source": Mask.Source.AUTO if auto else Mask.Source.FLAG,
-                          "decision": Mask.Decision.MASK if auto else Mask.Decision.PENDING},
-            )
-            if made:
-                created.append(mask)
+        if value:
+            created.extend(masks_propose(item=item, field=field, spans=detect(value)))
+    return created
+
+
+def masks_propose(*, item: Item, field: str, spans: Iterable[masking.Span], note: str = "") -> list[Mask]:
+    """Mask proposals for detected spans of one field: kinds in `masking.AUTO_KINDS` masked
+    (非公開), the others flagged (要確認). A span that already has a mask is left as it is, so
+    staff decisions stand; returns the new masks."""
+    created: list[Mask] = []
+    for span in spans:
+        auto = span["kind"] in masking.AUTO_KINDS
+        mask, made = Mask.objects.get_or_create(
+            item=item, field=field, start=span["start"], end=span["end"],
+            defaults={"kind": str(span["kind"])[:30], "source": Mask.Source.AUTO if auto else Mask.Source.FLAG,
+                      "decision": Mask.Decision.MASK if auto else Mask.Decision.PENDING, "note": note},
+        )
+        if made:
+            created.append(mask)
     return created
 
 
