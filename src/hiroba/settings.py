@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -342,6 +343,39 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # --- hiroba ---------------------------------------------------------------------------------
 HIROBA_SITE_NAME = envstr("HIROBA_SITE_NAME", "広場 hiroba")
 HIROBA_MUNICIPALITY = envstr("HIROBA_MUNICIPALITY", "千代田区")
+
+# Rate limits on public writes (hiroba.core.throttle), counted in the shared cache: per client
+# address ("ip") and per identity the form names ("key": e-mail address, account, recipient).
+# COUNT/PERIOD/ip|key, PERIOD = s, m, h or d with an optional number (10m). Override any scope with
+# HIROBA_RATE_LIMITS="consultations.submit=60/10m/ip,20/h/key;workshops.apply=40/h/ip".
+DEFAULT_RATE_LIMITS = {
+    "consultations.submit": "20/10m/ip,10/h/key",  # an opinion (the final 送信)
+    "consultations.report": "10/h/ip,3/h/key",  # なりすまし申告
+    "proposals.submit": "30/h/ip,20/h/key",  # saving or sending a proposal
+    "proposals.vote": "120/10m/ip,30/10m/key",
+    "workshops.apply": "20/h/ip,5/h/key",
+    "workshops.consent_mail": "3/d/key",  # consent requests mailed to one guardian address
+    "workshops.consent": "30/h/ip",
+    "accounts.signup": "10/h/ip,3/h/key",
+    "accounts.password_reset": "10/h/ip,3/h/key",
+}
+
+
+def _rate_limits(defaults: dict[str, str]) -> dict[str, str]:
+    limits = dict(defaults)
+    for part in (p.strip() for p in os.environ.get("HIROBA_RATE_LIMITS", "").split(";") if p.strip()):
+        scope, sep, spec = part.partition("=")
+        if not sep or scope.strip() not in defaults:
+            raise ImproperlyConfigured(
+                f"HIROBA_RATE_LIMITS: {part!r} must be SCOPE=RATES with SCOPE one of {', '.join(defaults)}")
+        limits[scope.strip()] = spec.strip()
+    for scope, spec in limits.items():
+        if not all(re.fullmatch(r"\d+/\d*[smhd]/(ip|key)", r.strip()) for r in spec.split(",")):
+            raise ImproperlyConfigured(f"HIROBA_RATE_LIMITS: {scope}={spec!r}; write rates as 20/10m/ip,5/h/key")
+    return limits
+
+
+HIROBA_RATE_LIMITS = _rate_limits(DEFAULT_RATE_LIMITS)
 
 LOGGING = {
     "version": 1,

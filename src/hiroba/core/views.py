@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +15,8 @@ from rules.contrib.views import permission_required
 
 from hiroba.accounts.middleware import has_strong_mfa
 from hiroba.accounts.models import StaffMembership
-from hiroba.core import audit
+from hiroba.core import audit, throttle
+from hiroba.core.models import AuditEntry
 from hiroba.core.queries import departments_visible_to, search_audit_entries
 
 
@@ -55,6 +58,26 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if request.GET.get("verify"):
         context["verification"] = audit.verify_chain()
     return render(request, "core/audit_log.html", context)
+
+
+@permission_required("core.view_auditentry", raise_exception=True)
+def throttle_report(request: HttpRequest) -> HttpResponse:
+    """What the rate limits refused: per scope and day, and the addresses or identities blocked."""
+    scopes = list(settings.HIROBA_RATE_LIMITS)
+    audit.chain_pending()
+    since = timezone.localdate() - timedelta(days=6)
+    blocked: dict[tuple[date, str], int] = {}
+    entries = AuditEntry.objects.filter(action="throttle.refused", occurred_at__date__gte=since).order_by("-seq")
+    for occurred_at, scope in entries.values_list("occurred_at", "object_repr"):
+        key = (timezone.localtime(occurred_at).date(), scope)
+        blocked[key] = blocked.get(key, 0) + 1
+    days = [(day, [(scope, counts[scope], blocked.get((day, scope), 0)) for scope in scopes
+                   if counts[scope] or blocked.get((day, scope))])
+            for day, counts in throttle.refused_counts(scopes, days=7)]
+    return render(request, "core/throttle.html", {
+        "limits": [(scope, settings.HIROBA_RATE_LIMITS[scope]) for scope in scopes], "days": days,
+        "recent": entries[:50],
+    })
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from hiroba.core import throttle
 from hiroba.workshops import exports, forms, queries, services
 from hiroba.workshops.models import Programme, Session
 from hiroba.workshops.services import WorkshopError
@@ -57,10 +58,15 @@ def lottery_entries(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+@throttle.throttle("workshops.apply", key=throttle.posted("guardian_email"))
 def apply(request: HttpRequest, code: str) -> HttpResponse:
     programme = _public_programme(code)
     form = forms.ApplicationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        # Each application mails whatever guardian address it names: limited per recipient.
+        refusal = throttle.check(request, "workshops.consent_mail", key=form.cleaned_data["guardian_email"])
+        if refusal is not None:
+            return throttle.too_many(request, refusal)
         try:
             application = services.application_submit(programme=programme, data=form.to_input(),
                                                       site_url=_site_url(request))
@@ -82,6 +88,7 @@ def thanks(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "workshops/thanks.html", {"programme": programme, "receipt": receipt})
 
 
+@throttle.throttle("workshops.consent")
 def consent(request: HttpRequest, token: str) -> HttpResponse:
     try:
         application = services.application_for_consent(token)
