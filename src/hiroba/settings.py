@@ -216,6 +216,12 @@ if TESTING:
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "core:home"
 ACCOUNT_ADAPTER = "hiroba.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "signup": "hiroba.accounts.forms.SignupForm",
+    "add_email": "hiroba.accounts.forms.AddEmailForm",
+    "change_email": "hiroba.accounts.forms.ChangeEmailForm",
+    "reset_password": "hiroba.accounts.forms.ResetPasswordForm",
+}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -376,6 +382,8 @@ def _rate_limits(defaults: dict[str, str]) -> dict[str, str]:
 
 
 HIROBA_RATE_LIMITS = _rate_limits(DEFAULT_RATE_LIMITS)
+# Public forms sent sooner than this after they were shown are refused as a bot's (0 turns it off).
+HIROBA_FORM_MIN_FILL_SECONDS = envint("HIROBA_FORM_MIN_FILL_SECONDS", 3)
 
 LOGGING = {
     "version": 1,
