@@ -138,6 +138,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # before anything reads the form: input that is not UTF-8 is refused with a Japanese 400
+    "hiroba.core.middleware.RejectUndecodableInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -145,6 +147,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "hiroba.accounts.middleware.StaffAreaMiddleware",
+    "hiroba.core.middleware.StaffNoStoreMiddleware",
     # AxesMiddleware last: it turns a lock-out raised by the backend into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -273,6 +276,11 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "hiroba.core.views.csrf_failure"
+# The language choice is a cookie like the others: HTTPS only (when served over TLS), no script access.
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = envint("HIROBA_HSTS_SECONDS", 0)  # set to 31536000 once TLS is in place
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HIROBA_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = False
@@ -323,7 +331,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HIROBA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HIROBA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)  # beyond: 413 (core.views)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("HIROBA_MAX_REQUEST_FIELDS", 1000)  # beyond: 400 in Japanese
 
 # --- Mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = envstr(

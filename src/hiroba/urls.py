@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "hiroba.core.views.error_400"
 handler403 = "hiroba.core.views.error_403"
 handler404 = "hiroba.core.views.error_404"
 handler500 = "hiroba.core.views.error_500"

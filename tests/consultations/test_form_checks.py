@@ -54,3 +54,15 @@ def test_a_missing_idempotency_key_is_explained_in_japanese(client, case, time_m
     del data["idempotency_key"]
     html = client.post(f"/consultations/{case.slug}/submit/", {**data, "step": "submit"}).content.decode()
     assert "Idempotency" not in html and "再送識別子：送信内容が正しくありません" in html
+
+
+def test_an_opinion_in_shift_jis_bytes_is_refused_and_nothing_is_stored(client, case, time_machine):
+    time_machine.move_to(DURING, tick=False)
+    from urllib.parse import urlencode
+
+    fields = {k: v for k, v in form_data().items() if k != "text"}
+    body = urlencode({**fields, "step": "submit"}).encode() + b"&text=" + "区民の意見です".encode("cp932")
+    response = client.generic("POST", f"/consultations/{case.slug}/submit/", body,
+                              content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and "UTF-8ではない文字" in response.content.decode()
+    assert not Submission.objects.exists()

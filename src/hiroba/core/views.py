@@ -6,9 +6,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from rules.contrib.views import permission_required
@@ -78,6 +80,26 @@ def throttle_report(request: HttpRequest) -> HttpResponse:
         "limits": [(scope, settings.HIROBA_RATE_LIMITS[scope]) for scope in scopes], "days": days,
         "recent": entries[:50],
     })
+
+
+def bad_request(request: HttpRequest, *, reason: str = "") -> HttpResponse:
+    """400 in Japanese: `reason` says what was wrong ("encoding", "fields", or a generic one)."""
+    return render(request, "400.html", {"reason": reason}, status=400)
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400s (a malformed request, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields)."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return render(request, "413.html", {"limit_mb": limit}, status=413)
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        return bad_request(request, reason="fields")
+    return bad_request(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the page went stale or cookies are off; never Django's page about DEBUG."""
+    return render(request, "csrf.html", {"no_cookie": reason == REASON_NO_CSRF_COOKIE}, status=403)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
