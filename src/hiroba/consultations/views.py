@@ -183,14 +183,17 @@ def verify_start(request: HttpRequest, slug: str) -> HttpResponse:
     case = _public_case(slug)
     if case.identity_level != IdentityLevel.VERIFIED:
         return redirect("consultations:submit", slug=case.slug)
-    verifier = identity.get_verifier()
-    return verifier.start(request, case_slug=case.slug,
-                          redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
+    try:
+        verifier = identity.get_verifier()
+        return verifier.start(request, case_slug=case.slug,
+                              redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
+    except identity.VerificationFailed as exc:  # not configured, or the provider cannot be reached
+        return render(request, "consultations/verify_failed.html", {"reason": str(exc)}, status=503)
 
 
 def verify_callback(request: HttpRequest) -> HttpResponse:
-    verifier = identity.get_verifier()
     try:
+        verifier = identity.get_verifier()
         slug, verified = verifier.finish(
             request, redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
     except identity.VerificationFailed as exc:
