@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from hiroba.core import throttle
 from hiroba.workshops import exports, forms, queries, services
-from hiroba.workshops.models import Programme, Session
+from hiroba.workshops.models import Application, Programme, Session
 from hiroba.workshops.services import WorkshopError
 
 RECEIPT_SESSION_KEY = "workshops_receipt"
@@ -68,12 +68,18 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
         if refusal is not None:
             return throttle.too_many(request, refusal)
         try:
-            application = services.application_submit(programme=programme, data=form.to_input(),
-                                                      site_url=_site_url(request))
+            services.application_submit(programme=programme, data=form.to_input(), site_url=_site_url(request))
+        except services.DuplicateApplication as duplicate:
+            # Answered like any application: the page must not tell a stranger that this child applied.
+            recorded = Application.objects.values_list("guardian_email", flat=True).get(pk=duplicate.existing_id)
+            told = throttle.check(request, "workshops.consent_mail", key=recorded) is None
+            services.duplicate_attempt_record(application_id=duplicate.existing_id, notify_guardian=told)
+            request.session[RECEIPT_SESSION_KEY] = programme.code
+            return redirect("workshops:thanks", code=programme.code)
         except WorkshopError as error:
             form.add_error(None, error.message)
         else:
-            request.session[RECEIPT_SESSION_KEY] = application.receipt_number
+            request.session[RECEIPT_SESSION_KEY] = programme.code
             return redirect("workshops:thanks", code=programme.code)
     return render(request, "workshops/apply.html", {
         "programme": programme, "form": form, "is_open": programme.is_open()},
@@ -82,10 +88,9 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
 
 def thanks(request: HttpRequest, code: str) -> HttpResponse:
     programme = _public_programme(code)
-    receipt = request.session.get(RECEIPT_SESSION_KEY)
-    if not receipt:
+    if request.session.get(RECEIPT_SESSION_KEY) != programme.code:
         return redirect(programme.get_absolute_url())
-    return render(request, "workshops/thanks.html", {"programme": programme, "receipt": receipt})
+    return render(request, "workshops/thanks.html", {"programme": programme})
 
 
 @throttle.throttle("workshops.consent")
