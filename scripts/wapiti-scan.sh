@@ -18,8 +18,8 @@ ROOT=$(pwd)
 WAPITI_VERSION=3.2.3  # the last release for Python 3.11
 VENV=${WAPITI_VENV:-/tmp/hiroba-wapiti-venv}
 PYTHON=${WAPITI_PYTHON:-python3.11}
-MAX_SCAN=${WAPITI_MAX_SCAN_SECONDS:-900}
-MAX_ATTACK=${WAPITI_MAX_ATTACK_SECONDS:-120}
+MAX_SCAN=${WAPITI_MAX_SCAN_SECONDS:-600}
+MAX_ATTACK=${WAPITI_MAX_ATTACK_SECONDS:-45}
 MODULES=backup,buster,cookieflags,crlf,csp,csrf,exec,file,htaccess,http_headers,https_redirect,ldap,methods,permanentxss,redirect,shellshock,sql,timesql,upload,xss
 BIN=$ROOT/.venv/bin
 
@@ -36,7 +36,7 @@ export HIROBA_DATA_DIR="$WORK/data" DATABASE_URL="sqlite:///$WORK/data/hiroba.sq
 export HIROBA_SECRET_KEY="wapiti-scan-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export HIROBA_DEBUG=0 HIROBA_HTTPS=0 HIROBA_ALLOWED_HOSTS=127.0.0.1
 export HIROBA_EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
-export HIROBA_FORM_MIN_FILL_SECONDS=0
+export HIROBA_FORM_MIN_FILL_SECONDS=0 HIROBA_SCAN_WITHOUT_ALLAUTH_RATE_LIMITS=1
 export HIROBA_RATE_LIMITS="$("$BIN/python" - <<'EOF'
 from hiroba.settings import DEFAULT_RATE_LIMITS
 print(";".join(f"{scope}=1000000/m/ip" for scope in DEFAULT_RATE_LIMITS))
