@@ -52,6 +52,9 @@ SECRET = "bench-" + "x" * 60
 SETTINGS = '''from hiroba.settings import *  # noqa: F401,F403
 ROOT_URLCONF = "hiroba.consultations.bench_urls"
 CONSULTATIONS_MAX_INFLIGHT_SUBMISSIONS = {inflight}
+# The flood comes from one loopback address as fast as it can: the public limits are for residents.
+HIROBA_RATE_LIMITS = {{scope: "100000000/m/ip,100000000/m/key" for scope in HIROBA_RATE_LIMITS}}
+HIROBA_FORM_MIN_FILL_SECONDS = 0
 TASKS = {{"default": {{"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}}}
 STORAGES = {{**STORAGES, "staticfiles": {{"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}}}
 LOGGING = {{"version": 1, "disable_existing_loggers": False, "root": {{"level": "WARNING"}}}}

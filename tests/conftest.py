@@ -29,6 +29,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.fixture(autouse=True)
+def _generous_rate_limits(settings):
+    """Tests post far more than a resident would: every limit raised, counters cleared per test
+    (tests of the throttle set their own limits). Forms' minimum fill time off likewise."""
+    from django.core.cache import cache
+
+    settings.HIROBA_RATE_LIMITS = {scope: "100000/m/ip,100000/m/key" for scope in settings.HIROBA_RATE_LIMITS}
+    settings.HIROBA_FORM_MIN_FILL_SECONDS = 0
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @dataclass
 class Staff:
     user: User

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -137,6 +138,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # before anything reads the form: input that is not UTF-8 is refused with a Japanese 400
+    "hiroba.core.middleware.RejectUndecodableInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -144,6 +147,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "hiroba.accounts.middleware.StaffAreaMiddleware",
+    "hiroba.core.middleware.StaffNoStoreMiddleware",
     # AxesMiddleware last: it turns a lock-out raised by the backend into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -215,6 +219,12 @@ if TESTING:
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "core:home"
 ACCOUNT_ADAPTER = "hiroba.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "signup": "hiroba.accounts.forms.SignupForm",
+    "add_email": "hiroba.accounts.forms.AddEmailForm",
+    "change_email": "hiroba.accounts.forms.ChangeEmailForm",
+    "reset_password": "hiroba.accounts.forms.ResetPasswordForm",
+}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -249,6 +259,10 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
 }
+if envbool("HIROBA_SCAN_WITHOUT_ALLAUTH_RATE_LIMITS", False):
+    # scripts/wapiti-scan.sh only: its attacks would otherwise be answered 429 part-way through, and a
+    # scanner comparing responses reads the changing answers as an injection.
+    ACCOUNT_RATE_LIMITS = False
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_CALLABLE = "hiroba.accounts.lockout.username_from_request"
 AXES_LOCKOUT_CALLABLE = "hiroba.accounts.lockout.lockout_response"
@@ -266,6 +280,11 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "hiroba.core.views.csrf_failure"
+# The language choice is a cookie like the others: HTTPS only (when served over TLS), no script access.
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = envint("HIROBA_HSTS_SECONDS", 0)  # set to 31536000 once TLS is in place
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HIROBA_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = False
@@ -316,7 +335,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HIROBA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("HIROBA_MAX_REQUEST_BYTES", 25 * 1024 * 1024)  # beyond: 413 (core.views)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = envint("HIROBA_MAX_REQUEST_FIELDS", 1000)  # beyond: 400 in Japanese
 
 # --- Mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = envstr(
@@ -342,6 +362,41 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # --- hiroba ---------------------------------------------------------------------------------
 HIROBA_SITE_NAME = envstr("HIROBA_SITE_NAME", "広場 hiroba")
 HIROBA_MUNICIPALITY = envstr("HIROBA_MUNICIPALITY", "千代田区")
+
+# Rate limits on public writes (hiroba.core.throttle), counted in the shared cache: per client
+# address ("ip") and per identity the form names ("key": e-mail address, account, recipient).
+# COUNT/PERIOD/ip|key, PERIOD = s, m, h or d with an optional number (10m). Override any scope with
+# HIROBA_RATE_LIMITS="consultations.submit=60/10m/ip,20/h/key;workshops.apply=40/h/ip".
+DEFAULT_RATE_LIMITS = {
+    "consultations.submit": "20/10m/ip,10/h/key",  # an opinion (the final 送信)
+    "consultations.report": "10/h/ip,3/h/key",  # なりすまし申告
+    "proposals.submit": "30/h/ip,20/h/key",  # saving or sending a proposal
+    "proposals.vote": "120/10m/ip,30/10m/key",
+    "workshops.apply": "20/h/ip,5/h/key",
+    "workshops.consent_mail": "3/d/key",  # consent requests mailed to one guardian address
+    "workshops.consent": "30/h/ip",
+    "accounts.signup": "10/h/ip,3/h/key",
+    "accounts.password_reset": "10/h/ip,3/h/key",
+}
+
+
+def _rate_limits(defaults: dict[str, str]) -> dict[str, str]:
+    limits = dict(defaults)
+    for part in (p.strip() for p in os.environ.get("HIROBA_RATE_LIMITS", "").split(";") if p.strip()):
+        scope, sep, spec = part.partition("=")
+        if not sep or scope.strip() not in defaults:
+            raise ImproperlyConfigured(
+                f"HIROBA_RATE_LIMITS: {part!r} must be SCOPE=RATES with SCOPE one of {', '.join(defaults)}")
+        limits[scope.strip()] = spec.strip()
+    for scope, spec in limits.items():
+        if not all(re.fullmatch(r"\d+/\d*[smhd]/(ip|key)", r.strip()) for r in spec.split(",")):
+            raise ImproperlyConfigured(f"HIROBA_RATE_LIMITS: {scope}={spec!r}; write rates as 20/10m/ip,5/h/key")
+    return limits
+
+
+HIROBA_RATE_LIMITS = _rate_limits(DEFAULT_RATE_LIMITS)
+# Public forms sent sooner than this after they were shown are refused as a bot's (0 turns it off).
+HIROBA_FORM_MIN_FILL_SECONDS = envint("HIROBA_FORM_MIN_FILL_SECONDS", 3)
 
 LOGGING = {
     "version": 1,

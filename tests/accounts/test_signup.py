@@ -12,10 +12,13 @@ from hiroba.accounts.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_a_resident_signs_up_and_must_verify_the_email(client, mailoutbox):
-    response = client.post(reverse("account_signup"), {
-        "email": "kumin@example.jp", "password1": "Sakura-Namiki-2025", "password2": "Sakura-Namiki-2025",
-    })
+def test_a_resident_signs_up_and_must_verify_the_email(client, mailoutbox, settings,
+                                                       django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # mail via the worker
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_signup"), {
+            "email": "kumin@example.jp", "password1": "Sakura-Namiki-2025", "password2": "Sakura-Namiki-2025",
+        })
     assert response.status_code == 302
     user = User.objects.get(email="kumin@example.jp")
     assert user.kind == User.Kind.RESIDENT and not user.is_staff

@@ -6,7 +6,9 @@ import re
 from datetime import datetime
 
 import pytest
+from django.test import Client
 
+from hiroba.core.models import AuditEntry
 from hiroba.workshops import services
 from hiroba.workshops.models import Application
 from tests.workshops.conftest import AFTER_CONSENT, JST, OPEN_DAY, PUBLIC_VALUE, at, consent_link
@@ -45,7 +47,7 @@ def test_a_student_applies_and_the_guardian_confirms(client, programme, mailoutb
             response = client.post("/workshops/r7-jhs/apply/", FORM)
         assert response.status_code == 302
         thanks = client.get(response["Location"]).content.decode()
-    assert "R7-JHS-0001" in thanks and "まだ申込みは終わっていません" in thanks
+    assert "まだ申込みは終わっていません" in thanks and "R7-JHS-0001" in mailoutbox[0].subject
     link = consent_link(mailoutbox[0].body)
     assert mailoutbox[0].to == ["mother@example.jp"]
     with at(OPEN_DAY):
@@ -67,12 +69,27 @@ def test_an_ineligible_grade_is_refused_in_plain_japanese(client, programme):
     assert not Application.objects.exists()
 
 
-def test_a_duplicate_is_refused(client, programme):
-    with at(OPEN_DAY):
-        client.post("/workshops/r7-jhs/apply/", FORM)
-        response = client.post("/workshops/r7-jhs/apply/", {**FORM, "student_kana": "チヨダ ハナコ"})
-    assert response.status_code == 400 and "申込みは1人1回です" in response.content.decode()
+def test_a_duplicate_is_not_stored_and_the_page_reveals_nothing(client, programme, mailoutbox,
+                                                                django_capture_on_commit_callbacks):
+    """13.13: a stranger who types a child's name and birth date learns nothing; the guardian on
+    record is told by mail."""
+    with at(OPEN_DAY), django_capture_on_commit_callbacks(execute=True):
+        first = client.post("/workshops/r7-jhs/apply/", FORM)
+        first_page = client.get(first["Location"]).content.decode()
+        stranger = Client()
+        again = stranger.post("/workshops/r7-jhs/apply/", {**FORM, "student_kana": "チヨダ ハナコ",
+                                                           "guardian_email": "stranger@example.jp"})
+        again_page = stranger.get(again["Location"]).content.decode()
+    assert (again.status_code, again["Location"]) == (first.status_code, first["Location"])
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+    assert token.sub("", again_page) == token.sub("", first_page)  # the very same page
+    assert "申込みは1人1回" not in again_page and "すでに" not in again_page
     assert Application.objects.count() == 1
+    assert [m.to for m in mailoutbox] == [["mother@example.jp"], ["mother@example.jp"]]  # consent, then the notice
+    notice = mailoutbox[-1]
+    assert "同じお子さまの申込みがもう一度ありました" in notice.subject and "R7-JHS-0001" in notice.body
+    assert "stranger@example.jp" not in notice.body
+    assert AuditEntry.objects.filter(action="workshops.application_duplicate").count() == 1
 
 
 def test_kana_must_be_kana(client, programme):

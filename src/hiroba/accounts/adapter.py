@@ -52,6 +52,19 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("staff:home")
         return super().get_login_redirect_url(request)
 
+    # --- mail (issue 13.11; kept apart from the rest of the adapter) -------------------------
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Render allauth's mail now (sign-up confirmation, password reset…) and send it from the
+        background worker after the commit: a mail server that is down no longer gives a 500."""
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        from hiroba.core.tasks import send_after_commit
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        send_after_commit(self.render_mail(template_prefix, email, ctx))
+
 
 class MFAAdapter(DefaultMFAAdapter):
     def get_totp_label(self, user: Any) -> str:

@@ -3,8 +3,6 @@ data CSV in the columns of the Digital Agency's 自治体標準オープンデ�
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import date
 
@@ -13,6 +11,7 @@ from django.conf import settings
 from hiroba.calendars import recurrence
 from hiroba.calendars.importing import HEADERS, OFF_DAY_LABELS
 from hiroba.calendars.models import Event, School
+from hiroba.core import tabular
 
 # 自治体標準オープンデータセット「イベント一覧」の項目（この順で出力）。
 OPEN_DATA_COLUMNS = [
@@ -50,12 +49,8 @@ def municipality() -> tuple[str, str, str]:
 
 
 def _csv_bytes(header: list[str], rows: Iterable[list[object]]) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    # UTF-8 with a BOM: opens correctly in Excel, and every CSV reader skips the BOM.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    # UTF-8 with a BOM, CRLF, and the formula guard (an event title may start with "=" or "-").
+    return tabular.to_csv(tabular.Table(columns=[tabular.Column(h) for h in header], rows=rows))
 
 
 def _ymd(day: date) -> str:

@@ -21,6 +21,7 @@ from django.core.validators import URLValidator
 from hiroba.calendars import recurrence
 from hiroba.calendars.models import Calendar, Event, School, Term, fiscal_year_of
 from hiroba.calendars.parsing import ParseError, normalize, parse_date, parse_date_list, parse_time
+from hiroba.core import tabular
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 3000
@@ -220,7 +221,8 @@ def calendar_lookup(school: School) -> dict[str, Calendar]:
 
 
 def _text(cells: dict[str, Any], key: str, limit: int, line: int, errors: list[ImportError_]) -> str:
-    raw = "" if cells.get(key) is None else str(cells.get(key))
+    # A file this school exported carries the formula guard's apostrophe ('=...): take it off again.
+    raw = tabular.unguard("" if cells.get(key) is None else str(cells.get(key)))
     if key == "description":
         value = raw.strip()  # keeps its line breaks
     elif key in ("ref", "url"):

@@ -6,12 +6,11 @@ import service, so the demo proves the sample imports cleanly.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
 from hiroba.calendars.importing import HEADERS, column_help
+from hiroba.core import tabular
 
 FISCAL_YEAR = 2025  # 令和7年度
 
@@ -106,6 +105,27 @@ def rows() -> list[dict[str, Any]]:
     return out
 
 
+WIDTHS = {"ID": 9, "対象": 9, "区分": 10, "件名": 30, "開始日": 11, "終了日": 11, "開始時刻": 9, "終了時刻": 9,
+          "場所": 16, "説明": 30, "繰り返し": 9, "繰り返し終了日": 13, "除外日": 30, "土日・祝日": 11, "リンク名": 12,
+          "リンクURL": 30, "状態": 6}
+
+
+def _ymd(value: date) -> str:
+    return f"{value.year}/{value.month}/{value.day}"
+
+
+def table() -> tabular.Table:
+    """The template's rows as one table: dates are date cells in Excel and 2025/4/7 in CSV."""
+    columns = [tabular.Column(h, width=WIDTHS.get(h, 12), number_format="yyyy/m/d", csv=_csv_value)
+               for h in HEADERS]
+    return tabular.Table(columns=columns, rows=[[row[h] for h in HEADERS] for row in rows()], sheet="予定",
+                         print_titles=False)
+
+
+def _csv_value(value: Any) -> Any:
+    return _ymd(value) if isinstance(value, date) else value
+
+
 def as_xlsx() -> bytes:
     """The template as Excel: sheet 予定 (the rows) and sheet 記入方法 (the columns explained)."""
     from openpyxl import Workbook
@@ -114,24 +134,10 @@ def as_xlsx() -> bytes:
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "予定"
-    sheet.append(HEADERS)
+    tabular.write_sheet(sheet, table())
     for cell in sheet[1]:
-        cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         cell.alignment = Alignment(vertical="center")
-    for row in rows():
-        sheet.append([row[h] for h in HEADERS])
-    for column_cells in sheet.iter_cols(min_row=2):
-        for cell in column_cells:
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy/m/d"
-    widths = {"ID": 9, "対象": 9, "区分": 10, "件名": 30, "開始日": 11, "終了日": 11, "開始時刻": 9, "終了時刻": 9,
-              "場所": 16, "説明": 30, "繰り返し": 9, "繰り返し終了日": 13, "除外日": 30, "土日・祝日": 11, "リンク名": 12,
-              "リンクURL": 30, "状態": 6}
-    for index, header in enumerate(HEADERS, start=1):
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = widths.get(header, 12)
-    sheet.freeze_panes = "A2"
     category = DataValidation(type="list", formula1='"行事,休業日,給食なし,保護者会,健診,短縮授業,その他,学期"',
                               allow_blank=True)
     status = DataValidation(type="list", formula1='"予定,仮,中止"', allow_blank=True)
@@ -145,31 +151,20 @@ def as_xlsx() -> bytes:
     off_day.add(f"{column['土日・祝日']}2:{column['土日・祝日']}3000")
 
     guide = workbook.create_sheet("記入方法")
-    guide.append(["列", "必須", "書き方", "例"])
+    tabular.append_row(guide, ["列", "必須", "書き方", "例"])
     for cell in guide[1]:
         cell.font = Font(bold=True)
     for item in column_help():
-        guide.append([item["header"], item["required"], item["help"], item["example"]])
+        tabular.append_row(guide, [item["header"], item["required"], item["help"], item["example"]])
     guide.append([])
-    guide.append(["注意", "", "セルを結合しないでください。1行に1件の予定を書きます。"
-                  "ファイルは5MBまで。全ての行にエラーがなくなるまで、何も反映されません。", ""])
+    tabular.append_row(guide, ["注意", "", "セルを結合しないでください。1行に1件の予定を書きます。"
+                       "ファイルは5MBまで。全ての行にエラーがなくなるまで、何も反映されません。", ""])
     guide.column_dimensions["A"].width = 14
     guide.column_dimensions["C"].width = 80
     guide.column_dimensions["D"].width = 16
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return tabular.workbook_bytes(workbook)
 
 
 def as_csv() -> bytes:
     """The template as CSV, UTF-8 with a BOM so that Excel opens it in Japanese correctly."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    for row in rows():
-        writer.writerow([
-            f"{v.year}/{v.month}/{v.day}" if isinstance(v, date) else v
-            for v in (row[h] for h in HEADERS)
-        ])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
+    return tabular.to_csv(table())

@@ -6,8 +6,6 @@ answers, so what a resident downloads matches the page exactly.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -19,7 +17,7 @@ from django.template.loader import render_to_string
 
 from hiroba.consultations import services
 from hiroba.consultations.models import Case, Channel, IdentityLevel, Item, Mask, Section
-from hiroba.core import dates
+from hiroba.core import dates, tabular
 
 FORMATS = ("html", "csv", "xlsx", "pdf", "json")
 CONTENT_TYPES = {
@@ -29,7 +27,7 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
     "json": "application/json; charset=utf-8",
 }
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = tabular.FORMULA_STARTS
 HEADERS = ["No.", "該当箇所", "意見内容", "区の考え方"]
 
 
@@ -151,23 +149,17 @@ def build(case: Case) -> Publication:
     )
 
 
-def neutralise(value: Any) -> Any:
-    """A cell a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+neutralise = tabular.guard  # a cell a spreadsheet would run as a formula is prefixed with an apostrophe
 
 
 def to_csv(pub: Publication) -> bytes:
     """UTF-8 with BOM (Excel opens it in Japanese), CRLF, the fixture's columns."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
     with_count = pub.has_identical_rows
-    writer.writerow(["no", "section", "opinion", "response", *(["identical_count"] if with_count else [])])
-    for row in pub.rows:
-        writer.writerow([row.no, neutralise(row.section), neutralise(row.opinion), neutralise(row.response),
-                         *([row.identical] if with_count else [])])
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    columns = [tabular.Column(h) for h in ["no", "section", "opinion", "response",
+                                           *(["identical_count"] if with_count else [])]]
+    return tabular.to_csv(tabular.Table(columns=columns, rows=(
+        [row.no, row.section, row.opinion, row.response, *([row.identical] if with_count else [])]
+        for row in pub.rows)))
 
 
 def to_json(pub: Publication) -> bytes:
@@ -200,21 +192,18 @@ def to_xlsx(pub: Publication) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "意見と区の考え方"
-    ws.append([pub.title])
-    ws.append([f"募集期間：{pub.period_label}"])
+    tabular.append_row(ws, [pub.title])
+    tabular.append_row(ws, [f"募集期間：{pub.period_label}"])
     folded = f"（同一の意見をまとめて{pub.row_count}行で掲載）" if pub.row_count != pub.item_count else ""
-    ws.append([f"提出者数：{pub.submitters}名　意見件数：{pub.item_count}件{folded}"])
+    tabular.append_row(ws, [f"提出者数：{pub.submitters}名　意見件数：{pub.item_count}件{folded}"])
     ws.append([])
     with_count = pub.has_identical_rows
-    ws.append([*HEADERS, *(["同一の意見の件数"] if with_count else [])])
-    header_row = ws.max_row
-    for row in pub.rows:
-        ws.append([row.no, *(neutralise(v) for v in (row.section, row.opinion, row.response)),
-                   *([row.identical] if with_count else [])])
+    header_row = tabular.append_row(ws, [*HEADERS, *(["同一の意見の件数"] if with_count else [])])
+    for row in pub.rows:  # text guarded and stored as strings: never a formula, whatever the text
+        tabular.append_row(ws, [row.no, row.section, row.opinion, row.response,
+                                *([row.identical] if with_count else [])])
     for cells in ws.iter_rows(min_row=header_row + 1):
         for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the text
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws["A1"].font = Font(bold=True, size=14)
     for col, width in zip("ABCDE", (6, 20, 80, 60, 10), strict=True):
@@ -229,16 +218,14 @@ def to_xlsx(pub: Publication) -> bytes:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.freeze_panes = f"A{header_row + 1}"
     summary = wb.create_sheet("集計")
-    summary.append(["提出方法", "提出者数"])
+    tabular.append_row(summary, ["提出方法", "提出者数"])
     for label, n in pub.by_channel:
-        summary.append([label, n])
+        tabular.append_row(summary, [label, n])
     summary.append([])
-    summary.append(["該当箇所", "意見件数"])
+    tabular.append_row(summary, ["該当箇所", "意見件数"])
     for label, n in pub.by_section:
-        summary.append([label, n])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        tabular.append_row(summary, [label, n])
+    return tabular.workbook_bytes(wb)
 
 
 def bar_chart(title: str, data: list[tuple[str, int]], *, chart_id: str, unit: str) -> str:

@@ -30,6 +30,7 @@ from hiroba.consultations.models import (
     StandardAnswer,
 )
 from hiroba.consultations.services import Original
+from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.core.models import Department
 
 # What an attachment may be, recognised by its first bytes (never by its name).
@@ -135,7 +136,7 @@ class AttachmentField(forms.FileField):
         return upload
 
 
-class OpinionForm(CleanTextMixin, forms.Form):
+class OpinionForm(CleanTextMixin, HumanCheckForm):
     """The public form (意見提出フォーム)."""
 
     name = forms.CharField(label=_("氏名"), max_length=100)
@@ -143,7 +144,7 @@ class OpinionForm(CleanTextMixin, forms.Form):
                               help_text=_("区外にお住まいの方は、在勤・在学先の所在地でも構いません。"))
     category = forms.ChoiceField(label=_("区分"), choices=[("", _("選んでください"))]
                                  + [(value, _(label)) for value, label in Category.choices])
-    email = forms.EmailField(label=_("メールアドレス"), required=False,
+    email = EmailField(label=_("メールアドレス"), required=False,
                              help_text=_("入力すると、受付番号をメールでお知らせします。"))
     phone = forms.CharField(label=_("電話番号"), max_length=30, required=False)
     section = SectionChoiceField(label=_("該当箇所"), queryset=Section.objects.none(), required=False,
@@ -153,7 +154,8 @@ class OpinionForm(CleanTextMixin, forms.Form):
     attachment = AttachmentField(label=_("添付ファイル（任意）"), required=False,
                                  help_text=_("PDF・PNG・JPEGのみ。"))
     attachment_token = forms.CharField(required=False, widget=forms.HiddenInput)
-    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    idempotency_key = forms.CharField(label=_("再送識別子"), widget=forms.HiddenInput, error_messages={
+        "required": _("送信内容が正しくありません。最初から入力し直してください。")})
 
     text_fields = {"name": _("氏名"), "address": _("住所"), "phone": _("電話番号")}
 
@@ -242,6 +244,8 @@ class OpinionForm(CleanTextMixin, forms.Form):
 
 class StaffIntakeForm(OpinionForm):
     """Staff enter an opinion received on paper, by fax or by e-mail (same checks as the web)."""
+
+    human_check = False
 
     channel = forms.ChoiceField(label="提出方法")
     received_at = forms.DateTimeField(label="受付日時", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
@@ -427,7 +431,7 @@ class MaskAddForm(forms.Form):
         return cleaned
 
 
-class ImpersonationForm(forms.Form):
+class ImpersonationForm(HumanCheckForm):
     receipt_number = forms.CharField(label=_("受付番号（わかる場合）"), max_length=40, required=False)
     reporter_name = forms.CharField(label=_("お名前"), max_length=100)
     reporter_contact = forms.CharField(label=_("連絡先（電話番号またはメールアドレス）"), max_length=200)

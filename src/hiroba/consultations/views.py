@@ -8,6 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.files.storage import default_storage
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from hiroba.consultations import conf, exports, identity, queries, services
 from hiroba.consultations.forms import ImpersonationForm, OpinionForm
 from hiroba.consultations.models import Case, Channel, IdentityLevel, Section, Submission
+from hiroba.core import throttle
 
 RECEIPT_SALT = "hiroba.consultations.receipt"
 _inflight: dict[str, Any] = {"lock": threading.Lock(), "count": 0}
@@ -87,6 +89,16 @@ def _verified(request: HttpRequest, case: Case) -> services.VerifiedIdentity | N
     return services.VerifiedIdentity(**data) if data else None
 
 
+def _submitter(request: HttpRequest, slug: str) -> str | None:
+    """The identity a submission is limited by: the verified subject, else the e-mail address given."""
+    has_session = settings.SESSION_COOKIE_NAME in request.COOKIES  # no session load on the hot path without one
+    verified = request.session.get(identity.SESSION_KEY, {}).get(slug) if has_session else None
+    if verified:
+        return f"subject:{verified.get('issuer')}:{verified.get('subject')}"
+    return throttle.posted("email")(request)
+
+
+@throttle.throttle("consultations.submit", key=_submitter, when=lambda r: r.POST.get("step") == "submit")
 @shed_load
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest, slug: str) -> HttpResponse:
@@ -171,14 +183,17 @@ def verify_start(request: HttpRequest, slug: str) -> HttpResponse:
     case = _public_case(slug)
     if case.identity_level != IdentityLevel.VERIFIED:
         return redirect("consultations:submit", slug=case.slug)
-    verifier = identity.get_verifier()
-    return verifier.start(request, case_slug=case.slug,
-                          redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
+    try:
+        verifier = identity.get_verifier()
+        return verifier.start(request, case_slug=case.slug,
+                              redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
+    except identity.VerificationFailed as exc:  # not configured, or the provider cannot be reached
+        return render(request, "consultations/verify_failed.html", {"reason": str(exc)}, status=503)
 
 
 def verify_callback(request: HttpRequest) -> HttpResponse:
-    verifier = identity.get_verifier()
     try:
+        verifier = identity.get_verifier()
         slug, verified = verifier.finish(
             request, redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
     except identity.VerificationFailed as exc:
@@ -190,6 +205,7 @@ def verify_callback(request: HttpRequest) -> HttpResponse:
     return redirect("consultations:submit", slug=slug)
 
 
+@throttle.throttle("consultations.report", key=throttle.posted("reporter_contact"))
 @require_http_methods(["GET", "POST"])
 def report_impersonation(request: HttpRequest, slug: str) -> HttpResponse:
     case = _public_case(slug)

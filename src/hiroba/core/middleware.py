@@ -1,10 +1,12 @@
-"""Request id and client address for every request, so audit entries can name them."""
+"""Request id and client address for every request, so audit entries can name them; refusal of
+input that is not UTF-8; no caching of staff pages."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse
 
@@ -58,3 +60,61 @@ class RequestContextMiddleware:
 
         audit.record(actor=user, action="http.write", object_type="url", object_repr=request.path[:300],
                      changes={"method": request.method, "status": response.status_code})
+
+
+def _is_utf8(raw: bytes) -> bool:
+    """Raw bytes and their percent-decoded form both UTF-8 (a form's body or a query string)."""
+    try:
+        raw.decode("utf-8")
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class RejectUndecodableInputMiddleware:
+    """A query string or form that is not UTF-8 is answered 400 with the Japanese page.
+
+    Django decodes undecodable bytes as Latin-1 (raw) or U+FFFD (percent-encoded): a resident's
+    text would be stored as mojibake. Nothing reaches a view, so nothing is stored.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self._readable(request):
+            from hiroba.core.views import bad_request
+
+            return bad_request(request, reason="encoding")
+        return self.get_response(request)
+
+    @staticmethod
+    def _readable(request: HttpRequest) -> bool:
+        query = request.META.get("QUERY_STRING", "")
+        if query and not _is_utf8(query.encode("iso-8859-1", errors="replace")):
+            return False
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return True
+        content_type = request.content_type or ""
+        if content_type == "application/x-www-form-urlencoded":
+            return _is_utf8(request.body)
+        if content_type == "multipart/form-data":
+            # The multipart parser turns undecodable field bytes into U+FFFD; files are left alone.
+            return not any("\ufffd" in key or any("\ufffd" in v for v in values)
+                           for key, values in request.POST.lists())
+        return True
+
+
+class StaffNoStoreMiddleware:
+    """Pages of the staff area (and admin) are never kept by a browser or a proxy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(("/staff/", "/admin/")):
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        return response

@@ -11,5 +11,6 @@ urlpatterns = [
     path("departments/", views.department_list, name="department_list"),
     path("departments/<slug:code>/", views.department_detail, name="department_detail"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("throttle/", views.throttle_report, name="throttle"),
     path("accounts/review/", account_views.account_review_page, name="account_review"),
 ]

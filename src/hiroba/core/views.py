@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from rules.contrib.views import permission_required
 
 from hiroba.accounts.middleware import has_strong_mfa
 from hiroba.accounts.models import StaffMembership
-from hiroba.core import audit
+from hiroba.core import audit, throttle
+from hiroba.core.models import AuditEntry
 from hiroba.core.queries import departments_visible_to, search_audit_entries
 
 
@@ -55,6 +60,46 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if request.GET.get("verify"):
         context["verification"] = audit.verify_chain()
     return render(request, "core/audit_log.html", context)
+
+
+@permission_required("core.view_auditentry", raise_exception=True)
+def throttle_report(request: HttpRequest) -> HttpResponse:
+    """What the rate limits refused: per scope and day, and the addresses or identities blocked."""
+    scopes = list(settings.HIROBA_RATE_LIMITS)
+    audit.chain_pending()
+    since = timezone.localdate() - timedelta(days=6)
+    blocked: dict[tuple[date, str], int] = {}
+    entries = AuditEntry.objects.filter(action="throttle.refused", occurred_at__date__gte=since).order_by("-seq")
+    for occurred_at, scope in entries.values_list("occurred_at", "object_repr"):
+        key = (timezone.localtime(occurred_at).date(), scope)
+        blocked[key] = blocked.get(key, 0) + 1
+    days = [(day, [(scope, counts[scope], blocked.get((day, scope), 0)) for scope in scopes
+                   if counts[scope] or blocked.get((day, scope))])
+            for day, counts in throttle.refused_counts(scopes, days=7)]
+    return render(request, "core/throttle.html", {
+        "limits": [(scope, settings.HIROBA_RATE_LIMITS[scope]) for scope in scopes], "days": days,
+        "recent": entries[:50],
+    })
+
+
+def bad_request(request: HttpRequest, *, reason: str = "") -> HttpResponse:
+    """400 in Japanese: `reason` says what was wrong ("encoding", "fields", or a generic one)."""
+    return render(request, "400.html", {"reason": reason}, status=400)
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400s (a malformed request, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields)."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return render(request, "413.html", {"limit_mb": limit}, status=413)
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        return bad_request(request, reason="fields")
+    return bad_request(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the page went stale or cookies are off; never Django's page about DEBUG."""
+    return render(request, "csrf.html", {"no_cookie": reason == REASON_NO_CSRF_COOKIE}, status=403)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -3,20 +3,22 @@ anonymised ballot set that lets anyone recount and check the digest."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
+from hiroba.core import tabular
 from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals import queries, services
 from hiroba.proposals.models import Call
 
-HEADER = ["受付番号", "提案名", "提案者の区分", "団体名・事業者名", "審査結果", "審査結果の理由", "得票数", "順位",
-          "採用", "事業化の状況"]
+COLUMNS = [
+    tabular.Column("受付番号", "receipt_number", width=14), tabular.Column("提案名", "title", width=48),
+    tabular.Column("提案者の区分", "category"), tabular.Column("団体名・事業者名", "proposer", width=24),
+    tabular.Column("審査結果", "screening", width=16), tabular.Column("審査結果の理由", "reason", width=40),
+    tabular.Column("得票数", "votes"), tabular.Column("順位", "rank"), tabular.Column("採用", "adopted"),
+    tabular.Column("事業化の状況", "followup", width=16),
+]
+HEADER = [c.heading for c in COLUMNS]
 
 
 def _rows(call: Call) -> list[list[Any]]:
@@ -32,7 +34,7 @@ def _rows(call: Call) -> list[list[Any]]:
             "" if p.proposer_category == "individual" or hidden else p.proposer_label,
             p.get_screening_decision_display(),
             "" if hidden else p.screening_reason,
-            r.votes, r.rank or "",
+            r.votes, r.rank or None,
             "採用" if p.adopted_at else "",
             followup.get_status_display() if followup else "",
         ])
@@ -46,45 +48,33 @@ def summary(call: Call) -> dict[str, Any]:
             "published_at": result.published_at.isoformat(), "ballots_sha256": result.digest}
 
 
+def table(call: Call, *, preamble: list[list[Any]]) -> tabular.Table:
+    return tabular.Table(columns=COLUMNS, rows=_rows(call), sheet="結果", preamble=preamble)
+
+
 def results_csv(call: Call) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
     s = summary(call)
-    writer.writerow(["募集", call.title])
-    writer.writerow(["応募件数", s["applications"], "投票者数", s["voters"], "票数", s["votes"]])
-    writer.writerow(["投票データのSHA-256", s["ballots_sha256"]])
-    writer.writerow([])
-    writer.writerow(HEADER)
-    writer.writerows(_rows(call))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return tabular.to_csv(table(call, preamble=[
+        ["募集", call.title],
+        ["応募件数", s["applications"], "投票者数", s["voters"], "票数", s["votes"]],
+        ["投票データのSHA-256", s["ballots_sha256"]],
+        [],
+    ]))
 
 
 def results_xlsx(call: Call) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "結果"
+    """Counts, votes and ranks as number cells; every text through the formula guard."""
     s = summary(call)
-    ws.append(["募集", call.title])
-    ws.append(["応募件数", s["applications"]])
-    ws.append(["投票者数", s["voters"]])
-    ws.append(["票数", s["votes"]])
-    ws.append(["投票データのSHA-256", s["ballots_sha256"]])
-    ws.append([])
-    ws.append(HEADER)
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    for row in _rows(call):
-        ws.append(row)
-    ws.column_dimensions["B"].width = 48
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return tabular.to_xlsx(table(call, preamble=[
+        ["募集", call.title], ["応募件数", s["applications"]], ["投票者数", s["voters"]], ["票数", s["votes"]],
+        ["投票データのSHA-256", s["ballots_sha256"]], [],
+    ]))
 
 
 def results_json(call: Call) -> bytes:
     data = summary(call)
-    data["proposals"] = [dict(zip(["receipt_number", "title", "category", "proposer", "screening", "reason",
-                                   "votes", "rank", "adopted", "followup"], row, strict=True)) for row in _rows(call)]
+    data["proposals"] = [{**r, "rank": "" if r["rank"] is None else r["rank"]}
+                         for r in tabular.records(table(call, preamble=[]))]
     data["tally"] = dict(call.result.tally)
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 

@@ -8,8 +8,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hiroba.accounts.models import User
+from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.proposals import files
 from hiroba.proposals.models import (
     BENEFICIARIES_MAX,
@@ -43,7 +45,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(HumanCheckForm):
     proposer_category = forms.ChoiceField(
         label="提案者の区分", choices=ProposerCategory.choices, widget=forms.RadioSelect,
         initial=ProposerCategory.INDIVIDUAL,
@@ -165,7 +167,7 @@ class DecisionForm(forms.Form):
 
 
 class ReviewerAddForm(forms.Form):
-    email = forms.EmailField(label="審査員（職員）のメールアドレス")
+    email = EmailField(label="審査員（職員）のメールアドレス")
 
     def clean_email(self) -> User:
         user = User.objects.filter(email__iexact=self.cleaned_data["email"], kind=User.Kind.STAFF,
@@ -177,7 +179,9 @@ class ReviewerAddForm(forms.Form):
 
 class VoteForm(forms.Form):
     proposals = forms.MultipleChoiceField(label="投票する提案", required=False, widget=forms.CheckboxSelectMultiple)
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    idempotency_key = forms.CharField(label=gettext_lazy("再送識別子"), widget=forms.HiddenInput, max_length=64,
+                                      error_messages={"required": gettext_lazy(
+                                          "送信内容が正しくありません。最初から入力し直してください。")})
 
     def __init__(self, *args: Any, call: Call, shortlist: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -198,7 +202,7 @@ class VoteForm(forms.Form):
 class PersonForm(forms.Form):
     """Find or identify a person at the counter (本人確認書類で確認した内容)."""
 
-    email = forms.EmailField(label="アカウントのメールアドレス（お持ちの場合）", required=False)
+    email = EmailField(label="アカウントのメールアドレス（お持ちの場合）", required=False)
     display_name = forms.CharField(label="氏名", max_length=100)
     name_kana = forms.CharField(label="氏名（かな）", max_length=100)
     birth_date = forms.DateField(label="生年月日", widget=forms.DateInput(attrs={"type": "date"}))

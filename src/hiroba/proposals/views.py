@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from hiroba.core import throttle
 from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals import exports, queries, services
 from hiroba.proposals.forms import ProposalForm, VoteForm
@@ -48,6 +49,7 @@ def proposal_public(request: HttpRequest, slug: str, receipt: str) -> HttpRespon
 
 
 @login_required
+@throttle.throttle("proposals.submit", key=throttle.account)
 def propose(request: HttpRequest, slug: str, pk: int | None = None) -> HttpResponse:
     """The proposal form: a new draft, a draft being corrected, or a received proposal being edited."""
     call = _call(slug)
@@ -89,6 +91,7 @@ def propose(request: HttpRequest, slug: str, pk: int | None = None) -> HttpRespo
 
 
 @login_required
+@throttle.throttle("proposals.submit", key=throttle.account)
 def confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """The confirmation step: nothing is received until the resident presses 送信する."""
     call = _call(slug)
@@ -119,6 +122,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@throttle.throttle("proposals.vote", key=throttle.account)
 def vote(request: HttpRequest, slug: str) -> HttpResponse:
     call = _call(slug)
     if (refusal := _resident_only(request, pgettext("resident-only action", "投票"))) is not None:

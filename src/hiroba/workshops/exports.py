@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from typing import IO, Any
 
 from django.db import transaction
 from django.db.models import Count, Q
 
-from hiroba.core import audit
+from hiroba.core import audit, tabular
 from hiroba.core.dates import wareki
 from hiroba.workshops.models import Programme
 
@@ -39,16 +38,15 @@ def applications_csv(*, actor: Any, programme: Programme, out: IO[str], include_
     with transaction.atomic():
         audit.record(actor=actor, action="workshops.export", obj=programme, changes={
             "include_contacts": include_contacts, "reason": reason.strip(), "rows": rows.count()})
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([label for label, _ in columns])
-    n = 0
-    for app in rows:
-        values = {
+
+    def values(app: Any) -> list[Any]:
+        derived = {
             "status_label": app.get_status_display(), "grade_label": app.grade_label,
             "consented_on": wareki(app.consented_at) if app.consented_at else "",
         }
-        writer.writerow([values[attr] if attr in values else (getattr(app, attr) if getattr(app, attr) is not None
-                         else "") for _, attr in columns])
-        n += 1
-    return n
+        return [derived[attr] if attr in derived else getattr(app, attr) for _, attr in columns]
+
+    # Through the shared table writer: names, schools, guardians are residents' own text, and a
+    # value starting with = + - @ must not become a formula when the clerk opens the file.
+    return tabular.write_csv(out, tabular.Table(columns=[tabular.Column(label, attr) for label, attr in columns],
+                                                rows=(values(app) for app in rows)))

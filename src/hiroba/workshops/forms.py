@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.workshops.models import GRADE_CHOICES, Output, Programme, Session
 from hiroba.workshops.services import ApplicationInput
 
@@ -42,7 +43,7 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(HumanCheckForm):
     student_name = forms.CharField(label="あなたの名前", max_length=100,
                                    widget=forms.TextInput(attrs={"autocomplete": "name"}))
     student_kana = forms.CharField(
@@ -56,13 +57,13 @@ class ApplicationForm(forms.Form):
     address = forms.CharField(label=ruby("住所", "じゅうしょ"), max_length=200,
                               help_text="例: 千代田区九段南1-2-1",
                               widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
-    student_email = forms.EmailField(label="あなたのメールアドレス（あれば）", required=False,
+    student_email = EmailField(label="あなたのメールアドレス（あれば）", required=False,
                                      help_text="なければ書かなくてだいじょうぶです。")
     student_phone = forms.CharField(label="あなたの電話番号（あれば）", required=False, max_length=20,
                                     widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     guardian_name = forms.CharField(label=_label(ruby("保護者", "ほごしゃ"), "（おうちの人）の名前"), max_length=100)
     guardian_relationship = forms.CharField(label="あなたとの関係（例: 母、父）", required=False, max_length=20)
-    guardian_email = forms.EmailField(
+    guardian_email = EmailField(
         label=_label(ruby("保護者", "ほごしゃ"), "のメールアドレス"),
         help_text=_label("このアドレスに、", ruby("同意", "どうい"),
                          "をお願いするメールが届きます。おうちの人が「同意します」を押すと、申込みが完了します。"))

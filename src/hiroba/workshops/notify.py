@@ -31,6 +31,12 @@ def consent_request(application_id: int, consent_url: str) -> None:
     _send("received", context, [app.student_email])
 
 
+def duplicate_attempt(application_id: int) -> None:
+    """To the guardian on record only: someone applied again for this student; it was not accepted."""
+    app = _load(application_id)
+    _send("duplicate_attempt", {"app": app, "programme": app.programme}, [app.guardian_email])
+
+
 def consent_confirmed(application_id: int) -> None:
     app = _load(application_id)
     _send("consent_confirmed", {"app": app, "programme": app.programme}, [app.guardian_email, app.student_email])

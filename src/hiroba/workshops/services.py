@@ -69,6 +69,15 @@ class WorkshopError(Exception):
         self.code = code
 
 
+class DuplicateApplication(WorkshopError):
+    """The student has applied already. Public pages must not say so (13.13): the guardian on record
+    is told by mail (`duplicate_attempt_record`), whoever sent the form sees the usual answer."""
+
+    def __init__(self, message: str, existing_id: int) -> None:
+        super().__init__(message, "duplicate")
+        self.existing_id = existing_id
+
+
 def _on_commit(func: Any, *args: Any) -> None:
     transaction.on_commit(partial(func, *args))
 
@@ -238,11 +247,12 @@ def application_submit(*, programme: Programme, data: ApplicationInput, site_url
         raise WorkshopError("".join(problems), "ineligible")
     kkey, skey = kana_key(data.student_kana), school_key(data.school_name)
     same_student = programme.applications.filter(anonymised_at__isnull=True, kana_key=kkey)
-    if same_student.filter(birth_date=data.birth_date).exists() or same_student.filter(
-            school_key=skey, grade=data.grade).exists():
-        raise WorkshopError(
+    existing = (same_student.filter(birth_date=data.birth_date).first()
+                or same_student.filter(school_key=skey, grade=data.grade).first())
+    if existing is not None:
+        raise DuplicateApplication(
             "同じ人の申込みがすでにあります。申込みは1人1回です。"
-            f"わからないことがあれば、{programme.department.name}に連絡してください。", "duplicate")
+            f"わからないことがあれば、{programme.department.name}に連絡してください。", existing.pk)
     application = Application.objects.create(
         programme=programme, receipt_number=_next_receipt_number(programme), submitted_at=now,
         kana_key=kkey, school_key=skey, consent_nonce=secrets.token_hex(16),
@@ -255,6 +265,18 @@ def application_submit(*, programme: Programme, data: ApplicationInput, site_url
         url = site_url.rstrip("/") + reverse("workshops:consent", args=[consent_token(application)])
         _on_commit(notify.consent_request, application.pk, url)
     return application
+
+
+@transaction.atomic
+def duplicate_attempt_record(*, application_id: int, notify_guardian: bool = True) -> None:
+    """Someone applied again for a student who has an application: audited, and the guardian on
+    record (never the address in the new form) is told by mail, so nothing is revealed to a
+    stranger who types in a child's name and birth date."""
+    application = Application.objects.select_related("programme").get(pk=application_id)
+    audit.record(actor="applicant", action="workshops.application_duplicate", obj=application,
+                 changes={"programme": application.programme.code, "guardian_told": notify_guardian})
+    if notify_guardian:
+        _on_commit(notify.duplicate_attempt, application.pk)
 
 
 def application_for_consent(token: str, *, now: datetime | None = None) -> Application:

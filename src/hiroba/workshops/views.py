@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from hiroba.core import throttle
 from hiroba.workshops import exports, forms, queries, services
-from hiroba.workshops.models import Programme, Session
+from hiroba.workshops.models import Application, Programme, Session
 from hiroba.workshops.services import WorkshopError
 
 RECEIPT_SESSION_KEY = "workshops_receipt"
@@ -57,17 +58,28 @@ def lottery_entries(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+@throttle.throttle("workshops.apply", key=throttle.posted("guardian_email"))
 def apply(request: HttpRequest, code: str) -> HttpResponse:
     programme = _public_programme(code)
     form = forms.ApplicationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        # Each application mails whatever guardian address it names: limited per recipient.
+        refusal = throttle.check(request, "workshops.consent_mail", key=form.cleaned_data["guardian_email"])
+        if refusal is not None:
+            return throttle.too_many(request, refusal)
         try:
-            application = services.application_submit(programme=programme, data=form.to_input(),
-                                                      site_url=_site_url(request))
+            services.application_submit(programme=programme, data=form.to_input(), site_url=_site_url(request))
+        except services.DuplicateApplication as duplicate:
+            # Answered like any application: the page must not tell a stranger that this child applied.
+            recorded = Application.objects.values_list("guardian_email", flat=True).get(pk=duplicate.existing_id)
+            told = throttle.check(request, "workshops.consent_mail", key=recorded) is None
+            services.duplicate_attempt_record(application_id=duplicate.existing_id, notify_guardian=told)
+            request.session[RECEIPT_SESSION_KEY] = programme.code
+            return redirect("workshops:thanks", code=programme.code)
         except WorkshopError as error:
             form.add_error(None, error.message)
         else:
-            request.session[RECEIPT_SESSION_KEY] = application.receipt_number
+            request.session[RECEIPT_SESSION_KEY] = programme.code
             return redirect("workshops:thanks", code=programme.code)
     return render(request, "workshops/apply.html", {
         "programme": programme, "form": form, "is_open": programme.is_open()},
@@ -76,12 +88,12 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
 
 def thanks(request: HttpRequest, code: str) -> HttpResponse:
     programme = _public_programme(code)
-    receipt = request.session.get(RECEIPT_SESSION_KEY)
-    if not receipt:
+    if request.session.get(RECEIPT_SESSION_KEY) != programme.code:
         return redirect(programme.get_absolute_url())
-    return render(request, "workshops/thanks.html", {"programme": programme, "receipt": receipt})
+    return render(request, "workshops/thanks.html", {"programme": programme})
 
 
+@throttle.throttle("workshops.consent")
 def consent(request: HttpRequest, token: str) -> HttpResponse:
     try:
         application = services.application_for_consent(token)
