@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -27,6 +27,23 @@ from hiroba.core import request_context
 from hiroba.core.models import AuditChainHead, AuditEntry, PendingAuditEntry
 
 GENESIS = "0" * 64
+
+
+class AuditAction:
+    """Names of the actions core writes for security events and the Django admin (typed
+    constants, as zulip's RealmAuditLog.*; domain apps name theirs ``<app>.<verb>``)."""
+
+    LOGIN: Final = "auth.login"
+    LOGOUT: Final = "auth.logout"
+    LOGIN_FAILED: Final = "auth.login_failed"
+    #: A wrong second factor (TOTP or recovery code); counted towards the lock-out like a password.
+    MFA_FAILED: Final = "auth.mfa_failed"
+    LOCKED_OUT: Final = "auth.locked_out"
+    ADMIN_ADD: Final = "admin.add"
+    ADMIN_CHANGE: Final = "admin.change"
+    ADMIN_DELETE: Final = "admin.delete"
+
+
 SYSTEM_ACTOR = "system"
 #: Pending entries linked per transaction by `chain_pending` (and at most this many by each
 #: synchronous `record`, so a staff write never waits long behind a flood of submissions).
