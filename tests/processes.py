@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 SECRET = "processes-" + "k" * 60
 # Served like production (DEBUG off), but with plain static files (no collectstatic manifest).
-SETTINGS = '''from hiroba.settings import *  # noqa: F401,F403
+SETTINGS = '''import os
+from hiroba.settings import *  # noqa: F401,F403
+MFA_TOTP_PERIOD = int(os.environ.get("HIROBA_TEST_TOTP_PERIOD", "30"))
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 WHITENOISE_USE_FINDERS = True
 TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
@@ -174,7 +176,9 @@ class Browser:
     """A browser session against one server: cookies, CSRF tokens, no automatic redirects."""
 
     def __init__(self, base: str, *, address: str | None = None) -> None:
+        """`address`: the client's, as a reverse proxy forwards it (the server needs HIROBA_PROXY_COUNT=1)."""
         self.base = base
+        self.address = address
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
         self.token = ""
@@ -183,6 +187,8 @@ class Browser:
         """(status, Location, body)."""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         req = urllib.request.Request(self.base + path, data=body, method=method)
+        if self.address:
+            req.add_header("X-Forwarded-For", self.address)
         if body is not None:
             req.add_header("Content-Type", "application/x-www-form-urlencoded")
             req.add_header("Referer", self.base + path)

@@ -258,6 +258,8 @@ AXES_LOCKOUT_CALLABLE = "hiroba.accounts.lockout.lockout_response"
 # One notion of the client's address for the lock-out, the rate limits and the audit log.
 AXES_CLIENT_IP_CALLABLE = "hiroba.core.middleware.client_ip"
 AXES_RESET_ON_SUCCESS = True
+# Masked in the attempts axes stores (the posted e-mail, and a wrong MFA code).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login", "code"]
 AXES_VERBOSE = False
 # Reverse proxies in front of hiroba that append to X-Forwarded-For (nginx: 1). 0: REMOTE_ADDR.
 HIROBA_PROXY_COUNT = envint("HIROBA_PROXY_COUNT", 0)
