@@ -3,6 +3,8 @@ order they were written, and the chain they are linked into verifies."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -32,7 +34,7 @@ def test_entries_pending_at_the_upgrade_are_numbered_and_verify():
                     "INSERT INTO core_pendingauditentry (occurred_at, actor_id, actor_label, action, object_type, "
                     "object_id, object_repr, changes, request_id, ip_address) "
                     "VALUES (%s, NULL, 'resident', 'test.receive', 'x.thing', %s, %s, %s, '', NULL)",
-                    [timezone.now(), str(i), f"thing {i}", '{"n": %d}' % i])
+                    [timezone.now(), str(i), f"thing {i}", json.dumps({"n": i})])
     finally:
         _migrate(AFTER)
     assert audit.pending_count() == 3
