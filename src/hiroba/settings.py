@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -245,9 +246,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Failures per address across all accounts (allauth, in the shared cache): password spraying
 # from one address is slowed whatever accounts it names. No per-account limit independent of
 # the address: that would again let anyone lock anyone out.
-LOGIN_FAILURES_PER_ADDRESS = envstr("HIROBA_LOGIN_FAILURES_PER_ADDRESS", "30/m,300/h")
+LOGIN_FAILURES_PER_ADDRESS = [rate.strip() for rate in envstr("HIROBA_LOGIN_FAILURES_PER_ADDRESS", "30/m,300/h")
+                              .split(",") if rate.strip()]
+if not LOGIN_FAILURES_PER_ADDRESS or not all(re.fullmatch(r"\d+/\d*[smhd]", r) for r in LOGIN_FAILURES_PER_ADDRESS):
+    raise ImproperlyConfigured("HIROBA_LOGIN_FAILURES_PER_ADDRESS must be rates such as 30/m,300/h (count/period)")
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": ",".join(f"{rate.strip()}/ip" for rate in LOGIN_FAILURES_PER_ADDRESS.split(",") if rate.strip()),
+    "login_failed": ",".join(f"{rate}/ip" for rate in LOGIN_FAILURES_PER_ADDRESS),
     "login": "60/m/ip",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",

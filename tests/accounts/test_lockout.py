@@ -85,3 +85,15 @@ def test_the_address_behind_a_reverse_proxy_is_the_forwarded_one(client, make_st
     response = client.post(reverse("account_login"), {"login": staff.user.email, "password": PASSWORD},
                            REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=WARD)
     assert response.status_code == 302
+
+
+def test_a_malformed_per_address_rate_is_refused_at_start(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
+    env.update(HIROBA_DATA_DIR=str(tmp_path), HIROBA_LOGIN_FAILURES_PER_ADDRESS="30/m/ip")
+    result = subprocess.run([sys.executable, "-c", "import hiroba.settings"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0 and "HIROBA_LOGIN_FAILURES_PER_ADDRESS" in result.stderr
