@@ -99,9 +99,11 @@ def _trigger_sql(kind: str) -> list[str]:
 
     from django.db import connection
 
-    module = importlib.import_module("hiroba.core.migrations.0002_audit_append_only")
     vendor = "POSTGRES" if connection.vendor == "postgresql" else "SQLITE"
-    return getattr(module, f"{vendor}_{kind}")
+    statements: list[str] = []
+    for name in ("0002_audit_append_only", "0005_audit_pending_numbered"):  # the triggers a flush meets
+        statements += getattr(importlib.import_module(f"hiroba.core.migrations.{name}"), f"{vendor}_{kind}")
+    return statements
 
 
 @pytest.fixture(autouse=True)

@@ -245,15 +245,22 @@ STAFF_SESSION_IDLE_SECONDS = envint("HIROBA_STAFF_SESSION_IDLE_SECONDS", 30 * 60
 STAFF_SESSION_MAX_SECONDS = envint("HIROBA_STAFF_SESSION_MAX_SECONDS", 9 * 60 * 60)
 SESSION_COOKIE_AGE = envint("HIROBA_SESSION_COOKIE_AGE", 14 * 24 * 60 * 60)
 
-# django-axes: lock an account out after repeated failures.
+# django-axes: lock out repeated failures (wrong passwords and wrong MFA codes alike) of one
+# account *from one address*: a stranger who knows a staff member's e-mail can lock it out only
+# for their own address, while the staff member signs in from the ward's network as usual.
+# The trade-off (guessing spread over many addresses) and what limits it: docs/operations.md §6.
 AXES_FAILURE_LIMIT = envint("HIROBA_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("HIROBA_LOGIN_LOCKOUT_MINUTES", 30))
-# Lock the account, not the address: a ward office's staff share one egress address, so an
-# address lock-out would lock out the whole office. allauth's own rate limits
-# (ACCOUNT_RATE_LIMITS, per address) throttle guessing across accounts.
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures per address across all accounts (allauth, in the shared cache): password spraying
+# from one address is slowed whatever accounts it names. No per-account limit independent of
+# the address: that would again let anyone lock anyone out.
+LOGIN_FAILURES_PER_ADDRESS = [rate.strip() for rate in envstr("HIROBA_LOGIN_FAILURES_PER_ADDRESS", "30/m,300/h")
+                              .split(",") if rate.strip()]
+if not LOGIN_FAILURES_PER_ADDRESS or not all(re.fullmatch(r"\d+/\d*[smhd]", r) for r in LOGIN_FAILURES_PER_ADDRESS):
+    raise ImproperlyConfigured("HIROBA_LOGIN_FAILURES_PER_ADDRESS must be rates such as 30/m,300/h (count/period)")
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "30/m/ip,20/5m/key",  # the account lock-out itself is django-axes's job
+    "login_failed": ",".join(f"{rate}/ip" for rate in LOGIN_FAILURES_PER_ADDRESS),
     "login": "60/m/ip",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
@@ -266,9 +273,16 @@ if envbool("HIROBA_SCAN_WITHOUT_ALLAUTH_RATE_LIMITS", False):
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_CALLABLE = "hiroba.accounts.lockout.username_from_request"
 AXES_LOCKOUT_CALLABLE = "hiroba.accounts.lockout.lockout_response"
+# One notion of the client's address for the lock-out, the rate limits and the audit log.
+AXES_CLIENT_IP_CALLABLE = "hiroba.core.middleware.client_ip"
 AXES_RESET_ON_SUCCESS = True
+# Masked in the attempts axes stores (the posted e-mail, and a wrong MFA code).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login", "code"]
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = envint("HIROBA_PROXY_COUNT", 0) or None
+# Reverse proxies in front of hiroba that append to X-Forwarded-For (nginx: 1). 0: REMOTE_ADDR.
+HIROBA_PROXY_COUNT = envint("HIROBA_PROXY_COUNT", 0)
+if HIROBA_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("HIROBA_PROXY_COUNT must be 0 or more")
 
 # Account review defaults (hiroba accounts review).
 ACCOUNT_REVIEW_INACTIVE_DAYS = envint("HIROBA_ACCOUNT_REVIEW_INACTIVE_DAYS", 90)
@@ -357,7 +371,31 @@ DEFAULT_FROM_EMAIL = envstr("HIROBA_FROM_EMAIL", "hiroba <no-reply@hiroba.localh
 # --- Background work ------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --- Cache: shared by every process ------------------------------------------------------------
+# The TOTP replay guard (a code once accepted is refused for its whole validity window) and the
+# rate limits live in the cache, so every app server process must see the same one. Default:
+# Django's database cache (the table `hiroba_cache`, created by core's migrations), shared by all
+# processes on the one database with no server to run; `HIROBA_CACHE_URL=redis://…` for Redis.
+CACHE_TABLE = "hiroba_cache"
+
+
+def _caches() -> dict[str, dict[str, object]]:
+    url = envstr("HIROBA_CACHE_URL", "").strip()
+    prefix = envstr("HIROBA_CACHE_KEY_PREFIX", "hiroba")
+    if not url:
+        return {"default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE, "KEY_PREFIX": prefix,
+            # Culling deletes live entries once the table holds more than this (after the
+            # expired ones): far above what sign-ins and rate limits keep alive at once.
+            "OPTIONS": {"MAX_ENTRIES": envint("HIROBA_CACHE_MAX_ENTRIES", 200_000)},
+        }}
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"HIROBA_CACHE_URL must be a redis://, rediss:// or unix:// URL, not {url!r}")
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                        "KEY_PREFIX": prefix}}
+
+
+CACHES = _caches()
 
 # --- hiroba ---------------------------------------------------------------------------------
 HIROBA_SITE_NAME = envstr("HIROBA_SITE_NAME", "広場 hiroba")

@@ -50,6 +50,8 @@ def _codes(review, email):
 def test_it_finds_each_kind_of_problem(staff_mix):
     review = account_review(inactive_days=90)
     assert _codes(review, "good@example.jp") == {"locked_out"}
+    locked = next(f for f in review.findings if f.code == "locked_out")
+    assert "10.0.0.1" in locked.detail and "5回" in locked.detail
     assert _codes(review, "idle@example.jp") == {"inactive"}
     assert _codes(review, "never@example.jp") == {"never_logged_in"}
     assert _codes(review, "nomfa@example.jp") >= {"no_mfa"}

@@ -5,3 +5,12 @@ class AccountsConfig(AppConfig):
     name = "hiroba.accounts"
     label = "accounts"
     verbose_name = "アカウント"
+
+    def ready(self) -> None:
+        from allauth.mfa import signals as mfa_signals
+
+        from hiroba.accounts import lockout
+
+        # After core's audit hook (core is installed first): the failure is in the audit log
+        # before a lock-out it may cause.
+        mfa_signals.authentication_failed.connect(lockout.count_mfa_failure, dispatch_uid="hiroba-mfa-lockout")

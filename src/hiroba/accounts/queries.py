@@ -9,7 +9,7 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from hiroba.accounts.models import Role, StaffMembership, User
@@ -107,10 +107,13 @@ def account_review(*, as_of: date | None = None, inactive_days: int | None = Non
             findings.append(Finding("警告", "no_department", user.email, name, "有効な所属・役割がありません"))
         if user.is_admin or user.is_superuser:
             findings.append(Finding("情報", "system_admin", user.email, name, "システム管理者権限を持っています"))
-    locked = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
-    for attempt in locked.order_by("username"):
-        findings.append(Finding("注意", "locked_out", attempt.username or "", "",
-                                f"ログイン失敗{attempt.failures_since_start}回でロック中"))
+    # The lock-out is per account and address (settings.AXES_LOCKOUT_PARAMETERS), whatever the browser.
+    locked = (AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME)
+              .values("username", "ip_address").annotate(failures=Sum("failures_since_start"))
+              .filter(failures__gte=settings.AXES_FAILURE_LIMIT).order_by("username", "ip_address"))
+    for attempt in locked:
+        findings.append(Finding("注意", "locked_out", attempt["username"] or "", "",
+                                f"{attempt['ip_address'] or '不明なアドレス'}からのログイン失敗{attempt['failures']}回でロック中"))
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.email))
     return AccountReview(today, days, total, active, findings)
 

@@ -9,3 +9,10 @@ class ConsultationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("consultations:list", _("意見公募"))]
     nav_staff = [("consultations_staff:list", _("意見公募")), ("consultations_staff:routing_queue", _("共有された意見"))]
+
+    def ready(self) -> None:
+        from hiroba.consultations.models import Submission
+        from hiroba.core import audit
+
+        # `hiroba audit verify` reports any opinion received without its audit entry.
+        audit.require_entries(model=Submission, action="consultations.submission_receive")

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from hiroba.core import audit
+from hiroba.core.audit import AuditAction
 from hiroba.core.models import AuditEntry, Department
 
 
@@ -19,6 +20,29 @@ class AuditedModelAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         audit.record(actor=request.user, action="admin.change" if change else "admin.add", obj=obj,
                      changes=audit.diff(before, audit.snapshot(obj)))
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Inline rows (e.g. a staff member's departments and roles on the user's page): each row
+        added, changed or deleted gets its own entry with before/after values, naming the parent."""
+        model = formset.model
+        pks = [f.instance.pk for f in formset.forms if f.instance.pk is not None]
+        # The forms' instances already hold the posted values: read the stored ones.
+        before = {obj.pk: audit.snapshot(obj) for obj in model._default_manager.filter(pk__in=pks)}
+        # Deleting clears an instance's pk: note which rows go, and how they read, beforehand.
+        deleting = [(f.instance.pk, str(f.instance)) for f in formset.deleted_forms if f.instance.pk in before]
+        super().save_formset(request, form, formset, change)
+        parent = {"parent": f"{form.instance._meta.label_lower}:{form.instance.pk}"}
+        for obj in formset.new_objects:
+            audit.record(actor=request.user, action=AuditAction.ADMIN_ADD, obj=obj,
+                         changes={**audit.diff({}, audit.snapshot(obj)), **parent})
+        for obj, _fields in formset.changed_objects:
+            changes = audit.diff(before.get(obj.pk, {}), audit.snapshot(obj))
+            if changes:
+                audit.record(actor=request.user, action=AuditAction.ADMIN_CHANGE, obj=obj,
+                             changes={**changes, **parent})
+        for pk, label in deleting:
+            audit.record(actor=request.user, action=AuditAction.ADMIN_DELETE, object_type=model._meta.label_lower,
+                         object_id=pk, object_repr=label, changes={**audit.diff(before[pk], {}), **parent})
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         before = audit.snapshot(obj)

@@ -17,24 +17,25 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from hiroba.core import audit
+from hiroba.core.audit import AuditAction
 
 
 @receiver(auth_signals.user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    audit.record(actor=user, action="auth.login", obj=user)
+    audit.record(actor=user, action=AuditAction.LOGIN, obj=user)
 
 
 @receiver(auth_signals.user_logged_out)
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        audit.record(actor=user, action="auth.logout", obj=user)
+        audit.record(actor=user, action=AuditAction.LOGOUT, obj=user)
 
 
 @receiver(auth_signals.user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     login = str(credentials.get("email") or credentials.get("username") or credentials.get("login") or "")
     audit.record(
-        actor=None, action="auth.login_failed",
+        actor=None, action=AuditAction.LOGIN_FAILED,
         object_type="accounts.user", object_repr=login[:300],
         changes={"login": login[:254]},
     )
@@ -43,8 +44,20 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
 @receiver(user_locked_out)
 def _locked_out(sender: Any, request: Any, username: str | None = None, ip_address: str | None = None, **kwargs: Any) -> None:
     audit.record(
-        actor=None, action="auth.locked_out", object_type="accounts.user",
+        actor=None, action=AuditAction.LOCKED_OUT, object_type="accounts.user",
         object_repr=str(username or "")[:300], changes={"login": username or "", "ip": ip_address},
+    )
+
+
+@receiver(mfa_signals.authentication_failed)
+def _mfa_failed(sender: Any, request: Any = None, user: Any = None, authenticator: Any = None,
+                reauthentication: bool = False, **kwargs: Any) -> None:
+    """A wrong TOTP or recovery code, at sign-in or when re-authenticating. Not signed in yet, so
+    no actor; the account is the object (accounts' lock-out counts the same signal)."""
+    audit.record(
+        actor=None, action=AuditAction.MFA_FAILED, obj=user,
+        changes={"login": str(getattr(user, "email", ""))[:254],
+                 "type": getattr(authenticator, "type", ""), "reauthentication": bool(reauthentication)},
     )
 
 
@@ -102,7 +115,8 @@ def _admin_log_entry(sender: Any, instance: LogEntry, created: bool, **kwargs: A
     model = instance.content_type.model_class() if instance.content_type_id else None
     if model is not None and isinstance(admin.site._registry.get(model), AuditedModelAdmin):
         return
-    action = {1: "admin.add", 2: "admin.change", 3: "admin.delete"}.get(instance.action_flag, "admin.other")
+    action = {1: AuditAction.ADMIN_ADD, 2: AuditAction.ADMIN_CHANGE, 3: AuditAction.ADMIN_DELETE}.get(
+        instance.action_flag, "admin.other")
     audit.record(
         actor=instance.user, action=action,
         object_type=model._meta.label_lower if model is not None else "",

@@ -3,11 +3,13 @@ input that is not UTF-8; no caching of staff pages."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from hiroba.core import request_context
@@ -16,7 +18,18 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address as Django sees it (REMOTE_ADDR; a proxy must set it correctly)."""
+    """The client's address: REMOTE_ADDR, or behind `HIROBA_PROXY_COUNT` reverse proxies the
+    address the outermost of them saw (X-Forwarded-For, counted from the right, where each
+    trusted proxy appended). The audit log, the sign-in lock-out and the rate limits all use it."""
+    proxies = getattr(settings, "HIROBA_PROXY_COUNT", 0)
+    if proxies:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            candidate = forwarded[-proxies]
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                pass
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -96,12 +96,22 @@ class AuditEntry(models.Model):
     ip_address = models.GenericIPAddressField("IPアドレス", null=True, blank=True)
     prev_hash = models.CharField("前エントリのハッシュ", max_length=64)
     entry_hash = models.CharField("ハッシュ", max_length=64, unique=True)
+    # Set when the entry was written pending (PendingAuditEntry) and moved here by the chainer:
+    # its number among pending entries and the MAC its writer gave it (see audit.pending_mac).
+    # Nullable, so that adding them left the table (and its triggers) as they were on SQLite.
+    pending_seq = models.BigIntegerField("連結待ちの通番", null=True, blank=True)
+    pending_nonce = models.CharField("連結待ちのノンス", max_length=34, null=True, blank=True)
+    pending_mac = models.CharField("連結待ちのMAC", max_length=64, null=True, blank=True)
 
     class Meta:
         verbose_name = "監査ログ"
         verbose_name_plural = "監査ログ"
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        constraints = [
+            models.UniqueConstraint(fields=["pending_seq"], condition=Q(pending_seq__isnull=False),
+                                    name="audit_entry_pending_seq_once"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
@@ -115,17 +125,45 @@ class AuditEntry(models.Model):
         raise PermissionError("監査ログは削除できません (audit entries are append-only)")
 
 
+class PendingAuditCounter(models.Model):
+    """How many pending audit entries were ever written: the number the next one takes.
+
+    Taken with an ``UPDATE … RETURNING`` (row-locked until the writer commits), so numbers
+    never repeat and never skip, and pending entries become visible in number order. A trigger
+    refuses lowering it or deleting the row.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "監査ログ（連結待ち）の通番"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="audit_pending_counter_single_row")]
+
+    def __str__(self) -> str:
+        return f"pending #{self.last_seq}"
+
+
 class PendingAuditEntry(models.Model):
     """An audit entry written in its writer's transaction but not yet linked into the chain.
 
     The hot public paths (a resident's submission) write here instead of taking the chain head's
     lock, which every writer would otherwise queue behind until its commit. `audit.chain_pending`
-    moves these rows, oldest first, into `AuditEntry` under the head lock, in batches; the
+    moves these rows, in number order, into `AuditEntry` under the head lock, in batches; the
     chainer process (`hiroba audit chain --follow`), every synchronous `audit.record` and every
-    verification drain them. A trigger refuses UPDATE: a pending entry is moved whole or not at all.
+    verification drain them.
+
+    Nothing written here can vanish unseen: each entry takes the next `pending_seq` (gapless,
+    `PendingAuditCounter`) and carries a unique nonce and a MAC over its content keyed outside
+    the database (`audit.pending_mac`), all kept when it is linked; `verify` reports a missing
+    number, a forged, altered or copied entry. Triggers refuse UPDATE, and DELETE of a row not
+    yet in the chain.
     """
 
     id = models.BigAutoField(primary_key=True)
+    pending_seq = models.BigIntegerField("通番", unique=True)
+    nonce = models.CharField("ノンス", max_length=34, unique=True)
+    mac = models.CharField("MAC", max_length=64)
     occurred_at = models.DateTimeField("日時")
     actor_id = models.BigIntegerField("操作者ID", null=True, blank=True)
     actor_label = models.CharField("操作者", max_length=254, blank=True)

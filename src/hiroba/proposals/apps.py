@@ -9,3 +9,15 @@ class ProposalsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("proposals:list", _("デジタル活用提案"))]
     nav_staff = [("proposals_staff:list", _("デジタル活用提案")), ("proposals_staff:my_reviews", _("提案の審査"))]
+
+    def ready(self) -> None:
+        from django.db.models import Q
+
+        from hiroba.core import audit
+        from hiroba.proposals.models import Call, Participation
+
+        # `hiroba audit verify` reports a paper ballot or a published result without its entry.
+        # Online votes are kept out of the audit log on purpose (ballot secrecy, docs/proposals.md).
+        audit.require_entries(model=Participation, action="proposals.paper_ballot_enter",
+                              condition=Q(channel=Participation.Channel.PAPER))
+        audit.require_entries(model=Call, action="proposals.results_publish", condition=Q(result__isnull=False))

@@ -9,3 +9,10 @@ class WorkshopsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("workshops:list", _("ワークショップ"))]
     nav_staff = [("workshops_staff:list", _("ワークショップ"))]
+
+    def ready(self) -> None:
+        from hiroba.core import audit
+        from hiroba.workshops.models import Application
+
+        # `hiroba audit verify` reports any application received without its audit entry.
+        audit.require_entries(model=Application, action="workshops.application_submit")

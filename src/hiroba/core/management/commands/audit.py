@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import InterfaceError, OperationalError
 
 from hiroba.core import audit
 
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         chain = sub.add_parser("chain", help="連結待ちの監査ログをチェーンに連結する（受付などの高頻度の書き込み）")
         chain.add_argument("--follow", action="store_true", help="止めるまで続ける（hiroba の運用中はこれを常駐させる）")
         chain.add_argument("--interval", type=float, default=0.5, help="--follow で確認する間隔（秒）")
+        chain.add_argument("--batch-size", type=int, default=audit.CHAIN_BATCH,
+                           help="1トランザクションで連結する件数の上限")
         export = sub.add_parser("export", help="監査ログを書き出す")
         export.add_argument("--since", type=_date, default=None, help="この日(JST)以降 YYYY-MM-DD")
         export.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
@@ -42,7 +45,10 @@ class Command(BaseCommand):
                 sys.exit(1)
             return
         if options["action"] == "chain":
-            self._chain(follow=options["follow"], interval=options["interval"])
+            if options["batch_size"] < 1:
+                raise CommandError("--batch-size は1以上で指定してください")
+            self._chain(follow=options["follow"], interval=options["interval"], batch_size=options["batch_size"],
+                        verbosity=options["verbosity"])
             return
         out_path: Path | None = options["out"]
         if out_path is None:
@@ -52,12 +58,22 @@ class Command(BaseCommand):
                 n = audit.export(fh, since=options["since"], fmt=options["format"])
         self.stderr.write(f"{n} entries exported")
 
-    def _chain(self, *, follow: bool, interval: float) -> None:
+    def _chain(self, *, follow: bool, interval: float, batch_size: int, verbosity: int) -> None:
         from django.db import connection
 
         while True:
-            linked = audit.chain_pending()
-            if linked and (not follow or self.verbosity > 1):
+            try:
+                linked = audit.chain_pending(batch_size=batch_size)
+            except (OperationalError, InterfaceError) as exc:
+                if not follow:
+                    raise
+                # The database restarted or the connection dropped: keep the chainer alive and
+                # try again; nothing is lost, the entries stay pending until a batch commits.
+                self.stderr.write(f"audit chain: database unavailable ({exc}); retrying")
+                connection.close()
+                time.sleep(max(interval, 1.0))
+                continue
+            if linked and (not follow or verbosity > 1):
                 self.stdout.write(f"{linked} entries linked")
             if not follow:
                 if not linked:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_audit_pending'),
+        ('core', '0005_audit_pending_numbered'),
     ]
 
     operations = [
