@@ -102,3 +102,23 @@ def test_limits_come_from_the_environment(monkeypatch):
         monkeypatch.setenv("HIROBA_RATE_LIMITS", bad)
         with pytest.raises(ImproperlyConfigured):
             hiroba_settings._rate_limits(hiroba_settings.DEFAULT_RATE_LIMITS)
+
+
+def test_a_days_count_outlives_the_caches_five_minute_default(settings):
+    """The database cache's own incr resets an entry's time-out to five minutes: counted that
+    way, a limit per day forgot every attempt made more than five minutes before."""
+    settings.HIROBA_RATE_LIMITS = {**settings.HIROBA_RATE_LIMITS, "workshops.consent_mail": "3/d/key"}
+    with time_machine.travel(datetime(2025, 6, 20, 9, 0, tzinfo=JST), tick=False) as traveller:
+        for _ in range(3):
+            assert throttle.check(_post(), "workshops.consent_mail", key="victim@example.jp") is None
+            traveller.shift(3600)  # an hour apart
+        assert throttle.check(_post(), "workshops.consent_mail", key="victim@example.jp") is not None
+
+
+def test_the_database_counter_starts_again_when_its_window_has_ended():
+    from hiroba.core.throttle import _incr_in_database
+
+    with time_machine.travel(NOON, tick=False) as traveller:
+        assert [_incr_in_database("k", 60) for _ in range(3)] == [1, 2, 3]
+        traveller.shift(61)
+        assert _incr_in_database("k", 60) == 1

@@ -69,11 +69,11 @@ class AccountAdapter(DefaultAccountAdapter):
         from allauth.core import context as allauth_context
         from django.contrib.sites.shortcuts import get_current_site
 
-        from hiroba.core.tasks import send_after_commit
+        from hiroba.core import notify
 
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
-        send_after_commit(self.render_mail(template_prefix, email, ctx))
+        notify.send_rendered(self.render_mail(template_prefix, email, ctx), template=template_prefix)
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from hiroba.core import audit
 from hiroba.core.audit import AuditAction
-from hiroba.core.models import AuditEntry, Department
+from hiroba.core.models import AuditEntry, Department, Notification
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
@@ -83,6 +83,26 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ["seq", "occurred_at", "actor_label", "action", "object_type", "object_repr", "ip_address"]
     list_filter = ["action"]
     search_fields = ["actor_label", "object_repr", "request_id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """What was sent, to whom, when, and what failed (read only: the outbox is written by
+    `core.notify` and changed only by its delivery)."""
+
+    list_display = ["id", "created_at", "template", "recipient", "state", "attempts", "sent_at", "last_error"]
+    list_filter = ["state", "template"]
+    search_fields = ["recipient", "subject", "object_type", "object_id"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

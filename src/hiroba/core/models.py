@@ -236,3 +236,24 @@ class Notification(models.Model):
     def message_id(self) -> str:
         """Stable across retries, so a receiving server can drop a resend it already has."""
         return f"<notification-{self.pk}@hiroba>"
+
+
+class RateCounter(models.Model):
+    """A rate-limit counter when the cache is the database (`hiroba.core.throttle`): one row per
+    key and window, incremented atomically with ``INSERT … ON CONFLICT DO UPDATE … RETURNING``.
+
+    Django's database cache cannot do this: its ``incr`` is a read and a write that also resets
+    the entry's time-out, so a window's count would vanish after five minutes and two processes
+    could both count 1. With Redis (``HIROBA_CACHE_URL``) the counters live there instead.
+    """
+
+    key = models.CharField("キー", max_length=200, primary_key=True)
+    count = models.PositiveIntegerField("回数", default=0)
+    expires_at = models.DateTimeField("期限", db_index=True)
+
+    class Meta:
+        verbose_name = "利用回数の制限カウンタ"
+        verbose_name_plural = "利用回数の制限カウンタ"
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.count}"

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
@@ -78,6 +78,25 @@ def send(
         return []
     language = language or settings.LANGUAGE_CODE.split("-")[0]
     subject, body, html = render(template, context, language)
+    return _store(template=template, recipients=recipients, language=language, subject=subject, body=body,
+                  html=html, about=about)
+
+
+def send_rendered(message: EmailMessage, *, template: str, language: str | None = None) -> list[Notification]:
+    """Store and deliver a message a library rendered itself (allauth's sign-up confirmation and
+    password reset): the same outbox, retries and proof as `send`, one row per recipient."""
+    html = next((str(content) for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"),
+                "")
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    return _store(template=template, recipients=list(message.to), language=language.split("-")[0],
+                  subject=" ".join(str(message.subject).split())[:300], body=str(message.body), html=html, about=None)
+
+
+def _store(
+    *, template: str, recipients: list[str], language: str, subject: str, body: str, html: str,
+    about: models.Model | None,
+) -> list[Notification]:
+    recipients = [r.strip() for r in dict.fromkeys(recipients) if r and r.strip()]
     rows = [
         Notification(
             template=template, recipient=address, language=language, subject=subject, body=body, html_body=html,

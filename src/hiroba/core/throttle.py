@@ -5,9 +5,11 @@ Each scope (``"consultations.submit"``, ``"workshops.apply"``, …) has one or m
 20 attempts per address in each 10-minute window and 10 per identity (an e-mail address, a
 verified subject, an account) in each hour. Windows are fixed: the counter's key holds the
 window's number, so one atomic ``incr`` per rate is all a request costs (on Redis all the
-rates of a request go in one pipelined round trip). The counters live in Django's default
-cache, which several app servers share (see docs/operations.md), so a limit holds for the
-whole site, not per process.
+rates of a request go in one pipelined round trip). The counters live in Redis when the cache
+is Redis (``HIROBA_CACHE_URL``), and otherwise in the database every app server shares (the
+table `core.RateCounter`, one atomic upsert per rate: Django's database cache cannot count
+atomically, and its ``incr`` would reset a window's time-out), so a limit holds for the whole
+site, not per process (see docs/operations.md).
 
 A refused attempt gets ``429`` with ``Retry-After`` and the Japanese page ``429.html``. Staff
 see what was refused (/staff/throttle/): the first refusal of an address or identity in a
@@ -22,6 +24,7 @@ import hashlib
 import math
 import re
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,11 +34,13 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from hiroba.core.middleware import client_ip
+from hiroba.core.models import RateCounter
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])/(ip|key)$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -86,8 +91,15 @@ def _digest(identity: str) -> str:
                            digest_size=16).hexdigest()
 
 
+def _on_redis() -> bool:
+    from django.core.cache.backends.redis import RedisCache
+
+    return isinstance(cache, RedisCache)
+
+
 def _incr_many(keys: list[tuple[str, int]]) -> list[int]:
-    """Add one to each counter (creating it with its time-out); the new counts."""
+    """Add one to each counter (creating it with its time-out); the new counts. Atomic across
+    processes and app servers, and a counter keeps the time-out its window gave it."""
     from django.core.cache.backends.redis import RedisCache
 
     if isinstance(cache, RedisCache):
@@ -100,13 +112,33 @@ def _incr_many(keys: list[tuple[str, int]]) -> list[int]:
             pipeline.expire(key, ttl, nx=True)
         results = pipeline.execute()
         return [int(n) for n in results[::2]]
-    counts = []
-    for key, ttl in keys:
-        try:
-            counts.append(cache.incr(key))
-        except ValueError:
-            counts.append(1 if cache.add(key, 1, timeout=ttl) else cache.incr(key))
-    return counts
+    return [_incr_in_database(key, ttl) for key, ttl in keys]
+
+
+def _incr_in_database(key: str, ttl: int) -> int:
+    """One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` (SQLite ≥ 3.35, PostgreSQL): the
+    count after this attempt. A row whose window has ended starts again from 1."""
+    now = timezone.now()
+    qn = connection.ops.quote_name
+    table, k, n, exp = qn(RateCounter._meta.db_table), qn("key"), qn("count"), qn("expires_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({k}, {n}, {exp}) VALUES (%s, 1, %s) "
+            f"ON CONFLICT ({k}) DO UPDATE SET "
+            f"{n} = CASE WHEN {table}.{exp} < %s THEN 1 ELSE {table}.{n} + 1 END, "
+            f"{exp} = CASE WHEN {table}.{exp} < %s THEN excluded.{exp} ELSE {table}.{exp} END "
+            f"RETURNING {n}",
+            [key, now + timedelta(seconds=ttl), now, now],
+        )
+        count = int(cursor.fetchone()[0])
+    if count == 1 and zlib.crc32(key.encode()) % 64 == 0:  # now and then, forget ended windows
+        RateCounter.objects.filter(expires_at__lt=now - timedelta(minutes=5)).delete()
+    return count
+
+
+def _count_in_database(keys: list[str]) -> dict[str, int]:
+    now = timezone.now()
+    return dict(RateCounter.objects.filter(key__in=keys, expires_at__gte=now).values_list("key", "count"))
 
 
 def check(request: HttpRequest, scope: str, *, key: str | None = None) -> Refusal | None:
@@ -144,12 +176,7 @@ def _refused_key(scope: str, day: date) -> str:
 
 def _note(request: HttpRequest, refusal: Refusal, *, first: list[Rate]) -> None:
     """Count the refusal for the staff page; the first one of a key in its window is audited."""
-    name = _refused_key(refusal.scope, timezone.localdate())
-    try:
-        cache.incr(name)
-    except ValueError:
-        if not cache.add(name, 1, timeout=REFUSED_DAYS * 86400):
-            cache.incr(name)
+    _incr_many([(_refused_key(refusal.scope, timezone.localdate()), REFUSED_DAYS * 86400)])
     if first:
         from hiroba.core import audit
 
@@ -168,7 +195,8 @@ def refused_counts(scopes: list[str], days: int = 7) -> list[tuple[date, dict[st
     result = []
     for back in range(days):
         day = today - timedelta(days=back)
-        values = cache.get_many([_refused_key(s, day) for s in scopes])
+        names = [_refused_key(s, day) for s in scopes]
+        values = cache.get_many(names) if _on_redis() else _count_in_database(names)
         result.append((day, {s: int(values.get(_refused_key(s, day), 0)) for s in scopes}))
     return result
 
