@@ -57,6 +57,12 @@ CHOICE_LABELS = (
     gettext_noop("利害関係者"), gettext_noop("その他"),
     # IdentityLevel
     gettext_noop("本人確認なし"), gettext_noop("メールアドレスの確認"), gettext_noop("本人確認済みアカウント"),
+    # ExcludeCategory (the results page counts unpublished opinions by these)
+    gettext_noop("案件に関係のない意見"), gettext_noop("個人や団体を誹謗中傷する内容を含む意見"),
+    gettext_noop("個人情報や権利利益を害するおそれのある内容を含む意見"), gettext_noop("公序良俗に反する内容を含む意見"),
+    # Case.State, ApprovalRound.State, ApprovalDecision.Decision (the staff approval and publish pages)
+    gettext_noop("準備中"), gettext_noop("募集中"), gettext_noop("集計中"), gettext_noop("回答作成中"),
+    gettext_noop("決裁中"), gettext_noop("公表済"), gettext_noop("決裁待ち"),
 )
 
 
