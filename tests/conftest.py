@@ -97,22 +97,26 @@ def staff_client(client, make_staff):
     return client
 
 
+# Migrations whose triggers make tables append-only (the audit log, published results).
+APPEND_ONLY_MIGRATIONS = ("hiroba.core.migrations.0002_audit_append_only",
+                          "hiroba.core.migrations.0005_audit_pending_numbered",
+                          "hiroba.consultations.migrations.0005_published_results_and_approval_route")
+
+
 def _trigger_sql(kind: str) -> list[str]:
     import importlib
 
     from django.db import connection
 
     vendor = "POSTGRES" if connection.vendor == "postgresql" else "SQLITE"
-    statements: list[str] = []
-    for name in ("0002_audit_append_only", "0005_audit_pending_numbered"):  # the triggers a flush meets
-        statements += getattr(importlib.import_module(f"hiroba.core.migrations.{name}"), f"{vendor}_{kind}")
-    return statements
+    return [sql for name in APPEND_ONLY_MIGRATIONS for sql in getattr(importlib.import_module(name), f"{vendor}_{kind}")]
 
 
 @pytest.fixture(autouse=True)
 def _audit_triggers_allow_test_flush(request):
     """Transactional tests end with a flush (DELETE/TRUNCATE) that the append-only triggers
-    refuse: lift them just for that flush, and put them back before the next test."""
+    (audit log, published results) refuse: lift them just for that flush, and put them back
+    before the next test."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction")) or any(
         name in request.fixturenames for name in ("live_server", "transactional_db")

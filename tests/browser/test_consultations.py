@@ -28,6 +28,7 @@ def open_case(departments):
         period_start=today - timedelta(days=3), period_end=today + timedelta(days=30),
         channels=[Channel.HAND, Channel.POST, Channel.WEB], receipt_code="DX",
         eligibility=["在住", "在勤", "在学"],
+        submit_address="〒102-8688 千代田区九段南1-2-1 千代田区役所 デジタル政策課", hand_in_place="区役所4階 デジタル政策課窓口",
     )
     for number, heading in [("1", "全体"), ("2", "基本的な考え方"), ("3", "重点方針と取組み")]:
         services.section_add(actor="test", case=case, number=number, heading=heading, body=f"{heading}の本文です。")
@@ -57,6 +58,7 @@ def sign_in(page, staff) -> None:
 
 
 def test_a_resident_submits_and_staff_answer_approve_and_publish(page, open_case, make_staff, paper_answer):
+    """(The approval is decided by a second approver: the drafter may not approve their own.)"""
     year = open_case.period_start.year
     # --- the resident ---
     page.goto("/consultations/")
@@ -105,9 +107,17 @@ def test_a_resident_submits_and_staff_answer_approve_and_publish(page, open_case
     assert Routing.objects.get().department.code == "care"
     page.goto(f"/staff/consultations/{open_case.slug}/approval/")
     page.get_by_role("button", name="決裁に回す").click()
-    page.get_by_label("承認").check()
+    # the drafter may not approve their own request: another approver decides
+    assert page.get_by_role("button", name="決裁する").count() == 0
+    assert "「所属の承認者」の段階の決裁を待っています。" in page.content()
+    assert_accessible(page)
+    page.context.clear_cookies()
+    sign_in(page, make_staff(email="kacho@example.jp", role=Role.APPROVE))
+    page.goto(f"/staff/consultations/{open_case.slug}/approval/")
+    page.get_by_label("承認", exact=True).check()
+    page.get_by_label("コメント（差戻しの場合は理由）").fill("確認しました。")
     page.get_by_role("button", name="決裁する").click()
-    assert "承認済み" in page.content()
+    assert "承認済み" in page.content() and "確認しました。" in page.content()
     page.goto(f"/staff/consultations/{open_case.slug}/publish/")
     page.get_by_role("button", name="結果を公表する").click()
     assert "公表済" in page.content()
@@ -115,4 +125,40 @@ def test_a_resident_submits_and_staff_answer_approve_and_publish(page, open_case
     page.goto(f"/consultations/{open_case.slug}/results/")
     assert "提出者数" in page.content() and "個別事業に関わる提案内容" in page.content()
     assert page.locator("svg.chart").count() == 2
+    assert_accessible(page)
+
+
+def test_a_closed_case_and_the_approval_route_page_are_accessible(page, open_case, make_staff):
+    Case.objects.filter(pk=open_case.pk).update(state=Case.State.TALLYING,
+                                                results_due_on=timezone.localdate() + timedelta(days=60))
+    page.goto(f"/consultations/{open_case.slug}/")
+    assert "受付を終了しました。結果は公表までお待ちください。" in page.locator("#case-closed").inner_text()
+    assert page.get_by_role("link", name=re.compile("この箇所に意見を出す")).count() == 0
+    assert_accessible(page)
+    sign_in(page, make_staff(email="route@example.jp", role=Role.HANDLE))
+    page.goto(f"/staff/consultations/{open_case.slug}/approval/route/")
+    page.locator("#id_step-0-label").fill("係長")
+    page.locator("#id_step-1-label").fill("課長")
+    assert_accessible(page)
+    page.get_by_role("button", name="経路を保存する").click()
+    assert "係長" in page.locator(".approval-route").inner_text() and "課長" in page.locator(".approval-route").inner_text()
+    assert_accessible(page)
+
+
+def test_the_section_column_of_the_results_keeps_its_heading_on_one_line(page, departments):
+    """The seed's long opinions squeezed 該当箇所 to one character a line; the heading stays on one
+    line and the column keeps room for a heading such as 「重点方針と取組み」."""
+    from hiroba.accounts import demo as accounts_demo
+    from hiroba.consultations import demo as consultations_demo
+
+    accounts_demo.load(lambda line: None)
+    consultations_demo.load(lambda line: None)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/consultations/{consultations_demo.SEED_SLUG}/results/")
+    heading = page.locator(".results-table thead th", has_text="該当箇所")
+    size = page.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)", heading.element_handle())
+    box = heading.bounding_box()
+    assert box["height"] < 2.5 * size + 16 and box["width"] >= 4 * size, box  # one line: 4 characters wide
+    cell = page.locator(".results-table tbody td:nth-child(2)").first.bounding_box()
+    assert cell["width"] >= 8 * size, cell
     assert_accessible(page)

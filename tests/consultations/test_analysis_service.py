@@ -217,8 +217,10 @@ def test_a_campaign_published_as_one_row_states_how_many_opinions_it_stands_for(
     assert (pub.item_count, pub.row_count, pub.submitters) == (9, 5, 9)
     assert [r.identical for r in pub.rows] == [5, 1, 1, 1, 1] and [r.no for r in pub.rows] == [1, 2, 3, 4, 5]
     rows = list(csv.reader(io.StringIO(exports.to_csv(pub).decode("utf-8-sig"))))
-    assert rows[0] == ["no", "section", "opinion", "response", "identical_count"]
+    assert rows[0] == ["No.", "該当箇所", "意見内容", "区の考え方", "同一の意見の件数"]
     assert rows[1][0] == "1" and rows[1][-1] == "5" and rows[2][-1] == "1" and len(rows) == 6
+    open_data = list(csv.reader(io.StringIO(exports.to_opendata_csv(pub).decode("utf-8-sig"))))
+    assert open_data[0] == ["no", "section", "opinion", "response", "identical_count"] and open_data[1:] == rows[1:]
     data = json.loads(exports.to_json(pub))
     assert data["consultation"]["items_total"] == 9 and data["consultation"]["rows_total"] == 5
     assert data["items"][0]["identical_count"] == 5 and "identical_count" not in data["items"][1]
@@ -234,8 +236,9 @@ def test_without_folded_rows_the_csv_keeps_the_fixture_columns(answering_case):
     case, clerk = answering_case
     analysis.answer_many(actor=clerk, case=case, items=items(case, 1, 2), text="窓口は維持します。")
     pub = exports.build(case)
-    header = exports.to_csv(pub).decode("utf-8-sig").splitlines()[0]
+    header = exports.to_opendata_csv(pub).decode("utf-8-sig").splitlines()[0]
     assert header == "no,section,opinion,response" and pub.row_count == pub.item_count == 9
+    assert exports.to_csv(pub).decode("utf-8-sig").splitlines()[0] == "No.,該当箇所,意見内容,区の考え方"
     assert "identical_count" not in exports.to_json(pub).decode()
 
 

@@ -88,7 +88,7 @@ def test_the_period_edges_in_jst(client, case, time_machine, moment, open_):
 def test_a_closed_case_refuses_with_the_dates(client, make_case, at_during):
     case = make_case(state=Case.State.TALLYING)
     response = client.get(f"/consultations/{case.slug}/submit/")
-    assert response.status_code == 404  # not public while tallying
+    assert response.status_code == 403 and "受付期間外" in response.content.decode()  # closed: public, not open
     Case.objects.filter(pk=case.pk).update(state=Case.State.PUBLISHED)
     response = client.post(f"/consultations/{case.slug}/submit/", {**form_data(), "step": "submit"})
     assert response.status_code == 403 and "受付期間外" in response.content.decode()

@@ -136,7 +136,10 @@ def _case_data(case: Case) -> tuple[str, ...]:
     """What the ward wrote for the case: shown as written in every language."""
     sections = list(case.sections.all())
     values = {case.title, case.department.name, case.legal_basis, *case.channel_names.values(), *case.announced_in,
-              *(s.heading for s in sections), *(s.body for s in sections)}
+              *(s.heading for s in sections), *(s.body for s in sections),
+              # where to submit, why it closed early, what a 訂正 changed: the ward's words too
+              case.submit_address, case.hand_in_place, case.hand_in_hours, case.close_reason,
+              *case.published_results.values_list("correction_note", flat=True)}
     return tuple(sorted(filter(None, values), key=len, reverse=True))  # 「デジタル政策課窓口」 before 「デジタル政策課」
 
 

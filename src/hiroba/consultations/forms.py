@@ -17,19 +17,22 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.accounts.models import Role, User
 from hiroba.consultations import conf
 from hiroba.consultations.models import (
     STAFF_CHANNELS,
     Case,
     Category,
     Channel,
+    ExcludeCategory,
     IdentityLevel,
     Item,
     Reflection,
     Section,
     StandardAnswer,
 )
-from hiroba.consultations.services import Original
+from hiroba.consultations.services import DETAIL_FIELDS, Original, RouteStep
+from hiroba.core.dates import wareki
 from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.core.models import Department
 
@@ -55,6 +58,12 @@ CHOICE_LABELS = (
     gettext_noop("利害関係者"), gettext_noop("その他"),
     # IdentityLevel
     gettext_noop("本人確認なし"), gettext_noop("メールアドレスの確認"), gettext_noop("本人確認済みアカウント"),
+    # ExcludeCategory (the results page counts unpublished opinions by these)
+    gettext_noop("案件に関係のない意見"), gettext_noop("個人や団体を誹謗中傷する内容を含む意見"),
+    gettext_noop("個人情報や権利利益を害するおそれのある内容を含む意見"), gettext_noop("公序良俗に反する内容を含む意見"),
+    # Case.State, ApprovalRound.State, ApprovalDecision.Decision (the staff approval and publish pages)
+    gettext_noop("準備中"), gettext_noop("募集中"), gettext_noop("集計中"), gettext_noop("回答作成中"),
+    gettext_noop("決裁中"), gettext_noop("公表済"), gettext_noop("決裁待ち"),
 )
 
 
@@ -263,6 +272,24 @@ class StaffIntakeForm(OpinionForm):
             self.fields[name].required = False
         self.fields["email"].required = False
         self.fields["category"].choices = [("", "不明")] + Category.choices
+        # The clerk copies a letter, a fax or an e-mail: help for the clerk, not the resident's form.
+        period = f"{wareki(case.period_start)}～{wareki(case.last_day)}"
+        self.fields["received_at"].help_text = (
+            f"持参・ファクス・電子メールは、この日が募集期間（{period}）の中にあるものを受け付けます。")
+        self.fields["postmark_date"].help_text = f"郵送は、消印日が募集期間（{period}）の中にあるものを受け付けます。"
+        self.fields["name"].help_text = "意見書に書かれた氏名。書かれていなければ空欄にします。"
+        self.fields["address"].help_text = "意見書に書かれた住所（在勤・在学先を含む）。書かれていなければ空欄にします。"
+        self.fields["category"].help_text = "意見書に書かれた区分。わからなければ「不明」を選びます。"
+        self.fields["email"].help_text = ("意見書に書かれたメールアドレス（電子メールで届いた場合は送信元）。"
+                                          "入力すると、受付番号を提出者にメールで送ります。")
+        self.fields["phone"].help_text = "意見書に書かれた電話番号。公表されることはありません。"
+        self.fields["section"].label = "該当箇所（意見書に書かれている場合）"
+        self.fields["text"].help_text = (
+            f"意見書の本文を、書かれたとおりに入力します（{conf.get('CONSULTATIONS_MAX_OPINION_CHARS'):,}文字以内）。"
+            "意見（項目）には、入力した後で分けます。")
+        self.fields["attachment"].help_text = (
+            f"持参・郵送・ファクスは原本をスキャンして添付します（PDF・PNG・JPEG、"
+            f"{conf.get('CONSULTATIONS_MAX_ATTACHMENT_BYTES') // (1024 * 1024)}MBまで）。")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -294,9 +321,11 @@ class CaseForm(forms.ModelForm):
     class Meta:
         model = Case
         fields = ["slug", "title", "department", "legal_basis", "summary", "draft_pdf", "period_start", "period_end",
-                  "short_period_reason", "identity_level", "receipt_code"]
+                  "short_period_reason", "identity_level", "receipt_code", *DETAIL_FIELDS]
         widgets = {"period_start": forms.DateInput(attrs={"type": "date"}),
-                   "period_end": forms.DateInput(attrs={"type": "date"})}
+                   "period_end": forms.DateInput(attrs={"type": "date"}),
+                   "results_due_on": forms.DateInput(attrs={"type": "date"}),
+                   "submit_address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -387,7 +416,67 @@ class AnswerForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
+    category = forms.ChoiceField(label="公表しない理由の区分（対象外にする場合）", required=False,
+                                 choices=[("", "選んでください")] + ExcludeCategory.choices,
+                                 help_text="結果のページに「うち公表しない意見」の件数を、この区分ごとに載せます。")
     reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CaseDetailsForm(forms.ModelForm):
+    """Where opinions go and when the results are expected (may change in any state)."""
+
+    class Meta:
+        model = Case
+        fields = DETAIL_FIELDS
+        widgets = {"results_due_on": forms.DateInput(attrs={"type": "date"}),
+                   "submit_address": forms.Textarea(attrs={"rows": 3})}
+
+
+class CloseForm(forms.Form):
+    """募集を締め切る: a reason when it closes before the planned last day."""
+
+    reason = forms.CharField(label=_("受付を早く終了する理由（募集期間の最終日より前に締め切る場合）"), required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("結果とともに公表されます。"))
+    results_due_on = forms.DateField(label=_("結果の公表予定日"), required=False,
+                                     widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class RouteStepForm(forms.Form):
+    """One step of a 決裁 route: its name and who decides at it."""
+
+    label = forms.CharField(label=_("段階の名称"), max_length=50, required=False,
+                            help_text=_("係長・課長・部長など。空の行は使いません。"))
+    department = forms.ModelChoiceField(label=_("決裁する所属"), queryset=Department.objects.filter(is_active=True),
+                                        required=False, empty_label=_("案件の担当所属"))
+    role = forms.TypedChoiceField(label=_("必要な役割"), coerce=int, initial=Role.APPROVE,
+                                  choices=[(Role.APPROVE.value, _("承認")), (Role.HANDLE.value, _("担当"))])
+    users = forms.CharField(label=_("決裁する職員を指名する場合のメールアドレス（1行に1人）"), required=False,
+                            widget=forms.Textarea(attrs={"rows": 2}),
+                            help_text=_("指名すると、その職員だけがこの段階を決裁できます。"))
+
+    def clean_users(self) -> list[User]:
+        emails = [line.strip() for line in self.cleaned_data.get("users", "").splitlines() if line.strip()]
+        found = {u.email.lower(): u for u in User.objects.filter(email__in=emails, kind=User.Kind.STAFF)}
+        unknown = [e for e in emails if e.lower() not in found]
+        if unknown:
+            raise forms.ValidationError(gettext("職員のアカウントが見つかりません：%(emails)s") % {"emails": "、".join(unknown)})
+        return [found[e.lower()] for e in emails]
+
+    def step(self) -> RouteStep | None:
+        data = self.cleaned_data
+        if not data.get("label", "").strip():
+            return None
+        return RouteStep(label=data["label"], department=data.get("department"), role=data["role"],
+                         users=data.get("users", []))
+
+
+RouteFormSet = forms.formset_factory(RouteStepForm, extra=0, max_num=6, absolute_max=6)
+
+
+class SubmittersExportForm(forms.Form):
+    purpose = forms.CharField(label=_("利用目的"), max_length=200,
+                              help_text=_("監査ログに記録されます（例：提出者への個別の連絡のため）。"))
 
 
 class RoutingForm(forms.Form):
@@ -407,9 +496,10 @@ class RoutingResponseForm(forms.Form):
 
 
 class ApprovalDecisionForm(forms.Form):
-    decision = forms.ChoiceField(label="判断", choices=[("approve", "承認"), ("return", "差戻し")],
+    decision = forms.ChoiceField(label=_("判断"), choices=[("approve", _("承認")), ("return", _("差戻し"))],
                                  widget=forms.RadioSelect)
-    comment = forms.CharField(label="コメント", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    comment = forms.CharField(label=_("コメント（差戻しの場合は理由）"), widget=forms.Textarea(attrs={"rows": 3}),
+                              required=False)
 
 
 class MaskAddForm(forms.Form):

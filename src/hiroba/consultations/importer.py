@@ -12,6 +12,7 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from hiroba.consultations import services
-from hiroba.consultations.models import Case, Category, Channel, IdentityLevel, Item
+from hiroba.consultations.models import Case, Category, Channel, ExcludeCategory, IdentityLevel, Item
 from hiroba.core import audit
 from hiroba.core.models import Department
 
@@ -342,9 +343,14 @@ def _department(name: str, actor: Any) -> Department:
 @transaction.atomic
 def import_parsed(
     parsed: Parsed, *, slug: str, actor: Any = "import", receipt_code: str = "PC",
-    department: Department | None = None,
+    department: Department | None = None, before_publish: Callable[[Case], None] | None = None,
 ) -> Case:
-    """Write a parsed file: case, sections, one submission per submitter, items, grouped answers."""
+    """Write a parsed file: case, sections, one submission per submitter, items, grouped answers.
+
+    A case the file reports as published (`reported_on`) gets its table stored as its first
+    published version, exactly as every later download serves it; `before_publish` may review
+    it first (the demo records the paper's own masking decisions there).
+    """
     if Case.objects.filter(slug=slug).exists():
         raise ImportFailed("slug", f"識別子「{slug}」の案件は既にあります。--slug で別の識別子を指定してください")
     case = services.case_create(
@@ -380,7 +386,8 @@ def import_parsed(
                 summary=member.summary,
             )
             if not member.published:
-                services.item_exclude(actor=actor, item=item, reason=member.exclude_reason)
+                services.item_exclude(actor=actor, item=item, reason=member.exclude_reason,
+                                      category=ExcludeCategory.OTHER)
             if member.response.strip():
                 answer = answers.get(member.response.strip())
                 if answer is None:
@@ -388,10 +395,14 @@ def import_parsed(
                                                                              text=member.response)
                 else:
                     services.answer_assign(actor=actor, item=item, answer=answer)
+    if before_publish is not None:
+        before_publish(case)
     state = Case.State.PUBLISHED if parsed.reported_on else Case.State.ANSWERING
-    Case.objects.filter(pk=case.pk).update(state=state, published_at=timezone.now() if parsed.reported_on else None)
+    published = services.publication_import(actor=actor, case=case) if parsed.reported_on else None
+    Case.objects.filter(pk=case.pk).update(state=state, published_at=published.published_at if published else None)
     audit.record(actor=actor, action="consultations.case_import", obj=case,
-                 changes={"state": ["preparing", state], "items": len(parsed.items), "submissions": len(groups)})
+                 changes={"state": ["preparing", state], "items": len(parsed.items), "submissions": len(groups),
+                          **({"version": published.version} if published else {})})
     case.refresh_from_db()
     return case
 

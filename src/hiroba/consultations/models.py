@@ -43,6 +43,16 @@ class IdentityLevel(models.TextChoices):
     VERIFIED = "verified", "本人確認済みアカウント"
 
 
+class ExcludeCategory(models.TextChoices):
+    """Why an opinion is not published (公表しない意見の理由の区分), as the results page counts them."""
+
+    UNRELATED = "unrelated", "案件に関係のない意見"
+    DEFAMATION = "defamation", "個人や団体を誹謗中傷する内容を含む意見"
+    PRIVACY = "privacy", "個人情報や権利利益を害するおそれのある内容を含む意見"
+    PUBLIC_ORDER = "public_order", "公序良俗に反する内容を含む意見"
+    OTHER = "other", "その他"
+
+
 class Reflection(models.TextChoices):
     REFLECTED = "reflected", "反映"
     ALREADY = "already", "既に記載"
@@ -89,6 +99,18 @@ class Case(models.Model):
     )
     reported_on = models.DateField("公表日", null=True, blank=True)
     published_at = models.DateTimeField("公表日時", null=True, blank=True)
+    # Where paper, fax and e-mail go (stated on the draft page for every channel the case takes).
+    submit_address = models.TextField("郵送先・持参先（住所と宛先）", blank=True,
+                                      help_text="例：〒102-8688 千代田区九段南1-2-1 千代田区役所 政策経営部デジタル政策課")
+    hand_in_place = models.CharField("持参の窓口", max_length=200, blank=True,
+                                     help_text="例：区役所4階 デジタル政策課窓口")
+    hand_in_hours = models.CharField("持参の受付時間", max_length=200, blank=True,
+                                     help_text="例：平日 8時30分～17時15分（土日祝日を除く）")
+    fax_number = models.CharField("ファクス番号", max_length=30, blank=True)
+    email_address = models.EmailField("意見の送付先メールアドレス", blank=True)
+    results_due_on = models.DateField("結果の公表予定日", null=True, blank=True)
+    closed_on = models.DateField("受付を終了した日（予定より早く終了した場合）", null=True, blank=True)
+    close_reason = models.TextField("受付を早く終了した理由", blank=True)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
     updated_at = models.DateTimeField("更新日時", auto_now=True)
 
@@ -127,6 +149,15 @@ class Case(models.Model):
     def period_days(self) -> int:
         return (self.period_end - self.period_start).days + 1
 
+    @property
+    def last_day(self) -> date:
+        """The last day opinions were (or are) taken: the day it closed when closed early."""
+        return self.closed_on if self.closed_on and self.closed_on < self.period_end else self.period_end
+
+    @property
+    def closed_early(self) -> bool:
+        return self.last_day < self.period_end
+
     def accepts_at(self, moment: datetime) -> bool:
         return self.state == self.State.OPEN and self.opens_at <= moment <= self.closes_at
 
@@ -143,7 +174,20 @@ class Case(models.Model):
 
     @property
     def answers_locked(self) -> bool:
-        return self.state in (self.State.APPROVING, self.State.PUBLISHED)
+        """The published table is frozen: in approval, or published (until a 差戻し or 訂正)."""
+        return self.state in TABLE_LOCKED_STATES
+
+    @property
+    def is_closed(self) -> bool:
+        """No longer taking opinions, results not (yet) published."""
+        return self.state in (self.State.TALLYING, self.State.ANSWERING, self.State.APPROVING)
+
+    @property
+    def paper_channels(self) -> list[str]:
+        return [c for c in self.channels if c in (Channel.HAND, Channel.POST, Channel.FAX, Channel.EMAIL)]
+
+
+TABLE_LOCKED_STATES = (Case.State.APPROVING, Case.State.PUBLISHED)
 
 
 class Section(models.Model):
@@ -315,6 +359,8 @@ class Item(models.Model):
                                related_name="items")
     excluded = models.BooleanField("対象外", default=False)
     exclude_reason = models.TextField("対象外の理由", blank=True)
+    exclude_category = models.CharField("対象外の理由の区分", max_length=12, choices=ExcludeCategory.choices,
+                                        blank=True)
     withdrawn = models.BooleanField("取下げ", default=False)
     withdraw_reason = models.TextField("取下げの理由", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="作成者", null=True, blank=True,
@@ -412,8 +458,38 @@ class Routing(models.Model):
         return self.state == self.State.OPEN and self.due_date < timezone.localdate()
 
 
+class ApprovalStep(models.Model):
+    """One level of a case's 決裁 route (e.g. 係長 → 課長 → 部長) and who may decide at it: the
+    named staff if any, otherwise anyone holding `role` on `department` (the case's own when
+    empty). A case without steps has the default route: one step, 承認 on the case's department."""
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.CASCADE, related_name="approval_steps")
+    position = models.PositiveIntegerField("順番")
+    label = models.CharField("段階の名称", max_length=50)
+    department = models.ForeignKey("core.Department", verbose_name="決裁する所属（空なら担当所属）", null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="+")
+    role = models.PositiveSmallIntegerField("必要な役割", default=30)  # accounts.Role.APPROVE
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name="決裁する職員（指名）", blank=True,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = "決裁の段階"
+        verbose_name_plural = "決裁の段階"
+        ordering = ["case", "position"]
+        constraints = [models.UniqueConstraint(fields=["case", "position"], name="approval_step_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.position}. {self.label}"
+
+
 class ApprovalRound(models.Model):
-    """決裁: one round of approval over the whole answer set, with the versions it approved."""
+    """決裁: one round of approval over the whole published table, step by step along the route.
+
+    `table` is the exact publication the round approves (every row, text with masks applied,
+    answer, count) and `digest` its SHA-256; `case_publish` publishes only if the live table
+    still has that digest. `route` is the case's route as it stood when the round was requested;
+    `step` the index of the step awaiting a decision.
+    """
 
     class State(models.TextChoices):
         PENDING = "pending", "決裁待ち"
@@ -424,6 +500,11 @@ class ApprovalRound(models.Model):
     number = models.PositiveIntegerField("回")
     state = models.CharField("状態", max_length=10, choices=State.choices, default=State.PENDING)
     snapshot = models.JSONField("決裁対象", default=dict)
+    route = models.JSONField("決裁の経路", default=list)
+    step = models.PositiveIntegerField("決裁中の段階", default=0)
+    digest = models.CharField("承認する公表内容のSHA-256", max_length=64, blank=True)
+    table = models.JSONField("承認する公表内容", default=dict)
+    correction_note = models.TextField("訂正の内容（公表する記載）", blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="起案者", null=True,
                                      on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField("起案日時", default=timezone.now)
@@ -443,6 +524,139 @@ class ApprovalRound(models.Model):
 
     def __str__(self) -> str:
         return f"第{self.number}回 決裁（{self.get_state_display()}）"
+
+    @property
+    def current_step(self) -> dict[str, Any] | None:
+        if self.state != self.State.PENDING or self.step >= len(self.route):
+            return None
+        return self.route[self.step]
+
+    @property
+    def is_correction(self) -> bool:
+        return bool(self.correction_note)
+
+
+class ApprovalDecision(models.Model):
+    """One step's decision in a round (承認 or 差戻し), with who, when and why. Append-only."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", "承認"
+        RETURN = "return", "差戻し"
+
+    round = models.ForeignKey(ApprovalRound, verbose_name="決裁", on_delete=models.PROTECT, related_name="decisions")
+    step = models.PositiveIntegerField("段階")
+    label = models.CharField("段階の名称", max_length=50)
+    decision = models.CharField("判断", max_length=8, choices=Decision.choices)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="決裁者", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField("決裁日時", default=timezone.now)
+    comment = models.TextField("コメント", blank=True)
+
+    class Meta:
+        verbose_name = "決裁の記録"
+        verbose_name_plural = "決裁の記録"
+        ordering = ["round", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "step"], name="approval_decision_one_per_step"),
+            models.CheckConstraint(condition=Q(decision__in=["approve", "return"]), name="approval_decision_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} {self.label} {self.get_decision_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("決裁の記録は変更できません (approval decisions are append-only)")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("決裁の記録は削除できません (approval decisions are append-only)")
+
+
+class PublishedResult(models.Model):
+    """What was published, exactly as published: one row per version (第1版, then one per 訂正).
+
+    `canonical_json` is the whole publication (every row and count, the version, the date, the
+    訂正 notes) as canonical JSON; `digest` is the SHA-256 of the table part, the same digest the
+    approval round approved. The results page is rendered from it and every download is served
+    from the bytes stored beside it (`PublishedFile`) — never from the live rows. Rows are never
+    updated or deleted (refused here and by database triggers, migration 0005).
+    """
+
+    class Source(models.TextChoices):
+        APPROVAL = "approval", "決裁を経て公表"
+        IMPORT = "import", "過去の公表資料の移行"
+
+    case = models.ForeignKey(Case, verbose_name="案件", on_delete=models.PROTECT, related_name="published_results")
+    version = models.PositiveIntegerField("版")
+    source = models.CharField("経緯", max_length=10, choices=Source.choices, default=Source.APPROVAL)
+    approval_round = models.ForeignKey(ApprovalRound, verbose_name="決裁", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="published_results")
+    digest = models.CharField("公表内容のSHA-256", max_length=64)
+    canonical_json = models.TextField("公表内容（正規化JSON）")
+    reported_on = models.DateField("公表日（訂正の場合は訂正日）")
+    correction_note = models.TextField("訂正の内容", blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="公表した職員", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField("公表日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "公表した結果"
+        verbose_name_plural = "公表した結果"
+        ordering = ["case", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="published_result_version_unique"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="published_result_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} 第{self.version}版"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("公表した結果は変更できません (published results are immutable)")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("公表した結果は削除できません (published results are immutable)")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        import json
+
+        return json.loads(self.canonical_json)
+
+    @property
+    def is_correction(self) -> bool:
+        return self.version > 1
+
+
+class PublishedFile(models.Model):
+    """One download of a published version (HTML, CSV, Excel, PDF, JSON, open-data CSV), as the
+    bytes rendered at publication. Never updated or deleted."""
+
+    result = models.ForeignKey(PublishedResult, verbose_name="公表した結果", on_delete=models.PROTECT,
+                               related_name="files")
+    format = models.CharField("形式", max_length=20)
+    content = models.BinaryField("内容")
+    sha256 = models.CharField("SHA-256", max_length=64)
+
+    class Meta:
+        verbose_name = "公表したファイル"
+        verbose_name_plural = "公表したファイル"
+        ordering = ["result", "format"]
+        constraints = [models.UniqueConstraint(fields=["result", "format"], name="published_file_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.result} {self.format}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("公表したファイルは変更できません (published files are immutable)")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("公表したファイルは削除できません (published files are immutable)")
 
 
 class Mask(models.Model):

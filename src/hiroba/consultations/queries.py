@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role
-from hiroba.consultations.models import Case, Routing
+from hiroba.consultations.models import Case, PublishedResult, Routing
 from hiroba.core.models import Department
 
 
@@ -45,10 +45,10 @@ def departments_for_handling(user: Any) -> QuerySet[Department]:
 
 
 def public_cases() -> QuerySet[Case]:
-    return Case.objects.filter(state__in=[Case.State.OPEN, Case.State.PUBLISHED]).select_related("department")
-
-
-PUBLIC_STATES = (Case.State.OPEN, Case.State.PUBLISHED)
+    """Every case once its call for comment has opened: open, closed (awaiting its results, its
+    draft still readable) and published. `has_results` says whether a version is published."""
+    return (Case.objects.exclude(state=Case.State.PREPARING).select_related("department")
+            .annotate(has_results=Exists(PublishedResult.objects.filter(case=OuterRef("pk")))))
 
 
 def public_case_without_department(slug: str) -> Case | None:
@@ -56,5 +56,17 @@ def public_case_without_department(slug: str) -> Case | None:
     plain SELECT. The submit form runs this on every post, and building the ORM query costs
     twice as much as running it."""
     table = connection.ops.quote_name(Case._meta.db_table)
-    cases = Case.objects.raw(f"SELECT * FROM {table} WHERE slug = %s AND state IN (%s, %s)", [slug, *PUBLIC_STATES])
+    cases = Case.objects.raw(f"SELECT * FROM {table} WHERE slug = %s AND state <> %s", [slug, Case.State.PREPARING])
     return next(iter(cases), None)
+
+
+def published_result(case: Case, version: int | None = None) -> PublishedResult | None:
+    """The published version `version` of the case, or its latest."""
+    results = case.published_results.order_by("-version")
+    if version is not None:
+        results = results.filter(version=version)
+    return results.first()
+
+
+def published_versions(case: Case) -> list[PublishedResult]:
+    return list(case.published_results.order_by("version").only("id", "version", "reported_on", "correction_note"))

@@ -19,30 +19,39 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from hiroba.accounts import permissions
+from hiroba.accounts.models import Role
 from hiroba.consultations import conf, masking
 from hiroba.consultations.models import (
+    TABLE_LOCKED_STATES,
     Answer,
     AnswerVersion,
+    ApprovalDecision,
     ApprovalRound,
+    ApprovalStep,
     Case,
     Channel,
+    ExcludeCategory,
     IdentityLevel,
     ImpersonationReport,
     Item,
     Mask,
+    PublishedFile,
+    PublishedResult,
     Routing,
     Section,
     StandardAnswer,
     Submission,
     period_warning,
 )
-from hiroba.core import audit
+from hiroba.core import audit, dates
 from hiroba.core.models import Department
 
 CASE_FIELDS = [
     "title", "department_id", "legal_basis", "period_start", "period_end", "short_period_reason",
     "channels", "announced_in", "eligibility", "identity_level", "state",
 ]
+DETAIL_FIELDS = ["submit_address", "hand_in_place", "hand_in_hours", "fax_number", "email_address", "results_due_on"]
 
 
 class ConsultationError(Exception):
@@ -50,14 +59,35 @@ class ConsultationError(Exception):
 
 
 class PeriodClosed(ConsultationError):
-    def __init__(self, case: Case) -> None:
-        super().__init__("受付期間外のため、意見を受け付けることができません。")
+    """Outside the period. For paper, `field` names the form field at fault (the postmark or the
+    received date) and the message states that date and the period."""
+
+    def __init__(self, case: Case, message: str = "", field: str | None = None) -> None:
+        super().__init__(message or "受付期間外のため、意見を受け付けることができません。")
+        self.case = case
+        self.field = field
+
+
+class TableLocked(ConsultationError):
+    """The published table is frozen: the case is in approval (決裁中) or published (公表済)."""
+
+    def __init__(self, case: Case | None = None, what: str = "公表する内容") -> None:
+        if case is None:
+            state, how = "決裁中または公表済み", "決裁をやり直してください"
+        elif case.state == Case.State.APPROVING:
+            state, how = "決裁中", "決裁を差し戻すか起案を取り消して、回答作成中に戻してください"
+        else:
+            state, how = "公表済み", "「訂正」で回答作成中に戻し、改めて決裁を受けてください"
+        super().__init__(
+            f"{state}のため、{what}は変更できません。公表する内容は決裁で承認されたとおりに固定されています。"
+            f"変更するには、{how}。"
+        )
         self.case = case
 
 
-class AnswersLocked(ConsultationError):
-    def __init__(self) -> None:
-        super().__init__("決裁中または公表済みのため、回答は変更できません。変更するには決裁をやり直してください。")
+class AnswersLocked(TableLocked):
+    def __init__(self, case: Case | None = None) -> None:
+        super().__init__(case, "回答")
 
 
 @dataclass(frozen=True)
@@ -84,6 +114,21 @@ class Original:
     content_type: str
 
 
+# --- the published table is frozen in approval and after publication -------------------------
+
+def check_table_open(case: Case, what: str = "公表する内容", error: type[TableLocked] = TableLocked) -> None:
+    """The one check every write that would change a published row calls first (items, their
+    sections and 要旨, 対象外・取下げ, masks, answers, the draft's headings): refused in 決裁中
+    and 公表済 until a 差戻し, a withdrawn request or a 訂正 brings the case back to 回答作成中.
+    The case row is locked, so a write and a request for approval never interleave."""
+    state = Case.objects.select_for_update().filter(pk=case.pk).values_list("state", flat=True).first()
+    if state is None:
+        raise ConsultationError("この案件は見つかりません。")
+    case.state = state
+    if state in TABLE_LOCKED_STATES:
+        raise error(case) if error is AnswersLocked else error(case, what)
+
+
 # --- cases ----------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -108,8 +153,15 @@ def case_create(
     draft_pdf: File | None = None,
     declared_submitters: int | None = None,
     reported_on: date | None = None,
+    submit_address: str = "",
+    hand_in_place: str = "",
+    hand_in_hours: str = "",
+    fax_number: str = "",
+    email_address: str = "",
+    results_due_on: date | None = None,
 ) -> Case:
-    """Create a case in 準備中. A period shorter than the ward's minimum needs a stated reason."""
+    """Create a case in 準備中. A period shorter than the ward's minimum needs a stated reason.
+    Where paper, fax and e-mail go may be filled in later; the call cannot open without it."""
     if period_end < period_start:
         raise ConsultationError("募集終了日は開始日以降にしてください。")
     warning = period_warning(period_start, period_end, conf.get("CONSULTATIONS_MIN_PERIOD_DAYS"))
@@ -124,6 +176,9 @@ def case_create(
         channel_names=dict(channel_names or {}), announced_in=list(announced_in), eligibility=list(eligibility),
         identity_level=identity_level, legal_basis=legal_basis, summary=summary, municipality=municipality,
         receipt_code=receipt_code, declared_submitters=declared_submitters, reported_on=reported_on,
+        submit_address=submit_address.strip(), hand_in_place=hand_in_place.strip(),
+        hand_in_hours=hand_in_hours.strip(), fax_number=fax_number.strip(), email_address=email_address.strip(),
+        results_due_on=results_due_on,
     )
     if draft_pdf is not None:
         case.draft_pdf.save(getattr(draft_pdf, "name", "draft.pdf"), draft_pdf, save=False)
@@ -140,9 +195,30 @@ _TRANSITIONS = {
 }
 
 
+def missing_contacts(case: Case) -> list[str]:
+    """What the draft page must state for each paper channel the case takes, and does not."""
+    missing = []
+    if Channel.HAND in case.channels and not (case.hand_in_place or case.submit_address):
+        missing.append("持参の窓口")
+    if Channel.POST in case.channels and not case.submit_address:
+        missing.append("郵送先（住所と宛先）")
+    if Channel.FAX in case.channels and not case.fax_number:
+        missing.append("ファクス番号")
+    if Channel.EMAIL in case.channels and not case.email_address:
+        missing.append("送付先のメールアドレス")
+    return missing
+
+
 @transaction.atomic
-def case_transition(*, actor: Any, case: Case, to: str, reason: str = "") -> Case:
-    """準備中 → 募集中 → 集計中 → 回答作成中. Approval and publication have their own services."""
+def case_transition(
+    *, actor: Any, case: Case, to: str, reason: str = "", results_due_on: date | None = None,
+) -> Case:
+    """準備中 → 募集中 → 集計中 → 回答作成中. Approval and publication have their own services.
+
+    Opening needs the draft's headings and, for every paper channel, where to send or bring an
+    opinion. Closing (募集中 → 集計中) before the planned last day is an early close: it needs a
+    reason, and the day and the reason are recorded and published with the results.
+    """
     case = Case.objects.select_for_update().get(pk=case.pk)
     if to not in _TRANSITIONS.get(Case.State(case.state), set()):
         raise ConsultationError(
@@ -150,11 +226,49 @@ def case_transition(*, actor: Any, case: Case, to: str, reason: str = "") -> Cas
         )
     if to == Case.State.OPEN and not case.sections.exists():
         raise ConsultationError("案の該当箇所（見出し）を1つ以上登録してから募集を開始してください。")
+    if to == Case.State.OPEN and missing_contacts(case):
+        raise ConsultationError("提出先が記載されていません（" + "、".join(missing_contacts(case))
+                                + "）。提出先を登録してから募集を開始してください。")
+    fields = ["state"]
+    extra: dict[str, Any] = {"reason": reason.strip()} if reason.strip() else {}
+    if to == Case.State.TALLYING:
+        today = timezone.localdate()
+        if today < case.period_end:
+            if not reason.strip():
+                raise ConsultationError(
+                    f"募集期間の最終日（{dates.wareki_with_seireki(case.period_end)}）より前に受付を終了するには、"
+                    "理由を入力してください。理由は結果とともに公表されます。")
+            case.closed_on, case.close_reason = today, reason.strip()
+            fields += ["closed_on", "close_reason"]
+            extra["closed_on"] = today.isoformat()
+    if results_due_on is not None:
+        case.results_due_on = results_due_on
+        fields.append("results_due_on")
+        extra["results_due_on"] = results_due_on.isoformat()
     before = audit.snapshot(case, ["state"])
     case.state = to
-    case.save(update_fields=["state", "updated_at"])
+    case.save(update_fields=[*fields, "updated_at"])
     audit.record(actor=actor, action="consultations.case_transition", obj=case,
-                 changes={**audit.diff(before, audit.snapshot(case, ["state"])), **({"reason": reason} if reason else {})})
+                 changes={**audit.diff(before, audit.snapshot(case, ["state"])), **extra})
+    return case
+
+
+@transaction.atomic
+def case_update_details(*, actor: Any, case: Case, **values: Any) -> Case:
+    """Where to bring, send, fax or e-mail an opinion, and when the results are expected
+    (none of it is part of the published table, so it may change in any state)."""
+    unknown = set(values) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ConsultationError("変更できない項目です: " + "、".join(sorted(unknown)))
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    before = audit.snapshot(case, DETAIL_FIELDS)
+    for name, value in values.items():
+        setattr(case, name, value.strip() if isinstance(value, str) else value)
+    if case.state == Case.State.OPEN and missing_contacts(case):
+        raise ConsultationError("募集中の案件では、提出先を空にできません（" + "、".join(missing_contacts(case)) + "）。")
+    case.save(update_fields=[*values, "updated_at"])
+    changes = audit.diff(before, audit.snapshot(case, DETAIL_FIELDS))
+    audit.record(actor=actor, action="consultations.case_update_details", obj=case, changes=changes)
     return case
 
 
@@ -164,6 +278,7 @@ def section_add(
     page: int | None = None,
 ) -> Section:
     """Add a heading of the draft (the section tree residents point their opinions at)."""
+    check_table_open(case, "該当箇所の見出し")
     if parent is not None and parent.case_id != case.pk:
         raise ConsultationError("上位の箇所は同じ案件から選んでください。")
     if case.sections.filter(heading=heading).exists():
@@ -229,6 +344,28 @@ def submission_receive(
         if existing is None:
             raise
         return existing, False
+
+
+def period_text(case: Case) -> str:
+    """The period as the intake's error messages state it (the actual last day if closed early)."""
+    text = f"{dates.wareki(case.period_start)}～{dates.wareki(case.last_day)}"
+    return text + ("（予定より早く受付を終了）" if case.closed_early else "")
+
+
+def _check_paper_period(*, case: Case, received_at: datetime, postmark_date: date | None) -> None:
+    """Paper arrives late: a letter counts by its postmark, what was handed in, faxed or e-mailed
+    by the day it was received; that day must fall in the period. The message names the date
+    at fault and the period, for the clerk at the intake form."""
+    if case.state not in (Case.State.OPEN, Case.State.TALLYING):
+        raise PeriodClosed(case, f"この案件は「{case.get_state_display()}」のため、意見を受け付けることはできません"
+                                 f"（募集期間 {period_text(case)}）。")
+    if postmark_date is not None:
+        day, label, field = postmark_date, "消印日", "postmark_date"
+    else:
+        day, label, field = timezone.localdate(received_at), "受付日時", "received_at"
+    if not (case.period_start <= day <= case.last_day):
+        raise PeriodClosed(case, f"{label}（{dates.wareki_with_seireki(day)}）が募集期間（{period_text(case)}）の外のため、"
+                                 "受け付けられません。", field=field)
 
 
 def _submission_by_key(idempotency_key: str) -> Submission | None:
@@ -332,12 +469,7 @@ def _submission_store(
             if not case.accepts_at(now):
                 raise PeriodClosed(case)
         else:
-            # Paper arrives late: the postmark (or the day it was handed in) must fall in the period.
-            day = postmark_date or timezone.localdate(received_at)
-            if case.state not in (Case.State.OPEN, Case.State.TALLYING) or not (
-                case.period_start <= day <= case.period_end
-            ):
-                raise PeriodClosed(case)
+            _check_paper_period(case=case, received_at=received_at, postmark_date=postmark_date)
     status = Submission.IdentityStatus.NOT_REQUIRED
     token = ""
     if channel == Channel.WEB and case.identity_level == IdentityLevel.EMAIL:
@@ -396,11 +528,6 @@ def submission_confirm_email(*, token: str) -> Submission | None:
 
 # --- items ----------------------------------------------------------------------------------
 
-def _check_itemising(case: Case) -> None:
-    if case.state == Case.State.PUBLISHED:
-        raise ConsultationError("公表済みの案件は変更できません。決裁をやり直してください。")
-
-
 @transaction.atomic
 def item_create(
     *,
@@ -416,7 +543,7 @@ def item_create(
 ) -> Item:
     """Cut an item from a submission: a span of the original (text copied) or a re-typed excerpt."""
     case = Case.objects.select_for_update().get(pk=submission.case_id)
-    _check_itemising(case)
+    check_table_open(case, "意見（項目）")
     if span is not None:
         start, end = span
         if not (0 <= start < end <= len(submission.text)):
@@ -442,7 +569,8 @@ def item_create(
     return item
 
 
-ITEM_FIELDS = ["summary", "reflection", "section_label", "excluded", "exclude_reason", "withdrawn", "withdraw_reason"]
+ITEM_FIELDS = ["summary", "reflection", "section_label", "excluded", "exclude_reason", "exclude_category", "withdrawn",
+               "withdraw_reason"]
 
 
 @transaction.atomic
@@ -451,7 +579,7 @@ def item_update(
     reflection: str | None = None, section_label: str | None = None, detector: masking.Detector | None = None,
 ) -> Item:
     """Change an item's sections, summary (意見の要旨) or reflection class (反映区分)."""
-    _check_itemising(item.case)
+    check_table_open(item.case, "意見の該当箇所・要旨・反映区分")
     before = audit.snapshot(item, ITEM_FIELDS)
     before_sections = sorted(item.sections.values_list("heading", flat=True))
     if summary is not None and summary != item.summary:
@@ -478,14 +606,17 @@ def item_update(
 
 
 @transaction.atomic
-def item_exclude(*, actor: Any, item: Item, reason: str) -> Item:
-    """Mark an item 対象外 (unrelated to the draft): kept, but never published."""
-    _check_itemising(item.case)
+def item_exclude(*, actor: Any, item: Item, reason: str, category: str = ExcludeCategory.OTHER) -> Item:
+    """Mark an item 対象外: kept and counted (「うち公表しない意見」, by `category`), never
+    published."""
+    check_table_open(item.case, "公表しない意見（対象外）")
     if not reason.strip():
         raise ConsultationError("対象外とする理由を入力してください。")
+    if category not in ExcludeCategory.values:
+        raise ConsultationError("公表しない理由の区分を選んでください。")
     before = audit.snapshot(item, ITEM_FIELDS)
-    item.excluded, item.exclude_reason = True, reason.strip()
-    item.save(update_fields=["excluded", "exclude_reason"])
+    item.excluded, item.exclude_reason, item.exclude_category = True, reason.strip(), category
+    item.save(update_fields=["excluded", "exclude_reason", "exclude_category"])
     audit.record(actor=actor, action="consultations.item_exclude", obj=item,
                  changes=audit.diff(before, audit.snapshot(item, ITEM_FIELDS)))
     return item
@@ -493,10 +624,10 @@ def item_exclude(*, actor: Any, item: Item, reason: str) -> Item:
 
 @transaction.atomic
 def item_include(*, actor: Any, item: Item) -> Item:
-    _check_itemising(item.case)
+    check_table_open(item.case, "公表しない意見（対象外）")
     before = audit.snapshot(item, ITEM_FIELDS)
-    item.excluded, item.exclude_reason = False, ""
-    item.save(update_fields=["excluded", "exclude_reason"])
+    item.excluded, item.exclude_reason, item.exclude_category = False, "", ""
+    item.save(update_fields=["excluded", "exclude_reason", "exclude_category"])
     audit.record(actor=actor, action="consultations.item_include", obj=item,
                  changes=audit.diff(before, audit.snapshot(item, ITEM_FIELDS)))
     return item
@@ -505,6 +636,7 @@ def item_include(*, actor: Any, item: Item) -> Item:
 @transaction.atomic
 def item_withdraw(*, actor: Any, item: Item, reason: str) -> Item:
     """Withdraw an item (e.g. an upheld なりすまし申告), with the reason recorded."""
+    check_table_open(item.case, "意見の取下げ")
     if not reason.strip():
         raise ConsultationError("取下げの理由を入力してください。")
     before = audit.snapshot(item, ITEM_FIELDS)
@@ -518,9 +650,7 @@ def item_withdraw(*, actor: Any, item: Item, reason: str) -> Item:
 # --- answers --------------------------------------------------------------------------------
 
 def _check_answers_open(case: Case) -> None:
-    case.refresh_from_db(fields=["state"])
-    if case.answers_locked:
-        raise AnswersLocked()
+    check_table_open(case, "回答", error=AnswersLocked)
 
 
 def answers_require_open(case: Case) -> None:
@@ -540,13 +670,15 @@ def answer_write(*, actor: Any, items: Sequence[Item], text: str) -> Answer:
     _check_answers_open(case)
     if not text.strip():
         raise ConsultationError("区の考え方を入力してください。")
+    replaced = {str(n): a for n, a in Item.objects.filter(pk__in=[i.pk for i in items], answer__isnull=False)
+                .values_list("number", "answer_id")}
     answer = Answer.objects.create(case=case, text=text.strip(), updated_by=_user(actor))
     AnswerVersion.objects.create(answer=answer, version=1, text=answer.text, created_by=_user(actor))
     Item.objects.filter(pk__in=[i.pk for i in items]).update(answer=answer)
     for item in items:
         item.answer = answer
     audit.record(actor=actor, action="consultations.answer_write", obj=answer,
-                 changes={"items": [i.number for i in items], "version": 1})
+                 changes={"items": [i.number for i in items], "version": 1, **({"replaced": replaced} if replaced else {})})
     return answer
 
 
@@ -621,8 +753,22 @@ def routing_complete(*, actor: Any, routing: Routing, response: str) -> Routing:
 
 # --- approval (決裁) ------------------------------------------------------------------------
 
+DEFAULT_STEP_LABEL = "所属の承認者"
+MAX_ROUTE_STEPS = 6
+
+
+@dataclass(frozen=True)
+class RouteStep:
+    """One step of an approval route as staff set it: who decides at that level."""
+
+    label: str
+    department: Department | None = None
+    role: int = Role.APPROVE
+    users: Sequence[Any] = ()
+
+
 def answer_set_snapshot(case: Case) -> dict[str, Any]:
-    """What an approval round approves: each published item's answer and its version."""
+    """Each published item's answer and its version (kept with every round, for the record)."""
     items = case.items.filter(excluded=False, withdrawn=False).select_related("answer").order_by("number")
     return {
         "items": {str(i.number): i.answer_id for i in items},
@@ -630,9 +776,91 @@ def answer_set_snapshot(case: Case) -> dict[str, Any]:
     }
 
 
+def approval_route(case: Case) -> list[dict[str, Any]]:
+    """The route a round requested now would follow, as it is stored with the round. Without
+    steps of its own a case has the default route: one step, 承認 on the case's department."""
+    steps = list(case.approval_steps.select_related("department").prefetch_related("users").order_by("position"))
+    if not steps:
+        return [{"label": DEFAULT_STEP_LABEL, "department_id": case.department_id, "department": case.department.name,
+                 "role": int(Role.APPROVE), "user_ids": [], "users": []}]
+    route = []
+    for step in steps:
+        department = step.department or case.department
+        users = sorted(step.users.all(), key=lambda u: u.pk)
+        route.append({"label": step.label, "department_id": department.pk, "department": department.name,
+                      "role": step.role, "user_ids": [u.pk for u in users], "users": [str(u) for u in users]})
+    return route
+
+
+def may_decide(user: Any, step: dict[str, Any]) -> bool:
+    """Who may decide a step: the named staff, or else a role on the step's department."""
+    if not _is_user(user):
+        return False
+    if step.get("user_ids"):
+        return user.pk in step["user_ids"]
+    return permissions.has_role(user, step["department_id"], Role(step["role"]))
+
+
 @transaction.atomic
-def approval_request(*, actor: Any, case: Case, comment: str = "") -> ApprovalRound:
-    """Send the answer set for 決裁 (回答作成中 → 決裁中). Every published item needs an answer."""
+def approval_route_set(*, actor: Any, case: Case, steps: Sequence[RouteStep]) -> list[ApprovalStep]:
+    """Set the case's 決裁 route (e.g. 係長 → 課長 → 部長). Refused while a round is pending: the
+    round follows the route it was requested with. An empty list restores the default route."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.approval_rounds.filter(state=ApprovalRound.State.PENDING).exists():
+        raise ConsultationError("決裁中は決裁の経路を変更できません。差し戻されるか、起案を取り消してから変更してください。")
+    if len(steps) > MAX_ROUTE_STEPS:
+        raise ConsultationError(f"決裁の段階は{MAX_ROUTE_STEPS}段階までです。")
+    labels = [step.label.strip() for step in steps]
+    if any(not label for label in labels):
+        raise ConsultationError("決裁の段階ごとに名称（係長・課長など）を入力してください。")
+    if len(set(labels)) != len(labels):
+        raise ConsultationError("決裁の段階の名称が重複しています。")
+    for step in steps:
+        if step.role not in (Role.HANDLE, Role.APPROVE, Role.ADMIN):
+            raise ConsultationError("決裁に必要な役割が正しくありません。")
+        if any(not getattr(u, "is_staff_member", False) for u in step.users):
+            raise ConsultationError("決裁する職員には、職員のアカウントを指定してください。")
+    before = [s["label"] for s in approval_route(case)] if case.approval_steps.exists() else []
+    case.approval_steps.all().delete()
+    created = []
+    for position, (step, label) in enumerate(zip(steps, labels, strict=True), start=1):
+        row = ApprovalStep.objects.create(case=case, position=position, label=label, department=step.department,
+                                          role=step.role)
+        row.users.set(step.users)
+        created.append(row)
+    audit.record(actor=actor, action="consultations.approval_route_set", obj=case,
+                 changes={"route": [before, [{k: v for k, v in s.items() if k != "users"} for s in approval_route(case)]]})
+    return created
+
+
+def latest_published(case: Case) -> PublishedResult | None:
+    return case.published_results.order_by("-version").first()
+
+
+def _unitemised(case: Case) -> list[str]:
+    """Counted submissions not yet cut into items: at approval every opinion must be in the table."""
+    return list(case.submissions.counted().filter(items__isnull=True).order_by("receipt_seq")
+                .values_list("receipt_number", flat=True))
+
+
+def _pending_masks(case: Case) -> int:
+    return Mask.objects.filter(item__case=case, decision=Mask.Decision.PENDING,
+                               item__excluded=False, item__withdrawn=False).count()
+
+
+@transaction.atomic
+def approval_request(*, actor: Any, case: Case, comment: str = "", correction_note: str = "") -> ApprovalRound:
+    """Send the published table for 決裁 (回答作成中 → 決裁中).
+
+    The round records the exact table it asks to approve (every row, text with masks applied,
+    answer and count) and its SHA-256: from now until a 差戻し every write that would change a
+    published row is refused, and publication checks the table still has that digest. Every
+    published item needs an answer, every submission its items, every detected span a decision.
+    After publication a round is a 訂正: it needs the note that will be published with it, and
+    a table that differs from the version published.
+    """
+    from hiroba.consultations import exports
+
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.state != Case.State.ANSWERING:
         raise ConsultationError("回答作成中の案件だけ決裁に回せます。")
@@ -642,39 +870,91 @@ def approval_request(*, actor: Any, case: Case, comment: str = "") -> ApprovalRo
         raise ConsultationError("回答のない意見があります: No. " + "、".join(map(str, missing)))
     if not case.items.filter(excluded=False, withdrawn=False).exists():
         raise ConsultationError("公表する意見がありません。")
+    unitemised = _unitemised(case)
+    if unitemised:
+        raise ConsultationError("意見（項目）に分けていない提出があります: 受付番号 " + "、".join(unitemised))
+    pending = _pending_masks(case)
+    if pending:
+        raise ConsultationError(f"個人情報の確認が済んでいない箇所が{pending}件あります。確認してから決裁に回してください。")
+    pub = exports.build(case)
+    digest = exports.digest(pub)
+    published = latest_published(case)
+    correction_note = correction_note.strip()
+    if published is not None:
+        if not correction_note:
+            raise ConsultationError(f"公表済みの結果（第{published.version}版）の訂正です。公表する訂正の内容を入力してください。")
+        if digest == published.digest:
+            raise ConsultationError(f"公表済みの第{published.version}版から変わっていません。訂正する内容がありません。")
+    else:
+        correction_note = ""
     number = (case.approval_rounds.aggregate(m=Max("number"))["m"] or 0) + 1
-    round_ = ApprovalRound.objects.create(case=case, number=number, snapshot=answer_set_snapshot(case),
-                                          requested_by=_user(actor), comment=comment)
+    route = approval_route(case)
+    round_ = ApprovalRound.objects.create(
+        case=case, number=number, snapshot=answer_set_snapshot(case), route=route, step=0, digest=digest,
+        table=exports.approved_part(pub), correction_note=correction_note, requested_by=_user(actor),
+        comment=comment.strip(),
+    )
     case.state = Case.State.APPROVING
     case.save(update_fields=["state", "updated_at"])
     audit.record(actor=actor, action="consultations.approval_request", obj=case,
-                 changes={"state": ["answering", "approving"], "round": number})
+                 changes={"state": ["answering", "approving"], "round": number, "digest": digest,
+                          "route": [s["label"] for s in route],
+                          **({"correction_note": correction_note} if correction_note else {})})
     return round_
 
 
 @transaction.atomic
 def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment: str = "") -> ApprovalRound:
-    """承認 locks the answer set as approved; 差戻し returns the case to 回答作成中."""
+    """Decide the round's current step. 承認 passes the round to the next step (or approves it
+    at the last); 差戻し, at any step, returns the case to the drafter (回答作成中) with the
+    reason. The drafter never decides their own round, and nobody decides two of its steps."""
+    from hiroba.consultations import exports
+
     round_ = ApprovalRound.objects.select_for_update().select_related("case").get(pk=round_.pk)
     if round_.state != ApprovalRound.State.PENDING:
         raise ConsultationError("この決裁は既に判断済みです。")
+    step = round_.current_step
+    if step is None:  # a round stored without a route (before routes existed): the default one
+        round_.route, round_.step = approval_route(round_.case), 0
+        step = round_.route[0]
     if not approve and not comment.strip():
         raise ConsultationError("差戻しの理由を入力してください。")
-    round_.state = ApprovalRound.State.APPROVED if approve else ApprovalRound.State.RETURNED
-    round_.decided_by, round_.decided_at, round_.comment = _user(actor), timezone.now(), comment.strip()
-    round_.save()
+    if _is_user(actor):
+        if round_.requested_by_id == actor.pk:
+            raise ConsultationError("起案した職員は、自分の起案を決裁できません。")
+        if not may_decide(actor, step):
+            raise ConsultationError(f"「{step['label']}」の段階を決裁する権限がありません。")
+        if round_.decisions.filter(decided_by=actor).exists():
+            raise ConsultationError("同じ職員が一つの決裁の複数の段階を決裁することはできません。")
     case = round_.case
+    if approve and exports.digest(exports.build(case)) != round_.digest:
+        raise ConsultationError("決裁に回した後に公表する内容が変わっています。差し戻して、決裁をやり直してください。")
+    ApprovalDecision.objects.create(
+        round=round_, step=round_.step, label=step["label"],
+        decision=ApprovalDecision.Decision.APPROVE if approve else ApprovalDecision.Decision.RETURN,
+        decided_by=_user(actor), comment=comment.strip(),
+    )
+    final = not approve or round_.step + 1 >= len(round_.route)
+    if final:
+        round_.state = ApprovalRound.State.APPROVED if approve else ApprovalRound.State.RETURNED
+        round_.decided_by, round_.decided_at, round_.comment = _user(actor), timezone.now(), comment.strip()
+    else:
+        round_.step += 1
+    round_.save()
     if not approve:
         case.state = Case.State.ANSWERING
         case.save(update_fields=["state", "updated_at"])
     audit.record(actor=actor, action="consultations.approval_" + ("approve" if approve else "return"), obj=case,
-                 changes={"round": round_.number, "comment": round_.comment})
+                 changes={"round": round_.number, "step": step["label"], "comment": comment.strip(),
+                          "final": final})
     return round_
 
 
 @transaction.atomic
 def approval_reopen(*, actor: Any, case: Case, reason: str) -> Case:
-    """Change approved (or published) answers: back to 回答作成中; a new round is needed."""
+    """Back to 回答作成中 to change the table: the drafter withdraws a request (決裁中), or a
+    published case starts a 訂正 (公表済). A new round is needed either way; a published case
+    keeps serving its published version until the 訂正 is approved and published."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.state not in (Case.State.APPROVING, Case.State.PUBLISHED):
         raise ConsultationError("決裁中または公表済みの案件だけやり直せます。")
@@ -686,7 +966,8 @@ def approval_reopen(*, actor: Any, case: Case, reason: str) -> Case:
     case.state = Case.State.ANSWERING
     case.save(update_fields=["state", "updated_at"])
     audit.record(actor=actor, action="consultations.approval_reopen", obj=case,
-                 changes={"state": [before, "answering"], "reason": reason.strip()})
+                 changes={"state": [before, "answering"], "reason": reason.strip(),
+                          **({"correction": True} if before == Case.State.PUBLISHED else {})})
     return case
 
 
@@ -694,9 +975,44 @@ def latest_approved_round(case: Case) -> ApprovalRound | None:
     return case.approval_rounds.filter(state=ApprovalRound.State.APPROVED).order_by("-number").first()
 
 
+def _store_publication(
+    *, actor: Any, case: Case, pub: Any, day: date, source: str, round_: ApprovalRound | None, note: str = "",
+) -> PublishedResult:
+    """Write the next published version: the canonical JSON and the bytes of every format,
+    rendered from that JSON exactly as the page will read it."""
+    from hiroba.consultations import exports
+
+    previous = latest_published(case)
+    if previous is not None and day < previous.reported_on:
+        raise ConsultationError(f"訂正日は前の版の公表日（{dates.wareki(previous.reported_on)}）以降にしてください。")
+    version = previous.version + 1 if previous else 1
+    earlier = previous.data if previous else {}
+    pub.version = version
+    pub.reported_on = earlier.get("reported_on") or day.isoformat()
+    pub.corrections = [*earlier.get("corrections", []),
+                       *([{"version": version, "date": day.isoformat(), "note": note}] if previous else [])]
+    data = exports.as_dict(pub)
+    result = PublishedResult.objects.create(
+        case=case, version=version, source=source, approval_round=round_, digest=exports.digest(pub),
+        canonical_json=exports.canonical(data), reported_on=day, correction_note=note if previous else "",
+        published_by=_user(actor),
+    )
+    for fmt, content in exports.render_all(exports.from_dict(data)).items():
+        PublishedFile.objects.create(result=result, format=fmt, content=content,
+                                     sha256=hashlib.sha256(content).hexdigest())
+    return result
+
+
 @transaction.atomic
 def case_publish(*, actor: Any, case: Case, reported_on: date | None = None) -> Case:
-    """決裁中 (approved) → 公表済. Needs the approved answer set unchanged and every mask reviewed."""
+    """決裁中 (approved) → 公表済: store the approved table as the next published version.
+
+    Needs the latest round approved at every step, every mask reviewed, and the live table
+    exactly as approved (same digest). From then on the results page and every download serve
+    the stored version; a 訂正 publishes a new version beside it, with its dated note.
+    """
+    from hiroba.consultations import exports
+
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.state != Case.State.APPROVING:
         raise ConsultationError("決裁中の案件だけ公表できます。")
@@ -704,25 +1020,87 @@ def case_publish(*, actor: Any, case: Case, reported_on: date | None = None) -> 
     latest = case.approval_rounds.order_by("-number").first()
     if approved is None or latest is None or latest.pk != approved.pk:
         raise ConsultationError("回答が決裁で承認されていません。")
-    if approved.snapshot != answer_set_snapshot(case):
-        raise ConsultationError("承認後に回答が変更されています。決裁をやり直してください。")
-    pending = Mask.objects.filter(item__case=case, decision=Mask.Decision.PENDING,
-                                  item__excluded=False, item__withdrawn=False).count()
+    pending = _pending_masks(case)
     if pending:
         raise ConsultationError(f"個人情報の確認が済んでいない箇所が{pending}件あります。")
+    pub = exports.build(case)
+    if exports.digest(pub) != approved.digest:
+        changed = exports.row_changes(approved.table, exports.approved_part(pub))
+        raise ConsultationError("承認後に公表する内容が変わっています（" + "、".join(changed or ["内容"])
+                                + "）。決裁をやり直してください。")
+    day = reported_on or timezone.localdate()
+    result = _store_publication(actor=actor, case=case, pub=pub, day=day, source=PublishedResult.Source.APPROVAL,
+                                round_=approved, note=approved.correction_note)
     case.state = Case.State.PUBLISHED
-    case.published_at = timezone.now()
-    case.reported_on = reported_on or case.reported_on or timezone.localdate()
+    case.published_at = result.published_at
+    case.reported_on = case.reported_on or day
     case.save(update_fields=["state", "published_at", "reported_on", "updated_at"])
     audit.record(actor=actor, action="consultations.case_publish", obj=case,
-                 changes={"state": ["approving", "published"], "round": approved.number})
+                 changes={"state": ["approving", "published"], "round": approved.number, "version": result.version,
+                          "digest": result.digest,
+                          **({"correction_note": result.correction_note} if result.correction_note else {})})
     return case
+
+
+@transaction.atomic
+def publication_import(*, actor: Any, case: Case) -> PublishedResult:
+    """A past case brought in by the importer as published: its table as the paper printed it
+    becomes its first published version (no approval round: it was approved at the time)."""
+    from hiroba.consultations import exports
+
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.published_results.exists():
+        raise ConsultationError("この案件は既に公表されています。")
+    day = case.reported_on or timezone.localdate()
+    result = _store_publication(actor=actor, case=case, pub=exports.build(case), day=day,
+                                source=PublishedResult.Source.IMPORT, round_=None)
+    audit.record(actor=actor, action="consultations.publication_import", obj=case,
+                 changes={"version": result.version, "digest": result.digest})
+    return result
+
+
+def published_file(result: PublishedResult, fmt: str) -> PublishedFile:
+    return result.files.get(format=fmt)
+
+
+# --- the department's own follow-up -----------------------------------------------------------
+
+SUBMITTER_HEADERS = ["受付番号", "受付日時", "提出方法", "消印日", "氏名", "住所", "区分", "メールアドレス", "電話番号",
+                     "本人確認", "該当箇所（提出時）", "意見の番号", "公表", "意見（原文）"]
+
+
+@transaction.atomic
+def submitters_export(*, actor: Any, case: Case, purpose: str) -> bytes:
+    """Every submission with the submitter's details, for the department's own follow-up: a
+    CSV for staff only, never published. Each export is audited with its stated purpose."""
+    from hiroba.consultations import exports
+
+    purpose = purpose.strip()
+    if not purpose:
+        raise ConsultationError("利用目的を入力してください。")
+    rows = []
+    submissions = case.submissions.select_related("section").prefetch_related("items").order_by("receipt_seq")
+    for s in submissions:
+        items = sorted(s.items.all(), key=lambda i: i.number)
+        status = "、".join(
+            f"No.{i.number} " + ("取下げ" if i.withdrawn else "公表しない" if i.excluded else "公表") for i in items)
+        rows.append([
+            s.receipt_number, timezone.localtime(s.received_at).strftime("%Y-%m-%d %H:%M"),
+            s.channel_label, s.postmark_date.isoformat() if s.postmark_date else "", s.name, s.address,
+            s.get_category_display(), s.email, s.phone, s.get_identity_status_display(),
+            s.section.heading if s.section else "", "、".join(str(i.number) for i in items), status, s.text,
+        ])
+    audit.record(actor=actor, action="consultations.submitters_export", obj=case,
+                 changes={"purpose": purpose, "rows": len(rows), "format": "csv"})
+    return exports.csv_bytes(SUBMITTER_HEADERS, rows)
 
 
 # --- personal information -------------------------------------------------------------------
 
+@transaction.atomic
 def masks_detect(*, item: Item, detector: masking.Detector | None = None) -> list[Mask]:
     """Run the detector over the item's text and summary; structured kinds masked, others flagged."""
+    check_table_open(item.case, "個人情報のマスキング")
     detect = detector or masking.get_detector()
     created: list[Mask] = []
     for field in ("text", "summary"):
@@ -752,6 +1130,7 @@ def masks_propose(*, item: Item, field: str, spans: Iterable[masking.Span], note
 @transaction.atomic
 def mask_decide(*, actor: Any, mask: Mask, decision: str, note: str = "") -> Mask:
     """Keep (公開) or hide (非公開) a detected span; undoing an automatic mask is allowed."""
+    check_table_open(mask.item.case, "個人情報のマスキング")
     if decision not in (Mask.Decision.MASK, Mask.Decision.KEEP):
         raise ConsultationError("判断を選んでください。")
     before = audit.snapshot(mask, ["decision"])
@@ -767,6 +1146,7 @@ def mask_decide(*, actor: Any, mask: Mask, decision: str, note: str = "") -> Mas
 @transaction.atomic
 def mask_add(*, actor: Any, item: Item, field: str, start: int, end: int, note: str = "") -> Mask:
     """Staff hide a span the detector missed."""
+    check_table_open(item.case, "個人情報のマスキング")
     value = getattr(item, field)
     if not (0 <= start < end <= len(value)):
         raise ConsultationError("非公開にする範囲が正しくありません。")

@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from hiroba.consultations import analysis, exports, forms, masking, queries, services
@@ -17,6 +18,7 @@ from hiroba.consultations.models import (
     ApprovalRound,
     Case,
     ImpersonationReport,
+    Item,
     Mask,
     Routing,
 )
@@ -56,6 +58,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 eligibility=data["eligibility"], identity_level=data["identity_level"],
                 legal_basis=data["legal_basis"], summary=data["summary"], receipt_code=data["receipt_code"],
                 draft_pdf=data.get("draft_pdf") or None,
+                **{name: data[name] for name in services.DETAIL_FIELDS if data.get(name) not in (None, "")},
             )
         except services.ConsultationError as exc:
             form.add_error("short_period_reason" if "募集期間" in str(exc) else None, str(exc))
@@ -78,6 +81,8 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_approve": request.user.has_perm("consultations.approve_case", case),
         "pending_masks": Mask.objects.filter(item__case=case, decision=Mask.Decision.PENDING).count(),
         "new_reports": case.impersonation_reports.filter(state=ImpersonationReport.State.NEW).count(),
+        "close_form": forms.CloseForm(initial={"results_due_on": case.results_due_on}),
+        "missing_contacts": services.missing_contacts(case),
         "next_states": {Case.State.PREPARING: [("open", "募集を開始する")], Case.State.OPEN: [("tallying", "募集を締め切る")],
                         Case.State.TALLYING: [("answering", "回答作成を始める")]}.get(Case.State(case.state), []),
     })
@@ -86,12 +91,35 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def case_state(request: HttpRequest, slug: str) -> HttpResponse:
     case = _case(request, slug, "consultations.change_case")
+    form = forms.CloseForm(request.POST)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
     try:
-        services.case_transition(actor=request.user, case=case, to=request.POST.get("to", ""))
+        services.case_transition(actor=request.user, case=case, to=request.POST.get("to", ""),
+                                 reason=data.get("reason", ""), results_due_on=data.get("results_due_on"))
         messages.success(request, "状態を変更しました。")
     except (services.ConsultationError, ValueError) as exc:
         messages.error(request, str(exc) if isinstance(exc, services.ConsultationError) else "状態が正しくありません。")
     return redirect("consultations_staff:detail", slug=case.slug)
+
+
+def case_details(request: HttpRequest, slug: str) -> HttpResponse:
+    """提出先（持参・郵送・ファクス・電子メール）と結果の公表予定日."""
+    case = _case(request, slug, "consultations.change_case")
+    form = forms.CaseDetailsForm(request.POST or None, instance=Case.objects.get(pk=case.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_update_details(actor=request.user, case=case,
+                                         **{name: form.cleaned_data[name] for name in services.DETAIL_FIELDS})
+        except services.ConsultationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, gettext("提出先と公表予定日を保存しました。"))
+            return redirect("consultations_staff:detail", slug=case.slug)
+    return render(request, "consultations/staff/form.html", {
+        "title": gettext("提出先と結果の公表予定日 — %(title)s") % {"title": case.title}, "form": form,
+        "submit": gettext("保存する"), "case": case,
+    }, status=400 if form.errors else 200)
 
 
 def section_add(request: HttpRequest, slug: str) -> HttpResponse:
@@ -127,6 +155,8 @@ def intake(request: HttpRequest, slug: str) -> HttpResponse:
                     postmark_date=data.get("postmark_date"), entered_by=request.user,
                     site_url=request.build_absolute_uri("/"),
                 )
+            except services.PeriodClosed as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             except services.ConsultationError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -185,6 +215,7 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     routing_form = forms.RoutingForm()
     reason_form = forms.ReasonForm()
     findings = analysis.item_findings(case, item)
+    answer_scope = None
     status = 200
     if request.method == "POST":
         if not can_change:
@@ -219,14 +250,35 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                             answer_form = forms.AnswerForm(initial={"text": text, "also_items": d["also_items"]},
                                                            item=item)
                     else:
-                        if item.answer is not None:
-                            services.answer_update(actor=request.user, answer=item.answer, text=d["text"])
-                            for other in d["also_items"]:
-                                services.answer_assign(actor=request.user, item=other, answer=item.answer)
+                        if case.answers_locked:
+                            raise services.AnswersLocked(case)
+                        shared = _sharing(item)
+                        changed = item.answer is not None and d["text"].strip() != item.answer.text
+                        scope = request.POST.get("scope", "")
+                        if changed and shared and (scope not in ("all", "own")
+                                                   or request.POST.get("group") != _group_key(shared)):
+                            # Never rewrite a grouped answer for the others without asking which is meant.
+                            answer_scope = {"shared": shared, "group": _group_key(shared), "text": d["text"],
+                                            "also": [i.pk for i in d["also_items"]], "problem": bool(scope)}
                         else:
-                            services.answer_write(actor=request.user, items=[item, *d["also_items"]], text=d["text"])
-                        messages.success(request, "区の考え方を保存しました。")
-                        return redirect("consultations_staff:item", slug=slug, number=number)
+                            if changed and shared and scope == "own":
+                                services.answer_write(actor=request.user, items=[item, *d["also_items"]],
+                                                      text=d["text"])
+                                messages.success(request, gettext(
+                                    "No.%(number)s に別の回答を作成しました。同じ回答だった %(others)s の回答は変わりません。")
+                                    % {"number": item.number, "others": _numbers(shared)})
+                            elif item.answer is not None:
+                                services.answer_update(actor=request.user, answer=item.answer, text=d["text"])
+                                for other in d["also_items"]:
+                                    services.answer_assign(actor=request.user, item=other, answer=item.answer)
+                                messages.success(request, gettext(
+                                    "区の考え方を保存しました（同じ回答の %(others)s も変更しました）。")
+                                    % {"others": _numbers(shared)} if changed and shared else "区の考え方を保存しました。")
+                            else:
+                                services.answer_write(actor=request.user, items=[item, *d["also_items"]],
+                                                      text=d["text"])
+                                messages.success(request, "区の考え方を保存しました。")
+                            return redirect("consultations_staff:item", slug=slug, number=number)
                 else:
                     status = 400
             elif action == "share_answer":
@@ -243,9 +295,14 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                 status = 400
             elif action in ("exclude", "withdraw"):
                 reason_form = forms.ReasonForm(request.POST)
+                if reason_form.is_valid() and action == "exclude" and not reason_form.cleaned_data["category"]:
+                    reason_form.add_error("category", "対象外にする場合は、公表しない理由の区分を選んでください。")
                 if reason_form.is_valid():
-                    fn = services.item_exclude if action == "exclude" else services.item_withdraw
-                    fn(actor=request.user, item=item, reason=reason_form.cleaned_data["reason"])
+                    if action == "exclude":
+                        services.item_exclude(actor=request.user, item=item, reason=reason_form.cleaned_data["reason"],
+                                              category=reason_form.cleaned_data["category"])
+                    else:
+                        services.item_withdraw(actor=request.user, item=item, reason=reason_form.cleaned_data["reason"])
                     messages.success(request, "対象外にしました。" if action == "exclude" else "取り下げました。")
                     return redirect("consultations_staff:item", slug=slug, number=number)
                 status = 400
@@ -264,11 +321,29 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "other_answers": other_answers, "routings": item.routings.select_related("department"),
         "versions": item.answer.versions.all() if item.answer else [],
         "grouped": item.answer.items.exclude(pk=item.pk) if item.answer else [],
-        "masked": services.masked_text(item), "findings": findings,
+        "masked": services.masked_text(item), "findings": findings, "answer_scope": answer_scope,
     }, status=status)
 
 
+def _sharing(item: Item) -> list[int]:
+    """The other items that carry this item's answer (同趣旨の意見), by number."""
+    if item.answer_id is None:
+        return []
+    return list(Item.objects.filter(answer_id=item.answer_id).exclude(pk=item.pk).order_by("number")
+                .values_list("number", flat=True))
+
+
+def _group_key(numbers: list[int]) -> str:
+    return ",".join(map(str, numbers))
+
+
+def _numbers(numbers: list[int]) -> str:
+    return "、".join(f"No.{n}" for n in numbers)
+
+
 def approval(request: HttpRequest, slug: str) -> HttpResponse:
+    """決裁: the request (with the 訂正 note after publication), each step's decision along the
+    route, 差戻し from any step, the drafter's withdrawal and the start of a 訂正."""
     case = _case(request, slug)
     status = 200
     if request.method == "POST":
@@ -276,38 +351,87 @@ def approval(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             if action == "request":
                 _case(request, slug, "consultations.change_case")
-                services.approval_request(actor=request.user, case=case, comment=request.POST.get("comment", ""))
-                messages.success(request, "決裁に回しました。")
+                services.approval_request(actor=request.user, case=case, comment=request.POST.get("comment", ""),
+                                          correction_note=request.POST.get("correction_note", ""))
+                messages.success(request, gettext("決裁に回しました。"))
             elif action == "decide":
-                _case(request, slug, "consultations.approve_case")
                 round_ = get_object_or_404(case.approval_rounds, state=ApprovalRound.State.PENDING)
+                if not services.may_decide(request.user, round_.current_step or services.approval_route(case)[0]):
+                    raise PermissionDenied("この段階を決裁する権限がありません。")
                 form = forms.ApprovalDecisionForm(request.POST)
                 if not form.is_valid():
-                    raise services.ConsultationError("承認か差戻しを選んでください。")
+                    raise services.ConsultationError(gettext("承認か差戻しを選んでください。"))
                 services.approval_decide(actor=request.user, round_=round_,
                                          approve=form.cleaned_data["decision"] == "approve",
                                          comment=form.cleaned_data["comment"])
-                messages.success(request, "決裁しました。")
+                messages.success(request, gettext("決裁しました。"))
             elif action == "reopen":
                 _case(request, slug, "consultations.change_case")
                 services.approval_reopen(actor=request.user, case=case, reason=request.POST.get("reason", ""))
-                messages.success(request, "回答作成中に戻しました。修正後、改めて決裁に回してください。")
+                messages.success(request, gettext("回答作成中に戻しました。修正後、改めて決裁に回してください。"))
             else:
-                raise services.ConsultationError("操作が正しくありません。")
+                raise services.ConsultationError(gettext("操作が正しくありません。"))
             return redirect("consultations_staff:approval", slug=slug)
         except services.ConsultationError as exc:
             _fail(request, exc)
             status = 409
         case.refresh_from_db()
+    pending = case.approval_rounds.filter(state=ApprovalRound.State.PENDING).first()
+    step = pending.current_step if pending else None
+    can_decide = bool(
+        pending and step and services.may_decide(request.user, step)
+        and pending.requested_by_id != request.user.pk
+        and not pending.decisions.filter(decided_by=request.user).exists()
+    )
+    published = services.latest_published(case)
+    changes = None
+    if pending and published:
+        changes = exports.row_changes(exports.approved_part(exports.from_dict(published.data)), pending.table)
     return render(request, "consultations/staff/approval.html", {
-        "case": case, "rounds": case.approval_rounds.select_related("requested_by", "decided_by").order_by("-number"),
-        "pending": case.approval_rounds.filter(state=ApprovalRound.State.PENDING).first(),
+        "case": case,
+        "rounds": case.approval_rounds.select_related("requested_by", "decided_by")
+                      .prefetch_related("decisions__decided_by").order_by("-number"),
+        "pending": pending, "step": step, "can_decide": can_decide, "step_rows": _step_rows(pending),
         "approved": services.latest_approved_round(case),
+        "route": services.approval_route(case), "has_own_route": case.approval_steps.exists(),
+        "published": published, "changes": changes,
         "decision_form": forms.ApprovalDecisionForm(),
         "can_change": request.user.has_perm("consultations.change_case", case),
-        "can_approve": request.user.has_perm("consultations.approve_case", case),
         "items": case.items.filter(excluded=False, withdrawn=False).select_related("answer").order_by("number"),
     }, status=status)
+
+
+def _step_rows(round_: ApprovalRound | None) -> list[dict[str, object]]:
+    """Each step of a round with its decision, if taken."""
+    if round_ is None:
+        return []
+    decided = {d.step: d for d in round_.decisions.select_related("decided_by")}
+    return [{"label": s["label"], "decision": decided.get(i),
+             "waiting": i not in decided and i == round_.step and round_.state == ApprovalRound.State.PENDING}
+            for i, s in enumerate(round_.route)]
+
+
+def approval_route(request: HttpRequest, slug: str) -> HttpResponse:
+    """The case's 決裁 route: its steps (係長 → 課長 → 部長) and who decides at each."""
+    case = _case(request, slug, "consultations.change_case")
+    steps = list(case.approval_steps.select_related("department").prefetch_related("users"))
+    initial = [{"label": st.label, "department": st.department, "role": st.role,
+                "users": "\n".join(u.email for u in st.users.all())} for st in steps]
+    rows = max(3, len(initial) + 1)
+    formset = forms.RouteFormSet(request.POST or None, initial=initial + [{}] * (rows - len(initial)),
+                                 prefix="step")
+    if request.method == "POST" and formset.is_valid():
+        try:
+            services.approval_route_set(actor=request.user, case=case,
+                                        steps=[st for st in (f.step() for f in formset.forms) if st is not None])
+        except services.ConsultationError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, gettext("決裁の経路を保存しました。"))
+            return redirect("consultations_staff:approval", slug=slug)
+    return render(request, "consultations/staff/approval_route.html", {
+        "case": case, "formset": formset, "route": services.approval_route(case),
+    }, status=400 if request.method == "POST" else 200)
 
 
 def masks(request: HttpRequest, slug: str) -> HttpResponse:
@@ -319,12 +443,18 @@ def masks(request: HttpRequest, slug: str) -> HttpResponse:
         if request.POST.get("action") == "add":
             add_form = forms.MaskAddForm(request.POST, case=case)
             if add_form.is_valid():
-                for start, end in add_form.cleaned_data["spans"]:
-                    services.mask_add(actor=request.user, item=add_form.cleaned_data["item"], field="text",
-                                      start=start, end=end, note="職員が追加")
-                messages.success(request, "非公開にしました。")
-                return redirect("consultations_staff:masks", slug=slug)
-            status = 400
+                try:
+                    for start, end in add_form.cleaned_data["spans"]:
+                        services.mask_add(actor=request.user, item=add_form.cleaned_data["item"], field="text",
+                                          start=start, end=end, note="職員が追加")
+                except services.ConsultationError as exc:
+                    _fail(request, exc)
+                    status = 409
+                else:
+                    messages.success(request, "非公開にしました。")
+                    return redirect("consultations_staff:masks", slug=slug)
+            else:
+                status = 400
         else:
             mask = get_object_or_404(Mask, pk=request.POST.get("mask"), item__case=case)
             try:
@@ -334,16 +464,16 @@ def masks(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("consultations_staff:masks", slug=slug)
             except services.ConsultationError as exc:
                 _fail(request, exc)
-                status = 400
+                status = 409
     rows = []
     for mask in Mask.objects.filter(item__case=case).select_related("item").order_by("item__number", "start"):
         value = getattr(mask.item, mask.field)
         rows.append({"mask": mask, "before": value[max(0, mask.start - 20):mask.start],
                      "span": value[mask.start:mask.end], "after": value[mask.end:mask.end + 20],
                      "kind": masking.KIND_LABELS.get(mask.kind, mask.kind)})
+    can_change = request.user.has_perm("consultations.change_case", case) and not case.answers_locked
     return render(request, "consultations/staff/masks.html", {"case": case, "rows": rows, "add_form": add_form,
-                                                              "can_change": request.user.has_perm("consultations.change_case", case)},
-                  status=status)
+                                                              "can_change": can_change}, status=status)
 
 
 def reports(request: HttpRequest, slug: str) -> HttpResponse:
@@ -377,6 +507,8 @@ def report_review(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def publish(request: HttpRequest, slug: str) -> HttpResponse:
+    """公表: publish the approved table as the next version; the versions published so far;
+    a preview of the table as it stands now."""
     case = _case(request, slug)
     status = 200
     if request.method == "POST":
@@ -388,21 +520,45 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
         except services.ConsultationError as exc:
             _fail(request, exc)
             status = 409
+        case.refresh_from_db()
     pub = exports.build(case)
     return render(request, "consultations/staff/publish.html", {
         "case": case, **exports.context(pub), "formats": exports.FORMATS,
         "can_change": request.user.has_perm("consultations.change_case", case),
         "pending_masks": Mask.objects.filter(item__case=case, decision=Mask.Decision.PENDING).count(),
+        "versions": queries.published_versions(case), "approved": services.latest_approved_round(case),
     }, status=status)
 
 
 def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    """A preview download of the table as it would be published now (not the published record:
+    that is served from the public results page)."""
     case = _case(request, slug)
     if fmt not in exports.FORMATS:
         raise Http404("その形式には対応していません。")
     response = HttpResponse(exports.render(case, fmt), content_type=exports.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{case.slug}-results.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{case.slug}-preview-{exports.FILE_SUFFIXES[fmt]}"'
     return response
+
+
+def submitters(request: HttpRequest, slug: str) -> HttpResponse:
+    """提出者の一覧（所属内の事後対応用）: every submission with the submitter's details, as CSV,
+    each export audited with its purpose. Never published."""
+    case = _case(request, slug, "consultations.change_case")
+    form = forms.SubmittersExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            content = services.submitters_export(actor=request.user, case=case, purpose=form.cleaned_data["purpose"])
+        except services.ConsultationError as exc:
+            form.add_error("purpose", str(exc))
+        else:
+            response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{case.slug}-submitters.csv"'
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "consultations/staff/submitters.html", {
+        "case": case, "form": form, "count": case.submissions.count(), "headers": services.SUBMITTER_HEADERS,
+    }, status=400 if form.errors else 200)
 
 
 def routing_queue(request: HttpRequest) -> HttpResponse:

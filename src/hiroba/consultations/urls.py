@@ -14,4 +14,6 @@ urlpatterns = [
     path("<slug:slug>/report/", views.report_impersonation, name="report"),
     path("<slug:slug>/results/", views.results, name="results"),
     path("<slug:slug>/results.<str:fmt>", views.results_download, name="results_download"),
+    path("<slug:slug>/results/v<int:version>/", views.results, name="results_version"),
+    path("<slug:slug>/results/v<int:version>.<str:fmt>", views.results_download, name="results_version_download"),
 ]

@@ -16,13 +16,13 @@ from django.db import DatabaseError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from hiroba.consultations import conf, exports, identity, queries, services
 from hiroba.consultations.forms import ImpersonationForm, OpinionForm
-from hiroba.consultations.models import Case, Channel, IdentityLevel, Section, Submission
+from hiroba.consultations.models import Case, Channel, IdentityLevel, PublishedResult, Section, Submission
 from hiroba.core import throttle
 
 RECEIPT_SALT = "hiroba.consultations.receipt"
@@ -66,7 +66,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = list(queries.public_cases().order_by("-period_start"))
     return render(request, "consultations/case_list.html", {
         "open_cases": [c for c in cases if c.state == Case.State.OPEN],
-        "published_cases": [c for c in cases if c.state == Case.State.PUBLISHED],
+        "closed_cases": [c for c in cases if c.state != Case.State.OPEN and not c.has_results],
+        "published_cases": [c for c in cases if c.has_results],
     })
 
 
@@ -75,13 +76,26 @@ def _public_case(slug: str) -> Case:
 
 
 def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The draft by section; while open, where and until when to send an opinion; once closed,
+    「受付を終了しました」 with the expected date until the results are published."""
     case = _public_case(slug)
     sections = list(case.sections.all())
-    return render(request, "consultations/case_detail.html", {"case": case, "sections": sections})
+    if case.has_results:
+        status = "published"
+    elif case.is_open:
+        status = "open"
+    elif case.state == Case.State.OPEN and timezone.now() < case.opens_at:
+        status = "not_yet"
+    else:
+        status = "closed"
+    channels = [{"code": code, "label": case.channel_label(code)} for code in case.channels]
+    return render(request, "consultations/case_detail.html", {"case": case, "sections": sections,
+                                                              "status": status, "channels": channels})
 
 
 def closed(request: HttpRequest, case: Case) -> HttpResponse:
-    return render(request, "consultations/closed.html", {"case": case}, status=403)
+    return render(request, "consultations/closed.html",
+                  {"case": case, "has_results": case.published_results.exists()}, status=403)
 
 
 def _verified(request: HttpRequest, case: Case) -> services.VerifiedIdentity | None:
@@ -218,19 +232,35 @@ def report_impersonation(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "consultations/report.html", {"case": case, "form": form})
 
 
-def results(request: HttpRequest, slug: str) -> HttpResponse:
-    case = get_object_or_404(Case.objects.select_related("department"), slug=slug, state=Case.State.PUBLISHED)
-    pub = exports.build(case)
-    return render(request, "consultations/results.html", {"case": case, **exports.context(pub),
-                                                          "formats": exports.FORMATS})
+def _published(slug: str, version: int | None) -> tuple[Case, PublishedResult]:
+    case = get_object_or_404(Case.objects.select_related("department"), slug=slug)
+    result = queries.published_result(case, version)
+    if result is None:
+        raise Http404(gettext("この案件の結果は公表されていません。"))
+    return case, result
 
 
-def results_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
-    case = get_object_or_404(Case.objects.select_related("department"), slug=slug, state=Case.State.PUBLISHED)
+def results(request: HttpRequest, slug: str, version: int | None = None) -> HttpResponse:
+    """The published results, rendered from the stored version (never from the live rows)."""
+    case, result = _published(slug, version)
+    versions = queries.published_versions(case)
+    pub = exports.from_dict(result.data)
+    return render(request, "consultations/results.html", {
+        "case": case, **exports.context(pub), "formats": exports.FORMATS, "result": result,
+        "versions": versions, "latest": versions[-1], "is_latest": result.version == versions[-1].version,
+    })
+
+
+def results_download(request: HttpRequest, slug: str, fmt: str, version: int | None = None) -> HttpResponse:
+    """A download exactly as stored at publication (the Japanese record, in any language)."""
     if fmt not in exports.FORMATS:
         raise Http404(gettext("その形式には対応していません。"))
-    with translation.override("ja"):  # the published document is the ward's Japanese record, in any language
-        content = exports.render(case, fmt)
-    response = HttpResponse(content, content_type=exports.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{case.slug}-results.{fmt}"'
+    case, result = _published(slug, version)
+    stored = result.files.filter(format=fmt).first()
+    if stored is None:
+        raise Http404(gettext("その形式には対応していません。"))
+    response = HttpResponse(bytes(stored.content), content_type=exports.CONTENT_TYPES[fmt])
+    name = exports.file_name(case.slug, fmt, result.version if version is not None else None)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["ETag"] = f'"{stored.sha256}"'
     return response

@@ -1,4 +1,8 @@
-"""hiroba consultation import FILE [--slug S] | publish SLUG --format F --out PATH."""
+"""hiroba consultation import FILE [--slug S] | publish SLUG --format F --out PATH [--version N].
+
+`publish` writes the stored bytes of the published version (the latest, or `--version N`):
+exactly what the results page offers for download. A case not yet published gets a preview
+from the live rows, said so on stderr."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ class Command(BaseCommand):
         pub.add_argument("slug")
         pub.add_argument("--format", required=True, choices=exports.FORMATS)
         pub.add_argument("--out", required=True, type=Path)
+        pub.add_argument("--version", type=int, default=None, help="公表した版（省略時は最新の版）")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "import":
@@ -44,7 +49,17 @@ class Command(BaseCommand):
         case = Case.objects.filter(slug=options["slug"]).select_related("department").first()
         if case is None:
             raise CommandError(f"案件がありません: {options['slug']}")
-        data = exports.render(case, options["format"])
+        published = case.published_results.order_by("-version")
+        if options["version"] is not None:
+            published = published.filter(version=options["version"])
+            if not published.exists():
+                raise CommandError(f"第{options['version']}版は公表されていません: {case.slug}")
+        result = published.first()
+        if result is not None:
+            data = bytes(result.files.get(format=options["format"]).content)
+        else:
+            self.stderr.write(f"{case.slug} は未公表です。現在の内容のプレビューを書き出します（公表資料ではありません）。")
+            data = exports.render(case, options["format"])
         out: Path = options["out"]
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
