@@ -143,6 +143,7 @@ def incident_update(*, actor: Any, incident: Incident, **changes: Any) -> Incide
 def incident_transition(*, actor: Any, incident: Incident, name: str, note: str = "") -> Incident:
     """調査開始 / 封じ込め / 復旧 / 終結; each step also goes into the timeline."""
     incident = _editable(actor, incident)
+    Incident.workflow.check(incident, name, actor=actor)
     if name == "close" and not incident.is_drill and not incident.lessons.strip():
         raise ServiceError(_("終結の前に、教訓・再発防止策を記録してください。"), code="lessons_required", field="lessons")
     before, after = Incident.workflow.apply(incident, name, actor=actor)
