@@ -75,7 +75,7 @@ def results(survey: Survey, *, texts_limit: int | None = None) -> SurveyResults:
         result.answered += 1
         if texts_limit is None or len(result.texts) < texts_limit:
             result.texts.append(text)
-    return SurveyResults(survey, survey.response_count, [by_id[q.pk] for q in questions])
+    return SurveyResults(survey, survey.responses.count(), [by_id[q.pk] for q in questions])
 
 
 def favourable_share(survey: Survey, number: int = 1) -> float | None:
