@@ -92,6 +92,9 @@ def test_the_round_trip_imports_closes_reopens_and_keeps_decisions(site, fmt, ca
     assert click.status == FindingStatus.FALSE_POSITIVE and click.decision_reason == "WAFで付与済み"
     assert csrf.status == FindingStatus.RISK_ACCEPTED
     assert click.last_round_id == second.round.pk  # seen again, decision untouched
+    assert click.alert_ref == "10020"  # what the new report says about it was written (a changed row)
+    xcto = Finding.objects.get(rule__rule_id="10021")
+    assert xcto.last_round_id == second.round.pk and xcto.last_seen_on == date(2025, 10, 15)  # unchanged row
 
     third = load(site, write(third_scan()), f"r3.{fmt}", date(2026, 1, 15))
     # XSS back (reopened), SQLi gone (closed), the info finding stays resolved since the second scan

@@ -17,6 +17,7 @@ Everything is parsed before anything is written, so a bad file leaves no trace.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -52,8 +53,17 @@ TOOLS = {"zap-json": DiagnosisRound.Tool.ZAP, "zap-xml": DiagnosisRound.Tool.ZAP
          "wapiti-json": DiagnosisRound.Tool.WAPITI, "csv": DiagnosisRound.Tool.VENDOR}
 UPSERT_FIELDS = [
     "rule", "title", "severity", "riskcode", "confidence", "cvss", "alert_ref", "uri", "attack", "evidence",
-    "otherinfo", "more_instances", "instance_count", "last_round", "last_seen_on", "updated_at",
+    "otherinfo", "more_instances", "instance_count", "content_hash", "last_round", "last_seen_on", "updated_at",
 ]
+HASHED_FIELDS = ("rule_id", "title", "severity", "riskcode", "confidence", "cvss", "alert_ref", "uri", "attack",
+                 "evidence", "otherinfo", "more_instances", "instance_count")
+
+
+def content_hash(row: Finding) -> str:
+    """A digest of what a diagnosis says about a finding (not its status or dates)."""
+    payload = json.dumps([getattr(row, name) for name in HASHED_FIELDS], ensure_ascii=False, default=str,
+                         separators=(",", ":"))
+    return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class ImportRefused(ServiceError):
@@ -244,13 +254,26 @@ def _upsert_findings(system: System, rnd: DiagnosisRound, source: str, tool: str
             status=FindingStatus.OPEN, due_on=due_date(severity, day), first_round_id=rnd.pk, last_round_id=rnd.pk,
             first_seen_on=day, last_seen_on=day, updated_at=now,
         )
-    existing = dict(Finding.objects.filter(system=system).values_list("key", "status"))
-    new = sum(1 for key in rows if key not in existing)
+    for row in rows.values():
+        row.content_hash = content_hash(row)
+    existing = {key: (pk, digest) for key, pk, digest in
+                Finding.objects.filter(system=system).values_list("key", "id", "content_hash").iterator(5000)}
+    fresh = [row for key, row in rows.items() if key not in existing]
+    changed = [row for key, row in rows.items() if key in existing and existing[key][1] != row.content_hash]
+    same_ids = [existing[key][0] for key, row in rows.items()
+                if key in existing and existing[key][1] == row.content_hash]
     chunk = conf.get("SECURITY_IMPORT_CHUNK")
-    values = list(rows.values())
-    for start in range(0, len(values), chunk):
-        Finding.objects.bulk_create(values[start:start + chunk], update_conflicts=True,
+    # New findings: a plain bulk insert (the system's row is locked, so no other import adds keys
+    # meanwhile). Changed ones: one bulk upsert per chunk. Unchanged ones: only marked as seen.
+    for start in range(0, len(fresh), chunk):
+        Finding.objects.bulk_create(fresh[start:start + chunk])
+    for start in range(0, len(changed), chunk):
+        Finding.objects.bulk_create(changed[start:start + chunk], update_conflicts=True,
                                     unique_fields=["system", "key"], update_fields=UPSERT_FIELDS)
+    for start in range(0, len(same_ids), 5000):
+        Finding.objects.filter(id__in=same_ids[start:start + 5000]).update(
+            last_round=rnd, last_seen_on=day, updated_at=now)
+    new = len(fresh)
     due_days = conf.get("SECURITY_DUE_DAYS")
     reopened = Finding.objects.filter(system=system, status=FindingStatus.RESOLVED, last_round=rnd).update(
         status=FindingStatus.OPEN, reopen_count=F("reopen_count") + 1, closed_round=None, resolved_on=None,

@@ -205,6 +205,9 @@ class Finding(models.Model):
     #: strings, other alertRefs): [{"uri", "method", "param", "attack", "evidence", "otherinfo", …}].
     more_instances = models.JSONField("他の検出箇所", default=list, blank=True)
     instance_count = models.PositiveIntegerField("検出箇所数", default=1)
+    #: A digest of what the last diagnosis said about the finding (the fields above): a re-import
+    #: rewrites only the rows whose digest changed, and just marks the others as seen again.
+    content_hash = models.CharField("内容のハッシュ", max_length=32, blank=True)
     status = models.CharField("対応状況", max_length=16, choices=FindingStatus.choices, default=FindingStatus.OPEN)
     due_on = models.DateField("対応期限", null=True, blank=True)
     first_round = models.ForeignKey(DiagnosisRound, verbose_name="初回検出の診断", on_delete=models.PROTECT,
