@@ -423,10 +423,11 @@ def _answers(counts: list[int], rng: random.Random) -> list[int]:
 
 
 def _survey(title: str, department: Department, questions: list[surveys.QuestionSpec], rows: list[dict],
-            *, anonymous: bool = True, purpose: str = "", closed_on: date | None = None) -> Survey:
+            *, anonymous: bool = True, purpose: str = "", closed_on: date | None = None,
+            departments: list[Department] | None = None) -> Survey:
     survey = surveys.survey_create(actor=ACTOR, title=title, department=department, questions=questions,
                                    anonymous=anonymous, purpose=purpose)
-    surveys.responses_import(actor=ACTOR, survey=survey, rows=rows,
+    surveys.responses_import(actor=ACTOR, survey=survey, rows=rows, departments=departments or [],
                              submitted_at=timezone.make_aware(datetime.combine(closed_on or date(2025, 3, 31),
                                                                                datetime.min.time())))
     surveys.survey_open(actor=ACTOR, survey=survey)
@@ -502,13 +503,14 @@ def _staff_surveys(say: Callable[[str], None], depts: dict[str, Department]) -> 
         purpose="security.lan", closed_on=date(2024, 9, 30))
     rule_scale = ["全庁または所属のルールがある", "所属で独自に工夫している", "ルールはない"]
     dept_rows = []
-    for i, department in enumerate(Department.objects.order_by("sort_order", "code")):
+    answering = list(Department.objects.order_by("sort_order", "code"))
+    for i, _department in enumerate(answering):
         dept_rows.append({1: [2, 1, 2, 2, 1, 2, 0, 2, 1][i % 9], 2: ["電子文書の廃棄が進まない", "共有フォルダの容量がひっ迫",
                                                                 "フォルダの名前が人によって違う"][i % 3]})
     _survey("電子文書と共有フォルダの管理状況に関するアンケート（全所属）", office, [
         surveys.QuestionSpec("電子文書・共有フォルダの管理・運用ルールがありますか", scale=rule_scale, favourable=1),
         surveys.QuestionSpec("管理上の課題", kind=Question.Kind.TEXT, required=False),
-    ], dept_rows, anonymous=False, purpose="records.survey", closed_on=date(2024, 7, 31))
+    ], dept_rows, anonymous=False, purpose="records.survey", closed_on=date(2024, 7, 31), departments=answering)
     issues = ["一部部署で独自に工夫しているものの、電子文書及び共有フォルダについての管理・運用ルールがない",
               "電子文書の廃棄が進んでいないため長期に残置され、検索や利活用に課題",
               "インターネット系とLGWAN系間のデータ移行が煩雑", "共有フォルダの容量がひっ迫"]

@@ -17,7 +17,6 @@ from hiroba.core.dates import fiscal_year_bounds, fiscal_year_of
 from hiroba.core.models import Department
 from hiroba.security import access
 from hiroba.security.models import (
-    ACTIVE_STATUSES,
     Acknowledgement,
     Attendance,
     Audit,

@@ -16,7 +16,7 @@ def summary_table(res: SurveyResults) -> tabular.Table:
             for label, n, pct in q.rows:
                 rows.append([q.question.number, q.question.text, label, n, round(pct, 1)])
             share = q.favourable_share
-            rows.append([q.question.number, q.question.text, "肯定的な回答（上位{}つ）".format(q.question.favourable),
+            rows.append([q.question.number, q.question.text, f"肯定的な回答（上位{q.question.favourable}つ）",
                          q.favourable, round(share, 1) if share is not None else None])
         else:
             rows.append([q.question.number, q.question.text, "自由記述", q.answered, None])
@@ -34,14 +34,16 @@ def answers_table(survey: Survey) -> tabular.Table:
     index = {q.pk: i for i, q in enumerate(questions)}
     table: dict[int, list] = {}
     answers = (Answer.objects.filter(response__survey=survey).order_by("response_id", "question__number")
-               .values_list("response_id", "response__submitted_at", "question_id", "choice", "text"))
-    for response_id, submitted_at, question_id, choice, text in answers.iterator(chunk_size=2000):
-        row = table.setdefault(response_id, [response_id, timezone.localtime(submitted_at).replace(tzinfo=None)]
-                               + [None] * len(questions))
+               .values_list("response_id", "response__submitted_at", "response__respondent_department__name",
+                            "question_id", "choice", "text"))
+    for response_id, submitted_at, department, question_id, choice, text in answers.iterator(chunk_size=2000):
+        row = table.setdefault(response_id, [response_id, timezone.localtime(submitted_at).replace(tzinfo=None),
+                                             department or ""] + [None] * len(questions))
         q = questions[index[question_id]]
-        row[2 + index[question_id]] = q.scale[choice] if choice is not None and choice < len(q.scale) else text
+        row[3 + index[question_id]] = q.scale[choice] if choice is not None and choice < len(q.scale) else text
     columns = [tabular.Column("回答番号", "response"), tabular.Column("回答日時", "submitted_at", width=18,
-                                                                  number_format="yyyy/m/d h:mm")]
+                                                                  number_format="yyyy/m/d h:mm"),
+               tabular.Column("回答所属", "department", width=20)]
     columns += [tabular.Column(f"問{q.number} {q.text}", f"q{q.number}", width=30, wrap=True) for q in questions]
     return tabular.Table(columns=columns, rows=list(table.values()), sheet="回答")
 

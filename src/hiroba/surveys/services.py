@@ -166,9 +166,10 @@ def response_submit(*, actor: Any, survey: Survey, answers: Mapping[int, Any],
 
 @transaction.atomic
 def responses_import(*, actor: Any, survey: Survey, rows: Iterable[Mapping[int, Any]],
-                     submitted_at: datetime | None = None) -> int:
-    """Answers collected elsewhere (the video platform's questionnaire, paper forms), one
-    mapping per respondent keyed by question number; all stored or none. Returns how many."""
+                     submitted_at: datetime | None = None, departments: Sequence[Department | None] = ()) -> int:
+    """Answers collected elsewhere (the video platform's questionnaire, paper forms, a survey of
+    departments), one mapping per respondent keyed by question number, with the answering
+    department of each when given; all stored or none. Returns how many."""
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
     questions = list(survey.questions.order_by("number"))
     when = submitted_at or timezone.now()
@@ -179,7 +180,9 @@ def responses_import(*, actor: Any, survey: Survey, rows: Iterable[Mapping[int, 
         except ServiceError as exc:
             raise ServiceError(format_lazy(_("{row}件目: {message}"), row=index, message=exc.message),
                                code=exc.code) from None
-    responses = Response.objects.bulk_create([Response(survey=survey, submitted_at=when) for _ in cleaned])
+    by_department = list(departments) + [None] * (len(cleaned) - len(departments))
+    responses = Response.objects.bulk_create([Response(survey=survey, submitted_at=when, respondent_department=d)
+                                              for _, d in zip(cleaned, by_department, strict=False)])
     if responses and responses[0].pk is None:  # databases that do not return ids from a bulk insert
         responses = list(survey.responses.order_by("-id")[:len(cleaned)])[::-1]
     answers = []
