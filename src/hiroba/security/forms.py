@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.security import conf
-from hiroba.security.models import Incident, System, TimelineEntry
+from hiroba.security.models import Audit, Course, Incident, PolicyDocument, Session, System, TimelineEntry
 
 
 class ReportForm(forms.Form):
@@ -127,3 +127,61 @@ class AttendanceForm(forms.Form):
     def __init__(self, *args: Any, course: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = course.sessions.all()
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class AuditForm(forms.Form):
+    kind = forms.ChoiceField(label=_("監査の種類"), choices=Audit.Kind.choices)
+    theme = forms.CharField(label=_("監査テーマ"), max_length=300)
+    method = forms.CharField(label=_("監査方式"), max_length=200)
+    starts_on = forms.DateField(label=_("実施開始日"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("実施終了日"), widget=forms.DateInput(attrs={"type": "date"}))
+    auditor = forms.CharField(label=_("監査人"), max_length=200, required=False)
+    scope_note = forms.CharField(label=_("監査対象"), max_length=300, required=False)
+    departments = forms.ModelMultipleChoiceField(label=_("対象所属"), queryset=None, required=False,  # type: ignore[arg-type]
+                                                 widget=forms.CheckboxSelectMultiple)
+    good_points = forms.CharField(label=_("良い点（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    issues = forms.CharField(label=_("課題（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].queryset = departments
+
+
+class ActionForm(forms.Form):
+    description = forms.CharField(label=_("是正措置"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    department = forms.ModelChoiceField(label=_("担当所属"), queryset=None)  # type: ignore[arg-type]
+    due_on = forms.DateField(label=_("期限"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments
+
+
+class CourseForm(forms.Form):
+    fiscal_year = forms.IntegerField(label=_("年度（西暦）"), min_value=2000, max_value=2100)
+    title = forms.CharField(label=_("研修名"), max_length=200)
+    audience = forms.ChoiceField(label=_("対象"), choices=Course.Audience.choices)
+    required = forms.BooleanField(label=_("全職員の受講必須"), required=False)
+    description = forms.CharField(label=_("内容"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    session_kind = forms.ChoiceField(label=_("方法"), choices=Session.Kind.choices)
+    starts_on = forms.DateField(label=_("開始日"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("終了日"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class PolicyForm(forms.Form):
+    title = forms.CharField(label=_("文書名"), max_length=200)
+    kind = forms.ChoiceField(label=_("種類"), choices=PolicyDocument.Kind.choices)
+    version = forms.CharField(label=_("版"), max_length=40)
+    effective_on = forms.DateField(label=_("施行日"), widget=forms.DateInput(attrs={"type": "date"}))
+    summary = forms.CharField(label=_("改定の概要"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    file = forms.FileField(label=_("ファイル（任意）"), required=False)
+
+
+class PlaybookForm(forms.Form):
+    title = forms.CharField(label=_("手順書名"), max_length=200)
+    description = forms.CharField(label=_("概要"), required=False, max_length=2000)
+    steps = forms.CharField(label=_("手順（1行に1つ）"), widget=forms.Textarea(attrs={"rows": 6}))

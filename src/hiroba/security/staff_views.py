@@ -522,3 +522,95 @@ def acceptance_list(request: HttpRequest) -> HttpResponse:
                                                                     "states": RiskAcceptance.State})
 
 
+
+
+# --- registering audits, actions, courses, policy versions, playbooks (the CISO office) ---------
+
+def _office_only(request: HttpRequest) -> None:
+    if not request.user.has_perm("security.manage_register"):
+        raise PermissionDenied(_("登録は情報システム課（CISO事務局）が行います。"))
+
+
+def _register(request: HttpRequest, form: Any, title: str, save: Any, done: Any) -> HttpResponse:
+    """The one shape of the office's registration pages: validate, call the service, redirect."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = save(form.cleaned_data)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            messages.success(request, _("登録しました。"))
+            return HttpResponseRedirect(done(obj))
+    return render(request, "security/staff/form.html", {"form": form, "title": title},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def audit_new(request: HttpRequest) -> HttpResponse:
+    _office_only(request)
+    office = access.office_department()
+    form = forms.AuditForm(request.POST or None, departments=_departments(request, Role.READ))
+
+    def save(d: dict[str, Any]) -> Any:
+        return audits.audit_create(
+            actor=request.user, kind=d["kind"], theme=d["theme"], method=d["method"], starts_on=d["starts_on"],
+            ends_on=d["ends_on"], department=office, auditor=d["auditor"], lead=request.user,
+            scope_note=d["scope_note"], departments=list(d["departments"]),
+            good_points=forms._lines(d["good_points"]), issues=forms._lines(d["issues"]))
+
+    return _register(request, form, _("監査を登録"), save, lambda a: reverse("security_staff:audit", args=[a.pk]))
+
+
+@require_http_methods(["GET", "POST"])
+def action_new(request: HttpRequest, pk: int) -> HttpResponse:
+    _office_only(request)
+    from hiroba.security.models import AuditEvaluation
+
+    issue = get_object_or_404(AuditEvaluation.objects.select_related("audit"), pk=pk, kind="issue")
+    form = forms.ActionForm(request.POST or None, departments=_departments(request, Role.READ))
+
+    def save(d: dict[str, Any]) -> Any:
+        return audits.action_create(actor=request.user, evaluation=issue, description=d["description"],
+                                    department=d["department"], due_on=d["due_on"])
+
+    return _register(request, form, _("是正措置を登録"), save,
+                     lambda a: reverse("security_staff:audit", args=[issue.audit_id]))
+
+
+@require_http_methods(["GET", "POST"])
+def course_new(request: HttpRequest) -> HttpResponse:
+    _office_only(request)
+    office = access.office_department()
+    form = forms.CourseForm(request.POST or None)
+
+    def save(d: dict[str, Any]) -> Any:
+        return training.course_create(
+            actor=request.user, fiscal_year=d["fiscal_year"], title=d["title"], department=office,
+            audience=d["audience"], required=d["required"], description=d["description"],
+            sessions=[(d["title"], d["session_kind"], d["starts_on"], d["ends_on"])])
+
+    return _register(request, form, _("研修を登録"), save, lambda c: reverse("security_staff:course", args=[c.pk]))
+
+
+@require_http_methods(["GET", "POST"])
+def policy_new(request: HttpRequest) -> HttpResponse:
+    _office_only(request)
+    form = forms.PolicyForm(request.POST or None, request.FILES or None)
+
+    def save(d: dict[str, Any]) -> Any:
+        return policy.policy_publish(actor=request.user, title=d["title"], kind=d["kind"], version=d["version"],
+                                     effective_on=d["effective_on"], summary=d["summary"], file=d["file"])
+
+    return _register(request, form, _("ポリシーの版を登録"), save, lambda v: reverse("security_staff:policy"))
+
+
+@require_http_methods(["GET", "POST"])
+def playbook_new(request: HttpRequest) -> HttpResponse:
+    _office_only(request)
+    form = forms.PlaybookForm(request.POST or None)
+
+    def save(d: dict[str, Any]) -> Any:
+        return incidents.playbook_save(actor=request.user, title=d["title"], description=d["description"],
+                                       steps=forms._lines(d["steps"]))
+
+    return _register(request, form, _("手順書を登録"), save, lambda p: reverse("security_staff:incidents"))
