@@ -221,3 +221,12 @@ def test_the_severity_mapping_is_configurable(site, settings):
     settings.SECURITY_ZAP_RISKCODE_SEVERITY = {0: 0, 1: 1, 2: 2, 3: 4}  # treat ZAP High as 緊急
     load(site, zap_json(first_scan()), "a.json", date(2024, 10, 15))
     assert Finding.objects.get(rule__rule_id="40012").severity == Severity.CRITICAL
+
+
+def test_a_rescan_that_only_renumbers_zap_ids_rewrites_nothing(site):
+    load(site, zap_json(first_scan()), "a.json", date(2024, 10, 15))
+    before = dict(Finding.objects.values_list("key", "content_hash"))
+    body = zap_json(first_scan()).replace(b'"sourceid": "1"', b'"sourceid": "77"')
+    result = load(site, body, "b.json", date(2025, 10, 15))
+    assert result.line() == "new 0, unchanged 5, closed 0, reopened 0"
+    assert dict(Finding.objects.values_list("key", "content_hash")) == before

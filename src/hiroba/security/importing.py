@@ -59,10 +59,17 @@ HASHED_FIELDS = ("rule_id", "title", "severity", "riskcode", "confidence", "cvss
                  "evidence", "otherinfo", "more_instances", "instance_count")
 
 
+#: Fields of a report that change with every scan without saying anything new about the finding
+#: (ZAP's alert and message ids, the alert's instance count): kept, but not compared.
+VOLATILE = frozenset({"id", "sourceid", "count"})
+
+
 def content_hash(row: Finding) -> str:
     """A digest of what a diagnosis says about a finding (not its status or dates)."""
-    payload = json.dumps([getattr(row, name) for name in HASHED_FIELDS], ensure_ascii=False, default=str,
-                         separators=(",", ":"))
+    values = [getattr(row, name) for name in HASHED_FIELDS]
+    values[HASHED_FIELDS.index("more_instances")] = [
+        {k: v for k, v in item.items() if k not in VOLATILE} for item in row.more_instances]
+    payload = json.dumps(values, ensure_ascii=False, default=str, separators=(",", ":"))
     return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
