@@ -19,8 +19,10 @@ from hiroba.security.models import Incident
 RECEIPT_SALT = "hiroba.security.receipt"
 
 
-# Rate limit: when hiroba.core.throttle lands, add its decorator here (one line), e.g.
-# @throttle.limit("security-report", per_minute=5).
+# Rate limit: hiroba.core.throttle is not on this branch yet (it is in the hardening branch). At the
+# merge, add one line here — @throttle.throttle("security.report", key=throttle.posted("email")) —
+# with "security.report": "10/h/ip,3/h/key" in settings.DEFAULT_RATE_LIMITS; and make ReportForm a
+# core.forms.HumanCheckForm, dropping its own `website` honeypot field.
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None)
