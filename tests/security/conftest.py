@@ -15,6 +15,15 @@ def _office(settings):
     settings.SECURITY_OFFICE_DEPARTMENT = "systems"
 
 
+@pytest.fixture(autouse=True)
+def _japanese_after_each_test(settings):
+    # An English request (Accept-Language: en) leaves its language active in this thread.
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def site(departments) -> System:
     return services.system_create(actor="test", url="https://kaigo.example.lg.jp/", name="介護保険申請システム",

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hiroba.accounts.models import Role
 from hiroba.core.errors import NotAllowed, ServiceError
@@ -43,7 +43,8 @@ def test_a_bad_attendance_file_names_its_lines_and_imports_nothing(course, offic
     with pytest.raises(ServiceError) as exc:
         training.attendance_import(actor=office_clerk, course=course,
                                    content="職員番号,受講日時\nA1,2025-02-21\n,2025-02-21\nA3,いつか\n".encode())
-    assert "3行目" in exc.value.message and "4行目" in exc.value.message
+    with translation.override("ja"):
+        assert "3行目" in exc.value.message and "4行目" in exc.value.message
     assert not Attendance.objects.exists()
     with pytest.raises(ServiceError):
         training.attendance_import(actor=office_clerk, course=course, content="番号,日時\nA1,2025-02-21\n".encode())
