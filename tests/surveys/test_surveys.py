@@ -88,3 +88,16 @@ def test_a_department_sees_only_its_surveys_but_anyone_can_answer_an_open_one(cl
     response = client.post(reverse("surveys_staff:answer", args=[survey.pk]), {f"q{q1.pk}": "1"})
     assert response.status_code == 302
     assert Survey.objects.get(pk=survey.pk).response_count == 1
+
+
+def test_imported_rows_are_read_by_question_number_never_by_id(departments):
+    services.survey_create(actor="test", title="先のアンケート", department=departments["systems"],
+                           questions=[services.QuestionSpec(f"設問{i}") for i in range(3)])
+    survey = services.survey_create(actor="test", title="研修", department=departments["systems"], questions=[
+        services.QuestionSpec("研修の内容はいかがでしたか"),
+        services.QuestionSpec("感想", kind=Question.Kind.TEXT, required=False)])
+    q1 = survey.questions.get(number=1)
+    assert q1.pk not in (1, 2)
+    # a row keyed by numbers that also happens to hold the likert question's id with text in it
+    assert services.responses_import(actor="test", survey=survey, rows=[{1: 0, 2: "感想", q1.pk: "感想"}]) == 1
+    assert queries.results(survey).questions[0].counts[0] == 1

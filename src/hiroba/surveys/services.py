@@ -99,10 +99,12 @@ def respondent_key(survey: Survey, user: Any) -> str:
     return hmac.new(key, f"survey:{survey.pk}:user:{user.pk}".encode(), hashlib.sha256).hexdigest()
 
 
-def _clean_answers(survey: Survey, questions: Sequence[Question], values: Mapping[int, Any]) -> list[Answer]:
+def _clean_answers(survey: Survey, questions: Sequence[Question], values: Mapping[int, Any], *,
+                   by_number: bool = False) -> list[Answer]:
+    """The answers keyed by question id (a form) or, with `by_number`, by question number (an import)."""
     answers = []
     for q in questions:
-        raw = values.get(q.pk, values.get(q.number))
+        raw = values.get(q.number if by_number else q.pk)
         if q.kind == Question.Kind.LIKERT:
             if raw in (None, ""):
                 if q.required:
@@ -134,7 +136,7 @@ def _clean_answers(survey: Survey, questions: Sequence[Question], values: Mappin
 @transaction.atomic
 def response_submit(*, actor: Any, survey: Survey, answers: Mapping[int, Any],
                     department: Department | None = None, on: datetime | None = None) -> Response:
-    """One person's answers to an open survey (keys: question id or number). Anonymous surveys
+    """One person's answers to an open survey (keys: question ids). Anonymous surveys
     keep no link to the person; everyone answers once."""
     who = Actor.of(actor)
     if who.user is None:
@@ -176,7 +178,7 @@ def responses_import(*, actor: Any, survey: Survey, rows: Iterable[Mapping[int, 
     cleaned = []
     for index, values in enumerate(rows, start=1):
         try:
-            cleaned.append(_clean_answers(survey, questions, values))
+            cleaned.append(_clean_answers(survey, questions, values, by_number=True))
         except ServiceError as exc:
             raise ServiceError(format_lazy(_("{row}件目: {message}"), row=index, message=exc.message),
                                code=exc.code) from None
