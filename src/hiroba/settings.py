@@ -128,7 +128,7 @@ INSTALLED_APPS = [
 ]
 # The domain modules, one app each (see docs/decisions/0001-architecture.md). Each app's
 # urls.py is served under /<name>/ and its staff_urls.py under /staff/<name>/.
-HIROBA_MODULES = ["consultations", "proposals", "workshops", "calendars", "notices", "records", "security"]
+HIROBA_MODULES = ["consultations", "proposals", "workshops", "calendars", "notices", "records", "surveys", "security"]
 INSTALLED_APPS += [f"hiroba.{name}" for name in HIROBA_MODULES if importlib.util.find_spec(f"hiroba.{name}")]
 
 MIDDLEWARE = [

@@ -473,13 +473,9 @@ def to_html(pub: Publication) -> bytes:
 
 def pdf_document(pub: Publication) -> Any:
     """The laid-out WeasyPrint document (tests inspect its pages)."""
-    import logging
+    from hiroba.core import pdf
 
-    from weasyprint import HTML
-
-    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    return HTML(string=render_to_string("consultations/export/results_pdf.html", context(pub))).render()
+    return pdf.document(render_to_string("consultations/export/results_pdf.html", context(pub)))
 
 
 def to_pdf(pub: Publication, *, uncompressed: bool = False) -> bytes:

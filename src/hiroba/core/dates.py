@@ -60,3 +60,20 @@ def wareki_en(value: date | datetime) -> str:
     day = local_date(value)
     _, year, name_en = era_of(day)
     return f"{day.day} {day.strftime('%B')} {day.year} ({name_en} {year})"
+
+
+def fiscal_year_of(value: date | datetime) -> int:
+    """The Japanese fiscal year (年度, April to March) a day falls in: 2025-03-31 → 2024."""
+    day = local_date(value)
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def fiscal_year_bounds(fiscal_year: int) -> tuple[date, date]:
+    """First and last day (both inclusive) of a fiscal year: 2024 → 2024-04-01, 2025-03-31."""
+    return date(fiscal_year, 4, 1), date(fiscal_year + 1, 3, 31)
+
+
+def fiscal_year_label(fiscal_year: int) -> str:
+    """令和6年度 (the era of the year's first day, 元年 for the first year)."""
+    name, year, _ = era_of(date(fiscal_year, 4, 1))
+    return f"{name}{'元' if year == 1 else year}年度"

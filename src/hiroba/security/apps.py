@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SecurityConfig(AppConfig):
+    name = "hiroba.security"
+    label = "security"
+    verbose_name = "情報セキュリティ"
+    default_auto_field = "django.db.models.BigAutoField"
+    nav_public = [("security:report", _("セキュリティに関するご連絡"))]
+    nav_staff = [("security_staff:home", _("情報セキュリティ"))]

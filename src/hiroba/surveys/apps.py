@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SurveysConfig(AppConfig):
+    name = "hiroba.surveys"
+    label = "surveys"
+    verbose_name = "アンケート"
+    default_auto_field = "django.db.models.BigAutoField"
+    nav_staff = [("surveys_staff:list", _("アンケート"))]
