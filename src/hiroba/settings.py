@@ -415,6 +415,7 @@ DEFAULT_RATE_LIMITS = {
     "workshops.consent": "30/h/ip",
     "accounts.signup": "10/h/ip,3/h/key",
     "accounts.password_reset": "10/h/ip,3/h/key",
+    "security.report": "10/h/ip,3/h/key",  # セキュリティに関するご連絡; key: the e-mail address given
 }
 
 

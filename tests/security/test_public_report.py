@@ -53,3 +53,12 @@ def test_the_honeypot_refuses_a_bot_and_files_nothing(client, departments):
 
 def test_the_receipt_link_cannot_be_forged(client, departments):
     assert client.get(reverse("security:receipt", args=["SEC2026-0001"])).status_code == 404
+
+
+def test_reports_from_one_address_are_rate_limited(client, departments, settings):
+    settings.HIROBA_RATE_LIMITS = {**settings.HIROBA_RATE_LIMITS, "security.report": settings.DEFAULT_RATE_LIMITS[
+        "security.report"]}
+    statuses = [client.post(reverse("security:report"), {"description": f"第{i}報", "website": ""}).status_code
+                for i in range(11)]
+    assert statuses == [303] * 10 + [429]
+    assert Incident.objects.count() == 10

@@ -7,12 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.security import conf
 from hiroba.security.models import Audit, Course, Incident, PolicyDocument, Session, System, TimelineEntry
 
 
-class ReportForm(forms.Form):
-    """The public 「セキュリティに関するご連絡」 form."""
+class ReportForm(HumanCheckForm):
+    """The public 「セキュリティに関するご連絡」 form (with the shared honeypot and fill-time check)."""
 
     description = forms.CharField(
         label=_("ご連絡の内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 6}),
@@ -21,11 +22,8 @@ class ReportForm(forms.Form):
     )
     related_url = forms.URLField(label=_("関係するページのURL"), required=False, max_length=1000, assume_scheme="https")
     name = forms.CharField(label=_("お名前（任意）"), required=False, max_length=100)
-    email = forms.EmailField(label=_("連絡先メールアドレス（任意）"), required=False,
-                             help_text=_("入力すると受付番号をお送りします。匿名でもご連絡いただけます。"))
-    # A field people never see (hidden by CSS and from assistive technology); bots fill it in.
-    website = forms.CharField(label=_("この欄は空のままにしてください"), required=False, max_length=200,
-                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+    email = EmailField(label=_("連絡先メールアドレス（任意）"), required=False,
+                       help_text=_("入力すると受付番号をお送りします。匿名でもご連絡いただけます。"))
 
 
 class SystemForm(forms.Form):

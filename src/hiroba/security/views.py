@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
+from hiroba.core import throttle
 from hiroba.core.actors import Actor
 from hiroba.core.errors import ServiceError
 from hiroba.security import incidents
@@ -19,17 +20,12 @@ from hiroba.security.models import Incident
 RECEIPT_SALT = "hiroba.security.receipt"
 
 
-# Rate limit: hiroba.core.throttle is not on this branch yet (it is in the hardening branch). At the
-# merge, add one line here — @throttle.throttle("security.report", key=throttle.posted("email")) —
-# with "security.report": "10/h/ip,3/h/key" in settings.DEFAULT_RATE_LIMITS; and make ReportForm a
-# core.forms.HumanCheckForm, dropping its own `website` honeypot field.
 @require_http_methods(["GET", "POST"])
+@throttle.throttle("security.report", key=throttle.posted("email"))
 def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if data["website"]:  # the honeypot: people never see it, bots fill it in
-            return render(request, "security/report.html", {"form": ReportForm()}, status=400)
         try:
             incident = incidents.incident_report_receive(
                 actor=Actor.resident(request.user), description=data["description"],

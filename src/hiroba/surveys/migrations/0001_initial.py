@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('core', '0004_notification'),
+        ('core', '0006_notification'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
