@@ -11,7 +11,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from hiroba.accounts.models import Role, StaffMembership, User
-from hiroba.core.models import Department
+from hiroba.core.models import Department, RateCounter
 
 PASSWORD = "Correct-Horse-Battery-9"
 
@@ -29,20 +29,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
+_DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
 @pytest.fixture(autouse=True)
-def _generous_rate_limits(settings, django_db_setup, django_db_blocker):
+def _generous_rate_limits(request, settings, django_db_blocker):
     """Tests post far more than a resident would: every limit raised, counters cleared per test
     (tests of the throttle set their own limits). Forms' minimum fill time off likewise.
 
-    The cache is the database cache, as in production: it is cleared with the database unblocked,
-    so tests that use no database of their own start from an empty cache too."""
+    The cache is the database cache, as in production: a test that uses the database starts
+    from an empty one (cleared with the database unblocked, before the test's own fixtures)."""
     from django.core.cache import cache
 
     settings.HIROBA_RATE_LIMITS = {scope: "100000/m/ip,100000/m/key" for scope in settings.HIROBA_RATE_LIMITS}
     settings.HIROBA_FORM_MIN_FILL_SECONDS = 0
-    with django_db_blocker.unblock():
-        cache.clear()
-    yield
+    if request.node.get_closest_marker("django_db") or _DB_FIXTURES & set(request.fixturenames):
+        request.getfixturevalue("django_db_setup")
+        with django_db_blocker.unblock():
+            cache.clear()
+            RateCounter.objects.all().delete()
 
 
 @dataclass
