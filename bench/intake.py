@@ -5,7 +5,7 @@
 
 For each database it migrates a fresh database, creates an open case, starts gunicorn
 (several gthread workers) with hiroba's settings plus `ROOT_URLCONF =
-hiroba.consultations.bench_urls`, and floods, in the same run and against the same server:
+bench_urls` (bench/bench_urls.py, never shipped in the package), and floods, in the same run and against the same server:
 
 * **full**: the real form POST (CSRF cookie and token, form validation, 受付番号 from the
   per-case sequence, audit-log entry, durable commit, 303 to the receipt);
@@ -50,7 +50,7 @@ SLUG = "bench-intake"
 BARE_SLUG = "bench-bare"
 SECRET = "bench-" + "x" * 60
 SETTINGS = '''from hiroba.settings import *  # noqa: F401,F403
-ROOT_URLCONF = "hiroba.consultations.bench_urls"
+ROOT_URLCONF = "bench_urls"
 CONSULTATIONS_MAX_INFLIGHT_SUBMISSIONS = {inflight}
 # The flood comes from one loopback address as fast as it can: the public limits are for residents.
 HIROBA_RATE_LIMITS = {{scope: "100000000/m/ip,100000000/m/key" for scope in HIROBA_RATE_LIMITS}}
@@ -102,7 +102,7 @@ def prepare(db_url: str, workdir: Path, *, inflight: int = 4) -> Server:
     env = {**os.environ, "DATABASE_URL": db_url, "HIROBA_DATA_DIR": str(workdir / "data"),
            "HIROBA_SECRET_KEY": SECRET, "HIROBA_DEBUG": "0", "HIROBA_HTTPS": "0",
            "DJANGO_SETTINGS_MODULE": "hiroba_bench_settings",
-           "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+           "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT / "bench"), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     env.pop("PYTEST_CURRENT_TEST", None)
     hiroba = str(VENV_BIN / "hiroba")
     subprocess.run([hiroba, "migrate", "-v0"], env=env, check=True, cwd=workdir, capture_output=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from hiroba.accounts.models import Role
 from hiroba.security.models import Audit, CorrectiveAction, Course, Playbook, PolicyVersion
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +51,52 @@ def test_a_department_cannot_register(client, care_clerk):
     client.force_login(care_clerk)
     for name in ("audit_new", "course_new", "policy_new", "playbook_new"):
         assert client.get(reverse(f"security_staff:{name}")).status_code == 403
+
+
+def test_a_department_changes_its_own_system_and_the_change_is_audited(client, care_clerk, site, departments):
+    from hiroba.core.models import AuditEntry
+
+    client.force_login(care_clerk)
+    url = reverse("security_staff:system_edit", args=[site.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "介護保険申請システム" in page.content.decode()
+    form = {"url": "https://kaigo.example.lg.jp/shinsei/", "name": "介護保険電子申請", "department": departments["care"].pk,
+            "hosting": site.hosting, "holds_personal_data": "on", "personal_data_note": "氏名、被保険者番号"}
+    assert client.post(url, form).status_code == 302
+    site.refresh_from_db()
+    assert (site.url, site.name, site.personal_data_note) == (
+        "https://kaigo.example.lg.jp/shinsei/", "介護保険電子申請", "氏名、被保険者番号")
+    entry = AuditEntry.objects.filter(action="security.system_update").get()
+    assert entry.changes["name"] == ["介護保険申請システム", "介護保険電子申請"]
+    # Moving it to a department the clerk does not handle is refused, and nothing changes.
+    response = client.post(url, {**form, "name": "x", "department": departments["systems"].pk})
+    assert response.status_code == 200
+    site.refresh_from_db()
+    assert site.name == "介護保険電子申請"
+
+
+def test_only_a_handler_of_the_department_opens_the_edit_page(client, make_staff, site):
+    url = reverse("security_staff:system_edit", args=[site.pk])
+    client.force_login(make_staff(email="reader@example.jp", department="care", role=Role.READ).user)
+    assert client.get(url).status_code == 403
+    client.force_login(make_staff(email="other@example.jp", department="digital", role=Role.APPROVE).user)
+    assert client.get(url).status_code == 404
+
+
+def test_an_improvement_point_is_added_from_the_drill_page(client, office_clerk, departments):
+    from hiroba.security import incidents
+    from hiroba.security.models import ImprovementAction
+
+    drill = incidents.incident_create(actor=office_clerk, title="訓練", description="", channel="inquiry_form",
+                                      department=departments["systems"], is_drill=True, scenario="匿名通報",
+                                      participant_count=28)
+    client.force_login(office_clerk)
+    page = client.get(reverse("security_staff:incident", args=[drill.pk])).content.decode()
+    assert "改善事項を追加する" in page
+    action = reverse("security_staff:incident_action", args=[drill.pk, "improvement_add"])
+    assert client.post(action, {"opinion": "", "department": departments["systems"].pk}).status_code == 302
+    assert not ImprovementAction.objects.exists()
+    assert client.post(action, {"opinion": "外部への報告手順を明確にする", "action": "手順書に追記",
+                                "department": departments["systems"].pk, "due_on": "2025-03-31"}).status_code == 302
+    item = ImprovementAction.objects.get()
+    assert (item.opinion, item.action, str(item.due_on)) == ("外部への報告手順を明確にする", "手順書に追記", "2025-03-31")

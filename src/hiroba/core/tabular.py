@@ -23,12 +23,17 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from django.utils.functional import Promise
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
 
 def guard(value: Any) -> Any:
-    """A text a spreadsheet would run as a formula, prefixed with an apostrophe; anything else as is."""
+    """A text a spreadsheet would run as a formula, prefixed with an apostrophe; anything else as is
+    (a lazily translated label becomes its text in the active language)."""
+    if isinstance(value, Promise):
+        value = str(value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -176,6 +181,8 @@ def to_xlsx(*tables: Table) -> bytes:
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, Promise):
+        return str(value)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):

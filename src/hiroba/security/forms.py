@@ -111,6 +111,18 @@ class IncidentFactsForm(forms.Form):
     lessons = forms.CharField(label=_("教訓・再発防止策"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class ImprovementForm(forms.Form):
+    opinion = forms.CharField(label=_("意見・気づき"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    action = forms.CharField(label=_("改善の内容"), max_length=2000, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    department = forms.ModelChoiceField(label=_("担当所属"), queryset=None)  # type: ignore[arg-type]
+    due_on = forms.DateField(label=_("期限"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = departments
+
+
 class TimelineForm(forms.Form):
     kind = forms.ChoiceField(label=_("区分"), choices=TimelineEntry.Kind.choices)
     occurred_at = forms.DateTimeField(label=_("日時（空欄なら現在）"), required=False,

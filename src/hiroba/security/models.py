@@ -26,11 +26,11 @@ from hiroba.core.states import StateMachine, Transition
 class Severity(models.IntegerChoices):
     """The ward's four grades of a finding (IPA's Japanese grading), plus 情報 (no fix ordered)."""
 
-    INFO = 0, "情報"
-    LOW = 1, "注意"
-    MEDIUM = 2, "警告"
-    HIGH = 3, "重要"
-    CRITICAL = 4, "緊急"
+    INFO = 0, _("情報")
+    LOW = 1, _("注意")
+    MEDIUM = 2, _("警告")
+    HIGH = 3, _("重要")
+    CRITICAL = 4, _("緊急")
 
 
 class Contractor(models.Model):
@@ -54,10 +54,10 @@ class System(models.Model):
     """A web site or web application the ward (or its contractor) runs: the unit of diagnosis."""
 
     class Hosting(models.TextChoices):
-        ONPREM = "onprem", "庁内"
-        DATACENTER = "datacenter", "データセンター"
-        CLOUD = "cloud", "クラウド"
-        VENDOR = "vendor", "委託先の環境"
+        ONPREM = "onprem", _("庁内")
+        DATACENTER = "datacenter", _("データセンター")
+        CLOUD = "cloud", _("クラウド")
+        VENDOR = "vendor", _("委託先の環境")
 
     name = models.CharField("システム名", max_length=200)
     url = models.URLField("URL", max_length=500, unique=True)
@@ -89,9 +89,9 @@ class DiagnosisRound(models.Model):
     """One diagnosis of one system (a ZAP / wapiti scan or a vendor's report), imported once."""
 
     class Tool(models.TextChoices):
-        ZAP = "zap", "OWASP ZAP"
-        WAPITI = "wapiti", "Wapiti"
-        VENDOR = "vendor", "委託事業者の報告書"
+        ZAP = "zap", _("OWASP ZAP")
+        WAPITI = "wapiti", _("Wapiti")
+        VENDOR = "vendor", _("委託事業者の報告書")
 
     system = models.ForeignKey(System, verbose_name="システム", on_delete=models.PROTECT, related_name="rounds")
     fiscal_year = models.PositiveSmallIntegerField("年度（西暦）")
@@ -157,12 +157,12 @@ class Rule(models.Model):
 
 
 class FindingStatus(models.TextChoices):
-    OPEN = "open", "未対応"
-    IN_PROGRESS = "in_progress", "対応中"
-    FIXED = "fixed", "対応済（確認待ち）"
-    RESOLVED = "resolved", "解消"
-    FALSE_POSITIVE = "false_positive", "誤検知"
-    RISK_ACCEPTED = "risk_accepted", "リスク受容"
+    OPEN = "open", _("未対応")
+    IN_PROGRESS = "in_progress", _("対応中")
+    FIXED = "fixed", _("対応済（確認待ち）")
+    RESOLVED = "resolved", _("解消")
+    FALSE_POSITIVE = "false_positive", _("誤検知")
+    RISK_ACCEPTED = "risk_accepted", _("リスク受容")
 
 
 #: Statuses a re-import may close (the department is still working on them) …
@@ -278,11 +278,11 @@ class RiskAcceptance(models.Model):
     holding 承認 on the department approves it; when it expires the finding opens again."""
 
     class State(models.TextChoices):
-        REQUESTED = "requested", "承認待ち"
-        APPROVED = "approved", "承認済"
-        REJECTED = "rejected", "却下"
-        EXPIRED = "expired", "期限切れ"
-        WITHDRAWN = "withdrawn", "取消"
+        REQUESTED = "requested", _("承認待ち")
+        APPROVED = "approved", _("承認済")
+        REJECTED = "rejected", _("却下")
+        EXPIRED = "expired", _("期限切れ")
+        WITHDRAWN = "withdrawn", _("取消")
 
     finding = models.ForeignKey(Finding, verbose_name="検出事項", on_delete=models.CASCADE,
                                 related_name="acceptances")
@@ -322,9 +322,9 @@ class Audit(models.Model):
     """情報セキュリティ監査: internal peer audit, external advisory audit or an audit of contractors."""
 
     class Kind(models.TextChoices):
-        INTERNAL = "internal", "内部監査（職員による相互監査）"
-        EXTERNAL = "external", "外部監査（専門家による助言型）"
-        VENDOR = "vendor", "業務委託先監査"
+        INTERNAL = "internal", _("内部監査（職員による相互監査）")
+        EXTERNAL = "external", _("外部監査（専門家による助言型）")
+        VENDOR = "vendor", _("業務委託先監査")
 
     fiscal_year = models.PositiveSmallIntegerField("年度（西暦）")
     kind = models.CharField("監査の種類", max_length=10, choices=Kind.choices)
@@ -360,8 +360,8 @@ class AuditEvaluation(models.Model):
     """評価: a good point (良い点) or an issue (課題・指摘事項), as the audit report words it."""
 
     class Kind(models.TextChoices):
-        GOOD = "good", "良い点"
-        ISSUE = "issue", "課題"
+        GOOD = "good", _("良い点")
+        ISSUE = "issue", _("課題")
 
     audit = models.ForeignKey(Audit, verbose_name="監査", on_delete=models.CASCADE, related_name="evaluations")
     kind = models.CharField("区分", max_length=5, choices=Kind.choices)
@@ -382,9 +382,9 @@ class CorrectiveAction(models.Model):
     """是正措置 for an issue: owner department, due date, evidence, closed by the audit's lead."""
 
     class State(models.TextChoices):
-        OPEN = "open", "未完了"
-        SUBMITTED = "submitted", "完了報告済（確認待ち）"
-        CLOSED = "closed", "完了確認済"
+        OPEN = "open", _("未完了")
+        SUBMITTED = "submitted", _("完了報告済（確認待ち）")
+        CLOSED = "closed", _("完了確認済")
 
     evaluation = models.ForeignKey(AuditEvaluation, verbose_name="課題", on_delete=models.PROTECT,
                                    related_name="actions")
@@ -427,25 +427,25 @@ class Incident(models.Model):
     the same record with a scenario."""
 
     class Channel(models.TextChoices):
-        PUBLIC_FORM = "public_form", "「セキュリティに関するご連絡」フォーム"
-        INQUIRY_FORM = "inquiry_form", "ホームページの問い合わせフォーム"
-        STAFF = "staff", "職員からの報告"
-        CONTRACTOR = "contractor", "委託先からの報告"
-        MONITORING = "monitoring", "監視・検知"
-        EXTERNAL = "external", "外部機関からの通報"
+        PUBLIC_FORM = "public_form", _("「セキュリティに関するご連絡」フォーム")
+        INQUIRY_FORM = "inquiry_form", _("ホームページの問い合わせフォーム")
+        STAFF = "staff", _("職員からの報告")
+        CONTRACTOR = "contractor", _("委託先からの報告")
+        MONITORING = "monitoring", _("監視・検知")
+        EXTERNAL = "external", _("外部機関からの通報")
 
     class Level(models.TextChoices):
-        UNKNOWN = "unknown", "未判定"
-        LOW = "low", "軽微"
-        MEDIUM = "medium", "中程度"
-        HIGH = "high", "重大"
+        UNKNOWN = "unknown", _("未判定")
+        LOW = "low", _("軽微")
+        MEDIUM = "medium", _("中程度")
+        HIGH = "high", _("重大")
 
     class State(models.TextChoices):
-        RECEIVED = "received", "受付"
-        INVESTIGATING = "investigating", "調査中"
-        CONTAINED = "contained", "封じ込め済"
-        RECOVERED = "recovered", "復旧済"
-        CLOSED = "closed", "終結"
+        RECEIVED = "received", _("受付")
+        INVESTIGATING = "investigating", _("調査中")
+        CONTAINED = "contained", _("封じ込め済")
+        RECOVERED = "recovered", _("復旧済")
+        CLOSED = "closed", _("終結")
 
     receipt_number = models.CharField("受付番号", max_length=24, unique=True)
     title = models.CharField("件名", max_length=300)
@@ -548,13 +548,13 @@ class TimelineEntry(models.Model):
     """One entry in an incident's timeline (経過). Append-only: never changed or removed."""
 
     class Kind(models.TextChoices):
-        DETECTION = "detection", "検知・受付"
-        ANALYSIS = "analysis", "調査・分析"
-        CONTAINMENT = "containment", "封じ込め"
-        NOTIFICATION = "notification", "報告・通知"
-        RECOVERY = "recovery", "復旧"
-        DISCUSSION = "discussion", "グループ討議"
-        NOTE = "note", "記録"
+        DETECTION = "detection", _("検知・受付")
+        ANALYSIS = "analysis", _("調査・分析")
+        CONTAINMENT = "containment", _("封じ込め")
+        NOTIFICATION = "notification", _("報告・通知")
+        RECOVERY = "recovery", _("復旧")
+        DISCUSSION = "discussion", _("グループ討議")
+        NOTE = "note", _("記録")
 
     incident = models.ForeignKey(Incident, verbose_name="インシデント", on_delete=models.PROTECT,
                                  related_name="timeline")
@@ -627,8 +627,8 @@ class ImprovementAction(models.Model):
     """改善事項 from an incident or a drill (participants' points), tracked to closure."""
 
     class State(models.TextChoices):
-        OPEN = "open", "検討中"
-        DONE = "done", "完了"
+        OPEN = "open", _("検討中")
+        DONE = "done", _("完了")
 
     incident = models.ForeignKey(Incident, verbose_name="インシデント・訓練", on_delete=models.CASCADE,
                                  related_name="improvements")
@@ -656,10 +656,10 @@ class Course(models.Model):
     """研修: a course for a fiscal year, with its sessions and (optionally) its questionnaire."""
 
     class Audience(models.TextChoices):
-        ALL_STAFF = "all", "全職員"
-        VOLUNTEERS = "volunteers", "受講を希望する職員"
-        SYSTEM_STAFF = "system", "各所属のシステム担当者"
-        MANAGERS = "managers", "管理職"
+        ALL_STAFF = "all", _("全職員")
+        VOLUNTEERS = "volunteers", _("受講を希望する職員")
+        SYSTEM_STAFF = "system", _("各所属のシステム担当者")
+        MANAGERS = "managers", _("管理職")
 
     fiscal_year = models.PositiveSmallIntegerField("年度（西暦）")
     title = models.CharField("研修名", max_length=200)
@@ -684,8 +684,8 @@ class Course(models.Model):
 
 class Session(models.Model):
     class Kind(models.TextChoices):
-        VIDEO = "video", "動画"
-        IN_PERSON = "in_person", "対面"
+        VIDEO = "video", _("動画")
+        IN_PERSON = "in_person", _("対面")
 
     course = models.ForeignKey(Course, verbose_name="研修", on_delete=models.CASCADE, related_name="sessions")
     title = models.CharField("回の名称", max_length=200)
@@ -732,9 +732,9 @@ class Attendance(models.Model):
 
 class PolicyDocument(models.Model):
     class Kind(models.TextChoices):
-        POLICY = "policy", "情報セキュリティポリシー"
-        GUIDELINE = "guideline", "ガイドライン"
-        PROCEDURE = "procedure", "実施手順"
+        POLICY = "policy", _("情報セキュリティポリシー")
+        GUIDELINE = "guideline", _("ガイドライン")
+        PROCEDURE = "procedure", _("実施手順")
 
     title = models.CharField("文書名", max_length=200, unique=True)
     kind = models.CharField("種類", max_length=10, choices=Kind.choices)

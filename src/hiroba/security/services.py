@@ -104,6 +104,49 @@ def system_create(
     return system
 
 
+SYSTEM_FIELDS = ["url", "name", "department_id", "contractor_id", "hosting", "holds_personal_data",
+                 "personal_data_note", "description"]
+
+
+@transaction.atomic
+def system_update(*, actor: Any, system: System, **values: Any) -> System:
+    """Change a registered system's entry (URL, name, department, hosting, personal data held).
+
+    Only someone who may handle both the current and the new department's systems may change it;
+    the change is audited with before/after."""
+    system = System.objects.select_for_update().get(pk=system.pk)
+    a = Actor.of(actor)
+    from hiroba.security import access
+
+    new_department = values.get("department", system.department)
+    if a.user is not None:
+        for dept_id in {system.department_id, new_department.pk}:
+            if not (permissions.has_role(a.user, dept_id, Role.HANDLE) or access.is_office(a.user, Role.HANDLE)):
+                raise NotAllowed(_("この所属のシステムを変更する権限がありません。"))
+    before = audit.snapshot(system, SYSTEM_FIELDS)
+    if "url" in values:
+        url = normalise_url(values.pop("url"))
+        if System.objects.filter(url=url).exclude(pk=system.pk).exists():
+            raise ServiceError(format_lazy(_("{url} は登録済みです。"), url=url), code="system_exists", field="url")
+        system.url = url
+    if "name" in values:
+        name = values.pop("name").strip()
+        if not name:
+            raise ServiceError(_("システム名を入力してください。"), code="name_required", field="name")
+        system.name = name
+    if "hosting" in values:
+        if values["hosting"] not in System.Hosting.values:
+            raise ServiceError(_("設置場所の値が正しくありません。"), code="hosting", field="hosting")
+    for field in ("department", "contractor", "hosting", "holds_personal_data", "personal_data_note", "description"):
+        if field in values:
+            setattr(system, field, values[field])
+    changes = audit.diff(before, audit.snapshot(system, SYSTEM_FIELDS))
+    if changes:
+        system.save()
+        audit.record(actor=who(actor), action=actions.SYSTEM_UPDATE, obj=system, changes=changes)
+    return system
+
+
 def system_by_url(url: str) -> System:
     """The registered system of a URL (exact, or by its origin when only one system has it)."""
     try:

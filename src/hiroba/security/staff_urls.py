@@ -14,6 +14,7 @@ urlpatterns = [
     path("systems/new/", views.system_new, name="system_new"),
     path("systems/template.<str:fmt>", views.template_download, name="template"),
     path("systems/<int:pk>/", views.system_detail, name="system"),
+    path("systems/<int:pk>/edit/", views.system_edit, name="system_edit"),
     path("systems/<int:pk>/import/", views.system_import, name="system_import"),
     path("systems/<int:pk>/report.<str:fmt>", views.system_report, name="system_report"),
     path("findings/<int:pk>/", views.finding_detail, name="finding"),

@@ -190,6 +190,26 @@ def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def system_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    system = _system(request, pk)
+    if not request.user.has_perm("security.import_round", system):
+        raise PermissionDenied(_("このシステムを変更する権限がありません。"))
+    form = forms.SystemForm(request.POST or None, departments=_departments(request), initial={
+        "url": system.url, "name": system.name, "department": system.department, "hosting": system.hosting,
+        "holds_personal_data": system.holds_personal_data, "personal_data_note": system.personal_data_note})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.system_update(actor=request.user, system=system, **form.cleaned_data)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            messages.success(request, _("システムの登録内容を変更しました。"))
+            return HttpResponseRedirect(reverse("security_staff:system", args=[system.pk]))
+    return render(request, "security/staff/form.html", {
+        "form": form, "title": _("システムの登録内容を変更"), "back": reverse("security_staff:system", args=[system.pk])})
+
+
+@require_http_methods(["GET", "POST"])
 def system_import(request: HttpRequest, pk: int) -> HttpResponse:
     system = _system(request, pk)
     if not request.user.has_perm("security.import_round", system):
@@ -423,6 +443,8 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "improvements": incident.improvements.select_related("department"),
         "playbooks": Playbook.objects.exclude(pk__in=incident.checklist.values("playbook_id")),
         "buttons": Incident.workflow.available(incident, request.user), "timeline_form": forms.TimelineForm(),
+        "improvement_form": forms.ImprovementForm(departments=_departments(request), initial={
+            "department": incident.department_id}),
     })
 
 
@@ -445,6 +467,11 @@ def incident_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         elif what == "tick":
             item = get_object_or_404(ChecklistItem, pk=request.POST.get("item") or 0, incident=incident)
             incidents.checklist_tick(actor=request.user, item=item)
+        elif what == "improvement_add":
+            form = forms.ImprovementForm(request.POST, departments=_departments(request))
+            if not form.is_valid():
+                raise ServiceError(_("意見・気づきと担当所属を入力してください。"), code="improvement_invalid")
+            incidents.improvement_create(actor=request.user, incident=incident, **form.cleaned_data)
         elif what == "improvement":
             item = get_object_or_404(ImprovementAction, pk=request.POST.get("item") or 0, incident=incident)
             incidents.improvement_close(actor=request.user, item=item, note=request.POST.get("note", ""))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,9 +22,9 @@ class Survey(models.Model):
     stops a second answer from the same account)."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "準備中"
-        OPEN = "open", "回答受付中"
-        CLOSED = "closed", "締切"
+        DRAFT = "draft", _("準備中")
+        OPEN = "open", _("回答受付中")
+        CLOSED = "closed", _("締切")
 
     title = models.CharField("アンケート名", max_length=200)
     description = models.TextField("説明", blank=True)
@@ -54,8 +55,8 @@ class Survey(models.Model):
 
 class Question(models.Model):
     class Kind(models.TextChoices):
-        LIKERT = "likert", "5段階評価"
-        TEXT = "text", "自由記述"
+        LIKERT = "likert", _("5段階評価")
+        TEXT = "text", _("自由記述")
 
     survey = models.ForeignKey(Survey, verbose_name="アンケート", on_delete=models.CASCADE, related_name="questions")
     number = models.PositiveSmallIntegerField("設問番号")

@@ -1,5 +1,5 @@
-"""URLs for bench/intake.py only: hiroba's own URLs plus a bare insert view, so the benchmark
-compares the full submission path with a plain INSERT on the same server and database.
+"""URLs for bench/intake.py only, kept under bench/ so they never ship in the package: hiroba's
+own URLs plus a bare insert view, so the benchmark compares the full submission path with a plain INSERT on the same server and database.
 Never listed in hiroba.urls; the benchmark's settings module sets ROOT_URLCONF to this."""
 
 from __future__ import annotations
