@@ -269,7 +269,7 @@ ACCOUNT_RATE_LIMITS = {
 if envbool("HIROBA_SCAN_WITHOUT_ALLAUTH_RATE_LIMITS", False):
     # scripts/wapiti-scan.sh only: its attacks would otherwise be answered 429 part-way through, and a
     # scanner comparing responses reads the changing answers as an injection.
-    ACCOUNT_RATE_LIMITS = False
+    ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]  # allauth accepts False: no limits
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_CALLABLE = "hiroba.accounts.lockout.username_from_request"
 AXES_LOCKOUT_CALLABLE = "hiroba.accounts.lockout.lockout_response"

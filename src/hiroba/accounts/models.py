@@ -49,10 +49,10 @@ class User(AbstractUser):
     )
     password_changed_at = models.DateTimeField("パスワード変更日時", null=True, blank=True)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc,assignment]  # the e-mail-keyed manager
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
 
     class Meta:
         verbose_name = "利用者"

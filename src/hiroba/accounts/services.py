@@ -71,7 +71,7 @@ def staff_depart(*, actor: Any, user: User, on: date, reason: str) -> User:
         user.is_staff = False
     user.save(update_fields=["departed_on", "is_active", "is_staff"])
     ended = StaffMembership.objects.filter(user=user, ends_on__isnull=True).update(ends_on=on)
-    changes = audit.diff(before, audit.snapshot(user, ["is_active", "departed_on", "is_staff"]))
+    changes: dict[str, Any] = dict(audit.diff(before, audit.snapshot(user, ["is_active", "departed_on", "is_staff"])))
     changes["reason"] = reason
     changes["memberships_ended"] = ended
     audit.record(actor=actor, action="accounts.staff_depart", obj=user, changes=changes)

@@ -131,7 +131,8 @@ def near_duplicate_components(texts: list[str], params: CampaignParams, *, worke
         # it overestimates when a text repeats phrases, so those pairs are checked exactly.
         maybe = ~ok & (cont >= params.containment_threshold * 0.9) & (small >= params.min_containment_shingles)
         for i in np.flatnonzero(maybe).tolist():
-            c = minhash.containment(table, table.hashes, table.sptr, int(a[i]), int(b[i]))
+            c = minhash.containment(table, table.hashes, table.sptr,  # type: ignore[arg-type]  # set above
+                                     int(a[i]), int(b[i]))
             ok[i] = c >= params.containment_threshold
         a, b = a[ok], b[ok]
     graph = coo_matrix((np.ones(a.shape[0], np.int8), (a, b)), shape=(n, n))
@@ -262,7 +263,7 @@ def _evidence(
         for d, j in zip(others.tolist(), jac.tolist(), strict=True):
             score = {"jaccard": rounded(j)}
             if j < params.jaccard_threshold:  # joined through containment or another member
-                score["containment"] = rounded(minhash.containment(t, t.hashes, t.sptr, rep, d))
+                score["containment"] = rounded(minhash.containment(t, t.hashes, t.sptr, rep, d))  # type: ignore[arg-type]
             for i in dedup.members[d]:
                 scores[ids[i]] = score
                 jac_all.append(j)

@@ -106,7 +106,7 @@ def find_groups(
         idx = [c] + [m for m, _ in members]
         centroid = np.asarray(x[idx].mean(axis=0)).ravel()
         top = sorted(np.flatnonzero(centroid).tolist(), key=lambda j: (-round(float(centroid[j]), 9), vocab[j]))
-        unit_rows = [{"id": units[c].id, "campaign_id": units[c].campaign_id, "size": len(units[c].member_ids),
+        unit_rows: list[dict[str, Any]] = [{"id": units[c].id, "campaign_id": units[c].campaign_id, "size": len(units[c].member_ids),
                       "similarity": 1.0, "shared_terms": []}]
         for m, s in sorted(members, key=lambda ms: key(units[ms[0]].id)):
             unit_rows.append({

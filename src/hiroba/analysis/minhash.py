@@ -185,14 +185,14 @@ def sorted_unique(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
     keep = np.empty(s.size, bool)
     keep[0] = True
     np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[keep]
+    return s[keep]  # type: ignore[return-value]  # numpy's stubs lose the dtype of a masked view
 
 
 def text_shingle_set(table: SentenceTable, hashes: U32, sptr: I64, t: int) -> U32:
     """The exact (sorted, unique) shingle-hash set of text ``t``."""
     sids = table.text_sids[table.text_ptr[t] : table.text_ptr[t + 1]]
     parts = [hashes[sptr[s] : sptr[s + 1]] for s in sids.tolist()]
-    return sorted_unique(np.concatenate(parts)) if parts else np.zeros(0, np.uint32)
+    return sorted_unique(np.concatenate(parts)) if parts else np.zeros(0, np.uint32)  # type: ignore[return-value]
 
 
 def containment(table: SentenceTable, hashes: U32, sptr: I64, a: int, b: int) -> float:
@@ -225,7 +225,7 @@ def signatures(table: SentenceTable, k: int, num_perm: int, *, workers: int = 1)
     nsent = sptr.shape[0] - 1
     # sentence ranges of about equal numbers of shingles, a few per worker
     cuts = np.searchsorted(sptr, np.linspace(0, sptr[-1], 4 * max(1, workers) + 1), side="left")
-    cuts = sorted_unique(np.clip(cuts, 0, nsent))
+    cuts = sorted_unique(np.clip(cuts, 0, nsent))  # type: ignore[assignment,arg-type]
     if cuts.size == 0 or cuts[0] != 0:
         cuts = np.concatenate([[0], cuts])
     if cuts[-1] != nsent:

@@ -189,7 +189,7 @@ def analyze(
             if spans:
                 pii_map[oid] = spans
                 for sp in spans:
-                    counts[sp["kind"]] = counts.get(sp["kind"], 0) + 1  # type: ignore[index]
+                    counts[sp["kind"]] = counts.get(sp["kind"], 0) + 1  # type: ignore[index,arg-type]
     report_progress("pii", n, n)
 
     report_progress("signals", 0, n)

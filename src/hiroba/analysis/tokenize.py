@@ -342,7 +342,7 @@ class SentenceCache:
         canon = _WORD  # one copy of each word in this process, whichever worker produced it
         for (a, _, _), infos in zip(chunks, results, strict=True):
             for k, (names, words) in enumerate(infos, a):
-                cache[todo[k]] = (names, tuple([canon.setdefault(w, w) for w in words]))
+                cache[todo[k]] = (names, tuple([canon.setdefault(w, w) or w for w in words]))
 
     def names(self, text: str) -> list[NameSpan]:
         """Person-name spans of ``text`` (offsets in ``text``)."""

@@ -222,7 +222,7 @@ def _insert_and_advance_head(entry: AuditEntry) -> None:
     fields = AuditEntry._meta.concrete_fields
     qn = connection.ops.quote_name
     insert = (
-        f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"INSERT INTO {qn(AuditEntry._meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
     head = f"UPDATE {qn(AuditChainHead._meta.db_table)} SET last_hash = %s WHERE id = 1"
@@ -299,7 +299,7 @@ def _pending_sql(values: Mapping[str, Any], sql_values: Mapping[str, str]) -> tu
     for f in PendingAuditEntry._meta.concrete_fields:
         if f.primary_key:
             continue
-        columns.append(qn(f.column))
+        columns.append(qn(str(f.column)))
         if f.attname in sql_values:
             expressions.append(sql_values[f.attname])
         else:

@@ -112,7 +112,7 @@ def _admin_log_entry(sender: Any, instance: LogEntry, created: bool, **kwargs: A
 
     from hiroba.core.admin import AuditedModelAdmin
 
-    model = instance.content_type.model_class() if instance.content_type_id else None
+    model = instance.content_type.model_class() if instance.content_type is not None else None
     if model is not None and isinstance(admin.site._registry.get(model), AuditedModelAdmin):
         return
     action = {1: AuditAction.ADMIN_ADD, 2: AuditAction.ADMIN_CHANGE, 3: AuditAction.ADMIN_DELETE}.get(

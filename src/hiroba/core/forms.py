@@ -62,7 +62,7 @@ class HumanCheckForm(forms.Form):
             self.fields[STARTED].initial = stamp()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not self.human_check:
             return cleaned
         honeypot = cleaned.pop(HONEYPOT, "")
@@ -77,8 +77,9 @@ class HumanCheckForm(forms.Form):
         try:
             shown_at = signing.loads(started or "", salt=SALT, max_age=MAX_AGE_SECONDS)
         except signing.BadSignature:
-            self.data = self.data.copy()
-            self.data[self.add_prefix(STARTED)] = stamp()
+            data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict (a bound form)
+            data[self.add_prefix(STARTED)] = stamp()
+            self.data = data
             raise forms.ValidationError(
                 gettext("ページを開いてから時間がたったため、送信を確認できませんでした。"
                         "内容を確かめて、もう一度送信してください。"), code="stale") from None

@@ -22,8 +22,10 @@ def take_next(model: type[models.Model], pk: int, field: str) -> int:
     """Advance ``model.field`` of row ``pk`` by one and return the new value (1 for the first
     number when the counter starts at 0)."""
     table = connection.ops.quote_name(model._meta.db_table)
-    column = connection.ops.quote_name(model._meta.get_field(field).column)
-    pk_column = connection.ops.quote_name(model._meta.pk.column)
+    concrete = model._meta.get_field(field)
+    assert isinstance(concrete, models.Field) and concrete.column and model._meta.pk is not None
+    column = connection.ops.quote_name(concrete.column)
+    pk_column = connection.ops.quote_name(str(model._meta.pk.column))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {column} = {column} + 1 WHERE {pk_column} = %s RETURNING {column}", [pk]

@@ -30,7 +30,8 @@ shows before a weighty or irreversible step; ``reason`` says whether the step ne
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.utils.encoding import force_str
@@ -64,7 +65,7 @@ class Transition:
 class StateMachine:
     field: str
     transitions: Sequence[Transition]
-    _by_name: dict[str, Transition] = field(init=False, repr=False)
+    _by_name: dict[str, Transition] = dataclass_field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_name = {}

@@ -14,7 +14,7 @@ from hiroba.surveys.services import QuestionSpec
 class SurveyForm(forms.Form):
     title = forms.CharField(label=_("アンケート名"), max_length=200)
     description = forms.CharField(label=_("説明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    department = forms.ModelChoiceField(label=_("担当所属"), queryset=None)  # type: ignore[arg-type]
+    department: forms.ModelChoiceField = forms.ModelChoiceField(label=_("担当所属"), queryset=None)  # type: ignore[arg-type]
     anonymous = forms.BooleanField(label=_("無記名で回答を集める"), required=False, initial=True)
     likert = forms.CharField(
         label=_("5段階評価の設問（1行に1問）"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
@@ -25,7 +25,7 @@ class SurveyForm(forms.Form):
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = departments
+        self.fields["department"].queryset = departments  # type: ignore[attr-defined]
 
     def questions(self) -> list[QuestionSpec]:
         likert = [line.strip() for line in self.cleaned_data["likert"].splitlines() if line.strip()]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 #: The five-point scale the ward's training questionnaires use, best first.
 DEFAULT_SCALE = ["非常に良い", "良い", "普通", "あまり良くない", "良くない"]

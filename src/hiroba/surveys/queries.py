@@ -66,7 +66,7 @@ def results(survey: Survey, *, texts_limit: int | None = None) -> SurveyResults:
                .values("question_id", "choice").annotate(n=Count("id")))
     for row in grouped:
         result = by_id[row["question_id"]]
-        if row["choice"] < len(result.counts):
+        if row["choice"] is not None and row["choice"] < len(result.counts):
             result.counts[row["choice"]] += row["n"]
             result.answered += row["n"]
     texts = Answer.objects.filter(question__survey=survey, choice__isnull=True).exclude(text="").order_by("id")

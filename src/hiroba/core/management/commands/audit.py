@@ -6,7 +6,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import InterfaceError, OperationalError
@@ -52,7 +52,8 @@ class Command(BaseCommand):
             return
         out_path: Path | None = options["out"]
         if out_path is None:
-            n = audit.export(self.stdout, since=options["since"], fmt=options["format"])
+            stdout = cast(IO[str], self.stdout)  # an OutputWrapper writes like a text stream
+            n = audit.export(stdout, since=options["since"], fmt=options["format"])
         else:
             with out_path.open("w", encoding="utf-8", newline="") as fh:
                 n = audit.export(fh, since=options["since"], fmt=options["format"])
