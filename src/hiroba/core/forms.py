@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core import signing
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -112,3 +113,11 @@ class EmailField(forms.EmailField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         limit_email_length(self)
+
+
+def limit_choices(form: forms.BaseForm, name: str, queryset: QuerySet[Any]) -> None:
+    """Offer only `queryset` in a model choice field of `form` (e.g. the departments the user may
+    act for). Declare the field with ``queryset=Model.objects.none()`` and call this in __init__."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = queryset

@@ -87,13 +87,13 @@ def action_submit(*, actor: Any, action: CorrectiveAction, note: str, evidence: 
     action = CorrectiveAction.objects.select_for_update().select_related("evaluation__audit").get(pk=action.pk)
     if not note.strip():
         raise ServiceError(_("完了報告（実施した内容）を入力してください。"), code="note_required", field="note")
-    if evidence is not None and evidence.size > MAX_EVIDENCE_BYTES:
+    if evidence is not None and (evidence.size or 0) > MAX_EVIDENCE_BYTES:
         raise ServiceError(_("証跡ファイルは20MBまでです。"), code="evidence_too_large", field="evidence")
     before, after = CorrectiveAction.workflow.apply(action, "submit", actor=actor)
     action.evidence_note = note.strip()
     action.submitted_at = timezone.now()
     if evidence is not None:
-        action.evidence.save(evidence.name, evidence, save=False)
+        action.evidence.save(evidence.name or "evidence", evidence, save=False)
     action.save()
     audit.record(actor=who(actor), action=actions.ACTION_TRANSITION, obj=action,
                  changes={"state": [before, after], "note": action.evidence_note, "evidence": action.evidence.name})

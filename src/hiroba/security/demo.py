@@ -23,6 +23,7 @@ import json
 import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -135,7 +136,7 @@ def _departments() -> dict[str, Department]:
 
 def _zap_report(site_url: str, alerts: list[tuple[str, list[tuple[str, str, str]]]], generated: str) -> bytes:
     catalogue = {c[0]: c for c in CATALOGUE}
-    data = {"@programName": "ZAP", "@version": "2.15.0", "@generated": generated, "site": [{
+    data: dict[str, Any] = {"@programName": "ZAP", "@version": "2.15.0", "@generated": generated, "site": [{
         "@name": site_url.rstrip("/"), "@host": site_url.split("://")[1].strip("/"), "@port": "443", "@ssl": "true",
         "alerts": [],
     }]}
@@ -479,8 +480,10 @@ def _training(say: Callable[[str], None], depts: dict[str, Department]) -> None:
                                content=csv_of([f"D{n:05d}" for n in range(1, 225)], date(2024, 12, 19), 42))
     training.attendance_import(actor=ACTOR, course=basic, session=basic.sessions.get(kind="in_person"),
                                content=csv_of([f"D{n:05d}" for n in range(300, 349)], date(2025, 1, 27), 2))
+    first = video.sessions.order_by("starts_on").first()
+    when = first.starts_on.strftime("%m/%d") if first else "—"
     say(f"研修: クラウドサービス活用研修 概説 {overview.attendances.count()} 名・基礎 {basic.attendances.count()} 名、"
-        f"情報セキュリティ研修（動画、{video.sessions.first().starts_on:%m/%d}〜）")
+        f"情報セキュリティ研修（動画、{when}〜）")
 
 
 def _staff_surveys(say: Callable[[str], None], depts: dict[str, Department]) -> None:

@@ -79,7 +79,7 @@ def build_report(system: System) -> SystemReport:
     total = Counter(f.severity for f in findings)
     open_ = Counter(f.severity for f in findings if f.status in ACTIVE_STATUSES)
     grades = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
-    return SystemReport(system, latest, findings, [(g.label, open_[g], total[g]) for g in grades],
+    return SystemReport(system, latest, findings, [(str(g.label), open_[g], total[g]) for g in grades],
                         timezone.localdate())
 
 

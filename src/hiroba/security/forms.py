@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.core.forms import EmailField, HumanCheckForm
+from hiroba.core.forms import EmailField, HumanCheckForm, limit_choices
+from hiroba.core.models import Department
 from hiroba.security import conf
 from hiroba.security.models import Audit, Course, Incident, PolicyDocument, Session, System, TimelineEntry
 
@@ -29,14 +30,14 @@ class ReportForm(HumanCheckForm):
 class SystemForm(forms.Form):
     url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     name = forms.CharField(label=_("システム名"), max_length=200)
-    department = forms.ModelChoiceField(label=_("所管所属"), queryset=None)  # type: ignore[arg-type]
+    department = forms.ModelChoiceField(label=_("所管所属"), queryset=Department.objects.none())
     hosting = forms.ChoiceField(label=_("設置場所"), choices=System.Hosting.choices)
     holds_personal_data = forms.BooleanField(label=_("個人情報を保有する"), required=False)
     personal_data_note = forms.CharField(label=_("保有する個人情報"), required=False, max_length=300)
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = departments
+        limit_choices(self, "department", departments)
 
 
 class ImportForm(forms.Form):
@@ -84,13 +85,13 @@ class IncidentForm(forms.Form):
     title = forms.CharField(label=_("件名"), max_length=300)
     description = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 4}))
     channel = forms.ChoiceField(label=_("検知経路"), choices=Incident.Channel.choices)
-    department = forms.ModelChoiceField(label=_("所管所属"), queryset=None)  # type: ignore[arg-type]
+    department = forms.ModelChoiceField(label=_("所管所属"), queryset=Department.objects.none())
     level = forms.ChoiceField(label=_("重大度"), choices=Incident.Level.choices)
     personal_data = forms.BooleanField(label=_("個人情報の漏えい等のおそれがある"), required=False)
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = departments
+        limit_choices(self, "department", departments)
 
 
 class IncidentFactsForm(forms.Form):
@@ -115,12 +116,12 @@ class ImprovementForm(forms.Form):
     opinion = forms.CharField(label=_("意見・気づき"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     action = forms.CharField(label=_("改善の内容"), max_length=2000, required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
-    department = forms.ModelChoiceField(label=_("担当所属"), queryset=None)  # type: ignore[arg-type]
+    department = forms.ModelChoiceField(label=_("担当所属"), queryset=Department.objects.none())
     due_on = forms.DateField(label=_("期限"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = departments
+        limit_choices(self, "department", departments)
 
 
 class TimelineForm(forms.Form):
@@ -132,11 +133,11 @@ class TimelineForm(forms.Form):
 
 class AttendanceForm(forms.Form):
     file = forms.FileField(label=_("受講記録のCSV（職員番号, 受講日時）"))
-    session = forms.ModelChoiceField(label=_("回"), queryset=None, required=False)  # type: ignore[arg-type]
+    session = forms.ModelChoiceField(label=_("回"), queryset=Session.objects.none(), required=False)
 
     def __init__(self, *args: Any, course: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["session"].queryset = course.sessions.all()
+        limit_choices(self, "session", course.sessions.all())
 
 
 def _lines(text: str) -> list[str]:
@@ -151,24 +152,24 @@ class AuditForm(forms.Form):
     ends_on = forms.DateField(label=_("実施終了日"), widget=forms.DateInput(attrs={"type": "date"}))
     auditor = forms.CharField(label=_("監査人"), max_length=200, required=False)
     scope_note = forms.CharField(label=_("監査対象"), max_length=300, required=False)
-    departments = forms.ModelMultipleChoiceField(label=_("対象所属"), queryset=None, required=False,  # type: ignore[arg-type]
+    departments = forms.ModelMultipleChoiceField(label=_("対象所属"), queryset=Department.objects.none(), required=False,
                                                  widget=forms.CheckboxSelectMultiple)
     good_points = forms.CharField(label=_("良い点（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     issues = forms.CharField(label=_("課題（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["departments"].queryset = departments
+        limit_choices(self, "departments", departments)
 
 
 class ActionForm(forms.Form):
     description = forms.CharField(label=_("是正措置"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
-    department = forms.ModelChoiceField(label=_("担当所属"), queryset=None)  # type: ignore[arg-type]
+    department = forms.ModelChoiceField(label=_("担当所属"), queryset=Department.objects.none())
     due_on = forms.DateField(label=_("期限"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = departments
+        limit_choices(self, "department", departments)
 
 
 class CourseForm(forms.Form):

@@ -320,12 +320,13 @@ def parse_wapiti_json(stream: IO[bytes]) -> Report:
                                       error=str(exc)[:200]), code="malformed") from None
     if not isinstance(data, dict) or not isinstance(data.get("vulnerabilities"), dict):
         raise ReportError(_("wapiti の JSON レポート（vulnerabilities）ではありません。"), code="wapiti_layout")
-    infos = data.get("infos") if isinstance(data.get("infos"), dict) else {}
+    infos: dict[str, Any] = data["infos"] if isinstance(data.get("infos"), dict) else {}
     report = Report(tool="wapiti", fmt="wapiti-json", version=_text(infos.get("version")),
                     performed_on=_report_date(infos.get("date")))
     if infos.get("target"):
         report.sites.append(_text(infos["target"]))
-    classifications = data.get("classifications") if isinstance(data.get("classifications"), dict) else {}
+    classifications: dict[str, Any] = (data["classifications"] if isinstance(data.get("classifications"), dict)
+                                       else {})
     for section in ("vulnerabilities", "anomalies", "additionals"):
         groups = data.get(section) or {}
         if not isinstance(groups, dict):
@@ -426,8 +427,8 @@ def parse_vendor_template(stream: IO[bytes], *, source: str = "vendor") -> Repor
     report = Report(tool="vendor", fmt="csv")
     errors: list[str] = []
     for line, row in enumerate(rows[1:], start=2):
-        cell: Callable[[str], str] = lambda h, row=row: (  # noqa: E731
-            tabular.unguard(row[index[h]]).strip() if h in index and index[h] < len(row) else "")
+        def cell(h: str, row: list[str] = row) -> str:
+            return tabular.unguard(row[index[h]]).strip() if h in index and index[h] < len(row) else ""
         problems = []
         rule_id, title, uri = cell("ルールID"), cell("名称"), cell("URL")
         if not rule_id:

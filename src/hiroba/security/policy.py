@@ -35,7 +35,7 @@ def policy_publish(*, actor: Any, title: str, kind: str, version: str, effective
     row = PolicyVersion(document=document, version=version.strip(), effective_on=effective_on, summary=summary.strip(),
                         body=body, published_by=a.user)
     if file is not None:
-        row.file.save(file.name, file, save=False)
+        row.file.save(file.name or "policy", file, save=False)
     row.save()
     audit.record(actor=who(actor), action=actions.POLICY_PUBLISH, obj=row,
                  changes={"document": document.title, "version": row.version, "effective_on": effective_on})

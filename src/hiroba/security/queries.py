@@ -24,6 +24,7 @@ from hiroba.security.models import (
     Course,
     DiagnosisRound,
     Finding,
+    FindingQuerySet,
     ImprovementAction,
     Incident,
     PolicyDocument,
@@ -45,14 +46,15 @@ def systems_for(user: Any, minimum: Role = Role.READ) -> QuerySet[System]:
     return _scope(System.objects.select_related("department", "contractor"), user, minimum, "department_id")
 
 
-def findings_for(user: Any, minimum: Role = Role.READ) -> QuerySet[Finding]:
-    return _scope(Finding.objects.select_related("system__department", "rule"), user, minimum,
-                  "system__department_id")
+def findings_for(user: Any, minimum: Role = Role.READ) -> FindingQuerySet:
+    return _scope(  # type: ignore[return-value]  # filter() keeps the queryset's class
+        Finding.objects.select_related("system__department", "rule"), user, minimum,
+        "system__department_id")
 
 
 def rounds_for(user: Any, minimum: Role = Role.READ) -> QuerySet[DiagnosisRound]:
     return _scope(DiagnosisRound.objects.select_related("system__department"), user, minimum,
-                  "system__department_id")
+        "system__department_id")
 
 
 def acceptances_for(user: Any) -> QuerySet[RiskAcceptance]:
@@ -192,7 +194,7 @@ def ciso_dashboard(user: Any, *, fiscal_year: int | None = None) -> CisoDashboar
     incidents = incidents_for(user).filter(detected_at__date__gte=first, detected_at__date__lte=last)
     courses = []
     for course in Course.objects.filter(fiscal_year=year).select_related("survey").order_by("id"):
-        share = survey_queries.favourable_share(course.survey) if course.survey_id else None
+        share = survey_queries.favourable_share(course.survey) if course.survey is not None else None
         courses.append(CourseRow(course, course.attendee_count, share))
     reports_due = [i for i in incidents_for(user).filter(personal_data=True, is_drill=False)
                    .exclude(state=Incident.State.CLOSED) if i.ppc_report_required and not i.ppc_final_reported_on]

@@ -82,7 +82,7 @@ def home(request: HttpRequest) -> HttpResponse:
     dash = queries.ciso_dashboard(request.user, fiscal_year=year)
     grades = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
     severity_chart = charts.bar_chart(_("危険度別の未対応の検出事項（詳細は下の表）"),
-                                      [(g.label, dash.findings.totals.get(g, 0)) for g in grades],
+                                      [(str(g.label), dash.findings.totals.get(g, 0)) for g in grades],
                                       chart_id="chart-severity", unit=_("件"), label_width=80)
     year_chart = charts.bar_chart(_("年度別の診断したサイト数（詳細は下の表）"),
                                   [(str(y), n) for y, n in reversed(dash.diagnosed_by_year)],
@@ -468,13 +468,13 @@ def incident_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
             item = get_object_or_404(ChecklistItem, pk=request.POST.get("item") or 0, incident=incident)
             incidents.checklist_tick(actor=request.user, item=item)
         elif what == "improvement_add":
-            form = forms.ImprovementForm(request.POST, departments=_departments(request))
-            if not form.is_valid():
+            improvement = forms.ImprovementForm(request.POST, departments=_departments(request))
+            if not improvement.is_valid():
                 raise ServiceError(_("意見・気づきと担当所属を入力してください。"), code="improvement_invalid")
-            incidents.improvement_create(actor=request.user, incident=incident, **form.cleaned_data)
+            incidents.improvement_create(actor=request.user, incident=incident, **improvement.cleaned_data)
         elif what == "improvement":
-            item = get_object_or_404(ImprovementAction, pk=request.POST.get("item") or 0, incident=incident)
-            incidents.improvement_close(actor=request.user, item=item, note=request.POST.get("note", ""))
+            point = get_object_or_404(ImprovementAction, pk=request.POST.get("item") or 0, incident=incident)
+            incidents.improvement_close(actor=request.user, item=point, note=request.POST.get("note", ""))
         else:
             incidents.incident_transition(actor=request.user, incident=incident, name=what,
                                           note=request.POST.get("reason", ""))
@@ -513,7 +513,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return HttpResponseRedirect(reverse("security_staff:course", args=[course.pk]))
     from hiroba.surveys import queries as survey_queries
 
-    share = survey_queries.favourable_share(course.survey) if course.survey_id else None
+    share = survey_queries.favourable_share(course.survey) if course.survey is not None else None
     return render(request, "security/staff/course_detail.html", {
         "course": course, "form": form, "sessions": training.attendance_by_session(course), "share": share,
         "missing": queries.training_missing(request.user, course) if course.required else [],
@@ -553,9 +553,12 @@ def acceptance_list(request: HttpRequest) -> HttpResponse:
 
 # --- registering audits, actions, courses, policy versions, playbooks (the CISO office) ---------
 
-def _office_only(request: HttpRequest) -> None:
-    if not request.user.has_perm("security.manage_register"):
+def _office_only(request: HttpRequest) -> Department:
+    """The CISO office, when the user may register for it (403 otherwise)."""
+    office = access.office_department()
+    if office is None or not request.user.has_perm("security.manage_register"):
         raise PermissionDenied(_("登録は情報システム課（CISO事務局）が行います。"))
+    return office
 
 
 def _register(request: HttpRequest, form: Any, title: str, save: Any, done: Any) -> HttpResponse:
@@ -574,8 +577,7 @@ def _register(request: HttpRequest, form: Any, title: str, save: Any, done: Any)
 
 @require_http_methods(["GET", "POST"])
 def audit_new(request: HttpRequest) -> HttpResponse:
-    _office_only(request)
-    office = access.office_department()
+    office = _office_only(request)
     form = forms.AuditForm(request.POST or None, departments=_departments(request, Role.READ))
 
     def save(d: dict[str, Any]) -> Any:
@@ -606,8 +608,7 @@ def action_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def course_new(request: HttpRequest) -> HttpResponse:
-    _office_only(request)
-    office = access.office_department()
+    office = _office_only(request)
     form = forms.CourseForm(request.POST or None)
 
     def save(d: dict[str, Any]) -> Any:

@@ -144,7 +144,7 @@ def attendance_import(*, actor: Any, course: Course, content: bytes, session: Se
 
 
 def attendance_by_session(course: Course) -> list[tuple[Session | None, int]]:
-    counts = dict(course.attendances.order_by().values("session_id").annotate(n=Count("id"))
+    counts: dict[int | None, int] = dict(course.attendances.order_by().values("session_id").annotate(n=Count("id"))
                   .values_list("session_id", "n"))
     out: list[tuple[Session | None, int]] = [(s, counts.get(s.pk, 0)) for s in course.sessions.all()]
     if counts.get(None):

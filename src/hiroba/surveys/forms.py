@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.core.forms import limit_choices
+from hiroba.core.models import Department
 from hiroba.surveys.models import Question, Survey
 from hiroba.surveys.services import QuestionSpec
 
@@ -14,7 +16,7 @@ from hiroba.surveys.services import QuestionSpec
 class SurveyForm(forms.Form):
     title = forms.CharField(label=_("アンケート名"), max_length=200)
     description = forms.CharField(label=_("説明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    department: forms.ModelChoiceField = forms.ModelChoiceField(label=_("担当所属"), queryset=None)  # type: ignore[arg-type]
+    department = forms.ModelChoiceField(label=_("担当所属"), queryset=Department.objects.none())
     anonymous = forms.BooleanField(label=_("無記名で回答を集める"), required=False, initial=True)
     likert = forms.CharField(
         label=_("5段階評価の設問（1行に1問）"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
@@ -25,7 +27,7 @@ class SurveyForm(forms.Form):
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = departments  # type: ignore[attr-defined]
+        limit_choices(self, "department", departments)
 
     def questions(self) -> list[QuestionSpec]:
         likert = [line.strip() for line in self.cleaned_data["likert"].splitlines() if line.strip()]
