@@ -1,0 +1,6 @@
+"""Audit action names of the API."""
+
+TOKEN_CREATE = "api.token_create"
+TOKEN_REVOKE = "api.token_revoke"
+TOKEN_USE = "api.token_use"
+TOKEN_REFUSED = "api.token_refused"
