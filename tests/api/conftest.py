@@ -59,3 +59,10 @@ def make_token(make_staff) -> Callable[..., tuple[Any, str]]:
 
 def bearer(plain: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
+
+
+@pytest.fixture
+def demo(db):
+    """Every module's demo data (the seed case, a closed and an open proposal call with results,
+    workshops with a draw, two schools' calendars)."""
+    call_command("demo", stdout=StringIO())

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.openapi.docs import Swagger
+from ninja.renderers import JSONRenderer
 
 from hiroba.api.base import ApiError, error_body
 from hiroba.api.routers import calendars, consultations, proposals, staff, workshops
@@ -35,7 +36,14 @@ class LocalSwagger(Swagger):
     template = "api/docs.html"
 
 
-api = NinjaAPI(
+class Utf8JSON(JSONRenderer):
+    """UTF-8 as is (Japanese text readable in the raw response)."""
+
+    media_type = "application/json; charset=utf-8"
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(renderer=Utf8JSON(),
     title="広場 hiroba API", version="1.0.0", description=DESCRIPTION, urls_namespace="api_v1",
     docs=LocalSwagger(settings={"defaultModelsExpandDepth": 0}), docs_url="/docs", openapi_url="/openapi.json",
 )
