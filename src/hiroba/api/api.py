@@ -39,7 +39,6 @@ class LocalSwagger(Swagger):
 class Utf8JSON(JSONRenderer):
     """UTF-8 as is (Japanese text readable in the raw response)."""
 
-    media_type = "application/json; charset=utf-8"
     json_dumps_params = {"ensure_ascii": False}
 
 

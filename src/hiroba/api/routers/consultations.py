@@ -64,7 +64,7 @@ class CaseDetail(CaseOut):
     license: License
 
 
-class ResultRowOut(Schema):
+class CommentRowOut(Schema):
     id: str
     no: int
     section: str
@@ -103,7 +103,7 @@ class ResultsOut(Schema):
     unpublished_by_reason: dict[str, int]
     corrections: list[CorrectionOut]
     sha256: str
-    rows: list[ResultRowOut]
+    rows: list[CommentRowOut]
 
 
 def _department(department: Department) -> str:

@@ -73,7 +73,7 @@ class ProposalList(Schema):
     next_cursor: str | None
 
 
-class ResultRowOut(Schema):
+class VoteRowOut(Schema):
     receipt_number: str
     title: str
     category: str
@@ -86,7 +86,7 @@ class ResultRowOut(Schema):
     followup: str
 
 
-class ResultOut(Schema):
+class VoteResultOut(Schema):
     license: License
     id: str
     call: str
@@ -99,7 +99,7 @@ class ResultOut(Schema):
     published_at: str
     ballots_sha256: str
     ballots_url: str
-    proposals: list[ResultRowOut]
+    proposals: list[VoteRowOut]
 
 
 class MilestoneOut(Schema):
@@ -167,7 +167,7 @@ def proposal_list(request: HttpRequest, slug: str, q: Query[PageQuery]) -> dict[
     return licensed(items=[proposal_out(call, p) for p in items], next_cursor=cursor)
 
 
-@router.get("/calls/{slug}/results", response={200: ResultOut, **ERRORS}, summary="投票結果",
+@router.get("/calls/{slug}/results", response={200: VoteResultOut, **ERRORS}, summary="投票結果",
             description="公表した投票結果。提案ごとの行は結果のCSV・JSONと同じです。`ballots_sha256` は匿名化した投票データのSHA-256で、"
                         "`ballots_url` の投票データから誰でも数え直せます。")
 def results(request: HttpRequest, slug: str) -> dict[str, Any]:
