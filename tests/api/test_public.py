@@ -138,3 +138,11 @@ def test_the_docs_page_uses_only_local_static_files(client):
     html = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
     assert 'lang="ja"' in html
+
+
+def test_an_unknown_query_parameter_is_refused(client, case):
+    body = get(client, "/api/v1/consultations/?limt=5", 400)
+    assert body["error"]["code"] == "unknown_parameter" and body["error"]["details"][0]["location"] == "query.limt"
+    assert get(client, "/api/v1/calendars/events?start=2025-04-01&school=nowhere&foo=1", 400)["error"]["code"] == \
+        "unknown_parameter"
+    assert client.get("/api/v1/consultations/?limit=5").status_code == 200

@@ -3,6 +3,7 @@ interactive page at /api/v1/docs, both served from hiroba's own static files (no
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -42,7 +43,36 @@ class Utf8JSON(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(renderer=Utf8JSON(),
+class HirobaAPI(NinjaAPI):
+    """NinjaAPI that refuses query parameters an operation does not declare (a misspelt `limt`
+    must not silently give the default page)."""
+
+    _declared: dict[tuple[str, str], frozenset[str]] | None = None
+
+    def declared_query(self) -> dict[tuple[str, str], frozenset[str]]:
+        if self._declared is None:
+            found = {}
+            for path, operations in self.get_openapi_schema()["paths"].items():
+                route = re.sub(r"\{(\w+)\}", r"<\1>", path.lstrip("/"))
+                for method, op in operations.items():
+                    found[(route, method.upper())] = frozenset(
+                        p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+            self._declared = found
+        return self._declared
+
+    def create_temporal_response(self, request: HttpRequest) -> HttpResponse:
+        match = request.resolver_match
+        declared = self.declared_query().get((match.route, request.method or "")) if match else None
+        if declared is not None:
+            unknown = sorted(set(request.GET) - declared)
+            if unknown:
+                raise ApiError(400, "unknown_parameter", _("知らないパラメータがあります：%(names)s") % {
+                    "names": ", ".join(unknown)}, details=[{"location": f"query.{n}", "message": "unknown",
+                                                           "type": "extra_forbidden"} for n in unknown])
+        return super().create_temporal_response(request)
+
+
+api = HirobaAPI(renderer=Utf8JSON(),
     title="広場 hiroba API", version="1.0.0", description=DESCRIPTION, urls_namespace="api_v1",
     docs=LocalSwagger(settings={"defaultModelsExpandDepth": 0}), docs_url="/docs", openapi_url="/openapi.json",
 )
