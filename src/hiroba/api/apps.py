@@ -11,3 +11,8 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("opendata:index", _("オープンデータ"))]
     nav_staff = [("api_staff:tokens", _("APIトークン"))]
+
+    def ready(self) -> None:
+        from hiroba.api import webhooks
+
+        webhooks.connect()

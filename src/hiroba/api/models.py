@@ -74,3 +74,60 @@ class ApiToken(models.Model):
 
     def module_labels(self) -> list[str]:
         return [Module(m).label for m in self.modules if m in Module.values]
+
+
+class WebhookEvent(models.TextChoices):
+    OPENED = "consultation.opened", "意見募集の開始"
+    CLOSED = "consultation.closed", "意見募集の終了"
+    PUBLISHED = "consultation.published", "結果の公表（訂正を含む）"
+
+
+class Webhook(models.Model):
+    """A department's subscription: signed (HMAC-SHA256) POSTs when its consultations open, close
+    or publish results. The secret is kept (it signs every delivery) and shown once."""
+
+    department = models.ForeignKey("core.Department", verbose_name="所属", on_delete=models.PROTECT,
+                                   related_name="+")
+    url = models.URLField("送信先URL", max_length=500)
+    secret = models.CharField("署名の秘密鍵", max_length=100)
+    events = models.JSONField("通知する出来事", default=list)
+    is_active = models.BooleanField("有効", default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登録した職員", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "Webhook"
+        verbose_name_plural = "Webhook"
+        ordering = ["department", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.department} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent to one hook: its payload, every attempt's outcome, the next try."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "送信待ち"
+        DELIVERED = "delivered", "送信済み"
+        FAILED = "failed", "送信失敗（再試行終了）"
+
+    hook = models.ForeignKey(Webhook, verbose_name="Webhook", on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField("出来事", max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField("送信内容")
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField("試行回数", default=0)
+    last_status = models.PositiveSmallIntegerField("最後の応答コード", null=True, blank=True)
+    last_error = models.CharField("最後のエラー", max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField("次の試行", null=True, blank=True)
+    delivered_at = models.DateTimeField("送信日時", null=True, blank=True)
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "Webhookの送信"
+        verbose_name_plural = "Webhookの送信"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.hook.url}"

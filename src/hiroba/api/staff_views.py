@@ -60,7 +60,20 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("api_staff:tokens"))
 
 
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    """The hooks of the departments the user reads, each with its latest deliveries (the log)."""
+    from hiroba.accounts.models import Role
+    from hiroba.api.models import Webhook
+
+    ids = permissions.department_ids(request.user, Role.READ)
+    hooks = Webhook.objects.select_related("department").prefetch_related("deliveries")
+    if ids is not None:
+        hooks = hooks.filter(department_id__in=ids)
+    return render(request, "api/staff/webhooks.html", {"hooks": [(h, list(h.deliveries.all()[:50])) for h in hooks]})
+
+
 urlpatterns = [
+    path("webhooks/", webhook_list, name="webhooks"),
     path("tokens/", token_list, name="tokens"),
     path("tokens/new/", token_new, name="token_new"),
     path("tokens/<int:pk>/revoke/", token_revoke, name="token_revoke"),

@@ -4,6 +4,10 @@
                             --module consultations [--module …] [--access read|write] --expires YYYY-MM-DD
     hiroba api token list [--user EMAIL]
     hiroba api token revoke PREFIX
+    hiroba api webhook add --department CODE --url URL --event consultation.published [--event …]
+    hiroba api webhook list
+    hiroba api webhook log HOOK_ID
+    hiroba api webhook disable HOOK_ID
 
 The token is printed once, on the last line of `create`. Tokens are personal: the staff member
 named by --user must hold the roles in the departments and have a second factor (TOTP or a
@@ -19,7 +23,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hiroba.accounts.models import User
 from hiroba.api import tokens
-from hiroba.api.models import Access, ApiToken, Module
+from hiroba.api import webhooks
+from hiroba.api.models import Access, ApiToken, Module, Webhook, WebhookEvent
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
 
@@ -44,14 +49,25 @@ class Command(BaseCommand):
         listing.add_argument("--user", help="職員のメールアドレス")
         revoke = actions.add_parser("revoke", help="失効させる")
         revoke.add_argument("prefix", help="トークンの識別子（hiroba_ の次の12文字）")
+        hook = sub.add_parser("webhook", help="Webhook")
+        hook_actions = hook.add_subparsers(dest="action", required=True)
+        add = hook_actions.add_parser("add", help="登録する（署名の秘密鍵は最後の行に一度だけ表示）")
+        add.add_argument("--department", required=True, help="所属コード")
+        add.add_argument("--url", required=True, help="送信先URL")
+        add.add_argument("--event", action="append", required=True, choices=WebhookEvent.values)
+        hook_actions.add_parser("list", help="一覧")
+        log = hook_actions.add_parser("log", help="送信の記録")
+        log.add_argument("hook", type=int)
+        disable = hook_actions.add_parser("disable", help="止める")
+        disable.add_argument("hook", type=int)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            getattr(self, f"_{options['action']}")(options)
+            getattr(self, f"_{options['noun']}_{options['action']}")(options)
         except ServiceError as exc:
             raise CommandError(exc.message) from None
 
-    def _create(self, o: dict[str, Any]) -> None:
+    def _token_create(self, o: dict[str, Any]) -> None:
         user = User.objects.filter(email=o["user"].strip().lower()).first()
         if user is None:
             raise CommandError(f"職員が見つかりません: {o['user']}")
@@ -65,7 +81,7 @@ class Command(BaseCommand):
         self.stdout.write("このトークンは今だけ表示します:")
         self.stdout.write(plain)
 
-    def _list(self, o: dict[str, Any]) -> None:
+    def _token_list(self, o: dict[str, Any]) -> None:
         qs = ApiToken.objects.select_related("user").prefetch_related("departments")
         if o.get("user"):
             qs = qs.filter(user__email=o["user"].strip().lower())
@@ -74,9 +90,38 @@ class Command(BaseCommand):
                                          ",".join(d.code for d in t.departments.all()), f"{t.expires_at:%Y-%m-%d}",
                                          f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "-"]))
 
-    def _revoke(self, o: dict[str, Any]) -> None:
+    def _token_revoke(self, o: dict[str, Any]) -> None:
         token = ApiToken.objects.filter(prefix=o["prefix"]).first()
         if token is None:
             raise CommandError(f"トークンが見つかりません: {o['prefix']}")
         tokens.token_revoke(actor=CLI_ACTOR, token=token)
         self.stdout.write(f"失効させました: {token.prefix}")
+
+    def _webhook_add(self, o: dict[str, Any]) -> None:
+        department = Department.objects.filter(code=o["department"]).first()
+        if department is None:
+            raise CommandError(f"所属コードが見つかりません: {o['department']}")
+        hook, secret = webhooks.hook_create(actor=CLI_ACTOR, department=department, url=o["url"], events=o["event"])
+        self.stdout.write(f"登録しました: Webhook {hook.pk}（{department.name} → {hook.url}）")
+        self.stdout.write("署名の秘密鍵（今だけ表示します）:")
+        self.stdout.write(secret)
+
+    def _webhook_list(self, o: dict[str, Any]) -> None:
+        for h in Webhook.objects.select_related("department"):
+            self.stdout.write("\t".join([str(h.pk), "有効" if h.is_active else "停止", h.department.code, h.url,
+                                         ",".join(h.events)]))
+
+    def _webhook_log(self, o: dict[str, Any]) -> None:
+        hook = Webhook.objects.filter(pk=o["hook"]).first()
+        if hook is None:
+            raise CommandError(f"Webhook が見つかりません: {o['hook']}")
+        for d in hook.deliveries.all():
+            self.stdout.write("\t".join([str(d.pk), f"{d.created_at:%Y-%m-%d %H:%M}", d.event, d.state,
+                                         str(d.attempts), str(d.last_status or "-"), d.last_error or "-"]))
+
+    def _webhook_disable(self, o: dict[str, Any]) -> None:
+        hook = Webhook.objects.filter(pk=o["hook"]).first()
+        if hook is None:
+            raise CommandError(f"Webhook が見つかりません: {o['hook']}")
+        webhooks.hook_disable(actor=CLI_ACTOR, hook=hook)
+        self.stdout.write(f"止めました: Webhook {hook.pk}")
