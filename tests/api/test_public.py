@@ -146,3 +146,13 @@ def test_an_unknown_query_parameter_is_refused(client, case):
     assert get(client, "/api/v1/calendars/events?start=2025-04-01&school=nowhere&foo=1", 400)["error"]["code"] == \
         "unknown_parameter"
     assert client.get("/api/v1/consultations/?limit=5").status_code == 200
+
+
+def test_published_results_carry_an_etag_and_answer_304_when_unchanged(client, seed_case):
+    url = f"/api/v1/consultations/{seed_case.slug}/results"
+    first = client.get(url)
+    result = PublishedResult.objects.get(case=seed_case)
+    assert first["ETag"] == f'"{result.digest}-v1"' and first["Last-Modified"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    assert client.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200

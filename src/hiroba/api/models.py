@@ -13,18 +13,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class Module(models.TextChoices):
-    CONSULTATIONS = "consultations", "意見募集（パブリックコメント）"
-    PROPOSALS = "proposals", "提案募集"
-    WORKSHOPS = "workshops", "ワークショップ"
-    CALENDARS = "calendars", "学校カレンダー"
+    CONSULTATIONS = "consultations", gettext_lazy("意見募集（パブリックコメント）")
+    PROPOSALS = "proposals", gettext_lazy("提案募集")
+    WORKSHOPS = "workshops", gettext_lazy("ワークショップ")
+    CALENDARS = "calendars", gettext_lazy("学校カレンダー")
 
 
 class Access(models.TextChoices):
-    READ = "read", "読み取り"
-    WRITE = "write", "読み取りと書き込み"
+    READ = "read", gettext_lazy("読み取り")
+    WRITE = "write", gettext_lazy("読み取りと書き込み")
 
 
 class ApiToken(models.Model):
@@ -77,9 +78,9 @@ class ApiToken(models.Model):
 
 
 class WebhookEvent(models.TextChoices):
-    OPENED = "consultation.opened", "意見募集の開始"
-    CLOSED = "consultation.closed", "意見募集の終了"
-    PUBLISHED = "consultation.published", "結果の公表（訂正を含む）"
+    OPENED = "consultation.opened", gettext_lazy("意見募集の開始")
+    CLOSED = "consultation.closed", gettext_lazy("意見募集の終了")
+    PUBLISHED = "consultation.published", gettext_lazy("結果の公表（訂正を含む）")
 
 
 class Webhook(models.Model):

@@ -7,10 +7,12 @@ of the CSV."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
@@ -138,14 +140,20 @@ def case_detail(request: HttpRequest, slug: str) -> dict:
     return licensed(**case_out(case))
 
 
-@router.get("/{slug}/results", response={200: ResultsOut, **ERRORS}, summary="公表した結果（意見と区の考え方）",
+@router.get("/{slug}/results", response={200: ResultsOut, 304: None, **ERRORS}, summary="公表した結果（意見と区の考え方）",
             description="決裁を経て公表した結果の表。公表ページ・CSVと同じ記録（公表時に固定した内容）から返します。"
-                        "`version` を省略すると最新の版です。")
-def results(request: HttpRequest, slug: str, version: int | None = None) -> dict:
+                        "`version` を省略すると最新の版です。公表した版は変わらないため、`ETag`・`Last-Modified` を返し、"
+                        "`If-None-Match` が一致すれば 304 を返します。")
+def results(request: HttpRequest, response: HttpResponse, slug: str, version: int | None = None) -> Any:
     case = get_object_or_404(Case.objects.select_related("department"), slug=slug)
     result = queries.published_result(case, version)
     if result is None:
         raise Http404(_("この案件の結果は公表されていません。"))
+    etag = f'"{result.digest}-v{result.version}"'
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(result.published_at.timestamp())
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return 304, None
     pub = exports.from_dict(result.data)
     base = f"{case_id(case.slug)}/results/v{result.version}"
     return licensed(

@@ -9,17 +9,28 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema
 from pydantic import Field
 
-from hiroba.api.base import STAFF_ERRORS, ApiError, ErrorOut, License, SharedThrottle, Strict, TokenAuth, grant, licensed, page
+from hiroba.api.base import (
+    STAFF_ERRORS,
+    ApiError,
+    ErrorOut,
+    License,
+    SharedThrottle,
+    Strict,
+    TokenAuth,
+    grant,
+    licensed,
+    page,
+)
 from hiroba.api.models import Module
 from hiroba.api.schemas import PageQuery
 from hiroba.consultations import queries, services
-from hiroba.consultations.models import Case, Channel, Item, Mask, Section
+from hiroba.consultations.models import Channel, Item, Mask, Section
 
 router = Router(tags=["職員用（APIトークン）"], auth=TokenAuth(), throttle=SharedThrottle("api.staff"))
 

@@ -22,8 +22,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hiroba.accounts.models import User
-from hiroba.api import tokens
-from hiroba.api import webhooks
+from hiroba.api import tokens, webhooks
 from hiroba.api.models import Access, ApiToken, Module, Webhook, WebhookEvent
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
