@@ -130,6 +130,8 @@ INSTALLED_APPS = [
 # urls.py is served under /<name>/ and its staff_urls.py under /staff/<name>/.
 HIROBA_MODULES = ["consultations", "proposals", "workshops", "calendars", "notices", "records", "surveys", "security"]
 INSTALLED_APPS += [f"hiroba.{name}" for name in HIROBA_MODULES if importlib.util.find_spec(f"hiroba.{name}")]
+# The public REST API and open data (/api/v1/, /opendata/); ninja for its bundled Swagger UI files.
+INSTALLED_APPS += ["ninja", "hiroba.api"]
 
 MIDDLEWARE = [
     "hiroba.core.middleware.RequestContextMiddleware",
@@ -416,6 +418,8 @@ DEFAULT_RATE_LIMITS = {
     "accounts.signup": "10/h/ip,3/h/key",
     "accounts.password_reset": "10/h/ip,3/h/key",
     "security.report": "10/h/ip,3/h/key",  # セキュリティに関するご連絡; key: the e-mail address given
+    "api.public": "600/10m/ip",  # the public read API (/api/v1/), per address
+    "api.staff": "1200/10m/ip,600/10m/key",  # the staff API; key: the token
 }
 
 

@@ -13,6 +13,7 @@ admin.site.site_title = "hiroba システム管理"
 
 urlpatterns = [
     path("", include("hiroba.core.urls")),
+    path("", include("hiroba.api.urls")),  # /api/v1/, /opendata/, /staff/api/
     path("staff/", include("hiroba.core.staff_urls")),
     path("accounts/login/", account_views.LoginView.as_view(), name="account_login"),
     path("accounts/2fa/authenticate/", account_views.MFAAuthenticateView.as_view(), name="mfa_authenticate"),

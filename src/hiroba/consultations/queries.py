@@ -51,6 +51,21 @@ def public_cases() -> QuerySet[Case]:
             .annotate(has_results=Exists(PublishedResult.objects.filter(case=OuterRef("pk")))))
 
 
+def public_status(case: Case) -> str:
+    """How a public case stands for residents: "published" (results out), "open" (taking
+    opinions now), "not_yet" (open, its first day still ahead) or "closed" (awaiting results).
+    `case` comes from `public_cases()` (it reads the `has_results` annotation)."""
+    from django.utils import timezone
+
+    if getattr(case, "has_results", False):
+        return "published"
+    if case.is_open:
+        return "open"
+    if case.state == Case.State.OPEN and timezone.now() < case.opens_at:
+        return "not_yet"
+    return "closed"
+
+
 def public_case_without_department(slug: str) -> Case | None:
     """The public case `slug`, its department not loaded: what `public_cases()` gives, as one
     plain SELECT. The submit form runs this on every post, and building the ORM query costs

@@ -16,7 +16,6 @@ from django.db import DatabaseError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
@@ -80,14 +79,7 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
     「受付を終了しました」 with the expected date until the results are published."""
     case = _public_case(slug)
     sections = list(case.sections.all())
-    if case.has_results:
-        status = "published"
-    elif case.is_open:
-        status = "open"
-    elif case.state == Case.State.OPEN and timezone.now() < case.opens_at:
-        status = "not_yet"
-    else:
-        status = "closed"
+    status = queries.public_status(case)
     channels = [{"code": code, "label": case.channel_label(code)} for code in case.channels]
     return render(request, "consultations/case_detail.html", {"case": case, "sections": sections,
                                                               "status": status, "channels": channels})

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hiroba.api.models import Access, Module
+from hiroba.core.models import Department
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("用途"), max_length=100, help_text=_("例：受付システムとの連携（○○課）"))
+    modules = forms.MultipleChoiceField(label=_("対象の機能"), choices=Module.choices,
+                                        widget=forms.CheckboxSelectMultiple)
+    departments = forms.ModelMultipleChoiceField(label=_("対象の所属"), queryset=Department.objects.none(),
+                                                 widget=forms.CheckboxSelectMultiple)
+    access = forms.ChoiceField(label=_("権限"), choices=Access.choices, initial=Access.READ, widget=forms.RadioSelect)
+    expires_on = forms.DateField(label=_("有効期限"), widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("作成日から1年以内。この日の終わりまで使えます。"))
+
+    def __init__(self, *args: Any, departments: list[Department], **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"expires_on": timezone.localdate() + timedelta(days=90)})
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].queryset = Department.objects.filter(pk__in=[d.pk for d in departments])

@@ -1,0 +1,80 @@
+"""/staff/api/: a staff member's own API tokens — create (shown once), list, revoke.
+
+Behind the staff gate (signed in, staff, MFA enrolled); the service refuses a token to anyone
+without a strong second factor as well."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from hiroba.accounts import permissions
+from hiroba.api import tokens
+from hiroba.api.forms import TokenForm
+from hiroba.api.models import ApiToken
+from hiroba.core.errors import ServiceError
+
+
+def _visible(request: HttpRequest):  # type: ignore[no-untyped-def]
+    qs = ApiToken.objects.select_related("user").prefetch_related("departments")
+    return qs if permissions.is_system_admin(request.user) else qs.filter(user=request.user)
+
+
+def token_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "api/staff/tokens.html", {"tokens": _visible(request),
+                                                     "is_admin": permissions.is_system_admin(request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+def token_new(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None, departments=tokens.grantable_departments(request.user))
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            token, plain = tokens.token_create(actor=request.user, user=request.user, name=d["name"],
+                                               departments=d["departments"], modules=d["modules"],
+                                               access=d["access"], expires_on=d["expires_on"])
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            response = render(request, "api/staff/token_created.html", {"token": token, "plain": plain})
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "api/staff/token_new.html", {"form": form, "max_day": tokens.max_expiry_day()},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(_visible(request), pk=pk)
+    try:
+        tokens.token_revoke(actor=request.user, token=token)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("APIトークン「%(name)s」を失効させました。") % {"name": token.name})
+    return HttpResponseRedirect(reverse("api_staff:tokens"))
+
+
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    """The hooks of the departments the user reads, each with its latest deliveries (the log)."""
+    from hiroba.accounts.models import Role
+    from hiroba.api.models import Webhook
+
+    ids = permissions.department_ids(request.user, Role.READ)
+    hooks = Webhook.objects.select_related("department").prefetch_related("deliveries")
+    if ids is not None:
+        hooks = hooks.filter(department_id__in=ids)
+    return render(request, "api/staff/webhooks.html", {"hooks": [(h, list(h.deliveries.all()[:50])) for h in hooks]})
+
+
+urlpatterns = [
+    path("webhooks/", webhook_list, name="webhooks"),
+    path("tokens/", token_list, name="tokens"),
+    path("tokens/new/", token_new, name="token_new"),
+    path("tokens/<int:pk>/revoke/", token_revoke, name="token_revoke"),
+]
