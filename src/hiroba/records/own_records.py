@@ -15,7 +15,7 @@ from hiroba.core import audit
 from hiroba.core.dates import fiscal_year_of
 from hiroba.records import audit_actions as actions
 from hiroba.records.models import Action, RecordFile, Retention
-from hiroba.records.register import FileData, expiry_of
+from hiroba.records.register import FileData
 from hiroba.records.services import who
 
 #: model label → (大分類, 中分類, 小分類, 保存期間, 措置, the title field)
@@ -65,5 +65,3 @@ def sync(*, actor: Any = "system") -> int:
                      changes={"added": added})
     return added
 
-
-__all__ = ["sync", "expiry_of"]

@@ -71,6 +71,8 @@ class Result:
     capacity_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     capacity_age: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     capacity_zone: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    capacity_department: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    zone_level: int = 0  # 0: the zones are the root's folders; 1: the root holds departments' folders
 
     def as_json(self) -> dict[str, Any]:
         """The `--json OUT` contract of `hiroba records scan`."""
@@ -130,6 +132,19 @@ class Scanner:
         self.now = time.time()
         self.today = today or date.today()
         self.threads = threads
+        self.level = 0
+
+    def _detect_level(self) -> int:
+        """0 when a zone folder is directly under the root (one department's share), else 1
+        (the root holds a folder per department, each with the zones)."""
+        if not self.zones:
+            return 0
+        try:
+            with os.scandir(self.root) as it:
+                names = {e.name for e in it}
+        except OSError:
+            return 0
+        return 0 if names & set(self.zones) else 1
 
     # --- the walk ---------------------------------------------------------------------------
 
@@ -139,6 +154,7 @@ class Scanner:
         if not os.path.isdir(self.root):
             raise FileNotFoundError(errno.ENOENT, "not a folder", self.root)
         stale_before = self.now - self.stale_days * 86400
+        level = self.level = result.zone_level = self._detect_level()
         for rel, entry_stat, is_dir, parts in self._walk(result):
             if is_dir:
                 result.folders += 1
@@ -147,16 +163,19 @@ class Scanner:
             size = entry_stat.st_size
             result.files += 1
             result.bytes += size
-            zone = self.zones.get(parts[0]) if len(parts) > 1 else None
-            self._check_name(result, rel, parts[-1], is_dir=False, zone=zone, depth=len(parts) - 1,
+            zone = self.zones.get(parts[level]) if len(parts) > level + 1 else None
+            self._check_name(result, rel, parts[-1], is_dir=False, zone=zone, depth=len(parts) - 1 - level,
                              mtime=entry_stat.st_mtime)
             prev = self.previous.get(rel)
             entry = Entry(rel, size, entry_stat.st_mtime_ns)
             if prev is not None and prev.size == size and prev.mtime_ns == entry.mtime_ns:
                 entry.partial, entry.full = prev.partial, prev.full
             result.entries[rel] = entry
-            folder = "/".join(parts[:2]) if len(parts) > 2 else parts[0] if len(parts) > 1 else "."
+            cut = level + 2
+            folder = "/".join(parts[:cut]) if len(parts) > cut else "/".join(parts[:-1]) or "."
             result.capacity_folder[folder] += size
+            if level:
+                result.capacity_department[parts[0] if len(parts) > 1 else "."] += size
             ext = os.path.splitext(parts[-1])[1].lower() or "（拡張子なし）"
             result.capacity_type[ext] += size
             result.capacity_age[age_bucket(entry_stat.st_mtime, self.now)] += size
@@ -229,19 +248,22 @@ class Scanner:
     # --- rules ------------------------------------------------------------------------------
 
     def _check_folder(self, result: Result, rel: str, parts: list[str]) -> None:
-        if len(parts) == 1:
-            if self.zones and parts[0] not in self.zones:
+        level = self.level
+        if len(parts) <= level:
+            return  # a department's folder
+        if len(parts) == level + 1:
+            if self.zones and parts[level] not in self.zones:
                 result.violations.append(Finding(rel, "zone", "zone_unknown",
                                                  "最上位のフォルダは区分（" + "・".join(z.folder for z in self.zones.values())
                                                  + "）のいずれかにする", ""))
             return
-        zone = self.zones.get(parts[0])
-        self._check_name(result, rel, parts[-1], is_dir=True, zone=zone, depth=len(parts) - 1, mtime=None)
+        zone = self.zones.get(parts[level])
+        self._check_name(result, rel, parts[-1], is_dir=True, zone=zone, depth=len(parts) - 1 - level, mtime=None)
 
     def _check_name(self, result: Result, rel: str, name: str, *, is_dir: bool, zone: Zone | None, depth: int,
                     mtime: float | None) -> None:
         needs_year = bool(is_dir and zone is not None and zone.fiscal_year_folders and depth == 1)
-        fiscal_year = fiscal_year_of(datetime.fromtimestamp(mtime).date()) if mtime else None
+        fiscal_year = fiscal_year_of(datetime.fromtimestamp(mtime).date()) if needs_year and mtime else None
         found: list[Violation] = self.rules.check(name, is_dir=is_dir, needs_fiscal_year=needs_year,
                                                   fiscal_year=fiscal_year)
         for v in found:
