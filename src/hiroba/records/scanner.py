@@ -19,6 +19,7 @@ import hashlib
 import os
 import stat
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -109,9 +110,13 @@ def display(name: str) -> str:
 def shift_jis_reading(name: str) -> str | None:
     """What a name that is not UTF-8 says when read as Shift_JIS (cp932), if it reads."""
     try:
-        return os.fsencode(name).decode("cp932")
+        reading = os.fsencode(name).decode("cp932")
     except UnicodeDecodeError:
         return None
+    # cp932 maps some stray bytes to private-use or control characters: that is not a reading
+    if any(unicodedata.category(c) in ("Co", "Cc") for c in reading):
+        return None
+    return reading
 
 
 class Scanner:
