@@ -222,6 +222,12 @@ class RecordFile(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def fiscal_year_display(self) -> str:
+        from hiroba.core.dates import fiscal_year_label
+
+        return fiscal_year_label(self.fiscal_year)
+
     def is_expired(self, today: date | None = None) -> bool:
         return self.expiry_date is not None and self.expiry_date < (today or timezone.localdate())
 
