@@ -224,9 +224,9 @@ class RecordFile(models.Model):
 
     @property
     def fiscal_year_display(self) -> str:
-        from hiroba.core.dates import fiscal_year_label
+        from hiroba.records.queries import fiscal_label
 
-        return fiscal_year_label(self.fiscal_year)
+        return fiscal_label(self.fiscal_year)
 
     def is_expired(self, today: date | None = None) -> bool:
         return self.expiry_date is not None and self.expiry_date < (today or timezone.localdate())

@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hiroba.core.dates import fiscal_year_label
 from hiroba.records.models import Disposition, RecordFile, Scan, ScanFinding
+
+
+def fiscal_label(fiscal_year: int) -> str:
+    """令和6年度 in Japanese, "FY2024 (Reiwa 6)" in English."""
+    if (translation.get_language() or "ja").startswith("ja"):
+        return fiscal_year_label(fiscal_year)
+    return f"FY{fiscal_year}"
 
 
 def this_fiscal_year() -> int:
@@ -32,7 +39,7 @@ def search(qs: QuerySet[RecordFile], data: dict[str, Any]) -> QuerySet[RecordFil
 
 
 def years(qs: QuerySet[RecordFile]) -> list[tuple[int, str]]:
-    return [(y, fiscal_year_label(y)) for y in
+    return [(y, fiscal_label(y)) for y in
             qs.order_by("-fiscal_year").values_list("fiscal_year", flat=True).distinct()]
 
 

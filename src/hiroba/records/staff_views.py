@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hiroba.accounts.models import Role
 from hiroba.core import charts
-from hiroba.core.dates import fiscal_year_label
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
 from hiroba.records import access, forms, guidelines, lifecycle, queries, register
@@ -51,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
     files = _files(request)
     year = queries.this_fiscal_year()
     return render(request, "records/staff/home.html", {
-        "guideline": guidelines.current(), "file_count": files.count(), "year_label": fiscal_year_label(year),
+        "guideline": guidelines.current(), "file_count": files.count(), "year_label": queries.fiscal_label(year),
         "expiring": lifecycle.expiring(year, files).count(),
         "pending": queries.pending(access.scope(Disposition.objects.all(), request.user, field="file__department_id"))
         .count(),
@@ -217,7 +216,7 @@ def expiry(request: HttpRequest) -> HttpResponse:
     if request.GET.get("department", "").isdigit():
         qs = qs.filter(department_id=int(request.GET["department"]))
     return render(request, "records/staff/expiry.html", {"page": _page(request, qs), "year": year,
-                                                         "year_label": fiscal_year_label(year)})
+                                                         "year_label": queries.fiscal_label(year)})
 
 
 @require_GET
