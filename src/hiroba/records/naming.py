@@ -78,6 +78,9 @@ class Rules:
     _chars: list[tuple[str, str, str, frozenset[str]]] = field(default_factory=list, init=False)
     _temp: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list, init=False)
     fiscal_year_rule: tuple[str, str] | None = field(default=None, init=False)
+    _any: re.Pattern[str] | None = field(default=None, init=False)  # matches a name some rule may break
+    _shortest_limit: int = field(default=10**9, init=False)
+    _surnames: list[str] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         for r in self.rules:
@@ -94,6 +97,7 @@ class Rules:
                 self._words.append((code, applies, words))
             elif kind == "personal_name":
                 surnames = sorted((str(s) for s in r.get("surnames", [])), key=len, reverse=True)
+                self._surnames += surnames
                 suffix = r"(?:さん|様|さま|氏|用|分|作業|確認|メモ|個人)"
                 pattern = re.compile(r"[\s_\-（(]*(?:" + "|".join(re.escape(s) for s in surnames) + r")"
                                      + r"(?:" + suffix + r"+|(?=[\s_\-.)）]|$))[）)]?")
@@ -106,10 +110,23 @@ class Rules:
                 self._temp.append((code, message, tuple(str(p) for p in r.get("prefixes", ["~$", "~", ".~lock"]))))
             elif kind == "leading_fiscal_year":
                 self.fiscal_year_rule = (code, message)
+        # One pattern that finds any word, surname, character or prefix a rule forbids: a name it
+        # does not match (most names) and that is short enough breaks no rule but the fiscal year's.
+        plain = [w for _, _, words in self._words for w in words] + self._surnames
+        alternatives = [re.escape(w) for w in sorted(set(plain), key=len, reverse=True)]
+        chars = "".join(sorted(set().union(*(c for _, _, _, c in self._chars)))) if self._chars else ""
+        if chars:
+            alternatives.append("[" + re.escape(chars) + "]")
+        alternatives += ["^" + re.escape(prefix) for _, _, prefixes in self._temp for prefix in prefixes]
+        self._any = re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
+        self._shortest_limit = min((limit for _, _, _, limit in self._lengths), default=10**9)
 
     def check(self, name: str, *, is_dir: bool, needs_fiscal_year: bool = False,
               fiscal_year: int | None = None) -> list[Violation]:
         """The rules `name` breaks, each with the same suggested name (all fixes applied)."""
+        if (len(name) <= self._shortest_limit and not needs_fiscal_year
+                and (self._any is None or self._any.search(name) is None)):
+            return []
         broken: list[tuple[str, str]] = []
         stem, ext = (name, "") if is_dir else _split_ext(name)
         suggestion = stem

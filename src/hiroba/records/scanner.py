@@ -90,14 +90,6 @@ AGE_BUCKETS = [(365, "1年未満"), (3 * 365, "1〜3年"), (5 * 365, "3〜5年")
 AGE_OLDEST = "10年以上"
 
 
-def age_bucket(mtime: float, now: float) -> str:
-    days = (now - mtime) / 86400
-    for limit, label in AGE_BUCKETS:
-        if days < limit:
-            return label
-    return AGE_OLDEST
-
-
 def display(name: str) -> str:
     """A name as text: valid UTF-8 as is; other bytes as \\xNN (never a lone surrogate)."""
     try:
@@ -160,65 +152,83 @@ class Scanner:
             raise FileNotFoundError(errno.ENOENT, "not a folder", self.root)
         stale_before = self.now - self.stale_days * 86400
         level = self.level = result.zone_level = self._detect_level()
-        for rel, entry_stat, is_dir, parts in self._walk(result):
-            if is_dir:
+        age_limits = [(self.now - days * 86400, label) for days, label in AGE_BUCKETS]
+        previous, entries, check = self.previous, result.entries, self.rules.check
+        cap_folder, cap_type, cap_age = result.capacity_folder, result.capacity_type, result.capacity_age
+        for kind, rel, parts, files in self._walk(result):
+            if kind == "dir":
                 result.folders += 1
                 self._check_folder(result, rel, parts)
                 continue
-            size = entry_stat.st_size
-            result.files += 1
-            result.bytes += size
-            zone = self.zones.get(parts[level]) if len(parts) > level + 1 else None
-            self._check_name(result, rel, parts[-1], is_dir=False, zone=zone, depth=len(parts) - 1 - level,
-                             mtime=entry_stat.st_mtime)
-            prev = self.previous.get(rel)
-            entry = Entry(rel, size, entry_stat.st_mtime_ns)
-            if prev is not None and prev.size == size and prev.mtime_ns == entry.mtime_ns:
-                entry.partial, entry.full = prev.partial, prev.full
-            result.entries[rel] = entry
-            cut = level + 2
-            folder = "/".join(parts[:cut]) if len(parts) > cut else "/".join(parts[:-1]) or "."
-            result.capacity_folder[folder] += size
+            # what is the same for every file of this folder, once
+            zone = self.zones.get(parts[level]) if len(parts) > level else None
+            depth = len(parts) - level
+            folder = "/".join(parts[:level + 2]) or "."
+            zone_name = zone.name if zone else "（区分外）"
+            work = zone is not None and zone.work
+            expired = self._expired_folder([*parts, ""])
+            dept = parts[0] if level and parts else "."
+            folder_bytes = 0
+            for rel, name, st in files:
+                size, mtime = st.st_size, st.st_mtime
+                folder_bytes += size
+                found = check(name, is_dir=False)
+                for v in found:
+                    result.violations.append(Finding(rel, "naming", v.rule, v.message, _sibling(rel, v.suggestion)))
+                entry = Entry(rel, size, st.st_mtime_ns)
+                prev = previous.get(rel)
+                if prev is not None and prev.size == size and prev.mtime_ns == entry.mtime_ns:
+                    entry.partial, entry.full = prev.partial, prev.full
+                entries[rel] = entry
+                dot = name.rfind(".")
+                cap_type[name[dot:].lower() if 0 < dot > len(name) - 9 else "（拡張子なし）"] += size
+                for limit, label in age_limits:
+                    if mtime > limit:
+                        cap_age[label] += size
+                        break
+                else:
+                    cap_age[AGE_OLDEST] += size
+                if work and mtime < stale_before:
+                    result.stale.append(rel)
+                if expired is not None:
+                    result.violations.append(Finding(rel, "retention", "retention_expired", f"保存期間満了: {expired}"))
+            result.files += len(files)
+            result.bytes += folder_bytes
+            cap_folder[folder] += folder_bytes
+            result.capacity_zone[zone_name] += folder_bytes
             if level:
-                result.capacity_department[parts[0] if len(parts) > 1 else "."] += size
-            ext = os.path.splitext(parts[-1])[1].lower() or "（拡張子なし）"
-            result.capacity_type[ext] += size
-            result.capacity_age[age_bucket(entry_stat.st_mtime, self.now)] += size
-            result.capacity_zone[zone.name if zone else "（区分外）"] += size
-            if zone is not None and zone.work and entry_stat.st_mtime < stale_before:
-                result.stale.append(rel)
-            expired = self._expired_folder(parts)
-            if expired is not None:
-                result.violations.append(Finding(rel, "retention", "retention_expired",
-                                                 f"保存期間満了: {expired}"))
-            if self.progress and result.files % 10000 == 0:
+                result.capacity_department[dept] += folder_bytes
+            if self.progress and files:
                 self.progress(result.files, result.bytes)
         self._duplicates(result)
         result.seconds = time.perf_counter() - started
         return result
 
-    def _walk(self, result: Result) -> Iterator[tuple[str, os.stat_result, bool, list[str]]]:
+    def _walk(self, result: Result) -> Iterator[tuple[str, str, list[str], list[tuple[str, str, os.stat_result]]]]:
+        """("dir", rel, parts, []) for each folder, then ("files", prefix, parts, files) for its files."""
         stack: list[tuple[str, list[str]]] = [(self.root, [])]
         while stack:
             folder, parts = stack.pop()
+            prefix = "/".join(parts)
             try:
                 with os.scandir(folder) as it:
                     children = list(it)
             except FileNotFoundError:
-                result.errors.append({"path": "/".join(map(display, parts)) or ".", "reason": "vanished"})
+                result.errors.append({"path": prefix or ".", "reason": "vanished"})
                 continue
             except PermissionError:
-                result.errors.append({"path": "/".join(map(display, parts)) or ".", "reason": "unreadable"})
+                result.errors.append({"path": prefix or ".", "reason": "unreadable"})
                 continue
             except OSError as exc:
-                result.errors.append({"path": "/".join(map(display, parts)) or ".",
+                result.errors.append({"path": prefix or ".",
                                       "reason": errno.errorcode.get(exc.errno or 0, "oserror").lower()})
                 continue
+            files: list[tuple[str, str, os.stat_result]] = []
+            lead = prefix + "/" if prefix else ""
             for child in children:
                 name = child.name
                 shown = display(name)
-                child_parts = [*parts, shown]
-                rel = "/".join(child_parts)
+                rel = lead + shown
                 if "\\x" in rel:  # a name (or a folder above it) that is not UTF-8
                     result.native[rel] = child.path
                 if shown != name:
@@ -245,10 +255,13 @@ class Scanner:
                     result.errors.append({"path": rel, "reason": "unreadable"})
                     continue
                 if stat.S_ISDIR(st.st_mode):
-                    yield rel, st, True, child_parts
+                    child_parts = [*parts, shown]
+                    yield "dir", rel, child_parts, []
                     stack.append((child.path, child_parts))
                 elif stat.S_ISREG(st.st_mode):
-                    yield rel, st, False, child_parts
+                    files.append((rel, shown, st))
+            if files:
+                yield "files", prefix, parts, files
 
     # --- rules ------------------------------------------------------------------------------
 

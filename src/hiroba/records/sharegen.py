@@ -30,12 +30,14 @@ def fiscal_prefix(fy: int) -> str:
 
 def generate(root: str | os.PathLike[str], *, files: int = 2000, seed: int = 17, dup_share: float = 0.05,
              bad_share: float = 0.08, stale_share: float = 0.3, departments: int | None = None,
-             now: float | None = None) -> dict[str, int]:
+             now: float | None = None, size_mu: float = 8.5) -> dict[str, int]:
     """Write about `files` files under `root`; return what was made (files, duplicates, bytes)."""
     rng = random.Random(seed)
     now = now or time.time()
     root = Path(root)
     n_depts = departments or max(1, min(12, files // 150))
+    # a folder per 2,000 files or so on big trees (a real share spreads them out)
+    spread = max(1, files // (n_depts * 4 * 12 * 150))
     depts = [f"{i:02d}_{name}" for i, name in enumerate(
         ["総務課", "企画課", "財政課", "情報システム課", "区民課", "福祉総務課", "高齢介護課", "子育て推進課", "環境政策課",
          "道路公園課", "学務課", "指導課"][:n_depts], start=1)]
@@ -51,6 +53,9 @@ def generate(root: str | os.PathLike[str], *, files: int = 2000, seed: int = 17,
                 subs = ["庶務係", "計画係", "佐藤作業"]
             else:
                 subs = [rng.choice(TOPICS) for _ in range(3)]
+            if spread > 1:
+                subs = [f"{sub}_{k:03d}" if zone != "30_保存用" else f"{sub}{'' if k == 0 else f'_{k:03d}'}"
+                        for sub in subs for k in range(spread)]
             paths = []
             for sub in dict.fromkeys(subs):
                 p = root / dept / zone / sub
@@ -81,7 +86,7 @@ def generate(root: str | os.PathLike[str], *, files: int = 2000, seed: int = 17,
             data = source.read_bytes()
             made["duplicates"] += 1
         else:
-            size = int(rng.lognormvariate(8.5, 1.2)) % 400_000 + 1
+            size = int(rng.lognormvariate(size_mu, 1.2)) % 400_000 + 1
             data = rng.randbytes(size)
             originals.append(path)
             if len(originals) > 5000:
