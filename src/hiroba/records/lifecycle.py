@@ -68,7 +68,7 @@ def hold_place(*, actor: Any, file: RecordFile, kind: str, reason: str) -> Legal
 
 @transaction.atomic
 def hold_release(*, actor: Any, hold: LegalHold, reason: str) -> LegalHold:
-    hold = LegalHold.objects.select_for_update().select_related("file").get(pk=hold.pk)
+    hold = LegalHold.objects.select_for_update(of=("self",)).select_related("file").get(pk=hold.pk)
     require(actor, "records.place_hold", hold.file, _("保存の継続を解除する権限がありません。"))
     if hold.released_at is not None:
         raise ServiceError(_("この保存の継続は解除されています。"), code="hold_released")
@@ -139,7 +139,7 @@ def _name(user: Any, actor: Any) -> str:
 def disposition_approve(*, actor: Any, disposition: Disposition, note: str = "") -> Disposition:
     """The records manager approves: 廃棄・移管 are carried out and recorded now (for ever),
     延長 sets the new 満了日."""
-    d = Disposition.objects.select_for_update().select_related("file", "file__classification",
+    d = Disposition.objects.select_for_update(of=("self",)).select_related("file", "file__classification",
                                                                "requested_by").get(pk=disposition.pk)
     file = RecordFile.objects.select_for_update().get(pk=d.file_id)
     Disposition.workflow.check(d, "approve", actor=actor)
@@ -182,7 +182,7 @@ def disposition_approve(*, actor: Any, disposition: Disposition, note: str = "")
 
 @transaction.atomic
 def disposition_reject(*, actor: Any, disposition: Disposition, reason: str) -> Disposition:
-    d = Disposition.objects.select_for_update().select_related("file").get(pk=disposition.pk)
+    d = Disposition.objects.select_for_update(of=("self",)).select_related("file").get(pk=disposition.pk)
     before, after = Disposition.workflow.apply(d, "reject", actor=actor, reason=reason)
     d.decided_at = timezone.now()
     d.decided_by = user_of(actor)
