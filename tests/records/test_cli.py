@@ -38,6 +38,7 @@ def test_scan_writes_the_json_contract_and_stores_the_inventory(tmp_path, depart
     call_command("records", "scan", str(share), "--json", str(out))
     assert Scan.objects.order_by("-id").first().hashed == 0
     assert InventoryFile.objects.count() == 600
+    assert ScanFinding.objects.count() == len(data["violations"]) + len(data["stale"])  # kept, not copied
 
 
 def test_files_in_folders_past_retention_are_reported(tmp_path, departments):

@@ -409,7 +409,9 @@ class InventoryFile(models.Model):
 
 
 class ScanFinding(models.Model):
-    """A rule break or a stale work file a scan found: a proposal, never an action."""
+    """A rule break or a stale work file found under a root: a proposal, never an action. The
+    rows are the root's current findings: a re-scan adds the new ones (`scan` is the scan that
+    first found it) and removes those no longer there, so it writes only what changed."""
 
     class Kind(models.TextChoices):
         NAMING = "naming", "命名ルール"
@@ -419,7 +421,8 @@ class ScanFinding(models.Model):
         ENCODING = "encoding", "文字コード"
         STALE = "stale", "放置された作業ファイル"
 
-    scan = models.ForeignKey(Scan, verbose_name="点検", on_delete=models.CASCADE, related_name="findings")
+    scan = models.ForeignKey(Scan, verbose_name="最初に見つけた点検", on_delete=models.CASCADE, related_name="findings")
+    root = models.CharField("対象フォルダ", max_length=500, default="")
     kind = models.CharField("種別", max_length=12, choices=Kind.choices)
     path = models.CharField("パス", max_length=1000)
     rule = models.CharField("ルール", max_length=40)
@@ -430,7 +433,7 @@ class ScanFinding(models.Model):
         verbose_name = "点検結果"
         verbose_name_plural = "点検結果"
         ordering = ["kind", "path"]
-        indexes = [models.Index(fields=["scan", "kind"], name="scanfinding_scan_kind")]
+        indexes = [models.Index(fields=["root", "kind"], name="scanfinding_root_kind")]
 
 
 class ExpiryNotice(models.Model):

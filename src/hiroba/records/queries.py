@@ -52,10 +52,17 @@ def pending(qs: QuerySet[Disposition] | None = None) -> QuerySet[Disposition]:
     return qs.filter(state=Disposition.State.REQUESTED).select_related("file", "file__department", "requested_by")
 
 
+def is_latest(scan: Scan) -> bool:
+    return Scan.objects.filter(root=scan.root).order_by("-started_at", "-id").values_list("id", flat=True
+                                                                                         ).first() == scan.pk
+
+
 def finding_counts(scan: Scan) -> dict[str, int]:
-    return dict(scan.findings.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    qs = ScanFinding.objects.filter(root=scan.root) if is_latest(scan) else ScanFinding.objects.none()
+    return dict(qs.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
 
 
 def findings(scan: Scan, kind: str | None) -> QuerySet[ScanFinding]:
-    qs = scan.findings.all()
+    """The root's current findings (what the latest scan of the root found); none for an older scan."""
+    qs = ScanFinding.objects.filter(root=scan.root) if is_latest(scan) else ScanFinding.objects.none()
     return qs.filter(kind=kind) if kind else qs

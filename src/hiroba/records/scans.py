@@ -92,12 +92,20 @@ def _store(result: Result, *, root: str, department: Department | None, guidelin
         capacity={"folder": _top(result.capacity_folder, 30), "type": _top(result.capacity_type, 20),
                   "age": dict(result.capacity_age), "zone": dict(result.capacity_zone)},
         duplicates=result.duplicates[:5000], errors=result.errors[:5000])
-    findings = [ScanFinding(scan=scan, kind=v.kind, path=v.path[:1000], rule=v.rule, message=v.message[:500],
-                            suggestion=v.suggestion[:1000]) for v in result.violations]
-    findings += [ScanFinding(scan=scan, kind=ScanFinding.Kind.STALE, path=p[:1000], rule="stale_work_file",
-                             message=f"{stale_days}日以上更新されていない作業用ファイル")
-                 for p in result.stale]
-    ScanFinding.objects.bulk_create(findings, batch_size=chunk)
+    # The findings: the root's current ones are kept, the new ones added, the gone ones removed.
+    stale_message = f"{stale_days}日以上更新されていない作業用ファイル"
+    found = {(v.kind, v.path[:1000], v.rule, v.message[:500], v.suggestion[:1000]): None for v in result.violations}
+    found.update({(ScanFinding.Kind.STALE, p[:1000], "stale_work_file", stale_message, ""): None
+                  for p in result.stale})
+    existing = {(kind, path, rule, message, suggestion): pk for pk, kind, path, rule, message, suggestion in
+                ScanFinding.objects.filter(root=root).values_list("id", "kind", "path", "rule", "message",
+                                                                  "suggestion").iterator(chunk_size=20000)}
+    gone_findings = [pk for key, pk in existing.items() if key not in found]
+    for i in range(0, len(gone_findings), 900):
+        ScanFinding.objects.filter(pk__in=gone_findings[i:i + 900]).delete()
+    ScanFinding.objects.bulk_create(
+        [ScanFinding(scan=scan, root=root, kind=k, path=p, rule=r, message=m, suggestion=sg)
+         for (k, p, r, m, sg) in found if (k, p, r, m, sg) not in existing], batch_size=chunk)
     # The inventory: only what changed since the previous scan is written.
     gone = [pk for path, (pk, _e) in previous.items() if path not in result.entries]
     changed_pks: list[int] = []

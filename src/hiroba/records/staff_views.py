@@ -251,7 +251,7 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     chart_list = [(title, charts.bar_chart(str(title), [(k, _mb(v)) for k, v in data], chart_id=f"cap-{key}",
                                            unit=" MB"), data) for key, title, data in chart_data if data]
     return render(request, "records/staff/scan_detail.html", {
-        "scan": scan, "counts": queries.finding_counts(scan), "kind": kind,
+        "scan": scan, "counts": queries.finding_counts(scan), "kind": kind, "latest": queries.is_latest(scan),
         "page": _page(request, queries.findings(scan, kind)), "charts": chart_list,
         "duplicates": scan.duplicates[:100], "errors": scan.errors[:200],
         "kind_query": f"kind={kind}" if kind else "",
