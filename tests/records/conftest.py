@@ -3,8 +3,6 @@ clerk and approver, a register file of 高齢介護課 whose period has ended.""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from hiroba.accounts.models import Role

@@ -159,8 +159,7 @@ def test_a_file_that_vanishes_before_it_is_hashed_is_an_error_not_a_crash(tmp_pa
     walk = s._walk
 
     def vanishing(result):
-        for item in walk(result):
-            yield item
+        yield from walk(result)
         (share / "R06_b.txt").unlink()
 
     monkeypatch.setattr(s, "_walk", vanishing)

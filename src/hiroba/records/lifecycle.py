@@ -25,8 +25,8 @@ from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.records import audit_actions as actions
 from hiroba.records.models import (
-    Disposition,
     DisposalRecord,
+    Disposition,
     ExpiryNotice,
     LegalHold,
     RecordFile,

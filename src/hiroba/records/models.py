@@ -258,6 +258,9 @@ class LegalHold(models.Model):
         verbose_name_plural = "保存の継続（訴訟・開示請求対応）"
         ordering = ["-placed_at"]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reason}"
+
     @property
     def department_id(self) -> int:
         return self.file.department_id
@@ -308,6 +311,9 @@ class Disposition(models.Model):
             models.CheckConstraint(condition=~Q(kind="extend") | Q(extend_years__gte=1), name="extend_has_years"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.file} {self.get_kind_display()}（{self.get_state_display()}）"
+
     @property
     def department_id(self) -> int:
         return self.file.department_id
@@ -342,6 +348,9 @@ class DisposalRecord(models.Model):
         verbose_name = "廃棄・移管の記録"
         verbose_name_plural = "廃棄・移管の記録"
         ordering = ["-executed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.snapshot.get('name', '')}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
@@ -407,6 +416,9 @@ class InventoryFile(models.Model):
         verbose_name_plural = "共有フォルダのファイル"
         constraints = [models.UniqueConstraint(fields=["root", "path"], name="inventory_unique")]
 
+    def __str__(self) -> str:
+        return self.path
+
 
 class ScanFinding(models.Model):
     """A rule break or a stale work file found under a root: a proposal, never an action. The
@@ -435,6 +447,9 @@ class ScanFinding(models.Model):
         ordering = ["kind", "path"]
         indexes = [models.Index(fields=["root", "kind"], name="scanfinding_root_kind")]
 
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.path}"
+
 
 class ExpiryNotice(models.Model):
     """The April notice of one department's expiry list for one fiscal year (sent once)."""
@@ -450,3 +465,7 @@ class ExpiryNotice(models.Model):
         verbose_name = "保存期間満了の通知"
         verbose_name_plural = "保存期間満了の通知"
         constraints = [models.UniqueConstraint(fields=["department", "fiscal_year"], name="expiry_notice_once")]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.fiscal_year}"
+

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from hiroba.records.naming import Rules, Zone, Violation, fiscal_year_of
+from hiroba.records.naming import Rules, Violation, Zone, fiscal_year_of
 
 PARTIAL = 64 * 1024
 CHUNK = 1024 * 1024
@@ -162,7 +162,6 @@ class Scanner:
                 continue
             # what is the same for every file of this folder, once
             zone = self.zones.get(parts[level]) if len(parts) > level else None
-            depth = len(parts) - level
             folder = "/".join(parts[:level + 2]) or "."
             zone_name = zone.name if zone else "（区分外）"
             work = zone is not None and zone.work

@@ -18,8 +18,8 @@ from hiroba.core import audit
 from hiroba.core.actors import Actor
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
-from hiroba.records import audit_actions as actions
 from hiroba.records import access, conf, guidelines
+from hiroba.records import audit_actions as actions
 from hiroba.records.models import InventoryFile, RecordFile, Scan, ScanFinding
 from hiroba.records.scanner import Entry, Result, Scanner
 from hiroba.records.services import who
