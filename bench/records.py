@@ -1,0 +1,178 @@
+"""Benchmark of the share scanner (`hiroba records scan`), ratios measured in one run.
+
+    python bench/records.py                         # 1,000,000 files in a temporary folder
+    python bench/records.py --files 100000          # quick run
+    python bench/records.py --tree /path --keep     # reuse (or keep) a generated tree
+    DATABASE_URL=postgres://… python bench/records.py
+
+1. Generates a share tree (`hiroba.records.sharegen`: departments, zones, fiscal years, ~5 %
+   duplicates, small lognormal sizes) unless --tree names an existing one.
+2. Baseline, on the same tree: `find TREE -type f -printf '%s %T@ %p\\n'` plus, when the Debian
+   package is installed, `jdupes -r -q TREE` (the time of both added). Without jdupes the
+   duplicate sets are checked against a plain full-content grouping (SHA-256 of every file in a
+   size group) instead, and the baseline is find alone — say so when quoting the figure.
+3. The full scan through `scans.run_scan` (every report, the inventory and findings stored in a
+   fresh database), then a re-scan after changing 1 % of the files (same size, new content,
+   new mtime). Prints times, ratios (baseline / scan, target ≥ 1; first scan / re-scan, target
+   ≥ 10), whether the duplicate sets equal the reference's, and the peak memory (max RSS).
+Exits 1 when a target is missed or the sets differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def jdupes_sets(tree: Path) -> list[list[str]] | None:
+    exe = shutil.which("jdupes")
+    if exe is None:
+        return None
+    out = subprocess.run([exe, "-r", "-q", str(tree)], capture_output=True, check=False).stdout.decode(
+        "utf-8", "backslashreplace")
+    sets, current = [], []
+    for line in out.splitlines():
+        if not line.strip():
+            if len(current) > 1:
+                sets.append(sorted(os.path.relpath(p, tree) for p in current))
+            current = []
+        else:
+            current.append(line)
+    if len(current) > 1:
+        sets.append(sorted(os.path.relpath(p, tree) for p in current))
+    return sorted(sets)
+
+
+def reference_sets(tree: Path) -> list[list[str]]:
+    by_size: dict[int, list[str]] = defaultdict(list)
+    for dirpath, _dirs, files in os.walk(tree):
+        for name in files:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            if st.st_size and not os.path.islink(p):
+                by_size[st.st_size].append(p)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for paths in by_size.values():
+        if len(paths) > 1:
+            for p in paths:
+                with open(p, "rb") as f:
+                    groups[hashlib.sha256(f.read()).hexdigest()].append(os.path.relpath(p, tree))
+    return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+
+
+def timed(fn, *args, **kwargs):
+    t = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return time.perf_counter() - t, value
+
+
+def drop_caches_hint() -> None:
+    # Both the baseline and the scan run on a warm page cache (the tree was just written or read);
+    # each is run once after a warm-up walk so that neither gets the cold cache alone.
+    subprocess.run(["find", ".", "-type", "f"], cwd=TREE, capture_output=True, check=False)
+
+
+def setup_django(tmp: Path) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hiroba.settings")
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    else:
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        name = parts.path.lstrip("/") + "_bench_records"
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        import psycopg
+
+        with psycopg.connect(admin.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + name))
+    os.environ.setdefault("HIROBA_DATA_DIR", str(tmp))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+TREE: Path
+
+
+def main() -> int:
+    global TREE
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=1_000_000)
+    parser.add_argument("--tree", default=None)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench_records_"))
+    TREE = Path(args.tree) if args.tree else tmp / "share"
+    from hiroba.records import sharegen
+
+    if not TREE.exists() or not any(TREE.iterdir()):
+        t, made = timed(sharegen.generate, TREE, files=args.files, seed=2025, size_mu=7.8)
+        print(f"generated {made['files']:,} files, {made['bytes'] / 1e9:.2f} GB, {made['duplicates']:,} duplicate "
+              f"copies in {t:.0f} s")
+    drop_caches_hint()
+    t_find, _ = timed(subprocess.run, ["find", str(TREE), "-type", "f", "-printf", "%s %T@ %p\n"],
+                      stdout=subprocess.DEVNULL, check=True)
+    t_jdupes, jd = timed(jdupes_sets, TREE)
+    if jd is None:
+        t_jdupes = 0.0
+        print("jdupes is not installed: baseline = find alone; duplicate sets checked against a full-content grouping")
+    baseline = t_find + t_jdupes
+    setup_django(tmp)
+    from hiroba.records import scans
+
+    t_scan, (scan, result) = timed(scans.run_scan, actor="bench", path=str(TREE))
+    reference = jd if jd is not None else reference_sets(TREE)
+    same = result.duplicates == reference
+    rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # change 1 % of the files: same size, new content, new mtime
+    rng = random.Random(1)
+    paths = sorted(result.entries)
+    for rel in rng.sample(paths, max(1, len(paths) // 100)):
+        p = TREE / rel
+        data = p.read_bytes()
+        p.write_bytes(bytes(reversed(data)) if len(set(data)) > 1 else data + b"!")
+        st = p.stat()
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    t_rescan, (scan2, result2) = timed(scans.run_scan, actor="bench", path=str(TREE))
+    same2 = result2.duplicates == (jdupes_sets(TREE) if jd is not None else reference_sets(TREE))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from django.db import connection
+
+    print(f"database: {connection.vendor}; files {result.files:,}, {result.bytes / 1e9:.2f} GB, "
+          f"{len(result.duplicates):,} duplicate sets, {len(result.violations):,} violations, "
+          f"{len(result.stale):,} stale, {len(result.errors):,} errors")
+    print(f"baseline: find {t_find:.1f} s + jdupes {t_jdupes:.1f} s = {baseline:.1f} s")
+    print(f"full scan (walk, hashes, rules, report, inventory stored): {t_scan:.1f} s "
+          f"(walk and hashing {result.seconds:.1f} s, {result.hashed:,} files read); "
+          f"ratio baseline/scan = {baseline / t_scan:.2f} (target ≥ 1)")
+    print(f"re-scan after changing 1 %: {t_rescan:.1f} s ({result2.hashed:,} files read); "
+          f"ratio first/re-scan = {t_scan / t_rescan:.1f} (target ≥ 10)")
+    print(f"duplicate sets equal the reference's: first {same}, re-scan {same2}")
+    print(f"peak memory (max RSS): {rss_first:.0f} MB after the first scan, {rss:.0f} MB in all")
+    if not args.keep and not args.tree:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ok = same and same2 and baseline / t_scan >= 1 and t_scan / t_rescan >= 10
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RecordsConfig(AppConfig):
+    name = "hiroba.records"
+    label = "records"
+    verbose_name = "電子文書管理"
+    default_auto_field = "django.db.models.BigAutoField"
+    nav_public = [("records:register", _("行政文書ファイル管理簿"))]
+    nav_staff = [("records_staff:home", _("電子文書管理"))]

@@ -1,0 +1,23 @@
+"""The records module's knobs, read from settings when used (never at import time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # The records manager's office (文書主管課): a role on this department (by code) covers every
+    # department's register, dispositions and scans; APPROVE on it approves 廃棄・移管・延長.
+    "RECORDS_OFFICE_DEPARTMENT": "joho-system",
+    # Folders `hiroba records scan` may read (absolute paths); empty: any folder the command is given.
+    "RECORDS_SCAN_ROOTS": [],
+    # Rows per bulk statement when storing a scan's inventory and findings.
+    "RECORDS_SCAN_CHUNK": 5000,
+    # The largest register file an import reads.
+    "RECORDS_MAX_IMPORT_BYTES": 20 * 1024 * 1024,
+}
+
+
+def get(name: str) -> Any:
+    return getattr(settings, name, DEFAULTS[name])

@@ -1,0 +1,370 @@
+"""The share scanner: walk a shared folder, find duplicates and rule breaks, never touch a file.
+
+Pure Python (no Django), so the benchmark and the tests can run it on any tree; `scans.py` stores
+what it finds. The walk is `os.scandir` without following symbolic links (a link is neither
+counted nor followed, so a loop cannot trap it; a broken link or a loop is reported). Duplicates
+are found as jdupes and rmlint do: files grouped by size, then by a hash of their first 64 KB,
+then by the hash of the whole file (BLAKE2b); a file of 64 KB or less is hashed once. Hashes of a
+file whose size and modification time are unchanged since the previous scan are reused, so a
+re-scan reads only the files that changed.
+
+Every problem with one file or folder (unreadable, vanished during the scan, a name that is not
+valid UTF-8) is recorded in `errors` and the walk goes on.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+import time
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from hiroba.records.naming import Rules, Violation, Zone, fiscal_year_of
+
+PARTIAL = 64 * 1024
+CHUNK = 1024 * 1024
+HASH_THREADS = 8
+
+
+@dataclass(slots=True)
+class Entry:
+    """One regular file of the inventory (paths relative to the root, `/`-separated)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    partial: str = ""
+    full: str = ""
+
+
+@dataclass
+class Finding:
+    path: str
+    kind: str  # "naming" | "depth" | "zone" | "retention" | "encoding"
+    rule: str
+    message: str
+    suggestion: str = ""
+
+
+@dataclass
+class Result:
+    root: str
+    files: int = 0
+    bytes: int = 0
+    folders: int = 0
+    entries: dict[str, Entry] = field(default_factory=dict)
+    duplicates: list[list[str]] = field(default_factory=list)
+    violations: list[Finding] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    native: dict[str, str] = field(default_factory=dict)  # shown path → real path, for names not UTF-8
+    hashed: int = 0  # files read for a hash in this scan (the rest reused the inventory's)
+    seconds: float = 0.0
+    capacity_folder: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    capacity_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    capacity_age: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    capacity_zone: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    capacity_department: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    zone_level: int = 0  # 0: the zones are the root's folders; 1: the root holds departments' folders
+
+    def as_json(self) -> dict[str, Any]:
+        """The `--json OUT` contract of `hiroba records scan`."""
+        return {
+            "files": self.files, "bytes": self.bytes,
+            "duplicates": self.duplicates,
+            "violations": [{"path": v.path, "rule": v.rule, "suggestion": v.suggestion} for v in self.violations],
+            "stale": self.stale,
+            "errors": self.errors,
+        }
+
+
+AGE_BUCKETS = [(365, "1年未満"), (3 * 365, "1〜3年"), (5 * 365, "3〜5年"), (10 * 365, "5〜10年")]
+AGE_OLDEST = "10年以上"
+
+
+def display(name: str) -> str:
+    """A name as text: valid UTF-8 as is; other bytes as \\xNN (never a lone surrogate)."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def shift_jis_reading(name: str) -> str | None:
+    """What a name that is not UTF-8 says when read as Shift_JIS (cp932), if it reads."""
+    try:
+        reading = os.fsencode(name).decode("cp932")
+    except UnicodeDecodeError:
+        return None
+    # cp932 maps some stray bytes to private-use or control characters: that is not a reading
+    if any(unicodedata.category(c) in ("Co", "Cc") for c in reading):
+        return None
+    return reading
+
+
+class Scanner:
+    """One walk of `root`. `previous` is the inventory of the last scan (path → Entry)."""
+
+    def __init__(
+        self, root: str, *, rules: Rules, zones: Mapping[str, Zone], stale_days: int = 180,
+        expired_folders: Mapping[str, str] | None = None, previous: Mapping[str, Entry] | None = None,
+        progress: Callable[[int, int], None] | None = None, today: date | None = None, threads: int = HASH_THREADS,
+    ) -> None:
+        self.root = os.path.abspath(root)
+        self.rules = rules
+        self.zones = zones
+        self.stale_days = stale_days
+        self.expired = dict(expired_folders or {})  # relative folder → the register entry's name
+        self.previous = previous or {}
+        self.progress = progress
+        self.now = time.time()
+        self.today = today or date.today()
+        self.threads = threads
+        self.level = 0
+
+    def _detect_level(self) -> int:
+        """0 when a zone folder is directly under the root (one department's share), else 1
+        (the root holds a folder per department, each with the zones)."""
+        if not self.zones:
+            return 0
+        try:
+            with os.scandir(self.root) as it:
+                names = {e.name for e in it}
+        except OSError:
+            return 0
+        return 0 if names & set(self.zones) else 1
+
+    # --- the walk ---------------------------------------------------------------------------
+
+    def run(self) -> Result:
+        started = time.perf_counter()
+        result = Result(root=self.root)
+        if not os.path.isdir(self.root):
+            raise FileNotFoundError(errno.ENOENT, "not a folder", self.root)
+        stale_before = self.now - self.stale_days * 86400
+        level = self.level = result.zone_level = self._detect_level()
+        age_limits = [(self.now - days * 86400, label) for days, label in AGE_BUCKETS]
+        previous, entries, check = self.previous, result.entries, self.rules.check
+        cap_folder, cap_type, cap_age = result.capacity_folder, result.capacity_type, result.capacity_age
+        for kind, rel, parts, files in self._walk(result):
+            if kind == "dir":
+                result.folders += 1
+                self._check_folder(result, rel, parts)
+                continue
+            # what is the same for every file of this folder, once
+            zone = self.zones.get(parts[level]) if len(parts) > level else None
+            folder = "/".join(parts[:level + 2]) or "."
+            zone_name = zone.name if zone else "（区分外）"
+            work = zone is not None and zone.work
+            expired = self._expired_folder([*parts, ""])
+            dept = parts[0] if level and parts else "."
+            folder_bytes = 0
+            for rel, name, st in files:
+                size, mtime = st.st_size, st.st_mtime
+                folder_bytes += size
+                found = check(name, is_dir=False)
+                for v in found:
+                    result.violations.append(Finding(rel, "naming", v.rule, v.message, _sibling(rel, v.suggestion)))
+                entry = Entry(rel, size, st.st_mtime_ns)
+                prev = previous.get(rel)
+                if prev is not None and prev.size == size and prev.mtime_ns == entry.mtime_ns:
+                    entry.partial, entry.full = prev.partial, prev.full
+                entries[rel] = entry
+                dot = name.rfind(".")
+                cap_type[name[dot:].lower() if 0 < dot > len(name) - 9 else "（拡張子なし）"] += size
+                for limit, label in age_limits:
+                    if mtime > limit:
+                        cap_age[label] += size
+                        break
+                else:
+                    cap_age[AGE_OLDEST] += size
+                if work and mtime < stale_before:
+                    result.stale.append(rel)
+                if expired is not None:
+                    result.violations.append(Finding(rel, "retention", "retention_expired", f"保存期間満了: {expired}"))
+            result.files += len(files)
+            result.bytes += folder_bytes
+            cap_folder[folder] += folder_bytes
+            result.capacity_zone[zone_name] += folder_bytes
+            if level:
+                result.capacity_department[dept] += folder_bytes
+            if self.progress and files:
+                self.progress(result.files, result.bytes)
+        self._duplicates(result)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _walk(self, result: Result) -> Iterator[tuple[str, str, list[str], list[tuple[str, str, os.stat_result]]]]:
+        """("dir", rel, parts, []) for each folder, then ("files", prefix, parts, files) for its files."""
+        stack: list[tuple[str, list[str]]] = [(self.root, [])]
+        while stack:
+            folder, parts = stack.pop()
+            prefix = "/".join(parts)
+            try:
+                with os.scandir(folder) as it:
+                    children = list(it)
+            except FileNotFoundError:
+                result.errors.append({"path": prefix or ".", "reason": "vanished"})
+                continue
+            except PermissionError:
+                result.errors.append({"path": prefix or ".", "reason": "unreadable"})
+                continue
+            except OSError as exc:
+                result.errors.append({"path": prefix or ".",
+                                      "reason": errno.errorcode.get(exc.errno or 0, "oserror").lower()})
+                continue
+            files: list[tuple[str, str, os.stat_result]] = []
+            lead = prefix + "/" if prefix else ""
+            for child in children:
+                name = child.name
+                shown = display(name)
+                rel = lead + shown
+                if "\\x" in rel:  # a name (or a folder above it) that is not UTF-8
+                    result.native[rel] = child.path
+                if shown != name:
+                    reading = shift_jis_reading(name)
+                    result.violations.append(Finding(
+                        rel, "encoding", "name_encoding",
+                        "名前がUTF-8ではありません" + ("（Shift_JISとして読めます）" if reading else ""),
+                        reading or ""))
+                try:
+                    if child.is_symlink():
+                        try:
+                            os.stat(child.path)
+                        except FileNotFoundError:
+                            result.errors.append({"path": rel, "reason": "broken_symlink"})
+                        except OSError as exc:
+                            result.errors.append({"path": rel, "reason": "symlink_loop" if exc.errno == errno.ELOOP
+                                                  else "broken_symlink"})
+                        continue  # links are never followed nor counted
+                    st = child.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    result.errors.append({"path": rel, "reason": "vanished"})
+                    continue
+                except OSError:
+                    result.errors.append({"path": rel, "reason": "unreadable"})
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    child_parts = [*parts, shown]
+                    yield "dir", rel, child_parts, []
+                    stack.append((child.path, child_parts))
+                elif stat.S_ISREG(st.st_mode):
+                    files.append((rel, shown, st))
+            if files:
+                yield "files", prefix, parts, files
+
+    # --- rules ------------------------------------------------------------------------------
+
+    def _check_folder(self, result: Result, rel: str, parts: list[str]) -> None:
+        level = self.level
+        if len(parts) <= level:
+            return  # a department's folder
+        if len(parts) == level + 1:
+            if self.zones and parts[level] not in self.zones:
+                result.violations.append(Finding(rel, "zone", "zone_unknown",
+                                                 "最上位のフォルダは区分（" + "・".join(z.folder for z in self.zones.values())
+                                                 + "）のいずれかにする", ""))
+            return
+        zone = self.zones.get(parts[level])
+        self._check_name(result, rel, parts[-1], is_dir=True, zone=zone, depth=len(parts) - 1 - level, mtime=None)
+
+    def _check_name(self, result: Result, rel: str, name: str, *, is_dir: bool, zone: Zone | None, depth: int,
+                    mtime: float | None) -> None:
+        needs_year = bool(is_dir and zone is not None and zone.fiscal_year_folders and depth == 1)
+        fiscal_year = fiscal_year_of(datetime.fromtimestamp(mtime).date()) if needs_year and mtime else None
+        found: list[Violation] = self.rules.check(name, is_dir=is_dir, needs_fiscal_year=needs_year,
+                                                  fiscal_year=fiscal_year)
+        for v in found:
+            result.violations.append(Finding(rel, "naming", v.rule, v.message, _sibling(rel, v.suggestion)))
+        if is_dir and zone is not None and depth > zone.max_depth:
+            result.violations.append(Finding(rel, "depth", "depth_limit",
+                                             f"{zone.name}の階層は{zone.max_depth}階層まで", ""))
+
+    def _expired_folder(self, parts: list[str]) -> str | None:
+        if not self.expired:
+            return None
+        for i in range(len(parts) - 1, 0, -1):
+            hit = self.expired.get("/".join(parts[:i]))
+            if hit is not None:
+                return hit
+        return None
+
+    # --- duplicates -------------------------------------------------------------------------
+
+    def _duplicates(self, result: Result) -> None:
+        by_size: dict[int, list[Entry]] = defaultdict(list)
+        for entry in result.entries.values():
+            if entry.size > 0:
+                by_size[entry.size].append(entry)
+        candidates = [e for group in by_size.values() if len(group) > 1 for e in group]
+        self._hash(result, [e for e in candidates if not e.partial], partial=True)
+        by_partial: dict[tuple[int, str], list[Entry]] = defaultdict(list)
+        for e in candidates:
+            if e.partial:
+                by_partial[(e.size, e.partial)].append(e)
+        need_full = [e for group in by_partial.values() if len(group) > 1 for e in group
+                     if e.size > PARTIAL and not e.full]
+        self._hash(result, need_full, partial=False)
+        groups: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for group in by_partial.values():
+            if len(group) < 2:
+                continue
+            for e in group:
+                key = e.partial if e.size <= PARTIAL else e.full
+                if key:
+                    groups[(e.size, key)].append(e.path)
+        result.duplicates = sorted(sorted(paths) for paths in groups.values() if len(paths) > 1)
+
+    def _hash(self, result: Result, entries: list[Entry], *, partial: bool) -> None:
+        if not entries:
+            return
+        root, native = self.root, result.native
+
+        def work(entry: Entry) -> tuple[Entry, str | None, str]:
+            path = native.get(entry.path) or os.path.join(root, entry.path)
+            try:
+                return entry, _digest(path, PARTIAL if partial else None), ""
+            except FileNotFoundError:
+                return entry, None, "vanished"
+            except OSError:
+                return entry, None, "unreadable"
+
+        with ThreadPoolExecutor(max_workers=self.threads) as pool:
+            for entry, digest, reason in pool.map(work, entries, chunksize=64):
+                result.hashed += 1
+                if digest is None:
+                    result.errors.append({"path": entry.path, "reason": reason})
+                elif partial:
+                    entry.partial = digest
+                    if entry.size <= PARTIAL:
+                        entry.full = digest
+                else:
+                    entry.full = digest
+
+
+def _digest(path: str, limit: int | None) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    with open(path, "rb") as f:
+        if limit is not None:
+            h.update(f.read(limit))
+        else:
+            while chunk := f.read(CHUNK):
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def _sibling(rel: str, suggestion: str) -> str:
+    """The suggested name as a path next to the original (what the JSON's `suggestion` holds)."""
+    if not suggestion:
+        return ""
+    head, _, _ = rel.rpartition("/")
+    return f"{head}/{suggestion}" if head else suggestion

@@ -1,0 +1,20 @@
+"""Staff pages under /staff/records/ (behind the staff gate: sign-in, staff, MFA)."""
+
+from django.urls import path
+
+from hiroba.records import staff_views as views
+
+app_name = "records_staff"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("guideline/", views.guideline, name="guideline"),
+    path("files/", views.file_list, name="files"),
+    path("files/new/", views.file_new, name="file_new"),
+    path("files/import/", views.file_import, name="file_import"),
+    path("files/<int:pk>/", views.file_detail, name="file"),
+    path("files/<int:pk>/<str:what>/", views.file_action, name="file_action"),
+    path("expiry/", views.expiry, name="expiry"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("scans/", views.scan_list, name="scans"),
+    path("scans/<int:pk>/", views.scan_detail, name="scan"),
+]
