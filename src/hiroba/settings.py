@@ -132,6 +132,8 @@ HIROBA_MODULES = ["consultations", "proposals", "workshops", "calendars", "notic
 INSTALLED_APPS += [f"hiroba.{name}" for name in HIROBA_MODULES if importlib.util.find_spec(f"hiroba.{name}")]
 
 MIDDLEWARE = [
+    # outermost: latency and status of every request for /metrics; the Japanese 503 when the database is away
+    "hiroba.core.health.MetricsMiddleware",
     "hiroba.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -436,6 +438,11 @@ def _rate_limits(defaults: dict[str, str]) -> dict[str, str]:
 HIROBA_RATE_LIMITS = _rate_limits(DEFAULT_RATE_LIMITS)
 # Public forms sent sooner than this after they were shown are refused as a bot's (0 turns it off).
 HIROBA_FORM_MIN_FILL_SECONDS = envint("HIROBA_FORM_MIN_FILL_SECONDS", 3)
+
+# /metrics (Prometheus) answers only these networks (the client as hiroba.core.middleware.client_ip
+# sees it); nginx refuses the path from elsewhere too. Figures of each worker under HIROBA_METRICS_DIR.
+HIROBA_METRICS_NETWORKS = envlist("HIROBA_METRICS_NETWORKS", ["127.0.0.0/8", "::1/128"])
+HIROBA_METRICS_DIR = envstr("HIROBA_METRICS_DIR", "")
 
 LOGGING = {
     "version": 1,
