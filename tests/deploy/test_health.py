@@ -94,3 +94,24 @@ def test_database_away_gives_the_japanese_503(client, monkeypatch):
     assert response["Retry-After"] == "5"
     html = response.content.decode()
     assert "保守中" in html and "保存されていません" in html
+
+
+def test_json_log_lines_carry_the_request_id():
+    import logging
+
+    from hiroba.core import logjson, request_context
+
+    record = logging.LogRecord("hiroba.test", logging.WARNING, __file__, 1, "受付 %s", ("2025-BK-0001",), None)
+    token = request_context.activate(request_context.RequestContext(request_id="req-12345678", ip_address="192.0.2.7"))
+    try:
+        assert logjson.RequestContextFilter().filter(record)
+    finally:
+        request_context.deactivate(token)
+    line = json.loads(logjson.JsonFormatter().format(record))
+    assert line["request_id"] == "req-12345678" and line["client"] == "192.0.2.7"
+    assert line["message"] == "受付 2025-BK-0001" and line["level"] == "WARNING"
+
+
+def test_log_settings_json_and_plain_both_name_the_request(settings):
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request"]
+    assert "%(request_id)s" in settings.LOGGING["formatters"]["plain"]["format"]
