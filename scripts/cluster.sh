@@ -122,11 +122,12 @@ start() {
 
   local i
   for ((i = 0; i < APPS; i++)); do
-    HIROBA_BIND=127.0.0.1:$((APP_PORT + i)) HIROBA_WEB_WORKERS=${CLUSTER_WEB_WORKERS:-1} \
+    HIROBA_BIND=127.0.0.1:$((APP_PORT + i)) HIROBA_METRICS_DIR="$DIR/metrics/app$((i + 1))" HIROBA_WEB_WORKERS=${CLUSTER_WEB_WORKERS:-1} \
       HIROBA_WEB_THREADS=${CLUSTER_WEB_THREADS:-4} \
       start_bg "app$((i + 1))" "$BIN/gunicorn" -c "$ROOT/deploy/gunicorn.conf.py" hiroba.wsgi
   done
   for ((i = 1; i <= TASK_WORKERS; i++)); do
+    "$BIN/hiroba" tasks requeue --worker-id "cluster-worker-$i" > /dev/null
     start_bg "worker$i" "$BIN/hiroba" db_worker --no-reload --no-startup-delay --interval 0.2 \
       --queue-name '*' --worker-id "cluster-worker-$i" -v 1
   done
