@@ -27,7 +27,11 @@ if "hiroba_bench_intake" not in sys.modules:  # tests/consultations/test_crash_d
 intake = sys.modules["hiroba_bench_intake"]
 
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-CLUSTER_SETTINGS = '''from hiroba_bench_settings import *  # noqa: F401,F403
+CLUSTER_SETTINGS = '''import os
+from hiroba_bench_settings import *  # noqa: F401,F403
+if os.environ.get("CLUSTER_SUBMIT_LIMIT"):  # a resident's limit again, to show it holds across app servers
+    HIROBA_RATE_LIMITS = {**HIROBA_RATE_LIMITS,
+                          "consultations.submit": os.environ["CLUSTER_SUBMIT_LIMIT"] + "/h/ip,100000/h/key"}
 # the real queue: the cluster's workers take the tasks
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"

@@ -5,7 +5,8 @@ nginx one app server and one worker are SIGKILLed: nginx routes around the dead 
 acknowledged 受付番号 is stored exactly once and has its audit entry in an intact chain, and the
 dead worker's tasks are taken by the other. Then every database connection is cut (as a database
 restart does) during a second flood: requests fail with the Japanese 503 and the servers recover
-by themselves; with the database refusing connections the pages are the Japanese 503."""
+by themselves; with the database refusing connections the pages are the Japanese 503; and a rate
+limit counted on one server holds on the other."""
 
 from __future__ import annotations
 
@@ -179,6 +180,19 @@ def test_cluster_survives_a_killed_server_and_worker(tmp_path):
         assert alive == 200
         lib.wait_until(lambda: _get(c.port, "/readyz")[0] == 200, 30, "the servers to recover")
         assert _get(c.port, f"/consultations/{intake.SLUG}/")[0] == 200
+
+        # Rate limits hold for the whole site: with 10 opinions an hour per address, 30 posts spread
+        # by nginx over both app servers get exactly 10 through (counted per process, 20 would).
+        c.script("stop")
+        c.env["CLUSTER_SUBMIT_LIMIT"] = "10"
+        c.script("start")
+        client = intake.Client(c.port, "full", timeout=15)
+        posted = [client.post() for _ in range(30)]
+        assert [p[0] for p in posted].count(303) == 10, [p[0] for p in posted]
+        assert [p[0] for p in posted].count(429) == 20 and all(p[3] for p in posted if p[0] == 429)
+        upstreams = {json.loads(line)["upstream"] for line in (c.dir / "nginx" / "access.log").read_text().splitlines()
+                     if '"method":"POST"' in line and '"status":429' in line}
+        assert {f"127.0.0.1:{c.app_port}", f"127.0.0.1:{c.app_port + 1}"} <= upstreams  # both servers refused
 
         stopped = c.script("stop")
         assert "stopped" in stopped.stdout
