@@ -115,3 +115,14 @@ def test_json_log_lines_carry_the_request_id():
 def test_log_settings_json_and_plain_both_name_the_request(settings):
     assert settings.LOGGING["handlers"]["console"]["filters"] == ["request"]
     assert "%(request_id)s" in settings.LOGGING["formatters"]["plain"]["format"]
+
+
+def test_the_503_page_in_english_without_the_database():
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    with translation.override("en"):
+        response = health.unavailable(RequestFactory().get("/"))
+    html = response.content.decode()
+    assert response.status_code == 503 and 'lang="en"' in html
+    assert "has not been saved" in html and "HTTP 503" in html

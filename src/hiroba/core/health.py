@@ -89,7 +89,8 @@ def metrics_dir() -> Path:
 
 def unavailable(request: HttpRequest) -> HttpResponse:
     """503 in Japanese (and English when chosen), drawn without the database."""
-    html = render_to_string("503.html", {"SITE_NAME": settings.HIROBA_SITE_NAME})
+    html = render_to_string("503.html", {"SITE_NAME": settings.HIROBA_SITE_NAME,
+                                         "MUNICIPALITY": settings.HIROBA_MUNICIPALITY})
     response = HttpResponse(html, status=503)
     response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     response["Cache-Control"] = "no-store"
