@@ -134,6 +134,8 @@ INSTALLED_APPS += [f"hiroba.{name}" for name in HIROBA_MODULES if importlib.util
 INSTALLED_APPS += ["ninja", "hiroba.api"]
 
 MIDDLEWARE = [
+    # outermost: latency and status of every request for /metrics; the Japanese 503 when the database is away
+    "hiroba.core.health.MetricsMiddleware",
     "hiroba.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -441,11 +443,24 @@ HIROBA_RATE_LIMITS = _rate_limits(DEFAULT_RATE_LIMITS)
 # Public forms sent sooner than this after they were shown are refused as a bot's (0 turns it off).
 HIROBA_FORM_MIN_FILL_SECONDS = envint("HIROBA_FORM_MIN_FILL_SECONDS", 3)
 
+# /metrics (Prometheus) answers only these networks (the client as hiroba.core.middleware.client_ip
+# sees it); nginx refuses the path from elsewhere too. Figures of each worker under HIROBA_METRICS_DIR.
+HIROBA_METRICS_NETWORKS = envlist("HIROBA_METRICS_NETWORKS", ["127.0.0.0/8", "::1/128"])
+HIROBA_METRICS_DIR = envstr("HIROBA_METRICS_DIR", "")
+
+# HIROBA_LOG_FORMAT=json: one JSON object a line (hiroba.core.logjson); every line, plain or JSON,
+# carries the id of the request it was written in (X-Request-ID, set by nginx or made here).
+HIROBA_LOG_FORMAT = envstr("HIROBA_LOG_FORMAT", "plain")
+if HIROBA_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("HIROBA_LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request": {"()": "hiroba.core.logjson.RequestContextFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+                   "json": {"()": "hiroba.core.logjson.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": HIROBA_LOG_FORMAT,
+                             "filters": ["request"]}},
     "root": {"handlers": ["console"], "level": envstr("HIROBA_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -6,12 +6,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from hiroba.accounts import views as account_views
+from hiroba.core import health
 from hiroba.core.throttle import posted, throttle
 
 admin.site.site_header = "hiroba システム管理"
 admin.site.site_title = "hiroba システム管理"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("", include("hiroba.core.urls")),
     path("", include("hiroba.api.urls")),  # /api/v1/, /opendata/, /staff/api/
     path("staff/", include("hiroba.core.staff_urls")),

@@ -111,4 +111,14 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+
+    from hiroba.core import health
+
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        # The database is away (restarting, connection dropped): 503 and the Japanese page, drawn
+        # without it; the next request connects afresh.
+        return health.unavailable(request)
     return render(request, "500.html", status=500)

@@ -1,0 +1,80 @@
+"""Scale-out benchmark: the full submission path through nginx with 1 app server and with 2,
+measured in the same run on the same PostgreSQL database (scripts/cluster.sh starts each).
+
+    python bench/cluster.py                   # 6 s per phase, 16 connections
+    python bench/cluster.py --duration 10 --concurrency 32 --web-workers 2
+
+Each app server runs the same gunicorn workers (--web-workers, gthread), with the task workers and
+the audit chainer beside them, all on this machine's cores: the ratio 2 servers / 1 server is what
+scale-out buys *on this machine*. The target (issue 20) is ≥ 1.6 where the machine has the cores for
+it (each app server its own cores); with fewer cores than app-server processes the ratio is printed
+as it is and per core, since both phases then share the same cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.deploy import cluster as lib  # noqa: E402
+
+intake = lib.intake
+
+
+def phase(c: lib.Cluster, apps: int, args: argparse.Namespace) -> dict:
+    c.env["CLUSTER_APPS"] = str(apps)
+    c.apps = apps
+    c.script("start")
+    try:
+        intake.flood(c.port, "full", duration=2, concurrency=args.concurrency, processes=2)  # warm-up
+        results = intake.flood(c.port, "full", duration=args.duration, concurrency=args.concurrency, processes=2)
+    finally:
+        c.script("stop")
+    summary = intake.summarise(results, args.duration)
+    return {"app_servers": apps, "web_workers_each": args.web_workers, **summary}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=6)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--web-workers", type=int, default=1, help="gunicorn workers per app server")
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    if not lib.pg_available():
+        sys.exit(f"bench/cluster.py needs PostgreSQL at {lib.PG_URL} (BENCH_POSTGRES_URL)")
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="hiroba-bench-cluster-") as tmp:
+        c = lib.create(Path(tmp), apps=1, task_workers=1, web_workers=args.web_workers, web_threads=args.threads,
+                       inflight=32)
+        try:
+            one = phase(c, 1, args)
+            two = phase(c, 2, args)
+            stored = intake.stored_numbers(c.url, c.workdir)
+        finally:
+            c.close()
+    ratio = round(two["per_second"] / max(one["per_second"], 0.1), 2)
+    enough_cores = cores >= 2 * args.web_workers + 2  # each server its workers, plus nginx, postgres, the chainer
+    report = {"cores": cores, "one": one, "two": two, "ratio_two_to_one": ratio,
+              "per_core": {"one": round(one["per_second"] / cores, 1), "two": round(two["per_second"] / cores, 1)},
+              "target": 1.6 if enough_cores else None, "stored": len(stored),
+              "duplicated_numbers": len(stored) - len(set(stored))}
+    print(json.dumps(report, ensure_ascii=False))
+    verdict = (f"target >= 1.6: {'met' if ratio >= 1.6 else 'NOT met'}" if enough_cores else
+               f"this machine has {cores} cores for 2 app servers × {args.web_workers} workers + nginx + PostgreSQL: "
+               "ratio reported as is (target applies with a core per worker)")
+    print(f"cluster: 1 app server {one['per_second']}/s (p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms), "
+          f"2 app servers {two['per_second']}/s (p50 {two['p50_ms']} ms, p99 {two['p99_ms']} ms): "
+          f"ratio {ratio}; per core {report['per_core']['one']} vs {report['per_core']['two']}/s; {verdict}; "
+          f"duplicated 受付番号 {report['duplicated_numbers']}")
+
+
+if __name__ == "__main__":
+    main()
