@@ -39,8 +39,15 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", **kwargs)
 
 
+class CalendarChoiceField(forms.ModelChoiceField):
+    """A school's calendars, each shown by its label (全校, 1年, 1年1組)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.label)
+
+
 class EventForm(forms.Form):
-    calendar = forms.ModelChoiceField(label="対象", queryset=Calendar.objects.none(), empty_label=None)
+    calendar = CalendarChoiceField(label="対象", queryset=Calendar.objects.none(), empty_label=None)
     title = forms.CharField(label="件名", max_length=200)
     category = forms.ChoiceField(label="区分", choices=Event.Category.choices)
     start_date = forms.DateField(label="開始日", widget=DateInput())
@@ -72,7 +79,6 @@ class EventForm(forms.Form):
         field = self.fields["calendar"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = school.calendars.select_related("school").order_by("sort_order")
-        field.label_from_instance = lambda c: c.label  # type: ignore[method-assign]  # Django's documented hook
 
     @classmethod
     def initial_for(cls, event: Event) -> dict[str, Any]:

@@ -88,7 +88,7 @@ OFF_DAY_WORDS = {
     "翌日": Event.OffDay.NEXT, "後の平日": Event.OffDay.NEXT,
     "skip": Event.OffDay.SKIP, "previous": Event.OffDay.PREVIOUS, "next": Event.OffDay.NEXT,
 }
-OFF_DAY_LABELS = {Event.OffDay.KEEP: "", Event.OffDay.SKIP: "とばす", Event.OffDay.PREVIOUS: "前の平日",
+OFF_DAY_LABELS: dict[str, str] = {Event.OffDay.KEEP: "", Event.OffDay.SKIP: "とばす", Event.OffDay.PREVIOUS: "前の平日",
                   Event.OffDay.NEXT: "次の平日"}
 
 
@@ -306,7 +306,8 @@ def validate_row(row: RawRow, calendars: dict[str, Calendar]) -> tuple[dict[str,
     if start and end and (end - start).days > 366:
         fail("end_date", _("1年を超える予定は登録できません"), "too_long_period")
 
-    rule, exdates = "", []
+    rule = ""
+    exdates: list[date] = []
     if start:
         try:
             rule = recurrence.parse(str(cells.get("repeat") or ""), start=start, until=cells.get("repeat_until"))
@@ -354,7 +355,7 @@ def validate_row(row: RawRow, calendars: dict[str, Calendar]) -> tuple[dict[str,
         "start_date": _iso(start), "end_date": _iso(end),
         "start_time": _iso(start_time), "end_time": _iso(end_time),
         "location": location, "description": description, "rrule": rule,
-        "exdates": sorted({_iso(d) for d in exdates}),  # type: ignore[type-var]
+        "exdates": sorted({d.isoformat() for d in exdates}),
         "off_day": off_day or "", "url": url, "url_label": url_label, "status": status,
     }, []
 
@@ -436,8 +437,8 @@ def plan(school: School, rows: list[dict[str, Any]]) -> Plan:
     events = list(Event.objects.filter(school=school).select_related("calendar"))
     by_ref = {e.ref: e for e in events if e.ref}
     by_natural: dict[tuple[Any, ...], Event] = {}
-    for event in events:
-        by_natural.setdefault((event.calendar_id, event.start_date.isoformat(), event.title), event)
+    for known in events:
+        by_natural.setdefault((known.calendar_id, known.start_date.isoformat(), known.title), known)
     terms = {(t.fiscal_year, t.name): t for t in Term.objects.filter(school=school)}
     calendar_ids = set(school.calendars.values_list("id", flat=True))
     planned: list[PlannedRow] = []
@@ -462,7 +463,7 @@ def plan(school: School, rows: list[dict[str, Any]]) -> Plan:
             changes = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
             planned.append(PlannedRow(row, "update" if changes else "unchanged", term, changes))
             continue
-        event = by_ref.get(row["ref"]) if row["ref"] else None
+        event: Event | None = by_ref.get(row["ref"]) if row["ref"] else None
         if event is None:
             # Without a known ID, the same 対象 + 開始日 + 件名 is the same event — unless that
             # event already carries a different ID (then it is another row's event).

@@ -8,7 +8,7 @@ about the cancellation (STATUS:CANCELLED) before the event leaves the feed.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -180,12 +180,12 @@ class Term(models.Model):
 
 
 class EventQuerySet(models.QuerySet["Event"]):
-    def in_feed(self, now: object | None = None) -> EventQuerySet:
+    def in_feed(self, now: datetime | None = None) -> EventQuerySet:
         """Live events, and cancelled ones still inside the retention window."""
         moment = now or timezone.now()
         return self.filter(
             Q(status__in=[Event.Status.CONFIRMED, Event.Status.TENTATIVE])
-            | Q(status=Event.Status.CANCELLED, cancelled_at__gt=moment - CANCELLED_RETENTION)  # type: ignore[operator]
+            | Q(status=Event.Status.CANCELLED, cancelled_at__gt=moment - CANCELLED_RETENTION)
         )
 
     def live(self) -> EventQuerySet:
