@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -198,10 +199,10 @@ class ImportForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > importing.MAX_BYTES:
-            raise ValidationError(
-                f"ファイルが大きすぎます（{upload.size / 1024 / 1024:.1f} MB）。"
-                f"{importing.MAX_BYTES // 1024 // 1024} MB までのファイルにしてください。"
-            )
+            raise ValidationError(format_lazy(
+                gettext_lazy("ファイルが大きすぎます（{size} MB）。{limit} MB までのファイルにしてください。"),
+                size=f"{upload.size / 1024 / 1024:.1f}", limit=importing.MAX_BYTES // 1024 // 1024,
+            ))
         if not upload.name.lower().endswith((".xlsx", ".xlsm", ".csv", ".txt", ".xls")):
             raise ValidationError(_("Excel（.xlsx）またはCSV（.csv）のファイルを選んでください。"))
         return upload
