@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from hiroba.calendars import services
 from hiroba.calendars.models import Calendar, Event, EventRevision, School, Term
+from hiroba.core.errors import ServiceError
 from hiroba.core.models import AuditEntry
 from tests.calendars.conftest import calendar_of
 
@@ -132,8 +133,9 @@ def test_the_same_set_of_calendars_always_gives_the_same_family_url(school, othe
     assert len(first.token) >= 20  # unguessable: which child is in which class is not enumerable
     other = services.combination_get_or_create(calendars=[a])
     assert other.token != first.token
-    with pytest.raises(ValueError):
+    with pytest.raises(ServiceError) as refused:
         services.combination_get_or_create(calendars=[])
+    assert (refused.value.code, refused.value.field) == ("no_calendar", "calendars")
 
 
 def test_the_database_refuses_a_weekend_rule_on_an_event_that_does_not_repeat(make_event):

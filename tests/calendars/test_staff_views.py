@@ -112,7 +112,7 @@ def test_upload_preview_then_apply(clerk_client, school):
     preview = clerk_client.get(response["Location"]).content.decode()
     assert "まだ反映されていません。新規 61 件、更新 0 件、変更なし 0 件（ほかに学期の追加・変更 3 件）。" in preview
     assert not Event.objects.exists()
-    clerk_client.post(response["Location"], {"apply": "1"})
+    clerk_client.post(response["Location"] + "apply/", {"apply": "1"})
     assert Event.objects.filter(school=school).count() == 61
     assert ImportBatch.objects.get().state == ImportBatch.State.APPLIED
     assert "反映済み" in clerk_client.get(response["Location"]).content.decode()
@@ -126,7 +126,7 @@ def test_a_preview_with_errors_lists_them_by_row_and_cannot_be_applied(clerk_cli
     assert "2 件のエラーがあります" in page
     assert "「2025年2月30日」という日付はありません" in page and "対象「8年」" in page
     assert "反映する" not in page
-    clerk_client.post(response["Location"], {"apply": "1"})
+    clerk_client.post(response["Location"] + "apply/", {"apply": "1"})
     assert not Event.objects.exists()
 
 
@@ -139,7 +139,7 @@ def test_an_oversized_upload_is_refused_before_reading(clerk_client, school):
 
 def test_a_preview_can_be_discarded(clerk_client, school):
     batch = services.import_preview(actor="test", school=school, filename="t.csv", content=sample.as_csv())
-    clerk_client.post(f"/staff/calendars/kojimachi/import/{batch.pk}/", {"discard": "1"})
+    clerk_client.post(f"/staff/calendars/kojimachi/import/{batch.pk}/discard/", {"discard": "1"})
     assert ImportBatch.objects.get().state == ImportBatch.State.DISCARDED
     assert not Event.objects.exists()
 

@@ -65,7 +65,7 @@ def template_rows(events: Iterable[Event]) -> Iterable[list[object]]:
             f"{event.start_time:%H:%M}" if event.start_time else "",
             f"{event.end_time:%H:%M}" if event.end_time else "",
             event.location, event.description, event.rrule, "",
-            "、".join(_ymd(d) for d in event.exdate_list), OFF_DAY_LABELS[event.off_day],  # type: ignore[index]
+            "、".join(_ymd(d) for d in event.exdate_list), OFF_DAY_LABELS[event.off_day],
             event.url_label, event.url,
             event.get_status_display() if event.status != Event.Status.CONFIRMED else "",
         ]

@@ -32,7 +32,7 @@ from hiroba.calendars.models import CANCELLED_RETENTION, Calendar, Event
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 REFRESH = timedelta(hours=6)
-STATUS = {Event.Status.CONFIRMED: "CONFIRMED", Event.Status.TENTATIVE: "TENTATIVE",
+STATUS: dict[str, str] = {Event.Status.CONFIRMED: "CONFIRMED", Event.Status.TENTATIVE: "TENTATIVE",
           Event.Status.CANCELLED: "CANCELLED"}
 
 
@@ -78,7 +78,9 @@ def _summary(event: Event, label_mode: str, primary: Calendar | None = None) -> 
 
 
 def _moment(event: Event, day: date_type, clock: time | None) -> date_type | datetime:
-    return day if event.all_day else datetime.combine(day, clock, tzinfo=TOKYO)  # type: ignore[arg-type]
+    if event.all_day or clock is None:  # a timed event always has its times (a CheckConstraint)
+        return day
+    return datetime.combine(day, clock, tzinfo=TOKYO)
 
 
 def vevents(event: Event, *, label_mode: str = "none", page_url: str = "",
@@ -143,7 +145,7 @@ def vevent(event: Event, *, label_mode: str = "none", page_url: str = "",
     if event.location:
         component.add("location", event.location)
     component.add("categories", [event.get_category_display()])
-    component.add("status", STATUS[event.status])  # type: ignore[index]
+    component.add("status", STATUS[event.status])
     if event.url:
         component.add("url", vUri(event.url))
         component.add("attach", vUri(event.url))

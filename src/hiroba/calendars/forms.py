@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -39,8 +40,15 @@ class TimeInput(forms.TimeInput):
         super().__init__(format="%H:%M", **kwargs)
 
 
+class CalendarChoiceField(forms.ModelChoiceField):
+    """A school's calendars, each shown by its label (全校, 1年, 1年1組)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.label)
+
+
 class EventForm(forms.Form):
-    calendar = forms.ModelChoiceField(label="対象", queryset=Calendar.objects.none(), empty_label=None)
+    calendar = CalendarChoiceField(label="対象", queryset=Calendar.objects.none(), empty_label=None)
     title = forms.CharField(label="件名", max_length=200)
     category = forms.ChoiceField(label="区分", choices=Event.Category.choices)
     start_date = forms.DateField(label="開始日", widget=DateInput())
@@ -69,8 +77,9 @@ class EventForm(forms.Form):
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.school = school
-        self.fields["calendar"].queryset = school.calendars.select_related("school").order_by("sort_order")
-        self.fields["calendar"].label_from_instance = lambda c: c.label
+        field = self.fields["calendar"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = school.calendars.select_related("school").order_by("sort_order")
 
     @classmethod
     def initial_for(cls, event: Event) -> dict[str, Any]:
@@ -85,7 +94,7 @@ class EventForm(forms.Form):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start: date | None = data.get("start_date")
         end = data.get("end_date") or start
         data["end_date"] = end
@@ -104,16 +113,16 @@ class EventForm(forms.Form):
             try:
                 if repeat == "custom":
                     if not data.get("rrule"):
-                        raise ParseError("RRULEを入れてください")
+                        raise ParseError(gettext_lazy("RRULEを入れてください"), code="rrule_required")
                     data["rule"] = recurrence.parse(data["rrule"], start=start, until=data.get("repeat_until"))
                 else:
                     data["rule"] = recurrence.build(repeat, start, data.get("repeat_until"))
             except ParseError as exc:
-                self.add_error("rrule" if repeat == "custom" else "repeat", str(exc))
+                self.add_error("rrule" if repeat == "custom" else "repeat", exc.message)
         try:
             data["exdate_list"] = parse_date_list(data.get("exdates") or "")
         except ParseError as exc:
-            self.add_error("exdates", str(exc))
+            self.add_error("exdates", exc.message)
             data["exdate_list"] = []
         if data["exdate_list"] and not repeat:
             self.add_error("exdates", _("除外日は繰り返しの予定にだけ指定できます"))
@@ -124,7 +133,7 @@ class EventForm(forms.Form):
             try:
                 recurrence.check_off_day(off_day, data["rule"], start)
             except ParseError as exc:
-                self.add_error("off_day", _(str(exc)))  # fixed messages, translated in the catalogue
+                self.add_error("off_day", exc.message)
         return data
 
     def event_data(self, *, status: str | None = None) -> EventData:
@@ -153,10 +162,12 @@ class CalendarForm(forms.Form):
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.school = school
-        self.fields["grade"].choices = [(g, school.grade_label(g)) for g in range(1, school.max_grade + 1)]
+        field = self.fields["grade"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [(g, school.grade_label(g)) for g in range(1, school.max_grade + 1)]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         grade, class_name = data.get("grade"), importing.normalize(data.get("class_name"))
         data["class_name"] = class_name
         audience = Calendar.Audience.CLASS if class_name else Calendar.Audience.GRADE
@@ -172,7 +183,7 @@ class TermForm(forms.Form):
     end_date = forms.DateField(label="終了日", widget=DateInput())
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("start_date") and data.get("end_date"):
             if data["end_date"] < data["start_date"]:
                 self.add_error("end_date", _("終了日が開始日より前です"))
@@ -188,10 +199,10 @@ class ImportForm(forms.Form):
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         if upload.size > importing.MAX_BYTES:
-            raise ValidationError(
-                f"ファイルが大きすぎます（{upload.size / 1024 / 1024:.1f} MB）。"
-                f"{importing.MAX_BYTES // 1024 // 1024} MB までのファイルにしてください。"
-            )
+            raise ValidationError(format_lazy(
+                gettext_lazy("ファイルが大きすぎます（{size} MB）。{limit} MB までのファイルにしてください。"),
+                size=f"{upload.size / 1024 / 1024:.1f}", limit=importing.MAX_BYTES // 1024 // 1024,
+            ))
         if not upload.name.lower().endswith((".xlsx", ".xlsm", ".csv", ".txt", ".xls")):
             raise ValidationError(_("Excel（.xlsx）またはCSV（.csv）のファイルを選んでください。"))
         return upload

@@ -17,15 +17,20 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from hiroba.calendars import recurrence
+from hiroba.calendars.errors import FileRejected, ParseError, RowError
 from hiroba.calendars.models import Calendar, Event, School, Term, fiscal_year_of
-from hiroba.calendars.parsing import ParseError, normalize, parse_date, parse_date_list, parse_time
+from hiroba.calendars.parsing import normalize, parse_date, parse_date_list, parse_time
 from hiroba.core import tabular
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 3000
 HEADER_SEARCH_ROWS = 20
+
+__all__ = ["FileRejected", "RowError", "plan", "read_rows", "validate"]
 
 
 @dataclass(frozen=True)
@@ -83,28 +88,14 @@ OFF_DAY_WORDS = {
     "翌日": Event.OffDay.NEXT, "後の平日": Event.OffDay.NEXT,
     "skip": Event.OffDay.SKIP, "previous": Event.OffDay.PREVIOUS, "next": Event.OffDay.NEXT,
 }
-OFF_DAY_LABELS = {Event.OffDay.KEEP: "", Event.OffDay.SKIP: "とばす", Event.OffDay.PREVIOUS: "前の平日",
+OFF_DAY_LABELS: dict[str, str] = {Event.OffDay.KEEP: "", Event.OffDay.SKIP: "とばす", Event.OffDay.PREVIOUS: "前の平日",
                   Event.OffDay.NEXT: "次の平日"}
-
-
-class FileRejected(Exception):
-    """The file as a whole cannot be read (too large, wrong format, no header)."""
 
 
 @dataclass
 class RawRow:
     line: int
     cells: dict[str, Any]
-
-
-@dataclass
-class ImportError_:
-    line: int | None
-    column: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "message": self.message}
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -122,54 +113,59 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[int, str]]:
         mapping = {i: key for i, cell in enumerate(row) if (key := _header_key(cell))}
         if {"title", "start_date"} <= set(mapping.values()):
             return index, mapping
-    raise FileRejected("見出し行が見つかりません。テンプレートの見出し（件名・開始日 など）を消さずに使ってください。")
+    raise FileRejected(_("見出し行が見つかりません。テンプレートの見出し（件名・開始日 など）を消さずに使ってください。"),
+                       code="no_header")
 
 
-def read_rows(filename: str, content: bytes) -> tuple[list[RawRow], list[ImportError_]]:
+def read_rows(filename: str, content: bytes) -> tuple[list[RawRow], list[RowError]]:
     """The data rows of an .xlsx or .csv file (line numbers as Excel shows them), and any
     problems that belong to rows but are found while reading (merged cells)."""
     if len(content) > MAX_BYTES:
-        raise FileRejected(
-            f"ファイルが大きすぎます（{len(content) / 1024 / 1024:.1f} MB）。"
-            f"{MAX_BYTES // 1024 // 1024} MB までのファイルにしてください。"
-        )
+        raise FileRejected(format_lazy(
+            _("ファイルが大きすぎます（{size} MB）。{limit} MB までのファイルにしてください。"),
+            size=f"{len(content) / 1024 / 1024:.1f}", limit=MAX_BYTES // 1024 // 1024,
+        ), code="file_too_large")
     if not content:
-        raise FileRejected("ファイルが空です。")
+        raise FileRejected(_("ファイルが空です。"), code="file_empty")
     name = filename.lower()
     if name.endswith(".xlsx") or name.endswith(".xlsm"):
         return _read_xlsx(content)
     if name.endswith(".csv") or name.endswith(".txt"):
         return _read_csv(content), []
     if name.endswith(".xls"):
-        raise FileRejected("古いExcel形式（.xls）は読めません。Excelで「.xlsx」または「CSV」形式で保存し直してください。")
-    raise FileRejected("Excel（.xlsx）またはCSV（.csv）のファイルを選んでください。")
+        raise FileRejected(_("古いExcel形式（.xls）は読めません。Excelで「.xlsx」または「CSV」形式で保存し直してください。"),
+                           code="old_excel")
+    raise FileRejected(_("Excel（.xlsx）またはCSV（.csv）のファイルを選んでください。"), code="file_type")
 
 
-def _read_xlsx(content: bytes) -> tuple[list[RawRow], list[ImportError_]]:
+def _read_xlsx(content: bytes) -> tuple[list[RawRow], list[RowError]]:
     from openpyxl import load_workbook
 
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             # A small upload that inflates to something huge is refused before openpyxl reads it.
             if sum(info.file_size for info in archive.infolist()) > MAX_BYTES * 20:
-                raise FileRejected("ファイルの中身が大きすぎます。")
+                raise FileRejected(_("ファイルの中身が大きすぎます。"), code="file_too_large")
         workbook = load_workbook(io.BytesIO(content), data_only=True)
     except FileRejected:
         raise
     except Exception:  # noqa: BLE001 — openpyxl raises many kinds for a damaged file
-        raise FileRejected("Excelファイルとして読めません。ファイルが壊れていないか確認してください。") from None
+        raise FileRejected(_("Excelファイルとして読めません。ファイルが壊れていないか確認してください。"),
+                           code="excel_unreadable") from None
     sheet = workbook["予定"] if "予定" in workbook.sheetnames else workbook.worksheets[0]
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
     if len(values) > MAX_ROWS + HEADER_SEARCH_ROWS:
-        raise FileRejected(f"行が多すぎます。1ファイル {MAX_ROWS} 行までにしてください。")
+        raise FileRejected(format_lazy(_("行が多すぎます。1ファイル {limit} 行までにしてください。"), limit=MAX_ROWS),
+                           code="too_many_rows")
     header_index, mapping = _find_header(values)
-    problems: list[ImportError_] = []
+    problems: list[RowError] = []
     for merged in sheet.merged_cells.ranges:
         if merged.max_row <= header_index + 1:
             continue  # a merged title above the header is fine
         for line in range(max(merged.min_row, header_index + 2), merged.max_row + 1):
-            problems.append(ImportError_(
-                line, "", f"セルが結合されています（{merged.coord}）。結合を解除し、各行にそれぞれ値を入れてください。",
+            problems.append(RowError(
+                line, "", format_lazy(_("セルが結合されています（{cells}）。結合を解除し、各行にそれぞれ値を入れてください。"),
+                                      cells=merged.coord), code="merged_cells",
             ))
     rows = []
     for index in range(header_index + 1, len(values)):
@@ -186,7 +182,7 @@ def _decode(content: bytes) -> str:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise FileRejected("文字コードを判別できません。UTF-8 または Shift_JIS のCSVにしてください。")
+    raise FileRejected(_("文字コードを判別できません。UTF-8 または Shift_JIS のCSVにしてください。"), code="encoding")
 
 
 def _read_csv(content: bytes) -> list[RawRow]:
@@ -195,7 +191,8 @@ def _read_csv(content: bytes) -> list[RawRow]:
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     values = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if len(values) > MAX_ROWS + HEADER_SEARCH_ROWS:
-        raise FileRejected(f"行が多すぎます。1ファイル {MAX_ROWS} 行までにしてください。")
+        raise FileRejected(format_lazy(_("行が多すぎます。1ファイル {limit} 行までにしてください。"), limit=MAX_ROWS),
+                           code="too_many_rows")
     header_index, mapping = _find_header(values)
     rows = []
     for index in range(header_index + 1, len(values)):
@@ -220,7 +217,7 @@ def calendar_lookup(school: School) -> dict[str, Calendar]:
     return lookup
 
 
-def _text(cells: dict[str, Any], key: str, limit: int, line: int, errors: list[ImportError_]) -> str:
+def _text(cells: dict[str, Any], key: str, limit: int, line: int, errors: list[RowError]) -> str:
     # A file this school exported carries the formula guard's apostrophe ('=...): take it off again.
     raw = tabular.unguard("" if cells.get(key) is None else str(cells.get(key)))
     if key == "description":
@@ -230,7 +227,9 @@ def _text(cells: dict[str, Any], key: str, limit: int, line: int, errors: list[I
     else:
         value = " ".join(raw.split())  # what families read keeps its full-width （） and ！
     if len(value) > limit:
-        errors.append(ImportError_(line, _header(key), f"{limit}文字以内にしてください（{len(value)}文字）"))
+        errors.append(RowError(line, _header(key), format_lazy(_("{limit}文字以内にしてください（{length}文字）"),
+                                                               limit=limit, length=len(value)),
+                               code="too_long", field=key))
     return value
 
 
@@ -244,94 +243,106 @@ def _iso(value: date | time | None) -> str | None:
     return value.isoformat(timespec="minutes") if isinstance(value, time) else value.isoformat()
 
 
-def validate_row(row: RawRow, calendars: dict[str, Calendar]) -> tuple[dict[str, Any] | None, list[ImportError_]]:
+def validate_row(row: RawRow, calendars: dict[str, Calendar]) -> tuple[dict[str, Any] | None, list[RowError]]:
     """One row in stored form (ISO strings), or None with the row's errors."""
-    errors: list[ImportError_] = []
+    errors: list[RowError] = []
     cells, line = row.cells, row.line
 
-    def fail(key: str, message: str) -> None:
-        errors.append(ImportError_(line, _header(key), message))
+    def fail(key: str, message: Any, code: str = RowError.code) -> None:
+        errors.append(RowError(line, _header(key), message, code=code, field=key))
+
+    def failed(key: str, exc: ParseError) -> None:
+        fail(key, exc.message, exc.code)
 
     ref = _text(cells, "ref", 60, line, errors)
     title = _text(cells, "title", 200, line, errors)
     if not title:
-        fail("title", "件名がありません")
+        fail("title", _("件名がありません"), "title_required")
     category_word = normalize(cells.get("category"))
     is_term = category_word in TERM_WORDS
     category = CATEGORY_WORDS.get(category_word)
     if category is None and not is_term:
-        fail("category", f"区分「{category_word}」は使えません（{'・'.join(label for _, label in Event.Category.choices)}・学期）")
+        fail("category", format_lazy(_("区分「{word}」は使えません（{labels}・学期）"), word=category_word,
+                                     labels="・".join(str(label) for _value, label in Event.Category.choices)),
+             "category_unknown")
     target = normalize(cells.get("target")).replace(" ", "")
     calendar = calendars.get("全校" if target in SCHOOL_WIDE_WORDS else target)
     if calendar is None:
         known = "、".join(sorted(calendars, key=len)[:12])
-        fail("target", f"対象「{target}」はこの学校のカレンダーにありません（使える値: {known}）")
+        fail("target", format_lazy(_("対象「{target}」はこの学校のカレンダーにありません（使える値: {known}）"),
+                                   target=target, known=known), "target_unknown")
     elif is_term and calendar.audience != Calendar.Audience.SCHOOL:
-        fail("target", "学期は全校の行にしてください")
+        fail("target", _("学期は全校の行にしてください"), "term_not_school_wide")
 
     start = end = None
     try:
         start = parse_date(cells.get("start_date"))
     except ParseError as exc:
-        fail("start_date", str(exc))
+        failed("start_date", exc)
     try:
         end = parse_date(cells.get("end_date")) if normalize(cells.get("end_date")) else start
     except ParseError as exc:
-        fail("end_date", str(exc))
+        failed("end_date", exc)
     start_time = end_time = None
     try:
         start_time = parse_time(cells.get("start_time"))
     except ParseError as exc:
-        fail("start_time", str(exc))
+        failed("start_time", exc)
     try:
         end_time = parse_time(cells.get("end_time"))
     except ParseError as exc:
-        fail("end_time", str(exc))
+        failed("end_time", exc)
     if start and end and end < start:
-        fail("end_date", f"終了日（{end.month}月{end.day}日）が開始日（{start.month}月{start.day}日）より前です")
+        fail("end_date", format_lazy(_("終了日（{end_month}月{end_day}日）が開始日（{start_month}月{start_day}日）より前です"),
+                                     end_month=end.month, end_day=end.day, start_month=start.month,
+                                     start_day=start.day), "end_before_start")
     if start_time and not end_time and not any(e.column == "終了時刻" for e in errors):
-        fail("end_time", "開始時刻を入れたときは終了時刻も入れてください")
+        fail("end_time", _("開始時刻を入れたときは終了時刻も入れてください"), "end_time_required")
     if end_time and not start_time and not any(e.column == "開始時刻" for e in errors):
-        fail("start_time", "終了時刻だけが入っています。開始時刻も入れてください")
+        fail("start_time", _("終了時刻だけが入っています。開始時刻も入れてください"), "start_time_required")
     if start and end and start == end and start_time and end_time and end_time <= start_time:
-        fail("end_time", f"終了時刻（{end_time:%H:%M}）が開始時刻（{start_time:%H:%M}）より前です")
+        fail("end_time", format_lazy(_("終了時刻（{end}）が開始時刻（{start}）より前です"), end=f"{end_time:%H:%M}",
+                                     start=f"{start_time:%H:%M}"), "end_time_before_start")
     if start and end and (end - start).days > 366:
-        fail("end_date", "1年を超える予定は登録できません")
+        fail("end_date", _("1年を超える予定は登録できません"), "too_long_period")
 
-    rule, exdates = "", []
+    rule = ""
+    exdates: list[date] = []
     if start:
         try:
             rule = recurrence.parse(str(cells.get("repeat") or ""), start=start, until=cells.get("repeat_until"))
         except ParseError as exc:
-            fail("repeat", str(exc))
+            failed("repeat", exc)
         try:
             exdates = parse_date_list(cells.get("exdates"))
         except ParseError as exc:
-            fail("exdates", str(exc))
+            failed("exdates", exc)
         if exdates and not rule:
-            fail("exdates", "除外日は繰り返しの予定にだけ指定できます")
+            fail("exdates", _("除外日は繰り返しの予定にだけ指定できます"), "exdates_not_repeating")
     off_day_word = normalize(cells.get("off_day")).replace(" ", "")
     off_day = OFF_DAY_WORDS.get(off_day_word.lower())
     if off_day is None:
-        fail("off_day", f"土日・祝日「{off_day_word}」は使えません（空欄・とばす・前の平日・次の平日）")
+        fail("off_day", format_lazy(_("土日・祝日「{word}」は使えません（空欄・とばす・前の平日・次の平日）"), word=off_day_word),
+             "off_day_unknown")
     elif start and not any(e.column == "繰り返し" for e in errors):
         try:
             recurrence.check_off_day(off_day, rule, start)
         except ParseError as exc:
-            fail("off_day", str(exc))
+            failed("off_day", exc)
     url = _text(cells, "url", 500, line, errors)
     url_label = _text(cells, "url_label", 100, line, errors)
     if url:
         try:
             URLValidator(schemes=["http", "https"])(url)
         except ValidationError:
-            fail("url", f"リンクURL「{url}」は http:// または https:// で始まるURLにしてください")
+            fail("url", format_lazy(_("リンクURL「{url}」は http:// または https:// で始まるURLにしてください"), url=url),
+                 "url_invalid")
     status_word = normalize(cells.get("status"))
     status = STATUS_WORDS.get(status_word)
     if status is None:
-        fail("status", f"状態「{status_word}」は使えません（空欄・予定・仮・中止）")
+        fail("status", format_lazy(_("状態「{word}」は使えません（空欄・予定・仮・中止）"), word=status_word), "status_unknown")
     if is_term and (start_time or rule):
-        fail("category", "学期の行には時刻や繰り返しを入れないでください")
+        fail("category", _("学期の行には時刻や繰り返しを入れないでください"), "term_with_time")
     location = _text(cells, "location", 200, line, errors)
     description = _text(cells, "description", 5000, line, errors)
     if errors:
@@ -344,7 +355,7 @@ def validate_row(row: RawRow, calendars: dict[str, Calendar]) -> tuple[dict[str,
         "start_date": _iso(start), "end_date": _iso(end),
         "start_time": _iso(start_time), "end_time": _iso(end_time),
         "location": location, "description": description, "rrule": rule,
-        "exdates": sorted({_iso(d) for d in exdates}),  # type: ignore[type-var]
+        "exdates": sorted({d.isoformat() for d in exdates}),
         "off_day": off_day or "", "url": url, "url_label": url_label, "status": status,
     }, []
 
@@ -358,12 +369,12 @@ def identity(row: dict[str, Any]) -> tuple[Any, ...]:
     return ("natural", row["calendar_id"], row["start_date"], row["title"])
 
 
-def validate(school: School, raw_rows: Iterable[RawRow], problems: Iterable[ImportError_] = ()) -> tuple[
+def validate(school: School, raw_rows: Iterable[RawRow], problems: Iterable[RowError] = ()) -> tuple[
         list[dict[str, Any]], list[dict[str, Any]]]:
     """Every row checked: (rows in stored form, errors). Duplicates are errors on the later row."""
     calendars = calendar_lookup(school)
     rows: list[dict[str, Any]] = []
-    errors: list[ImportError_] = list(problems)
+    errors: list[RowError] = list(problems)
     seen: dict[tuple[Any, ...], int] = {}
     count = 0
     for raw in raw_rows:
@@ -374,13 +385,14 @@ def validate(school: School, raw_rows: Iterable[RawRow], problems: Iterable[Impo
             continue
         key = identity(row)
         if key in seen:
-            what = "IDが同じ" if key[0] == "ref" else "対象・開始日・件名が同じ"
-            errors.append(ImportError_(raw.line, "", f"{seen[key]}行目と{what}行です（重複）。どちらか一方にしてください"))
+            message = (_("{line}行目とIDが同じ行です（重複）。どちらか一方にしてください") if key[0] == "ref"
+                       else _("{line}行目と対象・開始日・件名が同じ行です（重複）。どちらか一方にしてください"))
+            errors.append(RowError(raw.line, "", format_lazy(message, line=seen[key]), code="duplicate_row"))
             continue
         seen[key] = raw.line
         rows.append(row)
     if count == 0:
-        errors.append(ImportError_(None, "", "予定の行がありません。見出し行の下に予定を入れてください。"))
+        errors.append(RowError(None, "", _("予定の行がありません。見出し行の下に予定を入れてください。"), code="no_rows"))
     errors.sort(key=lambda e: (e.line or 0, HEADERS.index(e.column) if e.column in HEADERS else -1))
     return rows, [e.as_dict() for e in errors]
 
@@ -425,8 +437,8 @@ def plan(school: School, rows: list[dict[str, Any]]) -> Plan:
     events = list(Event.objects.filter(school=school).select_related("calendar"))
     by_ref = {e.ref: e for e in events if e.ref}
     by_natural: dict[tuple[Any, ...], Event] = {}
-    for event in events:
-        by_natural.setdefault((event.calendar_id, event.start_date.isoformat(), event.title), event)
+    for known in events:
+        by_natural.setdefault((known.calendar_id, known.start_date.isoformat(), known.title), known)
     terms = {(t.fiscal_year, t.name): t for t in Term.objects.filter(school=school)}
     calendar_ids = set(school.calendars.values_list("id", flat=True))
     planned: list[PlannedRow] = []
@@ -435,8 +447,9 @@ def plan(school: School, rows: list[dict[str, Any]]) -> Plan:
     years: set[int] = set()
     for row in rows:
         if row["calendar_id"] not in calendar_ids:
-            errors.append({"line": row["line"], "column": "対象",
-                           "message": f"対象「{row['calendar_label']}」のカレンダーがなくなりました"})
+            errors.append(RowError(row["line"], "対象", format_lazy(_("対象「{label}」のカレンダーがなくなりました"),
+                                                                  label=row["calendar_label"]),
+                                   code="calendar_gone", field="target").as_dict())
             continue
         start = date.fromisoformat(row["start_date"])
         years.add(fiscal_year_of(start))
@@ -450,7 +463,7 @@ def plan(school: School, rows: list[dict[str, Any]]) -> Plan:
             changes = {k: [old[k], new[k]] for k in old if old[k] != new[k]}
             planned.append(PlannedRow(row, "update" if changes else "unchanged", term, changes))
             continue
-        event = by_ref.get(row["ref"]) if row["ref"] else None
+        event: Event | None = by_ref.get(row["ref"]) if row["ref"] else None
         if event is None:
             # Without a known ID, the same 対象 + 開始日 + 件名 is the same event — unless that
             # event already carries a different ID (then it is another row's event).
@@ -458,8 +471,8 @@ def plan(school: School, rows: list[dict[str, Any]]) -> Plan:
             if candidate is not None and (not row["ref"] or not candidate.ref):
                 event = candidate
         if event is not None and event.pk in matched:
-            errors.append({"line": row["line"], "column": "",
-                           "message": f"この行は別の行と同じ既存の予定（{event.title}）に当たります"})
+            errors.append(RowError(row["line"], "", format_lazy(_("この行は別の行と同じ既存の予定（{title}）に当たります"),
+                                                              title=event.title), code="same_event").as_dict())
             continue
         if event is None:
             planned.append(PlannedRow(row, "create"))

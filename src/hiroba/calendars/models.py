@@ -8,13 +8,16 @@ about the cancellation (STATUS:CANCELLED) before the event leaves the feed.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hiroba.core.states import StateMachine, Transition
 
 # Slugs used by the public URL space under /calendars/; a school may not take them.
 RESERVED_SLUGS = ("my", "family", "opendata", "feeds", "static", "staff")
@@ -22,6 +25,9 @@ RESERVED_SLUGS = ("my", "family", "opendata", "feeds", "static", "staff")
 # How long a cancelled event stays in the feeds (as STATUS:CANCELLED) before it disappears:
 # long enough for a phone that syncs rarely to see the cancellation.
 CANCELLED_RETENTION = timedelta(days=60)
+
+# Who may change a school's calendars (django-rules, on anything with the school's department_id).
+CHANGE_PERMISSION = "calendars.change_school"
 
 
 def fiscal_year_of(day: date) -> int:
@@ -174,12 +180,12 @@ class Term(models.Model):
 
 
 class EventQuerySet(models.QuerySet["Event"]):
-    def in_feed(self, now: object | None = None) -> EventQuerySet:
+    def in_feed(self, now: datetime | None = None) -> EventQuerySet:
         """Live events, and cancelled ones still inside the retention window."""
         moment = now or timezone.now()
         return self.filter(
             Q(status__in=[Event.Status.CONFIRMED, Event.Status.TENTATIVE])
-            | Q(status=Event.Status.CANCELLED, cancelled_at__gt=moment - CANCELLED_RETENTION)  # type: ignore[operator]
+            | Q(status=Event.Status.CANCELLED, cancelled_at__gt=moment - CANCELLED_RETENTION)
         )
 
     def live(self) -> EventQuerySet:
@@ -250,6 +256,16 @@ class Event(models.Model):
     updated_at = models.DateTimeField("更新日時", default=timezone.now)
 
     objects = EventQuerySet.as_manager()
+
+    # Cancelling and restoring by hand (an import row may also set 中止 as data, see
+    # services.event_update); the staff event page draws its buttons from this.
+    workflow = StateMachine("status", [
+        Transition("cancel", source=[Status.CONFIRMED, Status.TENTATIVE], target=Status.CANCELLED,
+                   label=_("中止にする"), permission=CHANGE_PERMISSION, style="danger",
+                   confirm=_("購読している家庭のカレンダーには「中止」と表示され、60日後に消えます。")),
+        Transition("restore", source=[Status.CANCELLED], target=Status.CONFIRMED,
+                   label=_("中止を取り消す"), permission=CHANGE_PERMISSION, style="secondary"),
+    ])
 
     class Meta:
         verbose_name = "予定"
@@ -360,6 +376,13 @@ class ImportBatch(models.Model):
     created_by_label = models.CharField("取込者（表示）", max_length=254)
     created_at = models.DateTimeField("取込日時", default=timezone.now)
     applied_at = models.DateTimeField("反映日時", null=True, blank=True)
+
+    workflow = StateMachine("state", [
+        Transition("apply", source=[State.PREVIEW], target=State.APPLIED, label=_("反映する"),
+                   permission=CHANGE_PERMISSION),
+        Transition("discard", source=[State.PREVIEW], target=State.DISCARDED, label=_("破棄する"),
+                   permission=CHANGE_PERMISSION, style="secondary"),
+    ])
 
     class Meta:
         verbose_name = "一括取込"

@@ -1,7 +1,7 @@
 """Reading dates and times the way schools write them: 西暦, 和暦, Excel cells, full-width digits.
 
-Every failure raises `ParseError` with a Japanese message that names the value, so that the
-import preview can show it beside the row.
+Every failure raises `ParseError` (a `ServiceError` with a code) with a translatable message that
+names the value, so that the import preview and the forms can show it beside the field.
 """
 
 from __future__ import annotations
@@ -10,16 +10,18 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from hiroba.calendars.errors import ParseError
 from hiroba.core.dates import ERAS
 
-ERA_NAMES = {name: start for start, name, _ in ERAS}
+__all__ = ["ParseError", "normalize", "parse_date", "parse_date_list", "parse_time"]
+
+ERA_NAMES = {name: start for start, name, _label in ERAS}
 ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和", "T": "大正", "M": "明治"}
 # Excel's serial day numbers for 1982-01-01 … 2064-12-31: a bare number outside this is not a date.
 EXCEL_SERIAL_RANGE = (29952, 60267)
-
-
-class ParseError(ValueError):
-    """A value that cannot be read; the message is Japanese and shown to the clerk."""
 
 
 def normalize(value: object) -> str:
@@ -54,7 +56,8 @@ def _make_date(year: int, month: int, day: int, shown: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise ParseError(f"「{shown}」という日付はありません（{month}月{day}日は存在しない日です）") from None
+        raise ParseError(format_lazy(_("「{shown}」という日付はありません（{month}月{day}日は存在しない日です）"), shown=shown, month=month, day=day),
+                         code="date_nonexistent") from None
 
 
 def parse_date(value: object) -> date:
@@ -66,10 +69,12 @@ def parse_date(value: object) -> date:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if EXCEL_SERIAL_RANGE[0] <= value <= EXCEL_SERIAL_RANGE[1] and float(value).is_integer():
             return date(1899, 12, 30) + timedelta(days=int(value))
-        raise ParseError(f"「{value}」は日付として読めません（例: 2025/4/7、令和7年4月7日）")
+        raise ParseError(format_lazy(_("「{value}」は日付として読めません（例: 2025/4/7、令和7年4月7日）"), value=value),
+                         code="date_unreadable")
     text = _WEEKDAY_SUFFIX.sub("", normalize(value))
     if not text:
-        raise ParseError("日付が空です")
+        raise ParseError(_("日付が空です"),
+                         code="date_empty")
     if match := _ISO_DATETIME.match(text):
         text = match.group(1)
     if match := _WESTERN.match(text):
@@ -80,15 +85,19 @@ def parse_date(value: object) -> date:
         era = ERA_LETTERS.get(era_text.upper(), era_text)
         era_year = 1 if year_text == "元" else int(year_text)
         if era_year < 1:
-            raise ParseError(f"「{text}」の年が正しくありません")
+            raise ParseError(format_lazy(_("「{text}」の年が正しくありません"), text=text),
+                             code="date_bad_year")
         start, following = _era_bounds(era)
-        day = _make_date(start.year + era_year - 1, int(month_text), int(day_text), text)
-        if day < start or (following is not None and day >= following):
-            raise ParseError(f"「{text}」は{era}の期間にない日付です")
-        return day
+        found = _make_date(start.year + era_year - 1, int(month_text), int(day_text), text)
+        if found < start or (following is not None and found >= following):
+            raise ParseError(format_lazy(_("「{text}」は{era}の期間にない日付です"), text=text, era=era),
+                             code="date_outside_era")
+        return found
     if _NO_YEAR.match(text):
-        raise ParseError(f"「{text}」には年がありません。2025/4/7 や 令和7年4月7日 のように年から書いてください")
-    raise ParseError(f"「{text}」は日付として読めません（例: 2025/4/7、令和7年4月7日）")
+        raise ParseError(format_lazy(_("「{text}」には年がありません。2025/4/7 や 令和7年4月7日 のように年から書いてください"), text=text),
+                         code="date_no_year")
+    raise ParseError(format_lazy(_("「{text}」は日付として読めません（例: 2025/4/7、令和7年4月7日）"), text=text),
+                     code="date_unreadable")
 
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -108,7 +117,8 @@ def parse_time(value: object) -> time | None:
         if 0 <= value < 1:  # Excel stores a time as a fraction of a day
             seconds = round(float(value) * 86400)
             return time(seconds // 3600, seconds % 3600 // 60)
-        raise ParseError(f"「{value}」は時刻として読めません（例: 9:30、13時）")
+        raise ParseError(format_lazy(_("「{value}」は時刻として読めません（例: 9:30、13時）"), value=value),
+                         code="time_unreadable")
     text = normalize(value)
     if not text:
         return None
@@ -118,17 +128,20 @@ def parse_time(value: object) -> time | None:
     elif match := _AMPM_CLOCK.match(text):
         hour, minute = int(match.group(2)), int(match.group(3))
         if not 0 <= hour <= 12:
-            raise ParseError(f"「{text}」は時刻として読めません")
+            raise ParseError(format_lazy(_("「{text}」は時刻として読めません"), text=text),
+                             code="time_unreadable")
         hour = hour % 12 + (12 if match.group(1) == "午後" else 0)
     elif match := _KANJI_CLOCK.match(text):
         half, hour = text.endswith("半"), int(match.group(2))
         minute = 30 if half else int(match.group(3) or 0)
         if match.group(1):
             if not 0 <= hour <= 12:
-                raise ParseError(f"「{text}」は時刻として読めません")
+                raise ParseError(format_lazy(_("「{text}」は時刻として読めません"), text=text),
+                                 code="time_unreadable")
             hour = hour % 12 + (12 if match.group(1) == "午後" else 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise ParseError(f"「{text}」は時刻として読めません（例: 9:30、13時）")
+        raise ParseError(format_lazy(_("「{text}」は時刻として読めません（例: 9:30、13時）"), text=text),
+                         code="time_unreadable")
     return time(hour, minute)
 
 

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import jpholiday
 from dateutil.rrule import rrulestr
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from icalendar.prop import vRecur
 
 from hiroba.calendars.parsing import ParseError, normalize, parse_date
@@ -82,7 +84,8 @@ def build(kind: str, start: date, until: date | None) -> str:
     elif kind == "monthly":
         parts = {"FREQ": "MONTHLY", "BYMONTHDAY": start.day}
     else:
-        raise ParseError(f"繰り返し「{kind}」は使えません（毎日・毎週・隔週・毎月、またはRRULE）")
+        raise ParseError(format_lazy(_("繰り返し「{kind}」は使えません（毎日・毎週・隔週・毎月、またはRRULE）"), kind=kind),
+                         code="repeat_unknown")
     if until is not None:
         parts["UNTIL"] = until
     return canonical(vRecur(parts))
@@ -98,21 +101,25 @@ def parse(text: str, *, start: date, until: object = None) -> str:
     until_date = parse_date(until) if normalize(until) else None
     if not value:
         if until_date is not None:
-            raise ParseError("繰り返し終了日がありますが、繰り返しが指定されていません")
+            raise ParseError(_("繰り返し終了日がありますが、繰り返しが指定されていません"),
+                             code="repeat_until_without_repeat")
         return ""
     if value in SHORTHANDS:
         rule = build(SHORTHANDS[value], start, until_date)
     else:
         value = value.upper().removeprefix("RRULE:")
         if "FREQ=" not in value:
-            raise ParseError(f"繰り返し「{text}」を読めません（毎日・毎週・隔週・毎月、またはRRULE）")
+            raise ParseError(format_lazy(_("繰り返し「{text}」を読めません（毎日・毎週・隔週・毎月、またはRRULE）"), text=text),
+                             code="repeat_unreadable")
         try:
             recur = vRecur.from_ical(value)
         except (ValueError, TypeError):
-            raise ParseError(f"繰り返し「{text}」を読めません（毎週・隔週・毎月、またはRRULE）") from None
+            raise ParseError(format_lazy(_("繰り返し「{text}」を読めません（毎週・隔週・毎月、またはRRULE）"), text=text),
+                             code="repeat_unreadable") from None
         freq = recur.get("FREQ", [None])[0]
         if freq not in ALLOWED_FREQ:
-            raise ParseError(f"繰り返し「{text}」のFREQは DAILY・WEEKLY・MONTHLY・YEARLY のいずれかにしてください")
+            raise ParseError(format_lazy(_("繰り返し「{text}」のFREQは DAILY・WEEKLY・MONTHLY・YEARLY のいずれかにしてください"), text=text),
+                             code="repeat_frequency")
         if until_date is not None:
             recur["UNTIL"] = [until_date]
         elif "UNTIL" in recur:
@@ -123,10 +130,12 @@ def parse(text: str, *, start: date, until: object = None) -> str:
     try:
         rrulestr(rule, dtstart=datetime.combine(start, time()))
     except (ValueError, TypeError) as exc:
-        raise ParseError(f"繰り返し「{text}」を読めません: {exc}") from None
+        raise ParseError(format_lazy(_("繰り返し「{text}」を読めません: {exc}"), text=text, exc=exc),
+                         code="repeat_unreadable") from None
     until_value = vRecur.from_ical(rule).get("UNTIL", [None])[0]
     if until_value is not None and until_value < start:
-        raise ParseError("繰り返し終了日が開始日より前です")
+        raise ParseError(_("繰り返し終了日が開始日より前です"),
+                         code="repeat_until_before_start")
     return rule
 
 
@@ -251,12 +260,16 @@ def check_off_day(off_day: str, rule: str, start: date) -> None:
     """The weekend/holiday rule needs a recurring event whose series ends (so that every moved or
     skipped occurrence can be written into the feed) and has at most MAX_OCCURRENCES occurrences."""
     if off_day not in OFF_DAY_RULES:
-        raise ParseError(f"土日・祝日の扱い「{off_day}」は使えません（空欄・とばす・前の平日・次の平日）")
+        raise ParseError(format_lazy(_("土日・祝日の扱い「{off_day}」は使えません（空欄・とばす・前の平日・次の平日）"), off_day=off_day),
+                         code="off_day_unknown")
     if not off_day:
         return
     if not rule:
-        raise ParseError("土日・祝日の扱いは繰り返しの予定にだけ指定できます")
+        raise ParseError(_("土日・祝日の扱いは繰り返しの予定にだけ指定できます"),
+                         code="off_day_not_repeating")
     if not is_bounded(rule):
-        raise ParseError("土日・祝日の扱いを指定するときは、繰り返し終了日（または回数）を入れてください")
+        raise ParseError(_("土日・祝日の扱いを指定するときは、繰り返し終了日（または回数）を入れてください"),
+                         code="off_day_unbounded")
     if len(_nominal_dates(rule, start, None, limit=MAX_OCCURRENCES + 1)) > MAX_OCCURRENCES:
-        raise ParseError(f"土日・祝日の扱いを指定できるのは、{MAX_OCCURRENCES}回までの繰り返しです")
+        raise ParseError(format_lazy(_("土日・祝日の扱いを指定できるのは、{limit}回までの繰り返しです"), limit=MAX_OCCURRENCES),
+                         code="off_day_too_many")

@@ -14,10 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
+from hiroba.calendars import audit_actions as actions
 from hiroba.calendars import importing
+from hiroba.calendars.errors import CalendarsError, ImportNotApplicable, RowError
 from hiroba.calendars.models import (
     Calendar,
     Combination,
@@ -28,46 +33,46 @@ from hiroba.calendars.models import (
     Term,
 )
 from hiroba.core import audit
+from hiroba.core.actors import Actor
 from hiroba.core.models import Department
 
 MAX_CALENDARS_PER_COMBINATION = 12
 UID_DOMAIN = "calendars.hiroba"
 
 
-class ImportNotApplicable(Exception):
-    """The batch cannot be applied (already applied, or rows no longer fit); `errors` says why."""
+__all__ = ["CalendarsError", "ImportNotApplicable"]  # and the use cases below
 
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__("; ".join(e["message"] for e in errors))
-        self.errors = errors
+#: What a service takes as `actor`: an Actor, or what `Actor.of` turns into one (a user, a
+#: process name such as "demo", None for the system).
+ActorLike = Actor | AbstractBaseUser | str | None
 
 
-def _actor_parts(actor: Any) -> tuple[Any, str]:
-    if actor is None or isinstance(actor, str):
-        return None, actor or audit.SYSTEM_ACTOR
-    return (actor if getattr(actor, "pk", None) else None), (getattr(actor, "email", "") or str(actor))
+def _audit_actor(who: Actor) -> Any:
+    """What `audit.record` takes for an actor: the account, or the actor's one label."""
+    return who.user or who.audit_label
 
 
 # --- schools, calendars, terms ---------------------------------------------------------------
 
 @transaction.atomic
 def school_create(
-    *, actor: Any, department: Department, slug: str, name: str, short_name: str, kind: str,
+    *, actor: ActorLike, department: Department, slug: str, name: str, short_name: str, kind: str,
     classes_per_grade: int = 0, address: str = "", phone: str = "", website: str = "",
     latitude: Any = None, longitude: Any = None,
 ) -> School:
     """Register a school with its 全校 calendar, one calendar per grade and, if asked, per class."""
+    who = Actor.of(actor)
     school = School.objects.create(
         department=department, slug=slug, name=name, short_name=short_name, kind=kind,
         address=address, phone=phone, website=website, latitude=latitude, longitude=longitude,
     )
-    audit.record(actor=actor, action="calendars.school_create", obj=school,
+    audit.record(actor=_audit_actor(who), action=actions.SCHOOL_CREATE, obj=school,
                  changes=audit.diff({}, audit.snapshot(school, ["slug", "name", "kind", "department_id"])))
-    calendar_create(actor=actor, school=school, audience=Calendar.Audience.SCHOOL)
+    calendar_create(actor=who, school=school, audience=Calendar.Audience.SCHOOL)
     for grade in range(1, school.max_grade + 1):
-        calendar_create(actor=actor, school=school, audience=Calendar.Audience.GRADE, grade=grade)
+        calendar_create(actor=who, school=school, audience=Calendar.Audience.GRADE, grade=grade)
         for number in range(1, classes_per_grade + 1):
-            calendar_create(actor=actor, school=school, audience=Calendar.Audience.CLASS, grade=grade,
+            calendar_create(actor=who, school=school, audience=Calendar.Audience.CLASS, grade=grade,
                             class_name=f"{number}組")
     return school
 
@@ -87,7 +92,7 @@ def _calendar_key(school: School, audience: str, grade: int | None, class_name: 
 
 
 @transaction.atomic
-def calendar_create(*, actor: Any, school: School, audience: str, grade: int | None = None,
+def calendar_create(*, actor: ActorLike, school: School, audience: str, grade: int | None = None,
                     class_name: str = "") -> Calendar:
     """Add a calendar for an audience; its key (part of the feed URL) never changes afterwards."""
     class_name = importing.normalize(class_name)
@@ -96,24 +101,25 @@ def calendar_create(*, actor: Any, school: School, audience: str, grade: int | N
     elif audience == Calendar.Audience.GRADE:
         class_name = ""
     if grade is not None and not 1 <= grade <= school.max_grade:
-        raise ValueError(f"{school.name}の学年は1〜{school.max_grade}です")
+        raise CalendarsError(format_lazy(_("{school}の学年は1〜{max_grade}です"), school=school.name,
+                                         max_grade=school.max_grade), code="grade_out_of_range", field="grade")
     order = {"school": 0, "grade": 1, "class": 2}[audience]
     calendar = Calendar.objects.create(
         school=school, audience=audience, grade=grade, class_name=class_name,
         key=_calendar_key(school, audience, grade, class_name),
         sort_order=(grade or 0) * 100 + order * 10,
     )
-    audit.record(actor=actor, action="calendars.calendar_create", obj=calendar,
+    audit.record(actor=_audit_actor(Actor.of(actor)), action=actions.CALENDAR_CREATE, obj=calendar,
                  changes=audit.diff({}, {"school": school.slug, "key": calendar.key, "label": calendar.label}))
     return calendar
 
 
 @transaction.atomic
-def term_save(*, actor: Any, school: School, fiscal_year: int, name: str, start_date: date,
+def term_save(*, actor: ActorLike, school: School, fiscal_year: int, name: str, start_date: date,
               end_date: date) -> Term:
     """Create or change a 学期 (one per name and school year)."""
     if end_date < start_date:
-        raise ValueError("学期の終了日が開始日より前です")
+        raise CalendarsError(_("学期の終了日が開始日より前です"), code="term_end_before_start", field="end_date")
     term = Term.objects.filter(school=school, fiscal_year=fiscal_year, name=name).first()
     after = {"name": name, "fiscal_year": fiscal_year, "start_date": start_date, "end_date": end_date}
     before = {"name": name, "fiscal_year": fiscal_year, "start_date": term.start_date,
@@ -125,14 +131,14 @@ def term_save(*, actor: Any, school: School, fiscal_year: int, name: str, start_
         term = Term(school=school, fiscal_year=fiscal_year, name=name)
     term.start_date, term.end_date = start_date, end_date
     term.save()
-    audit.record(actor=actor, action="calendars.term_save", obj=term, changes=changes)
+    audit.record(actor=_audit_actor(Actor.of(actor)), action=actions.TERM_SAVE, obj=term, changes=changes)
     return term
 
 
 @transaction.atomic
-def term_delete(*, actor: Any, term: Term) -> None:
+def term_delete(*, actor: ActorLike, term: Term) -> None:
     """Remove a 学期 entered by mistake."""
-    audit.record(actor=actor, action="calendars.term_delete", obj=term,
+    audit.record(actor=_audit_actor(Actor.of(actor)), action=actions.TERM_DELETE, obj=term,
                  changes=audit.diff(audit.snapshot(term, ["name", "fiscal_year", "start_date", "end_date"]), {}))
     term.delete()
 
@@ -185,18 +191,18 @@ def _snapshot(event: Event) -> dict[str, Any]:
     return importing.event_values(event)
 
 
-def _revise(event: Event, *, actor: Any, action: str, changes: dict[str, Any],
+def _revise(event: Event, *, actor: ActorLike, action: str, changes: dict[str, Any],
             batch: ImportBatch | None = None) -> None:
-    actor_obj, label = _actor_parts(actor)
+    who = Actor.of(actor)
     EventRevision.objects.create(event=event, sequence=event.sequence, action=action, changes=changes,
-                                 actor=actor_obj, actor_label=label[:254], import_batch=batch)
-    audit.record(actor=actor, action=f"calendars.event_{action}", obj=event,
+                                 actor=who.account(), actor_label=who.audit_label[:254], import_batch=batch)
+    audit.record(actor=_audit_actor(who), action=actions.EVENT_ACTIONS[action], obj=event,
                  changes={**changes, "sequence": event.sequence, "uid": event.uid,
                           **({"import_batch": batch.pk} if batch else {})})
 
 
 @transaction.atomic
-def event_create(*, actor: Any, data: EventData, ref: str = "", source: str = Event.Source.MANUAL,
+def event_create(*, actor: ActorLike, data: EventData, ref: str = "", source: str = Event.Source.MANUAL,
                  batch: ImportBatch | None = None) -> Event:
     """Add an event; it gets its UID for good, SEQUENCE 0."""
     now = timezone.now()
@@ -210,7 +216,7 @@ def event_create(*, actor: Any, data: EventData, ref: str = "", source: str = Ev
 
 
 @transaction.atomic
-def event_update(*, actor: Any, event: Event, data: EventData, ref: str | None = None,
+def event_update(*, actor: ActorLike, event: Event, data: EventData, ref: str | None = None,
                  batch: ImportBatch | None = None) -> bool:
     """Change an event; bump SEQUENCE only when something subscribers see has changed.
 
@@ -247,13 +253,13 @@ def event_update(*, actor: Any, event: Event, data: EventData, ref: str | None =
 
 
 @transaction.atomic
-def event_cancel(*, actor: Any, event: Event, reason: str = "", batch: ImportBatch | None = None) -> Event:
+def event_cancel(*, actor: ActorLike, event: Event, reason: str = "", batch: ImportBatch | None = None) -> Event:
     """Cancel an event: the feeds publish it as STATUS:CANCELLED until the retention window ends."""
-    event = Event.objects.select_for_update().get(pk=event.pk)
+    event = Event.objects.select_for_update().select_related("school").get(pk=event.pk)
     if event.is_cancelled:
         return event
     before = _snapshot(event)
-    event.status = Event.Status.CANCELLED
+    Event.workflow.apply(event, "cancel", actor=actor)
     event.cancelled_at = timezone.now()
     event.sequence += 1
     event.updated_at = event.cancelled_at
@@ -266,13 +272,13 @@ def event_cancel(*, actor: Any, event: Event, reason: str = "", batch: ImportBat
 
 
 @transaction.atomic
-def event_restore(*, actor: Any, event: Event) -> Event:
+def event_restore(*, actor: ActorLike, event: Event) -> Event:
     """Undo a cancellation (the event is published again, with a higher SEQUENCE)."""
-    event = Event.objects.select_for_update().get(pk=event.pk)
+    event = Event.objects.select_for_update().select_related("school").get(pk=event.pk)
     if not event.is_cancelled:
         return event
     before = _snapshot(event)
-    event.status = Event.Status.CONFIRMED
+    Event.workflow.apply(event, "restore", actor=actor)
     event.cancelled_at = None
     event.sequence += 1
     event.updated_at = timezone.now()
@@ -289,16 +295,17 @@ def combination_get_or_create(*, calendars: list[Calendar]) -> Combination:
     """The one stable URL for a set of calendars: the same set always gives the same token."""
     ids = sorted({c.pk for c in calendars})
     if not ids:
-        raise ValueError("カレンダーを1つ以上選んでください")
+        raise CalendarsError(_("カレンダーを1つ以上選んでください"), code="no_calendar", field="calendars")
     if len(ids) > MAX_CALENDARS_PER_COMBINATION:
-        raise ValueError(f"カレンダーは{MAX_CALENDARS_PER_COMBINATION}個まで選べます")
+        raise CalendarsError(format_lazy(_("カレンダーは{limit}個まで選べます"), limit=MAX_CALENDARS_PER_COMBINATION),
+                             code="too_many_calendars", field="calendars")
     key = "-".join(str(i) for i in ids)
     combination = Combination.objects.filter(canonical_key=key).first()
     if combination is not None:
         return combination
     combination = Combination.objects.create(token=secrets.token_urlsafe(16), canonical_key=key)
     combination.calendars.set(ids)
-    audit.record(actor="public", action="calendars.combination_create", obj=combination,
+    audit.record(actor=_audit_actor(Actor.resident()), action=actions.COMBINATION_CREATE, obj=combination,
                  changes={"calendars": ids})
     return combination
 
@@ -306,21 +313,21 @@ def combination_get_or_create(*, calendars: list[Calendar]) -> Combination:
 # --- import ---------------------------------------------------------------------------------
 
 @transaction.atomic
-def import_preview(*, actor: Any, school: School, filename: str, content: bytes) -> ImportBatch:
+def import_preview(*, actor: ActorLike, school: School, filename: str, content: bytes) -> ImportBatch:
     """Read and check an uploaded file; store its rows and errors for the preview. Writes no event.
 
-    Raises importing.FileRejected when the file as a whole cannot be read.
+    Raises FileRejected (a ServiceError, field ``file``) when the file as a whole cannot be read.
     """
     import hashlib
 
     raw_rows, problems = importing.read_rows(filename, content)
     rows, errors = importing.validate(school, raw_rows, problems)
-    actor_obj, label = _actor_parts(actor)
+    who = Actor.of(actor)
     batch = ImportBatch.objects.create(
         school=school, filename=filename[:255], sha256=hashlib.sha256(content).hexdigest(),
-        rows=rows, errors=errors, created_by=actor_obj, created_by_label=label[:254],
+        rows=rows, errors=errors, created_by=who.account(), created_by_label=who.audit_label[:254],
     )
-    audit.record(actor=actor, action="calendars.import_upload", obj=batch,
+    audit.record(actor=_audit_actor(who), action=actions.IMPORT_UPLOAD, obj=batch,
                  changes={"filename": batch.filename, "sha256": batch.sha256, "rows": len(rows),
                           "errors": len(errors)})
     return batch
@@ -341,13 +348,15 @@ def _data_from_row(row: dict[str, Any], calendars: dict[int, Calendar]) -> Event
 
 
 @transaction.atomic
-def import_apply(*, actor: Any, batch: ImportBatch, cancel_missing: bool = False) -> ImportBatch:
+def import_apply(*, actor: ActorLike, batch: ImportBatch, cancel_missing: bool = False) -> ImportBatch:
     """Carry out a checked import in one transaction: create new events, update changed ones
     in place (same UID, SEQUENCE + 1), leave unchanged ones alone; optionally cancel this
     year's imported events that the file no longer lists. All or nothing."""
+    who = Actor.of(actor)
     batch = ImportBatch.objects.select_for_update().select_related("school").get(pk=batch.pk)
-    if batch.state != ImportBatch.State.PREVIEW:
-        raise ImportNotApplicable([{"line": None, "column": "", "message": "この取込はすでに反映済みか破棄されています"}])
+    if not ImportBatch.workflow.can(batch, "apply"):
+        raise ImportNotApplicable([RowError(None, "", _("この取込はすでに反映済みか破棄されています"),
+                                            code="import_closed").as_dict()], code="import_closed")
     if batch.errors:
         raise ImportNotApplicable(batch.errors)
     school = batch.school
@@ -364,37 +373,39 @@ def import_apply(*, actor: Any, batch: ImportBatch, cancel_missing: bool = False
         if row["kind"] == "term":
             if item.action != "unchanged":
                 start = date.fromisoformat(row["start_date"])
-                term_save(actor=actor, school=school, fiscal_year=importing.fiscal_year_of(start),
+                term_save(actor=who, school=school, fiscal_year=importing.fiscal_year_of(start),
                           name=row["title"], start_date=start, end_date=date.fromisoformat(row["end_date"]))
                 counts["terms"] += 1
             continue
         data = _data_from_row(row, calendars)
         if item.action == "create":
-            event_create(actor=actor, data=data, ref=row["ref"], source=Event.Source.IMPORT, batch=batch)
+            event_create(actor=who, data=data, ref=row["ref"], source=Event.Source.IMPORT, batch=batch)
             counts["created"] += 1
         else:
             assert isinstance(item.target, Event)
-            changed = event_update(actor=actor, event=item.target, data=data, ref=row["ref"] or None, batch=batch)
+            changed = event_update(actor=who, event=item.target, data=data, ref=row["ref"] or None, batch=batch)
             counts["updated" if changed else "unchanged"] += 1
     if cancel_missing:
         for event in plan.missing:
-            event_cancel(actor=actor, event=event, reason=f"取込ファイル「{batch.filename}」にないため", batch=batch)
+            reason = format_lazy(_("取込ファイル「{filename}」にないため"), filename=batch.filename)
+            event_cancel(actor=who, event=event, reason=str(reason), batch=batch)
             counts["cancelled_missing"] += 1
-    batch.state = ImportBatch.State.APPLIED
+    ImportBatch.workflow.apply(batch, "apply", actor=who)
     batch.applied_at = timezone.now()
     batch.summary = counts
     batch.save(update_fields=["state", "applied_at", "summary"])
-    audit.record(actor=actor, action="calendars.import_apply", obj=batch, changes=counts)
+    audit.record(actor=_audit_actor(who), action=actions.IMPORT_APPLY, obj=batch, changes=counts)
     return batch
 
 
 @transaction.atomic
-def import_discard(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+def import_discard(*, actor: ActorLike, batch: ImportBatch) -> ImportBatch:
     """Throw away a previewed import."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.state != ImportBatch.State.PREVIEW:
+    who = Actor.of(actor)
+    batch = ImportBatch.objects.select_for_update().select_related("school").get(pk=batch.pk)
+    if not ImportBatch.workflow.can(batch, "discard"):
         return batch
-    batch.state = ImportBatch.State.DISCARDED
+    ImportBatch.workflow.apply(batch, "discard", actor=who)
     batch.save(update_fields=["state"])
-    audit.record(actor=actor, action="calendars.import_discard", obj=batch, changes={})
+    audit.record(actor=_audit_actor(who), action=actions.IMPORT_DISCARD, obj=batch, changes={})
     return batch

@@ -21,4 +21,6 @@ urlpatterns = [
     path("<slug:slug>/terms/<int:pk>/delete/", views.term_delete, name="term_delete"),
     path("<slug:slug>/import/", views.import_upload, name="import"),
     path("<slug:slug>/import/<int:pk>/", views.import_preview, name="import_preview"),
+    path("<slug:slug>/import/<int:pk>/apply/", views.import_apply, name="import_apply"),
+    path("<slug:slug>/import/<int:pk>/discard/", views.import_discard, name="import_discard"),
 ]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from hiroba.calendars import exports, feeds, queries, services
 from hiroba.calendars.forms import CombinationForm
 from hiroba.calendars.models import Calendar, Combination, Event, School, fiscal_year_of
+from hiroba.core.errors import ServiceError
 
 MONTH_PARAM = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -129,8 +130,12 @@ def family(request: HttpRequest) -> HttpResponse:
     """A family picks its children's school/grade/class calendars once and gets one URL."""
     form = CombinationForm(request.POST if request.method == "POST" else None, initial={"calendars": request.GET.getlist("calendars")})
     if request.method == "POST" and form.is_valid():
-        combination = services.combination_get_or_create(calendars=list(form.cleaned_data["calendars"]))
-        return HttpResponseRedirect(combination.get_absolute_url())
+        try:
+            combination = services.combination_get_or_create(calendars=list(form.cleaned_data["calendars"]))
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            return HttpResponseRedirect(combination.get_absolute_url())
     selected = {str(v) for v in (form["calendars"].value() or [])}
     return render(request, "calendars/family.html", {
         "form": form, "schools": queries.public_schools(), "selected": selected,
