@@ -13,11 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.files.base import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role
@@ -44,7 +47,7 @@ from hiroba.consultations.models import (
     Submission,
     period_warning,
 )
-from hiroba.core import audit, dates
+from hiroba.core import audit, dates, links, notify
 from hiroba.core.models import Department
 
 CASE_FIELDS = [
@@ -504,10 +507,22 @@ def _submission_store(
             submission.save(force_insert=True)
             audit.record_pending(obj=submission, **audit_fields)
     if email and not external_key:
-        from hiroba.consultations import tasks
-
-        transaction.on_commit(lambda: tasks.send_receipt.enqueue(submission.pk, token, site_url))
+        _mail_receipt(submission, token=token, site_url=site_url)
     return submission, True
+
+
+def _mail_receipt(submission: Submission, *, token: str, site_url: str) -> None:
+    """The 受付番号 mail (with the confirmation link where the case needs one, and the なりすまし申告
+    page), stored in the outbox now and sent by the worker after the commit."""
+    base = (site_url or links.base_url()).rstrip("/")
+    case = submission.case
+    confirm_url = base + reverse("consultations:confirm_email", args=[token]) if token else ""
+    report_url = base + reverse("consultations:report", args=[case.slug]) + "?" + urlencode(
+        {"receipt": submission.receipt_number})
+    notify.send(template="consultations/mail/receipt", to=submission.email, about=submission,
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+                context={"submission": submission, "case": case, "confirm_url": confirm_url,
+                         "report_url": report_url})
 
 
 @transaction.atomic

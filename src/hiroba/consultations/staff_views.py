@@ -22,6 +22,7 @@ from hiroba.consultations.models import (
     Mask,
     Routing,
 )
+from hiroba.core import links
 
 
 def _case(request: HttpRequest, slug: str, perm: str = "consultations.view_case") -> Case:
@@ -153,7 +154,7 @@ def intake(request: HttpRequest, slug: str) -> HttpResponse:
                     email=data.get("email", ""), phone=data.get("phone", ""), section=data.get("section"),
                     original=form.original(), received_at=forms.aware(data["received_at"]),
                     postmark_date=data.get("postmark_date"), entered_by=request.user,
-                    site_url=request.build_absolute_uri("/"),
+                    site_url=links.base_url(request),
                 )
             except services.PeriodClosed as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
