@@ -441,6 +441,14 @@ class CloseForm(forms.Form):
     results_due_on = forms.DateField(label=_("結果の公表予定日"), required=False,
                                      widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, *args: Any, early: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if early:  # before the planned last day the reason is required (and published)
+            reason = self.fields["reason"]
+            reason.required = True
+            reason.label = _("受付を早く終了する理由")
+            reason.error_messages["required"] = _("募集期間の最終日より前に締め切るには、理由を入力してください。")
+
 
 class RouteStepForm(forms.Form):
     """One step of a 決裁 route: its name and who decides at it."""

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -22,7 +23,8 @@ from hiroba.consultations.models import (
     Mask,
     Routing,
 )
-from hiroba.core import links
+from hiroba.core import confirm, links
+from hiroba.core.templatetags import hiroba as hiroba_tags
 
 
 def _case(request: HttpRequest, slug: str, perm: str = "consultations.view_case") -> Case:
@@ -92,16 +94,43 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def case_state(request: HttpRequest, slug: str) -> HttpResponse:
     case = _case(request, slug, "consultations.change_case")
-    form = forms.CloseForm(request.POST)
-    form.is_valid()
+    to = request.POST.get("to", "")
+    early = to == Case.State.TALLYING and timezone.localdate() < case.period_end
+    if to == Case.State.TALLYING:
+        if not confirm.confirmed(request):  # the first click: say what closing does, ask the reason
+            form = forms.CloseForm(early=early, initial={"reason": request.POST.get("reason", ""),
+                                                         "results_due_on": request.POST.get("results_due_on")})
+            return _close_confirmation(request, case, form, early)
+        form = forms.CloseForm(request.POST, early=early)
+        if not form.is_valid():
+            return _close_confirmation(request, case, form, early, status=400)
+    else:
+        form = forms.CloseForm(request.POST)
+        form.is_valid()
     data = getattr(form, "cleaned_data", {})
     try:
-        services.case_transition(actor=request.user, case=case, to=request.POST.get("to", ""),
+        services.case_transition(actor=request.user, case=case, to=to,
                                  reason=data.get("reason", ""), results_due_on=data.get("results_due_on"))
-        messages.success(request, "状態を変更しました。")
+        messages.success(request, gettext("状態を変更しました。"))
     except (services.ConsultationError, ValueError) as exc:
-        messages.error(request, str(exc) if isinstance(exc, services.ConsultationError) else "状態が正しくありません。")
+        messages.error(request, str(exc) if isinstance(exc, services.ConsultationError)
+                       else gettext("状態が正しくありません。"))
     return redirect("consultations_staff:detail", slug=case.slug)
+
+
+def _close_confirmation(request: HttpRequest, case: Case, form: forms.CloseForm, early: bool,
+                        status: int = 200) -> HttpResponse:
+    consequences = [
+        gettext("受付を終了し、状態を「集計中」にします。この後は意見を受け付けません。元には戻せません。"),
+        gettext("受付済みの意見：%(n)s 件") % {"n": case.submissions.count()},
+    ]
+    warning = ""
+    if early:
+        warning = gettext("募集期間の最終日（%(day)s）より前に締め切ります。理由を入力してください。"
+                          "理由と実際の受付終了日は、結果とともに公表されます。") % {"day": hiroba_tags.wareki(case.period_end)}
+    return confirm.page(request, title=gettext("募集を締め切る"), subject=case.title, consequences=consequences,
+                        confirm_label=gettext("募集を締め切る"), form=form, warning=warning, status=status,
+                        cancel_url=reverse("consultations_staff:detail", args=[case.slug]))
 
 
 def case_details(request: HttpRequest, slug: str) -> HttpResponse:
@@ -352,6 +381,8 @@ def approval(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             if action == "request":
                 _case(request, slug, "consultations.change_case")
+                if not confirm.confirmed(request):
+                    return _request_confirmation(request, case)
                 services.approval_request(actor=request.user, case=case, comment=request.POST.get("comment", ""),
                                           correction_note=request.POST.get("correction_note", ""))
                 messages.success(request, gettext("決裁に回しました。"))
@@ -400,6 +431,21 @@ def approval(request: HttpRequest, slug: str) -> HttpResponse:
         "can_change": request.user.has_perm("consultations.change_case", case),
         "items": case.items.filter(excluded=False, withdrawn=False).select_related("answer").order_by("number"),
     }, status=status)
+
+
+def _request_confirmation(request: HttpRequest, case: Case) -> HttpResponse:
+    route = services.approval_route(case)
+    items = case.items.filter(excluded=False, withdrawn=False)
+    consequences = [
+        gettext("公表する内容（意見の要旨・回答・非公開にする箇所）を確定し、決裁が終わるまで変更できなくします。"
+                "変更が必要になったときは、差戻しで回答作成中に戻します。"),
+        gettext("決裁の経路の最初の段階「%(step)s」の決裁者に、メールで知らせます。") % {"step": route[0]["label"]},
+        gettext("決裁の対象：公表する意見 %(items)s 件、回答 %(answers)s 件") % {
+            "items": items.count(), "answers": items.exclude(answer=None).values("answer").distinct().count()},
+    ]
+    return confirm.page(request, title=gettext("決裁に回す"), subject=case.title, consequences=consequences,
+                        confirm_label=gettext("決裁に回す"),
+                        cancel_url=reverse("consultations_staff:approval", args=[case.slug]))
 
 
 def _step_rows(round_: ApprovalRound | None) -> list[dict[str, object]]:
@@ -514,9 +560,11 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         _case(request, slug, "consultations.change_case")
+        if not confirm.confirmed(request):
+            return _publish_confirmation(request, case)
         try:
             services.case_publish(actor=request.user, case=case)
-            messages.success(request, "結果を公表しました。")
+            messages.success(request, gettext("結果を公表しました。"))
             return redirect("consultations_staff:publish", slug=slug)
         except services.ConsultationError as exc:
             _fail(request, exc)
@@ -529,6 +577,21 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
         "pending_masks": Mask.objects.filter(item__case=case, decision=Mask.Decision.PENDING).count(),
         "versions": queries.published_versions(case), "approved": services.latest_approved_round(case),
     }, status=status)
+
+
+def _publish_confirmation(request: HttpRequest, case: Case) -> HttpResponse:
+    versions = queries.published_versions(case)
+    consequences = [
+        gettext("承認された内容を、結果のページとダウンロード（CSV・XLSX・PDF など）で区民に公開します。"),
+        gettext("公表した内容は変更できません。誤りがあったときは、訂正として新しい版を決裁し、公表します。"),
+    ]
+    if versions:
+        consequences.append(gettext("公表済みの第%(version)s版は、訂正前の版として残ります。")
+                            % {"version": versions[-1].version})
+    return confirm.page(request, title=gettext("訂正を公表する") if versions else gettext("結果を公表する"),
+                        subject=case.title, consequences=consequences,
+                        confirm_label=gettext("訂正を公表する") if versions else gettext("結果を公表する"),
+                        cancel_url=reverse("consultations_staff:publish", args=[case.slug]))
 
 
 def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
