@@ -358,13 +358,13 @@ class SectionForm(forms.Form):
 class ItemForm(forms.Form):
     """Cut an item from the original: character positions of a span, or a re-typed excerpt."""
 
-    span_start = forms.IntegerField(label="原文の開始位置（文字）", required=False, min_value=0)
-    span_end = forms.IntegerField(label="原文の終了位置（文字）", required=False, min_value=1)
-    text = forms.CharField(label="意見内容（抜き書き・書き起こし）", widget=forms.Textarea(attrs={"rows": 6}),
-                           required=False, help_text="範囲を指定しない場合に入力します。")
-    sections = forms.ModelMultipleChoiceField(label="該当箇所", queryset=Section.objects.none(), required=False,
+    span_start = forms.IntegerField(label=_("原文の開始位置（文字）"), required=False, min_value=0)
+    span_end = forms.IntegerField(label=_("原文の終了位置（文字）"), required=False, min_value=1)
+    text = forms.CharField(label=_("意見内容（抜き書き・書き起こし）"), widget=forms.Textarea(attrs={"rows": 6}),
+                           required=False, help_text=_("範囲を指定しない場合に入力します。"))
+    sections = forms.ModelMultipleChoiceField(label=_("該当箇所"), queryset=Section.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple)
-    summary = forms.CharField(label="意見の要旨（任意）", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    summary = forms.CharField(label=_("意見の要旨（任意）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args: Any, case: Case, submission_length: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -376,24 +376,24 @@ class ItemForm(forms.Form):
         start, end = cleaned.get("span_start"), cleaned.get("span_end")
         text = cleaned.get("text", "")
         if (start is None) != (end is None):
-            raise forms.ValidationError("範囲は開始位置と終了位置の両方を入力してください。")
+            raise forms.ValidationError(_("範囲は開始位置と終了位置の両方を入力してください。"))
         if start is not None and end is not None:
             if not (start < end <= self.submission_length):
-                raise forms.ValidationError(f"範囲は0〜{self.submission_length}文字の間で指定してください。")
+                raise forms.ValidationError(_("範囲は0〜%(n)s文字の間で指定してください。") % {"n": self.submission_length})
             cleaned["span"] = (start, end)
         elif not text.strip():
-            raise forms.ValidationError("範囲を指定するか、意見内容を入力してください。")
+            raise forms.ValidationError(_("範囲を指定するか、意見内容を入力してください。"))
         else:
-            cleaned["text"] = clean_text_input(text, label="意見内容")
+            cleaned["text"] = clean_text_input(text, label=_("意見内容"))
             cleaned["span"] = None
         return cleaned
 
 
 class ItemEditForm(forms.Form):
-    sections = forms.ModelMultipleChoiceField(label="該当箇所", queryset=Section.objects.none(), required=False,
+    sections = forms.ModelMultipleChoiceField(label=_("該当箇所"), queryset=Section.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple)
-    summary = forms.CharField(label="意見の要旨", widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    reflection = forms.ChoiceField(label="反映区分", choices=[("", "未選択")] + Reflection.choices, required=False)
+    summary = forms.CharField(label=_("意見の要旨"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reflection = forms.ChoiceField(label=_("反映区分"), choices=[("", _("未選択"))] + Reflection.choices, required=False)
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

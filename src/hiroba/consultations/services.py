@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ from hiroba.consultations.models import (
 )
 from hiroba.core import audit, dates, links, notify
 from hiroba.core.models import Department
+
+log = logging.getLogger(__name__)
 
 CASE_FIELDS = [
     "title", "department_id", "legal_basis", "period_start", "period_end", "short_period_reason",
@@ -508,7 +511,23 @@ def _submission_store(
             audit.record_pending(obj=submission, **audit_fields)
     if email and not external_key:
         _mail_receipt(submission, token=token, site_url=site_url)
+    if channel == Channel.WEB and section is not None and not external_key:
+        # The resident chose the section: the opinion is one item for it, cut once the submission
+        # is committed (its own short transaction: submissions never queue behind the item's lock).
+        transaction.on_commit(lambda: _itemise_whole(actor, submission.pk))
     return submission, True
+
+
+def _itemise_whole(actor: Any, submission_id: int) -> None:
+    """A web opinion for a chosen section becomes item No.n of that section, the whole text."""
+    submission = Submission.objects.select_related("section").get(pk=submission_id)
+    if submission.items.exists():  # a retried callback
+        return
+    try:
+        item_create(actor=actor, submission=submission, span=(0, len(submission.text)),
+                    sections=[submission.section])
+    except ConsultationError:  # the table closed in between: the clerk itemises it by hand
+        log.warning("submission %s was not itemised automatically", submission.receipt_number, exc_info=True)
 
 
 def _mail_receipt(submission: Submission, *, token: str, site_url: str) -> None:
