@@ -8,6 +8,7 @@ class ConsultationsConfig(AppConfig):
     verbose_name = "意見公募（パブリックコメント）"
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("consultations:list", _("意見公募"))]
+    staff_todos = "hiroba.consultations.todo.todos"  # the staff home's to-do list (core.todo)
     nav_staff = [("consultations_staff:list", _("意見公募")), ("consultations_staff:routing_queue", _("共有された意見"))]
 
     def ready(self) -> None:

@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role
-from hiroba.consultations import conf, masking
+from hiroba.consultations import conf, masking, staff_mail
 from hiroba.consultations.models import (
     TABLE_LOCKED_STATES,
     Answer,
@@ -758,6 +758,7 @@ def standard_answer_create(*, actor: Any, title: str, text: str, department: Dep
 # --- routing --------------------------------------------------------------------------------
 
 @transaction.atomic
+@transaction.atomic
 def routing_create(*, actor: Any, item: Item, department: Department, due_date: date, note: str = "") -> Routing:
     """Share an item with another department (担当部署に共有), to be answered by the due date."""
     if item.routings.filter(department=department, state=Routing.State.OPEN).exists():
@@ -767,6 +768,7 @@ def routing_create(*, actor: Any, item: Item, department: Department, due_date: 
     audit.record(actor=actor, action="consultations.routing_create", obj=routing,
                  changes={"item": item.number, "case": item.case.slug, "department": department.code,
                           "due_date": due_date})
+    staff_mail.routing_created(routing)
     return routing
 
 
@@ -934,6 +936,7 @@ def approval_request(*, actor: Any, case: Case, comment: str = "", correction_no
                  changes={"state": ["answering", "approving"], "round": number, "digest": digest,
                           "route": [s["label"] for s in route],
                           **({"correction_note": correction_note} if correction_note else {})})
+    staff_mail.approval_waiting(round_)
     return round_
 
 
@@ -981,6 +984,10 @@ def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment
     audit.record(actor=actor, action="consultations.approval_" + ("approve" if approve else "return"), obj=case,
                  changes={"round": round_.number, "step": step["label"], "comment": comment.strip(),
                           "final": final})
+    if not approve:
+        staff_mail.approval_returned(round_, step["label"], comment.strip())
+    elif not final:
+        staff_mail.approval_waiting(round_)
     return round_
 
 

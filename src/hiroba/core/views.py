@@ -17,7 +17,7 @@ from rules.contrib.views import permission_required
 
 from hiroba.accounts.middleware import has_strong_mfa
 from hiroba.accounts.models import StaffMembership
-from hiroba.core import audit, throttle
+from hiroba.core import audit, throttle, todo
 from hiroba.core.models import AuditEntry
 from hiroba.core.queries import departments_visible_to, search_audit_entries
 
@@ -31,6 +31,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/staff_home.html", {
         "memberships": memberships,
         "has_mfa": has_strong_mfa(request.user),
+        "todos": todo.collect(request.user),
     })
 
 
