@@ -220,6 +220,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "core:home"
 ACCOUNT_ADAPTER = "hiroba.accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {
+    "login": "hiroba.accounts.forms.LoginForm",
     "signup": "hiroba.accounts.forms.SignupForm",
     "add_email": "hiroba.accounts.forms.AddEmailForm",
     "change_email": "hiroba.accounts.forms.ChangeEmailForm",

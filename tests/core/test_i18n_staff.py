@@ -30,8 +30,8 @@ TEMPLATES = sorted([
 ])
 #: Python modules whose marked strings staff see.
 MODULES = [SRC / "consultations/staff_views.py", SRC / "consultations/forms.py", SRC / "consultations/apps.py",
-           SRC / "consultations/todo.py", SRC / "consultations/audit_actions.py", SRC / "core/views.py",
-           SRC / "core/audit_labels.py", SRC / "workshops/staff_views.py"]
+           SRC / "consultations/todo.py", SRC / "core/views.py", SRC / "core/audit_labels.py", SRC / "workshops/views.py",
+           SRC / "calendars/models.py", *sorted(SRC.glob("*/audit_actions.py"))]
 
 _TAG = re.compile(r"{%\s*(blocktranslate|blocktrans)\b.*?{%\s*end(blocktranslate|blocktrans)\s*%}", re.S)
 _INLINE = re.compile(r"{%\s*(translate|trans)\s+(\"[^\"]*\"|'[^']*'|\S+)[^%]*%}")
@@ -110,4 +110,21 @@ def test_every_message_of_the_staff_screens_has_an_english_translation(tmp_path)
     with translation.override("en"):
         missing = [f"{where}: {msgid!r}" for ctx, msgid, plural, where in messages
                    if JAPANESE.search(msgid) and _translate(ctx, msgid, plural) == msgid]
+    assert not missing, "untranslated:\n" + "\n".join(missing)
+
+
+def test_every_label_of_the_audit_log_has_an_english_translation():
+    """Actions, keys and values (the models' choices) as core.audit_labels shows them."""
+    from hiroba.core import audit_labels
+
+    actions, fields, values = audit_labels._registry()
+    labels = {str(label) for label in actions.values()}
+    with translation.override("ja"):
+        labels = {str(label) for label in actions.values()}
+        labels |= {str(label) for per_app in fields.values() for label in per_app.values()}
+        labels |= {str(label) for per_app in values.values() for per_key in per_app.values()
+                   for label in per_key.values()}
+        labels |= {str(label) for label in audit_labels.FIELD_LABELS.values()}
+    with translation.override("en"):
+        missing = sorted(label for label in labels if JAPANESE.search(label) and translation.gettext(label) == label)
     assert not missing, "untranslated:\n" + "\n".join(missing)

@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from hiroba.consultations import analysis, exports, forms, masking, queries, services
@@ -30,7 +30,7 @@ from hiroba.core.templatetags import hiroba as hiroba_tags
 def _case(request: HttpRequest, slug: str, perm: str = "consultations.view_case") -> Case:
     case = get_object_or_404(queries.cases_for(request.user), slug=slug)
     if not request.user.has_perm(perm, case):
-        raise PermissionDenied("この操作の権限がありません。")
+        raise PermissionDenied(gettext("この操作の権限がありません。"))
     return case
 
 
@@ -48,7 +48,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def case_create(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("consultations.add_case"):
-        raise PermissionDenied("案件を作成する権限がありません。")
+        raise PermissionDenied(gettext("案件を作成する権限がありません。"))
     departments = queries.departments_for_handling(request.user)
     form = forms.CaseForm(request.POST or None, request.FILES or None, departments=departments)
     if request.method == "POST" and form.is_valid():
@@ -66,10 +66,10 @@ def case_create(request: HttpRequest) -> HttpResponse:
         except services.ConsultationError as exc:
             form.add_error("short_period_reason" if "募集期間" in str(exc) else None, str(exc))
         else:
-            messages.success(request, "案件を作成しました。見出し（該当箇所）を登録してください。")
+            messages.success(request, gettext("案件を作成しました。見出し（該当箇所）を登録してください。"))
             return redirect("consultations_staff:detail", slug=case.slug)
     return render(request, "consultations/staff/form.html", {
-        "title": "案件の作成", "form": form, "submit": "作成する", "multipart": True,
+        "title": gettext("案件の作成"), "form": form, "submit": gettext("作成する"), "multipart": True,
     }, status=400 if form.errors else 200)
 
 
@@ -86,8 +86,9 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "new_reports": case.impersonation_reports.filter(state=ImpersonationReport.State.NEW).count(),
         "close_form": forms.CloseForm(initial={"results_due_on": case.results_due_on}),
         "missing_contacts": services.missing_contacts(case),
-        "next_states": {Case.State.PREPARING: [("open", "募集を開始する")], Case.State.OPEN: [("tallying", "募集を締め切る")],
-                        Case.State.TALLYING: [("answering", "回答作成を始める")]}.get(Case.State(case.state), []),
+        "next_states": {Case.State.PREPARING: [("open", gettext_noop("募集を開始する"))],
+                        Case.State.OPEN: [("tallying", gettext_noop("募集を締め切る"))],
+                        Case.State.TALLYING: [("answering", gettext_noop("回答作成を始める"))]}.get(Case.State(case.state), []),
     })
 
 
@@ -161,10 +162,11 @@ def section_add(request: HttpRequest, slug: str) -> HttpResponse:
         except services.ConsultationError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "見出しを登録しました。")
+            messages.success(request, gettext("見出しを登録しました。"))
             return redirect("consultations_staff:detail", slug=case.slug)
     return render(request, "consultations/staff/form.html", {
-        "title": f"見出し（該当箇所）の登録 — {case.title}", "form": form, "submit": "登録する", "case": case,
+        "title": gettext("見出し（該当箇所）の登録 — %(title)s") % {"title": case.title}, "form": form,
+        "submit": gettext("登録する"), "case": case,
     }, status=400 if form.errors else 200)
 
 
@@ -190,11 +192,12 @@ def intake(request: HttpRequest, slug: str) -> HttpResponse:
             except services.ConsultationError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"受付番号 {submission.receipt_number} で受け付けました。")
+                messages.success(request, gettext("受付番号 %(number)s で受け付けました。") % {"number": submission.receipt_number})
                 return redirect("consultations_staff:submission", slug=case.slug, number=submission.receipt_number)
         status = 413 if form.too_large else 400
     return render(request, "consultations/staff/form.html", {
-        "title": f"紙・メールで届いた意見の入力 — {case.title}", "form": form, "submit": "受け付ける",
+        "title": gettext("紙・メールで届いた意見の入力 — %(title)s") % {"title": case.title}, "form": form,
+        "submit": gettext("受け付ける"),
         "multipart": True, "case": case,
     }, status=status)
 
@@ -206,7 +209,7 @@ def submission_detail(request: HttpRequest, slug: str, number: str) -> HttpRespo
     status = 200
     if request.method == "POST":
         if not request.user.has_perm("consultations.change_case", case):
-            raise PermissionDenied("意見を分ける権限がありません。")
+            raise PermissionDenied(gettext("意見を分ける権限がありません。"))
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -216,7 +219,7 @@ def submission_detail(request: HttpRequest, slug: str, number: str) -> HttpRespo
             except services.ConsultationError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"意見 No.{item.number} を作成しました。")
+                messages.success(request, gettext("意見 No.%(number)s を作成しました。") % {"number": item.number})
                 return redirect("consultations_staff:submission", slug=case.slug, number=number)
         status = 400
     return render(request, "consultations/staff/submission.html", {
@@ -230,7 +233,7 @@ def submission_original(request: HttpRequest, slug: str, number: str) -> HttpRes
     case = _case(request, slug)
     submission = get_object_or_404(case.submissions, receipt_number=number)
     if not submission.original_file:
-        raise Http404("原本ファイルはありません。")
+        raise Http404(gettext("原本ファイルはありません。"))
     return FileResponse(submission.original_file.open("rb"), as_attachment=True,
                         filename=submission.original_name or "original", content_type=submission.original_type)
 
@@ -249,14 +252,14 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not can_change:
-            raise PermissionDenied("意見を編集する権限がありません。")
+            raise PermissionDenied(gettext("意見を編集する権限がありません。"))
         action = request.POST.get("action")
         try:
             if action == "use_suggestion":  # put a suggested past answer into the answer field
                 suggestions = findings.suggestions if findings else []
                 index = request.POST.get("suggestion", "")
                 if not index.isdigit() or int(index) >= len(suggestions):
-                    raise Http404("この回答の候補は見つかりません。")
+                    raise Http404(gettext("この回答の候補は見つかりません。"))
                 answer_form = forms.AnswerForm(initial={"text": suggestions[int(index)]["answer"]}, item=item)
             elif action == "update":
                 edit_form = forms.ItemEditForm(request.POST, case=case)
@@ -264,7 +267,7 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                     d = edit_form.cleaned_data
                     services.item_update(actor=request.user, item=item, sections=d["sections"], summary=d["summary"],
                                          reflection=d["reflection"])
-                    messages.success(request, "意見を更新しました。")
+                    messages.success(request, gettext("意見を更新しました。"))
                     return redirect("consultations_staff:item", slug=slug, number=number)
                 status = 400
             elif action in ("insert_standard", "save_answer"):
@@ -273,7 +276,7 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                     d = answer_form.cleaned_data
                     if action == "insert_standard":
                         if d["standard"] is None:
-                            answer_form.add_error("standard", "定型回答を選んでください。")
+                            answer_form.add_error("standard", gettext("定型回答を選んでください。"))
                             status = 400
                         else:
                             text = (d["text"].rstrip() + "\n" if d["text"].strip() else "") + d["standard"].text
@@ -303,37 +306,37 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                                     services.answer_assign(actor=request.user, item=other, answer=item.answer)
                                 messages.success(request, gettext(
                                     "区の考え方を保存しました（同じ回答の %(others)s も変更しました）。")
-                                    % {"others": _numbers(shared)} if changed and shared else "区の考え方を保存しました。")
+                                    % {"others": _numbers(shared)} if changed and shared else gettext("区の考え方を保存しました。"))
                             else:
                                 services.answer_write(actor=request.user, items=[item, *d["also_items"]],
                                                       text=d["text"])
-                                messages.success(request, "区の考え方を保存しました。")
+                                messages.success(request, gettext("区の考え方を保存しました。"))
                             return redirect("consultations_staff:item", slug=slug, number=number)
                 else:
                     status = 400
             elif action == "share_answer":
                 answer = get_object_or_404(Answer, pk=request.POST.get("answer"), case=case)
                 services.answer_assign(actor=request.user, item=item, answer=answer)
-                messages.success(request, "同趣旨の意見として、同じ回答にまとめました。")
+                messages.success(request, gettext("同趣旨の意見として、同じ回答にまとめました。"))
                 return redirect("consultations_staff:item", slug=slug, number=number)
             elif action == "route":
                 routing_form = forms.RoutingForm(request.POST)
                 if routing_form.is_valid():
                     services.routing_create(actor=request.user, item=item, **routing_form.cleaned_data)
-                    messages.success(request, "担当部署に共有しました。")
+                    messages.success(request, gettext("担当部署に共有しました。"))
                     return redirect("consultations_staff:item", slug=slug, number=number)
                 status = 400
             elif action in ("exclude", "withdraw"):
                 reason_form = forms.ReasonForm(request.POST)
                 if reason_form.is_valid() and action == "exclude" and not reason_form.cleaned_data["category"]:
-                    reason_form.add_error("category", "対象外にする場合は、公表しない理由の区分を選んでください。")
+                    reason_form.add_error("category", gettext("対象外にする場合は、公表しない理由の区分を選んでください。"))
                 if reason_form.is_valid():
                     if action == "exclude":
                         services.item_exclude(actor=request.user, item=item, reason=reason_form.cleaned_data["reason"],
                                               category=reason_form.cleaned_data["category"])
                     else:
                         services.item_withdraw(actor=request.user, item=item, reason=reason_form.cleaned_data["reason"])
-                    messages.success(request, "対象外にしました。" if action == "exclude" else "取り下げました。")
+                    messages.success(request, gettext("対象外にしました。") if action == "exclude" else gettext("取り下げました。"))
                     return redirect("consultations_staff:item", slug=slug, number=number)
                 status = 400
             elif action == "include":
@@ -389,7 +392,7 @@ def approval(request: HttpRequest, slug: str) -> HttpResponse:
             elif action == "decide":
                 round_ = get_object_or_404(case.approval_rounds, state=ApprovalRound.State.PENDING)
                 if not services.may_decide(request.user, round_.current_step or services.approval_route(case)[0]):
-                    raise PermissionDenied("この段階を決裁する権限がありません。")
+                    raise PermissionDenied(gettext("この段階を決裁する権限がありません。"))
                 form = forms.ApprovalDecisionForm(request.POST)
                 if not form.is_valid():
                     raise services.ConsultationError(gettext("承認か差戻しを選んでください。"))
@@ -498,7 +501,7 @@ def masks(request: HttpRequest, slug: str) -> HttpResponse:
                     _fail(request, exc)
                     status = 409
                 else:
-                    messages.success(request, "非公開にしました。")
+                    messages.success(request, gettext("非公開にしました。"))
                     return redirect("consultations_staff:masks", slug=slug)
             else:
                 status = 400
@@ -507,7 +510,7 @@ def masks(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 services.mask_decide(actor=request.user, mask=mask, decision=request.POST.get("decision", ""),
                                      note=request.POST.get("note", ""))
-                messages.success(request, "判断を記録しました。")
+                messages.success(request, gettext("判断を記録しました。"))
                 return redirect("consultations_staff:masks", slug=slug)
             except services.ConsultationError as exc:
                 _fail(request, exc)
@@ -537,17 +540,17 @@ def report_review(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     report = get_object_or_404(case.impersonation_reports, pk=pk)
     form = forms.ImpersonationReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "判断と確認結果を入力してください。")
+        messages.error(request, gettext("判断と確認結果を入力してください。"))
         return redirect("consultations_staff:reports", slug=slug)
     number = form.cleaned_data["receipt_number"].strip()
     submission = case.submissions.filter(receipt_number=number).first() if number else None
     if number and submission is None:
-        messages.error(request, f"受付番号 {number} の提出はこの案件にありません。")
+        messages.error(request, gettext("受付番号 %(number)s の提出はこの案件にありません。") % {"number": number})
         return redirect("consultations_staff:reports", slug=slug)
     try:
         services.impersonation_review(actor=request.user, report=report, uphold=form.cleaned_data["decision"] == "uphold",
                                       note=form.cleaned_data["note"], submission=submission)
-        messages.success(request, "申告の確認結果を記録しました。")
+        messages.success(request, gettext("申告の確認結果を記録しました。"))
     except services.ConsultationError as exc:
         _fail(request, exc)
     return redirect("consultations_staff:reports", slug=slug)
@@ -599,7 +602,7 @@ def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     that is served from the public results page)."""
     case = _case(request, slug)
     if fmt not in exports.FORMATS:
-        raise Http404("その形式には対応していません。")
+        raise Http404(gettext("その形式には対応していません。"))
     response = HttpResponse(exports.render(case, fmt), content_type=exports.CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{case.slug}-preview-{exports.FILE_SUFFIXES[fmt]}"'
     return response
@@ -638,14 +641,14 @@ def routing_queue(request: HttpRequest) -> HttpResponse:
 def routing_respond(request: HttpRequest, pk: int) -> HttpResponse:
     routing = get_object_or_404(queries.routing_queue(request.user, include_done=True), pk=pk)
     if not request.user.has_perm("consultations.respond_routing", routing):
-        raise PermissionDenied("この共有に回答する権限がありません。")
+        raise PermissionDenied(gettext("この共有に回答する権限がありません。"))
     form = forms.RoutingResponseForm(request.POST)
     if form.is_valid():
         try:
             services.routing_complete(actor=request.user, routing=routing, response=form.cleaned_data["response"])
-            messages.success(request, "回答を送りました。")
+            messages.success(request, gettext("回答を送りました。"))
         except services.ConsultationError as exc:
             _fail(request, exc)
     else:
-        messages.error(request, "回答を入力してください。")
+        messages.error(request, gettext("回答を入力してください。"))
     return redirect("consultations_staff:routing_queue")
