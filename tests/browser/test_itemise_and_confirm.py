@@ -129,3 +129,19 @@ def test_cancelling_the_confirmation_changes_nothing(page, open_case, make_staff
     page.wait_for_url(f"**/staff/consultations/{open_case.slug}/")
     assert Case.objects.get(pk=open_case.pk).state == Case.State.OPEN
     assert timezone.localdate() + timedelta(days=1) <= open_case.period_end
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_signed_in_the_language_switcher_stays_on_the_header_s_first_row(page, open_case, make_staff,  # noqa: F811
+                                                                         language):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, make_staff(email="clerk@example.jp", role=Role.HANDLE))
+    if language == "en":
+        page.select_option("#language-select", "en")
+        page.get_by_role("button", name="切替").click()
+    page.goto("/staff/")
+    brand = page.locator(".site-header__brand").bounding_box()
+    switcher = page.locator(".language-switcher").bounding_box()
+    assert switcher["y"] < brand["y"] + brand["height"]  # beside the name, not on a row of its own
+    assert page.get_by_role("button", name="ログアウト" if language == "ja" else "Sign out").is_visible()
+    assert_accessible(page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 LABELS = {
     "consultations.case_create": _("意見公募：案件の作成"),
@@ -54,7 +55,32 @@ FIELDS = {
     "exclude_category": _("対象外の区分"), "withdraw_reason": _("取下げの理由"), "response": _("回答"),
     "reported_on": _("公表日"), "heading": _("見出し"), "draft_pdf": _("案のPDF"), "identity_level": _("本人確認の方法"),
     "period_start": _("募集開始日"), "period_end": _("募集最終日"), "channels": _("提出方法"),
+    "announced_in": _("周知方法"), "department_id": _("担当の所属"), "eligibility": _("提出できる方"),
+    "legal_basis": _("根拠"), "short_period_reason": _("募集期間が短い理由"), "receipt_code": _("受付番号の記号"),
+    "slug": _("識別子"), "answers": _("回答"), "answer": _("回答"), "items": _("意見"), "kind": _("種類"),
+    "field": _("項目"), "start": _("開始位置"), "end": _("終了位置"), "uphold": _("申告を認める"),
 }
+#: The models' names (Meta.verbose_name), marked for the catalogue: the audit log's 対象 column
+#: translates them when it shows them (core.views._model_name).
+MODEL_NAMES = [
+    gettext_noop("案件"),
+    gettext_noop("該当箇所"),
+    gettext_noop("提出された意見"),
+    gettext_noop("回答"),
+    gettext_noop("回答の版"),
+    gettext_noop("意見（項目）"),
+    gettext_noop("定型回答"),
+    gettext_noop("担当部署への共有"),
+    gettext_noop("決裁の段階"),
+    gettext_noop("決裁"),
+    gettext_noop("決裁の記録"),
+    gettext_noop("公表した結果"),
+    gettext_noop("公表したファイル"),
+    gettext_noop("個人情報のマスキング"),
+    gettext_noop("なりすまし申告"),
+    gettext_noop("意見の分析"),
+    gettext_noop("意見ごとの分析結果"),
+]
 
 
 def values() -> dict[str, Any]:
