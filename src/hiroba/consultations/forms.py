@@ -13,7 +13,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +32,7 @@ from hiroba.consultations.models import (
     StandardAnswer,
 )
 from hiroba.consultations.services import DETAIL_FIELDS, Original, RouteStep
+from hiroba.core import dates
 from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.core.models import Department
 
@@ -272,9 +273,8 @@ class StaffIntakeForm(OpinionForm):
         self.fields["email"].required = False
         self.fields["category"].choices = [("", gettext("不明"))] + [(v, gettext(label)) for v, label in Category.choices]
         # The clerk copies a letter, a fax or an e-mail: help for the clerk, not the resident's form.
-        from hiroba.core.templatetags.hiroba import wareki as wareki_local  # 和暦, or English dates in English
-
-        period = f"{wareki_local(case.period_start)}～{wareki_local(case.last_day)}"
+        in_words = dates.wareki_en if translation.get_language() == "en" else dates.wareki  # 和暦, or English
+        period = f"{in_words(case.period_start)}～{in_words(case.last_day)}"
         self.fields["received_at"].help_text = gettext(
             "持参・ファクス・電子メールは、この日が募集期間（%(period)s）の中にあるものを受け付けます。") % {"period": period}
         self.fields["postmark_date"].help_text = gettext(
