@@ -224,6 +224,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "core:home"
 ACCOUNT_ADAPTER = "hiroba.accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {
+    "login": "hiroba.accounts.forms.LoginForm",
     "signup": "hiroba.accounts.forms.SignupForm",
     "add_email": "hiroba.accounts.forms.AddEmailForm",
     "change_email": "hiroba.accounts.forms.ChangeEmailForm",
@@ -237,7 +238,6 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[hiroba] "
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 MFA_ADAPTER = "hiroba.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = envstr("HIROBA_MFA_ISSUER", "hiroba")
@@ -303,6 +303,14 @@ CSRF_FAILURE_VIEW = "hiroba.core.views.csrf_failure"
 LANGUAGE_COOKIE_SECURE = HTTPS
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# The address residents and staff reach hiroba at (https://hiroba.example.lg.jp), from which every
+# link in a mail is built (hiroba.core.links). Empty: the scheme HIROBA_HTTPS says and the host of
+# the request (outside a request, the first of HIROBA_ALLOWED_HOSTS).
+HIROBA_BASE_URL = envstr("HIROBA_BASE_URL", "").strip().rstrip("/")
+if HIROBA_BASE_URL and not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", HIROBA_BASE_URL):
+    raise ImproperlyConfigured(f"HIROBA_BASE_URL must be an http:// or https:// address, not {HIROBA_BASE_URL!r}")
+# allauth's links (sign-up confirmation, password reset) follow the same scheme.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = HIROBA_BASE_URL.partition(":")[0] if HIROBA_BASE_URL else ("https" if HTTPS else "http")
 SECURE_HSTS_SECONDS = envint("HIROBA_HSTS_SECONDS", 0)  # set to 31536000 once TLS is in place
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HIROBA_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = False

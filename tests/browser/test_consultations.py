@@ -89,10 +89,9 @@ def test_a_resident_submits_and_staff_answer_approve_and_publish(page, open_case
     sign_in(page, staff)
     page.goto(f"/staff/consultations/{open_case.slug}/")
     page.get_by_role("link", name=number).click()
-    assert "商店街のPR" in page.locator("#original-text").inner_text()
-    page.get_by_label("意見内容（抜き書き・書き起こし）").fill("商店街のPRをデジタルで定期的に行ってほしい。")
-    page.get_by_label("重点方針と取組み").check()
-    page.get_by_role("button", name="意見を作成する").click()
+    assert "商店街のPR" in page.locator("#itemise-original").input_value()
+    # the resident chose the section: the opinion is already item No.1 of it (issue 12.8)
+    assert "No.1（重点方針と取組み）" in page.locator("#items-title + ul").inner_text()
     page.get_by_role("link", name="No.1").first.click()
     Case.objects.filter(pk=open_case.pk).update(state=Case.State.ANSWERING)  # after the period closes
     page.reload()
@@ -107,6 +106,9 @@ def test_a_resident_submits_and_staff_answer_approve_and_publish(page, open_case
     assert Routing.objects.get().department.code == "care"
     page.goto(f"/staff/consultations/{open_case.slug}/approval/")
     page.get_by_role("button", name="決裁に回す").click()
+    assert page.locator("h1").inner_text() == "確認：決裁に回す"  # what will happen, before it happens
+    assert_accessible(page)
+    page.get_by_role("button", name="決裁に回す").click()
     # the drafter may not approve their own request: another approver decides
     assert page.get_by_role("button", name="決裁する").count() == 0
     assert "「所属の承認者」の段階の決裁を待っています。" in page.content()
@@ -119,6 +121,10 @@ def test_a_resident_submits_and_staff_answer_approve_and_publish(page, open_case
     page.get_by_role("button", name="決裁する").click()
     assert "承認済み" in page.content() and "確認しました。" in page.content()
     page.goto(f"/staff/consultations/{open_case.slug}/publish/")
+    page.get_by_role("button", name="結果を公表する").click()
+    assert page.locator("h1").inner_text() == "確認：結果を公表する"
+    assert "公表した内容は変更できません" in page.locator("main").inner_text()
+    assert_accessible(page)
     page.get_by_role("button", name="結果を公表する").click()
     assert "公表済" in page.content()
     # --- the published results ---

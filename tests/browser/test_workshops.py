@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from hiroba.core.models import AuditEntry
 from hiroba.workshops import lottery, services
-from hiroba.workshops.models import Application, Attendance, Programme
+from hiroba.workshops.models import Application, Attendance, LotteryDraw, Programme
 from tests.browser.conftest import assert_accessible
 from tests.conftest import PASSWORD
 
@@ -139,16 +139,22 @@ def test_three_apply_two_confirm_one_is_drawn_attends_twice_and_proposes(page, w
     assert_accessible(page)
     draw_request = {name: page.locator(f"main form input[name={name}]").first.input_value()
                     for name in ("csrfmiddlewaretoken", "action", "seed", "entries_digest")}
-    page.get_by_label("公開したシードと抽選対象の一覧で抽選します（1回だけ）").check()
+    page.get_by_role("button", name="抽選する").click()
+    # the confirmation step says what the draw does before anything happens (issue 12.9)
+    assert page.locator("h1").inner_text() == "確認：抽選する"
+    assert "やり直せません" in page.locator("main").inner_text()
+    assert "メールで知らせます" in page.locator("main").inner_text()
+    assert LotteryDraw.objects.get().drawn_at is None
+    assert_accessible(page)
     page.get_by_role("button", name="抽選する").click()
     page.wait_for_selector("#lottery-results")
     staff_order = page.locator("#lottery-results tbody tr td:nth-child(2)").all_inner_texts()
 
     # The same draw request sent again, and one with a changed seed, are refused.
-    replay = page.request.post("/staff/workshops/r7-jhs/lottery/", form={**draw_request, "confirm": "on"})
+    replay = page.request.post("/staff/workshops/r7-jhs/lottery/", form={**draw_request, "confirmed": "yes"})
     assert replay.status == 400 and "抽選はすでに行われています" in replay.text()
     tampered = page.request.post("/staff/workshops/r7-jhs/lottery/",
-                                 form={**draw_request, "confirm": "on", "seed": "0" * 64})
+                                 form={**draw_request, "confirmed": "yes", "seed": "0" * 64})
     assert tampered.status == 400
     assert AuditEntry.objects.filter(action="workshops.lottery_draw").count() == 1
 

@@ -79,7 +79,7 @@ def test_an_email_confirmed_case_counts_the_opinion_only_after_the_link(client, 
     assert submission.identity_status == Submission.IdentityStatus.PENDING
     assert Submission.objects.counted().count() == 0
     body = smtp.messages[0].get_content()
-    link = re.search(r"http://testserver(/consultations/confirm/[^/\s]+/)", body).group(1)
+    link = re.search(r"https://testserver(/consultations/confirm/[^/\s]+/)", body).group(1)  # HIROBA_HTTPS is on
     assert client.get(link).status_code == 200  # a mail scanner's GET changes nothing
     assert Submission.objects.get().identity_status == Submission.IdentityStatus.PENDING
     assert client.post(link).status_code == 200
@@ -93,3 +93,28 @@ def test_the_results_state_the_identity_level(make_case, submit_factory=None):
     Case.objects.filter(pk=case.pk).update(state=Case.State.PUBLISHED)
     case.refresh_from_db()
     assert exports.build(case).identity_label == "メールアドレスの確認"
+
+
+def test_the_receipt_mail_links_to_the_impersonation_report_page(client, make_case, smtp, time_machine, settings):
+    """「次のページから申告してください。」 is followed by the page (issue 12.5), on the demo's plain HTTP."""
+    from hiroba.core.models import Notification
+
+    settings.HIROBA_BASE_URL, settings.HTTPS = "", False
+    time_machine.move_to(DURING)
+    case = make_case()
+    assert submit(client, case).status_code == 303
+    body = smtp.messages[0].get_content()
+    assert "次のページから申告してください。\nhttp://testserver/consultations/dx-plan/report/?receipt=2025-DX-0001" in body
+    assert Notification.objects.get().template == "consultations/mail/receipt"  # the one outbox
+    page = client.get("/consultations/dx-plan/report/?receipt=2025-DX-0001")
+    assert 'value="2025-DX-0001"' in page.content.decode()
+
+
+def test_the_receipt_mail_links_follow_the_configured_address(client, make_case, smtp, time_machine, settings):
+    settings.HIROBA_BASE_URL = "https://hiroba.example.lg.jp"
+    time_machine.move_to(DURING)
+    case = make_case(identity_level="email")
+    assert submit(client, case).status_code == 303
+    body = smtp.messages[0].get_content()
+    assert re.search(r"^https://hiroba\.example\.lg\.jp/consultations/confirm/\S+$", body, re.M)
+    assert "https://hiroba.example.lg.jp/consultations/dx-plan/report/?receipt=2025-DX-0001" in body

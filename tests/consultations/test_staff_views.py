@@ -112,13 +112,13 @@ def test_a_clerk_itemises_answers_routes_and_an_approver_publishes(signed_in, ca
     assert client.post(f"/staff/consultations/routing/{routing.pk}/", {"response": "了解しました"}).status_code == 302
     assert Routing.objects.get().state == Routing.State.DONE
     clerk = signed_in(email="h2@example.jp")
-    assert clerk.post(f"{base}/approval/", {"action": "request"}).status_code == 302
+    assert clerk.post(f"{base}/approval/", {"action": "request", "confirmed": "yes"}).status_code == 302
     assert clerk.post(f"{base}/approval/", {"action": "decide", "decision": "approve"}).status_code == 403
     approver = signed_in(email="a@example.jp", role=Role.APPROVE)
     assert approver.post(f"{base}/approval/", {"action": "decide", "decision": "approve"}).status_code == 302
     locked = approver.post(f"{base}/items/1/", {"action": "save_answer", "text": "変更"})
     assert locked.status_code == 409
-    assert approver.post(f"{base}/publish/").status_code == 302
+    assert approver.post(f"{base}/publish/", {"confirmed": "yes"}).status_code == 302
     assert Case.objects.get(pk=case.pk).state == Case.State.PUBLISHED
     results = client.get(f"/consultations/{case.slug}/results/")
     assert results.status_code == 200 and "提出者数</dt><dd>1名" in results.content.decode()

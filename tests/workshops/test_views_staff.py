@@ -74,17 +74,17 @@ def test_lottery_publish_draw_and_a_tampered_or_repeated_draw(staff_client, with
         assert response.status_code == 302
         lottery = LotteryDraw.objects.get()
         tampered = staff_client.post("/staff/workshops/r7-jhs/lottery/", {
-            "action": "draw", "seed": "a" * 64, "entries_digest": lottery.entries_digest, "confirm": "on"})
+            "action": "draw", "seed": "a" * 64, "entries_digest": lottery.entries_digest, "confirmed": "yes"})
         assert tampered.status_code == 400
         assert "送信されたシードが、公開したシードと一致しません" in tampered.content.decode()
         lottery.refresh_from_db()
         assert lottery.drawn_at is None
         assert AuditEntry.objects.filter(action="workshops.lottery_refused").count() == 1
         ok = staff_client.post("/staff/workshops/r7-jhs/lottery/", {
-            "action": "draw", "seed": lottery.seed, "entries_digest": lottery.entries_digest, "confirm": "on"})
+            "action": "draw", "seed": lottery.seed, "entries_digest": lottery.entries_digest, "confirmed": "yes"})
         assert ok.status_code == 302
         again = staff_client.post("/staff/workshops/r7-jhs/lottery/", {
-            "action": "draw", "seed": lottery.seed, "entries_digest": lottery.entries_digest, "confirm": "on"})
+            "action": "draw", "seed": lottery.seed, "entries_digest": lottery.entries_digest, "confirmed": "yes"})
     assert again.status_code == 400 and "抽選はすでに行われています" in again.content.decode()
     assert with_applicants.applications.filter(status="selected").count() == 3
 

@@ -63,16 +63,23 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().get_login_redirect_url(request)
 
     # --- mail (issue 13.11; kept apart from the rest of the adapter) -------------------------
+    #: The links allauth puts in its mails' context.
+    MAIL_LINKS = ("activate_url", "password_reset_url", "signup_url")
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """Render allauth's mail now (sign-up confirmation, password reset…) and send it from the
         background worker after the commit: a mail server that is down no longer gives a 500."""
         from allauth.core import context as allauth_context
         from django.contrib.sites.shortcuts import get_current_site
 
-        from hiroba.core import notify
+        from hiroba.core import links, notify
 
         request = allauth_context.request
-        ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request),
+               "site_name": settings.HIROBA_SITE_NAME, "municipality": settings.HIROBA_MUNICIPALITY, **context}
+        for name in self.MAIL_LINKS:  # the configured scheme and host, whatever the request came through
+            if ctx.get(name):
+                ctx[name] = links.absolute(str(ctx[name]), request)
         notify.send_rendered(self.render_mail(template_prefix, email, ctx), template=template_prefix)
 
 

@@ -5,6 +5,7 @@ class AccountsConfig(AppConfig):
     name = "hiroba.accounts"
     label = "accounts"
     verbose_name = "アカウント"
+    audit_action_labels = "hiroba.accounts.audit_actions.LABELS"  # the audit log (core.audit_labels)
 
     def ready(self) -> None:
         from allauth.mfa import signals as mfa_signals

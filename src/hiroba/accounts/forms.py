@@ -28,6 +28,15 @@ class ChangeEmailForm(allauth_forms.ChangeEmailForm):
         limit_email_length(self.fields["email"])
 
 
+class LoginForm(allauth_forms.LoginForm):
+    """The login page links to the password reset once, below the form (not also in the
+    password field's help text, as allauth puts it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = ""
+
+
 class ResetPasswordForm(allauth_forms.ResetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ class CalendarsConfig(AppConfig):
     name = "hiroba.calendars"
     label = "calendars"
     verbose_name = "学校カレンダー"
+    audit_action_labels = "hiroba.calendars.audit_actions.LABELS"  # the audit log (core.audit_labels)
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("calendars:index", _("学校カレンダー"))]
     nav_staff = [("calendars_staff:index", _("学校カレンダー"))]

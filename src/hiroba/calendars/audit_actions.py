@@ -26,16 +26,16 @@ EVENT_ACTIONS = {
 }
 
 LABELS = {
-    SCHOOL_CREATE: _("学校の登録"),
-    CALENDAR_CREATE: _("カレンダーの作成"),
-    TERM_SAVE: _("学期の保存"),
-    TERM_DELETE: _("学期の削除"),
-    EVENT_CREATE: _("予定の登録"),
-    EVENT_UPDATE: _("予定の変更"),
-    EVENT_CANCEL: _("予定の中止"),
-    EVENT_RESTORE: _("予定の中止の取消し"),
-    COMBINATION_CREATE: _("家庭用カレンダーの組合せの作成"),
-    IMPORT_UPLOAD: _("取込ファイルの確認"),
-    IMPORT_APPLY: _("取込の反映"),
-    IMPORT_DISCARD: _("取込の破棄"),
+    SCHOOL_CREATE: _("学校カレンダー：学校の登録"),
+    CALENDAR_CREATE: _("学校カレンダー：カレンダーの作成"),
+    TERM_SAVE: _("学校カレンダー：学期の保存"),
+    TERM_DELETE: _("学校カレンダー：学期の削除"),
+    EVENT_CREATE: _("学校カレンダー：予定の作成"),
+    EVENT_UPDATE: _("学校カレンダー：予定の変更"),
+    EVENT_CANCEL: _("学校カレンダー：予定の中止"),
+    EVENT_RESTORE: _("学校カレンダー：中止の取消し"),
+    COMBINATION_CREATE: _("学校カレンダー：組合せの作成"),
+    IMPORT_UPLOAD: _("学校カレンダー：取込みファイルの読込み"),
+    IMPORT_APPLY: _("学校カレンダー：取込みの反映"),
+    IMPORT_DISCARD: _("学校カレンダー：取込みの破棄"),
 }

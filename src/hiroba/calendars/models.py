@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core.states import StateMachine, Transition
@@ -148,6 +149,19 @@ class Calendar(models.Model):
         if self.audience == self.Audience.GRADE:
             return grade
         return f"{grade}{self.class_name}"
+
+    @property
+    def display_label(self) -> str:
+        """`label` in the reader's language (全校 → Whole school); `label` itself stays the import's value."""
+        if self.audience == self.Audience.SCHOOL:
+            return gettext("全校")
+        if self.school.kind in (School.Kind.KINDERGARTEN, School.Kind.KODOMOEN):
+            grade = self.school.grade_label(self.grade or 0)
+        else:
+            grade = gettext("%(grade)s年") % {"grade": self.grade or 0}
+        if self.audience == self.Audience.GRADE:
+            return grade
+        return gettext("%(grade)s%(class_name)s") % {"grade": grade, "class_name": self.class_name}
 
     def feed_path(self) -> str:
         return reverse("calendars:calendar_feed", args=[self.school.slug, self.key])

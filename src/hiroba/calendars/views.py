@@ -159,7 +159,7 @@ def school(request: HttpRequest, slug: str) -> HttpResponse:
     calendars, chosen = _school_calendars(request, school)
     every = list(school.calendars.all())
     subscriptions = [
-        _subscription(request, label=c.label, feed_path=c.feed_path(),
+        _subscription(request, label=c.display_label, feed_path=c.feed_path(),
                       qr_path=reverse("calendars:calendar_qr", args=[school.slug, c.key]), above=_above(c, every))
         for c in every
     ]

@@ -8,6 +8,10 @@ class ConsultationsConfig(AppConfig):
     verbose_name = "意見公募（パブリックコメント）"
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("consultations:list", _("意見公募"))]
+    staff_todos = "hiroba.consultations.todo.todos"  # the staff home's to-do list (core.todo)
+    audit_action_labels = "hiroba.consultations.audit_actions.LABELS"  # the audit log (core.audit_labels)
+    audit_field_labels = "hiroba.consultations.audit_actions.FIELDS"
+    audit_value_labels = "hiroba.consultations.audit_actions.values"
     nav_staff = [("consultations_staff:list", _("意見公募")), ("consultations_staff:routing_queue", _("共有された意見"))]
 
     def ready(self) -> None:

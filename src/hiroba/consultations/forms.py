@@ -13,7 +13,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +32,7 @@ from hiroba.consultations.models import (
     StandardAnswer,
 )
 from hiroba.consultations.services import DETAIL_FIELDS, Original, RouteStep
-from hiroba.core.dates import wareki
+from hiroba.core import dates
 from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.core.models import Department
 
@@ -256,51 +256,53 @@ class StaffIntakeForm(OpinionForm):
 
     human_check = False
 
-    channel = forms.ChoiceField(label="提出方法")
-    received_at = forms.DateTimeField(label="受付日時", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    postmark_date = forms.DateField(label="消印日（郵送のみ）", required=False,
+    channel = forms.ChoiceField(label=_("提出方法"))
+    received_at = forms.DateTimeField(label=_("受付日時"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    postmark_date = forms.DateField(label=_("消印日（郵送のみ）"), required=False,
                                     widget=forms.DateInput(attrs={"type": "date"}))
-    attachment = AttachmentField(label="原本のスキャン（PDF・画像）", required=False)
+    attachment = AttachmentField(label=_("原本のスキャン（PDF・画像）"), required=False)
 
     field_order = ["channel", "received_at", "postmark_date", "name", "address", "category", "email", "phone",
                    "section", "text", "attachment"]
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, case=case, **kwargs)
-        self.fields["channel"].choices = [(c.value, c.label) for c in STAFF_CHANNELS if c.value in case.channels]
+        self.fields["channel"].choices = [(c.value, gettext(c.label)) for c in STAFF_CHANNELS if c.value in case.channels]
         for name in ("name", "address", "category"):
             self.fields[name].required = False
         self.fields["email"].required = False
-        self.fields["category"].choices = [("", "不明")] + Category.choices
+        self.fields["category"].choices = [("", gettext("不明"))] + [(v, gettext(label)) for v, label in Category.choices]
         # The clerk copies a letter, a fax or an e-mail: help for the clerk, not the resident's form.
-        period = f"{wareki(case.period_start)}～{wareki(case.last_day)}"
-        self.fields["received_at"].help_text = (
-            f"持参・ファクス・電子メールは、この日が募集期間（{period}）の中にあるものを受け付けます。")
-        self.fields["postmark_date"].help_text = f"郵送は、消印日が募集期間（{period}）の中にあるものを受け付けます。"
-        self.fields["name"].help_text = "意見書に書かれた氏名。書かれていなければ空欄にします。"
-        self.fields["address"].help_text = "意見書に書かれた住所（在勤・在学先を含む）。書かれていなければ空欄にします。"
-        self.fields["category"].help_text = "意見書に書かれた区分。わからなければ「不明」を選びます。"
-        self.fields["email"].help_text = ("意見書に書かれたメールアドレス（電子メールで届いた場合は送信元）。"
-                                          "入力すると、受付番号を提出者にメールで送ります。")
-        self.fields["phone"].help_text = "意見書に書かれた電話番号。公表されることはありません。"
-        self.fields["section"].label = "該当箇所（意見書に書かれている場合）"
-        self.fields["text"].help_text = (
-            f"意見書の本文を、書かれたとおりに入力します（{conf.get('CONSULTATIONS_MAX_OPINION_CHARS'):,}文字以内）。"
-            "意見（項目）には、入力した後で分けます。")
-        self.fields["attachment"].help_text = (
-            f"持参・郵送・ファクスは原本をスキャンして添付します（PDF・PNG・JPEG、"
-            f"{conf.get('CONSULTATIONS_MAX_ATTACHMENT_BYTES') // (1024 * 1024)}MBまで）。")
+        in_words = dates.wareki_en if translation.get_language() == "en" else dates.wareki  # 和暦, or English
+        period = f"{in_words(case.period_start)}～{in_words(case.last_day)}"
+        self.fields["received_at"].help_text = gettext(
+            "持参・ファクス・電子メールは、この日が募集期間（%(period)s）の中にあるものを受け付けます。") % {"period": period}
+        self.fields["postmark_date"].help_text = gettext(
+            "郵送は、消印日が募集期間（%(period)s）の中にあるものを受け付けます。") % {"period": period}
+        self.fields["name"].help_text = gettext("意見書に書かれた氏名。書かれていなければ空欄にします。")
+        self.fields["address"].help_text = gettext("意見書に書かれた住所（在勤・在学先を含む）。書かれていなければ空欄にします。")
+        self.fields["category"].help_text = gettext("意見書に書かれた区分。わからなければ「不明」を選びます。")
+        self.fields["email"].help_text = gettext("意見書に書かれたメールアドレス（電子メールで届いた場合は送信元）。"
+                                                 "入力すると、受付番号を提出者にメールで送ります。")
+        self.fields["phone"].help_text = gettext("意見書に書かれた電話番号。公表されることはありません。")
+        self.fields["section"].label = gettext("該当箇所（意見書に書かれている場合）")
+        self.fields["text"].help_text = gettext(
+            "意見書の本文を、書かれたとおりに入力します（%(n)s文字以内）。意見（項目）には、入力した後で分けます。") % {
+            "n": f"{conf.get('CONSULTATIONS_MAX_OPINION_CHARS'):,}"}
+        self.fields["attachment"].help_text = gettext(
+            "持参・郵送・ファクスは原本をスキャンして添付します（PDF・PNG・JPEG、%(mb)sMBまで）。") % {
+            "mb": conf.get("CONSULTATIONS_MAX_ATTACHMENT_BYTES") // (1024 * 1024)}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         channel = cleaned.get("channel")
         if channel == Channel.POST and not cleaned.get("postmark_date"):
-            self.add_error("postmark_date", "郵送の場合は消印日を入力してください。")
+            self.add_error("postmark_date", gettext("郵送の場合は消印日を入力してください。"))
         if channel in (Channel.HAND, Channel.POST, Channel.FAX) and not cleaned.get("attachment"):
-            self.add_error("attachment", "持参・郵送・ファクスの場合は、原本のスキャンを添付してください。")
+            self.add_error("attachment", gettext("持参・郵送・ファクスの場合は、原本のスキャンを添付してください。"))
         received = cleaned.get("received_at")
         if received and received > timezone.now():
-            self.add_error("received_at", "受付日時に未来の日時は入力できません。")
+            self.add_error("received_at", gettext("受付日時に未来の日時は入力できません。"))
         return cleaned
 
     def original(self) -> Original | None:
@@ -311,11 +313,11 @@ class StaffIntakeForm(OpinionForm):
 
 
 class CaseForm(forms.ModelForm):
-    channels = forms.MultipleChoiceField(label="提出方法", choices=Channel.choices[:-1],
+    channels = forms.MultipleChoiceField(label=_("提出方法"), choices=Channel.choices[:-1],
                                          widget=forms.CheckboxSelectMultiple)
-    eligibility = forms.MultipleChoiceField(label="提出できる方", choices=[(c.label, c.label) for c in Category][:-1],
+    eligibility = forms.MultipleChoiceField(label=_("提出できる方"), choices=[(c.label, c.label) for c in Category][:-1],
                                             widget=forms.CheckboxSelectMultiple, required=False)
-    announced_in = forms.CharField(label="周知方法（1行に1つ）", widget=forms.Textarea(attrs={"rows": 3}),
+    announced_in = forms.CharField(label=_("周知方法（1行に1つ）"), widget=forms.Textarea(attrs={"rows": 3}),
                                    required=False)
 
     class Meta:
@@ -336,7 +338,7 @@ class CaseForm(forms.ModelForm):
         if isinstance(upload, UploadedFile):
             upload.seek(0)
             if not upload.read(5).startswith(b"%PDF-"):
-                raise forms.ValidationError("案はPDFファイルを添付してください。")
+                raise forms.ValidationError(gettext("案はPDFファイルを添付してください。"))
             upload.seek(0)
         return upload
 
@@ -345,10 +347,10 @@ class CaseForm(forms.ModelForm):
 
 
 class SectionForm(forms.Form):
-    number = forms.CharField(label="番号", max_length=20, required=False)
-    heading = forms.CharField(label="見出し", max_length=200)
-    body = forms.CharField(label="本文", widget=forms.Textarea(attrs={"rows": 6}), required=False)
-    parent = SectionChoiceField(label="上位の箇所", queryset=Section.objects.none(), required=False)
+    number = forms.CharField(label=_("番号"), max_length=20, required=False)
+    heading = forms.CharField(label=_("見出し"), max_length=200)
+    body = forms.CharField(label=_("本文"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    parent = SectionChoiceField(label=_("上位の箇所"), queryset=Section.objects.none(), required=False)
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -358,13 +360,13 @@ class SectionForm(forms.Form):
 class ItemForm(forms.Form):
     """Cut an item from the original: character positions of a span, or a re-typed excerpt."""
 
-    span_start = forms.IntegerField(label="原文の開始位置（文字）", required=False, min_value=0)
-    span_end = forms.IntegerField(label="原文の終了位置（文字）", required=False, min_value=1)
-    text = forms.CharField(label="意見内容（抜き書き・書き起こし）", widget=forms.Textarea(attrs={"rows": 6}),
-                           required=False, help_text="範囲を指定しない場合に入力します。")
-    sections = forms.ModelMultipleChoiceField(label="該当箇所", queryset=Section.objects.none(), required=False,
+    span_start = forms.IntegerField(label=_("原文の開始位置（文字）"), required=False, min_value=0)
+    span_end = forms.IntegerField(label=_("原文の終了位置（文字）"), required=False, min_value=1)
+    text = forms.CharField(label=_("意見内容（抜き書き・書き起こし）"), widget=forms.Textarea(attrs={"rows": 6}),
+                           required=False, help_text=_("範囲を指定しない場合に入力します。"))
+    sections = forms.ModelMultipleChoiceField(label=_("該当箇所"), queryset=Section.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple)
-    summary = forms.CharField(label="意見の要旨（任意）", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    summary = forms.CharField(label=_("意見の要旨（任意）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args: Any, case: Case, submission_length: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -376,24 +378,24 @@ class ItemForm(forms.Form):
         start, end = cleaned.get("span_start"), cleaned.get("span_end")
         text = cleaned.get("text", "")
         if (start is None) != (end is None):
-            raise forms.ValidationError("範囲は開始位置と終了位置の両方を入力してください。")
+            raise forms.ValidationError(_("範囲は開始位置と終了位置の両方を入力してください。"))
         if start is not None and end is not None:
             if not (start < end <= self.submission_length):
-                raise forms.ValidationError(f"範囲は0〜{self.submission_length}文字の間で指定してください。")
+                raise forms.ValidationError(_("範囲は0〜%(n)s文字の間で指定してください。") % {"n": self.submission_length})
             cleaned["span"] = (start, end)
         elif not text.strip():
-            raise forms.ValidationError("範囲を指定するか、意見内容を入力してください。")
+            raise forms.ValidationError(_("範囲を指定するか、意見内容を入力してください。"))
         else:
-            cleaned["text"] = clean_text_input(text, label="意見内容")
+            cleaned["text"] = clean_text_input(text, label=_("意見内容"))
             cleaned["span"] = None
         return cleaned
 
 
 class ItemEditForm(forms.Form):
-    sections = forms.ModelMultipleChoiceField(label="該当箇所", queryset=Section.objects.none(), required=False,
+    sections = forms.ModelMultipleChoiceField(label=_("該当箇所"), queryset=Section.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple)
-    summary = forms.CharField(label="意見の要旨", widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    reflection = forms.ChoiceField(label="反映区分", choices=[("", "未選択")] + Reflection.choices, required=False)
+    summary = forms.CharField(label=_("意見の要旨"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reflection = forms.ChoiceField(label=_("反映区分"), choices=[("", _("未選択"))] + Reflection.choices, required=False)
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -401,11 +403,11 @@ class ItemEditForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    text = forms.CharField(label="区の考え方", widget=forms.Textarea(attrs={"rows": 8}), required=False)
-    standard = forms.ModelChoiceField(label="定型回答", queryset=StandardAnswer.objects.filter(is_active=True),
-                                      required=False, empty_label="選んでください")
+    text = forms.CharField(label=_("区の考え方"), widget=forms.Textarea(attrs={"rows": 8}), required=False)
+    standard = forms.ModelChoiceField(label=_("定型回答"), queryset=StandardAnswer.objects.filter(is_active=True),
+                                      required=False, empty_label=_("選んでください"))
     also_items = forms.ModelMultipleChoiceField(
-        label="同趣旨の意見（まとめて回答する）", queryset=Item.objects.none(), required=False,
+        label=_("同趣旨の意見（まとめて回答する）"), queryset=Item.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -416,10 +418,10 @@ class AnswerForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    category = forms.ChoiceField(label="公表しない理由の区分（対象外にする場合）", required=False,
-                                 choices=[("", "選んでください")] + ExcludeCategory.choices,
-                                 help_text="結果のページに「うち公表しない意見」の件数を、この区分ごとに載せます。")
-    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 3}))
+    category = forms.ChoiceField(label=_("公表しない理由の区分（対象外にする場合）"), required=False,
+                                 choices=[("", _("選んでください"))] + ExcludeCategory.choices,
+                                 help_text=_("結果のページに「うち公表しない意見」の件数を、この区分ごとに載せます。"))
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class CaseDetailsForm(forms.ModelForm):
@@ -440,6 +442,14 @@ class CloseForm(forms.Form):
                              help_text=_("結果とともに公表されます。"))
     results_due_on = forms.DateField(label=_("結果の公表予定日"), required=False,
                                      widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, early: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if early:  # before the planned last day the reason is required (and published)
+            reason = self.fields["reason"]
+            reason.required = True
+            reason.label = _("受付を早く終了する理由")
+            reason.error_messages["required"] = _("募集期間の最終日より前に締め切るには、理由を入力してください。")
 
 
 class RouteStepForm(forms.Form):
@@ -480,19 +490,19 @@ class SubmittersExportForm(forms.Form):
 
 
 class RoutingForm(forms.Form):
-    department = forms.ModelChoiceField(label="共有先の所属", queryset=Department.objects.filter(is_active=True))
-    due_date = forms.DateField(label="期限", widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(label="依頼内容", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    department = forms.ModelChoiceField(label=_("共有先の所属"), queryset=Department.objects.filter(is_active=True))
+    due_date = forms.DateField(label=_("期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("依頼内容"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def clean_due_date(self) -> date:
         due = self.cleaned_data["due_date"]
         if due < timezone.localdate():
-            raise forms.ValidationError("期限に過去の日付は指定できません。")
+            raise forms.ValidationError(gettext("期限に過去の日付は指定できません。"))
         return due
 
 
 class RoutingResponseForm(forms.Form):
-    response = forms.CharField(label="回答", widget=forms.Textarea(attrs={"rows": 4}))
+    response = forms.CharField(label=_("回答"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class ApprovalDecisionForm(forms.Form):
@@ -503,8 +513,8 @@ class ApprovalDecisionForm(forms.Form):
 
 
 class MaskAddForm(forms.Form):
-    item = forms.ModelChoiceField(label="意見", queryset=Item.objects.none())
-    phrase = forms.CharField(label="非公開にする文字列", max_length=200)
+    item = forms.ModelChoiceField(label=_("意見"), queryset=Item.objects.none())
+    phrase = forms.CharField(label=_("非公開にする文字列"), max_length=200)
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -516,7 +526,7 @@ class MaskAddForm(forms.Form):
         if item and phrase:
             spans = [(m.start(), m.end()) for m in re.finditer(re.escape(phrase), item.text)]
             if not spans:
-                raise forms.ValidationError("その文字列は意見内容にありません。")
+                raise forms.ValidationError(gettext("その文字列は意見内容にありません。"))
             cleaned["spans"] = spans
         return cleaned
 
@@ -533,10 +543,10 @@ class ImpersonationForm(HumanCheckForm):
 
 
 class ImpersonationReviewForm(forms.Form):
-    decision = forms.ChoiceField(label="判断", choices=[("uphold", "申告を認め、意見を取り下げる"),
-                                                       ("reject", "申告を認めない")], widget=forms.RadioSelect)
-    receipt_number = forms.CharField(label="対象の受付番号", max_length=40, required=False)
-    note = forms.CharField(label="確認結果", widget=forms.Textarea(attrs={"rows": 3}))
+    decision = forms.ChoiceField(label=_("判断"), choices=[("uphold", _("申告を認め、意見を取り下げる")),
+                                                       ("reject", _("申告を認めない"))], widget=forms.RadioSelect)
+    receipt_number = forms.CharField(label=_("対象の受付番号"), max_length=40, required=False)
+    note = forms.CharField(label=_("確認結果"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 def aware(value: datetime) -> datetime:

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.files.base import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role
-from hiroba.consultations import conf, masking
+from hiroba.consultations import conf, masking, staff_mail
 from hiroba.consultations.models import (
     TABLE_LOCKED_STATES,
     Answer,
@@ -44,8 +48,10 @@ from hiroba.consultations.models import (
     Submission,
     period_warning,
 )
-from hiroba.core import audit, dates
+from hiroba.core import audit, dates, links, notify
 from hiroba.core.models import Department
+
+log = logging.getLogger(__name__)
 
 CASE_FIELDS = [
     "title", "department_id", "legal_basis", "period_start", "period_end", "short_period_reason",
@@ -504,10 +510,38 @@ def _submission_store(
             submission.save(force_insert=True)
             audit.record_pending(obj=submission, **audit_fields)
     if email and not external_key:
-        from hiroba.consultations import tasks
-
-        transaction.on_commit(lambda: tasks.send_receipt.enqueue(submission.pk, token, site_url))
+        _mail_receipt(submission, token=token, site_url=site_url)
+    if channel == Channel.WEB and section is not None and not external_key:
+        # The resident chose the section: the opinion is one item for it, cut once the submission
+        # is committed (its own short transaction: submissions never queue behind the item's lock).
+        transaction.on_commit(lambda: _itemise_whole(actor, submission.pk))
     return submission, True
+
+
+def _itemise_whole(actor: Any, submission_id: int) -> None:
+    """A web opinion for a chosen section becomes item No.n of that section, the whole text."""
+    submission = Submission.objects.select_related("section").get(pk=submission_id)
+    if submission.items.exists():  # a retried callback
+        return
+    try:
+        item_create(actor=actor, submission=submission, span=(0, len(submission.text)),
+                    sections=[submission.section])
+    except ConsultationError:  # the table closed in between: the clerk itemises it by hand
+        log.warning("submission %s was not itemised automatically", submission.receipt_number, exc_info=True)
+
+
+def _mail_receipt(submission: Submission, *, token: str, site_url: str) -> None:
+    """The 受付番号 mail (with the confirmation link where the case needs one, and the なりすまし申告
+    page), stored in the outbox now and sent by the worker after the commit."""
+    base = (site_url or links.base_url()).rstrip("/")
+    case = submission.case
+    confirm_url = base + reverse("consultations:confirm_email", args=[token]) if token else ""
+    report_url = base + reverse("consultations:report", args=[case.slug]) + "?" + urlencode(
+        {"receipt": submission.receipt_number})
+    notify.send(template="consultations/mail/receipt", to=submission.email, about=submission,
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+                context={"submission": submission, "case": case, "confirm_url": confirm_url,
+                         "report_url": report_url})
 
 
 @transaction.atomic
@@ -724,6 +758,7 @@ def standard_answer_create(*, actor: Any, title: str, text: str, department: Dep
 # --- routing --------------------------------------------------------------------------------
 
 @transaction.atomic
+@transaction.atomic
 def routing_create(*, actor: Any, item: Item, department: Department, due_date: date, note: str = "") -> Routing:
     """Share an item with another department (担当部署に共有), to be answered by the due date."""
     if item.routings.filter(department=department, state=Routing.State.OPEN).exists():
@@ -733,6 +768,7 @@ def routing_create(*, actor: Any, item: Item, department: Department, due_date: 
     audit.record(actor=actor, action="consultations.routing_create", obj=routing,
                  changes={"item": item.number, "case": item.case.slug, "department": department.code,
                           "due_date": due_date})
+    staff_mail.routing_created(routing)
     return routing
 
 
@@ -900,6 +936,7 @@ def approval_request(*, actor: Any, case: Case, comment: str = "", correction_no
                  changes={"state": ["answering", "approving"], "round": number, "digest": digest,
                           "route": [s["label"] for s in route],
                           **({"correction_note": correction_note} if correction_note else {})})
+    staff_mail.approval_waiting(round_)
     return round_
 
 
@@ -947,6 +984,10 @@ def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment
     audit.record(actor=actor, action="consultations.approval_" + ("approve" if approve else "return"), obj=case,
                  changes={"round": round_.number, "step": step["label"], "comment": comment.strip(),
                           "final": final})
+    if not approve:
+        staff_mail.approval_returned(round_, step["label"], comment.strip())
+    elif not final:
+        staff_mail.approval_waiting(round_)
     return round_
 
 

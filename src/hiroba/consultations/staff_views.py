@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from hiroba.consultations import analysis, exports, forms, masking, queries, services
@@ -22,12 +23,14 @@ from hiroba.consultations.models import (
     Mask,
     Routing,
 )
+from hiroba.core import confirm, links
+from hiroba.core.templatetags import hiroba as hiroba_tags
 
 
 def _case(request: HttpRequest, slug: str, perm: str = "consultations.view_case") -> Case:
     case = get_object_or_404(queries.cases_for(request.user), slug=slug)
     if not request.user.has_perm(perm, case):
-        raise PermissionDenied("この操作の権限がありません。")
+        raise PermissionDenied(gettext("この操作の権限がありません。"))
     return case
 
 
@@ -45,7 +48,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def case_create(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("consultations.add_case"):
-        raise PermissionDenied("案件を作成する権限がありません。")
+        raise PermissionDenied(gettext("案件を作成する権限がありません。"))
     departments = queries.departments_for_handling(request.user)
     form = forms.CaseForm(request.POST or None, request.FILES or None, departments=departments)
     if request.method == "POST" and form.is_valid():
@@ -63,10 +66,10 @@ def case_create(request: HttpRequest) -> HttpResponse:
         except services.ConsultationError as exc:
             form.add_error("short_period_reason" if "募集期間" in str(exc) else None, str(exc))
         else:
-            messages.success(request, "案件を作成しました。見出し（該当箇所）を登録してください。")
+            messages.success(request, gettext("案件を作成しました。見出し（該当箇所）を登録してください。"))
             return redirect("consultations_staff:detail", slug=case.slug)
     return render(request, "consultations/staff/form.html", {
-        "title": "案件の作成", "form": form, "submit": "作成する", "multipart": True,
+        "title": gettext("案件の作成"), "form": form, "submit": gettext("作成する"), "multipart": True,
     }, status=400 if form.errors else 200)
 
 
@@ -83,24 +86,52 @@ def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "new_reports": case.impersonation_reports.filter(state=ImpersonationReport.State.NEW).count(),
         "close_form": forms.CloseForm(initial={"results_due_on": case.results_due_on}),
         "missing_contacts": services.missing_contacts(case),
-        "next_states": {Case.State.PREPARING: [("open", "募集を開始する")], Case.State.OPEN: [("tallying", "募集を締め切る")],
-                        Case.State.TALLYING: [("answering", "回答作成を始める")]}.get(Case.State(case.state), []),
+        "next_states": {Case.State.PREPARING: [("open", gettext_noop("募集を開始する"))],
+                        Case.State.OPEN: [("tallying", gettext_noop("募集を締め切る"))],
+                        Case.State.TALLYING: [("answering", gettext_noop("回答作成を始める"))]}.get(Case.State(case.state), []),
     })
 
 
 @require_POST
 def case_state(request: HttpRequest, slug: str) -> HttpResponse:
     case = _case(request, slug, "consultations.change_case")
-    form = forms.CloseForm(request.POST)
-    form.is_valid()
+    to = request.POST.get("to", "")
+    early = to == Case.State.TALLYING and timezone.localdate() < case.period_end
+    if to == Case.State.TALLYING:
+        if not confirm.confirmed(request):  # the first click: say what closing does, ask the reason
+            form = forms.CloseForm(early=early, initial={"reason": request.POST.get("reason", ""),
+                                                         "results_due_on": request.POST.get("results_due_on")})
+            return _close_confirmation(request, case, form, early)
+        form = forms.CloseForm(request.POST, early=early)
+        if not form.is_valid():
+            return _close_confirmation(request, case, form, early, status=400)
+    else:
+        form = forms.CloseForm(request.POST)
+        form.is_valid()
     data = getattr(form, "cleaned_data", {})
     try:
-        services.case_transition(actor=request.user, case=case, to=request.POST.get("to", ""),
+        services.case_transition(actor=request.user, case=case, to=to,
                                  reason=data.get("reason", ""), results_due_on=data.get("results_due_on"))
-        messages.success(request, "状態を変更しました。")
+        messages.success(request, gettext("状態を変更しました。"))
     except (services.ConsultationError, ValueError) as exc:
-        messages.error(request, str(exc) if isinstance(exc, services.ConsultationError) else "状態が正しくありません。")
+        messages.error(request, str(exc) if isinstance(exc, services.ConsultationError)
+                       else gettext("状態が正しくありません。"))
     return redirect("consultations_staff:detail", slug=case.slug)
+
+
+def _close_confirmation(request: HttpRequest, case: Case, form: forms.CloseForm, early: bool,
+                        status: int = 200) -> HttpResponse:
+    consequences = [
+        gettext("受付を終了し、状態を「集計中」にします。この後は意見を受け付けません。元には戻せません。"),
+        gettext("受付済みの意見：%(n)s 件") % {"n": case.submissions.count()},
+    ]
+    warning = ""
+    if early:
+        warning = gettext("募集期間の最終日（%(day)s）より前に締め切ります。理由を入力してください。"
+                          "理由と実際の受付終了日は、結果とともに公表されます。") % {"day": hiroba_tags.wareki(case.period_end)}
+    return confirm.page(request, title=gettext("募集を締め切る"), subject=case.title, consequences=consequences,
+                        confirm_label=gettext("募集を締め切る"), form=form, warning=warning, status=status,
+                        cancel_url=reverse("consultations_staff:detail", args=[case.slug]))
 
 
 def case_details(request: HttpRequest, slug: str) -> HttpResponse:
@@ -131,10 +162,11 @@ def section_add(request: HttpRequest, slug: str) -> HttpResponse:
         except services.ConsultationError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "見出しを登録しました。")
+            messages.success(request, gettext("見出しを登録しました。"))
             return redirect("consultations_staff:detail", slug=case.slug)
     return render(request, "consultations/staff/form.html", {
-        "title": f"見出し（該当箇所）の登録 — {case.title}", "form": form, "submit": "登録する", "case": case,
+        "title": gettext("見出し（該当箇所）の登録 — %(title)s") % {"title": case.title}, "form": form,
+        "submit": gettext("登録する"), "case": case,
     }, status=400 if form.errors else 200)
 
 
@@ -153,18 +185,19 @@ def intake(request: HttpRequest, slug: str) -> HttpResponse:
                     email=data.get("email", ""), phone=data.get("phone", ""), section=data.get("section"),
                     original=form.original(), received_at=forms.aware(data["received_at"]),
                     postmark_date=data.get("postmark_date"), entered_by=request.user,
-                    site_url=request.build_absolute_uri("/"),
+                    site_url=links.base_url(request),
                 )
             except services.PeriodClosed as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             except services.ConsultationError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"受付番号 {submission.receipt_number} で受け付けました。")
+                messages.success(request, gettext("受付番号 %(number)s で受け付けました。") % {"number": submission.receipt_number})
                 return redirect("consultations_staff:submission", slug=case.slug, number=submission.receipt_number)
         status = 413 if form.too_large else 400
     return render(request, "consultations/staff/form.html", {
-        "title": f"紙・メールで届いた意見の入力 — {case.title}", "form": form, "submit": "受け付ける",
+        "title": gettext("紙・メールで届いた意見の入力 — %(title)s") % {"title": case.title}, "form": form,
+        "submit": gettext("受け付ける"),
         "multipart": True, "case": case,
     }, status=status)
 
@@ -176,7 +209,7 @@ def submission_detail(request: HttpRequest, slug: str, number: str) -> HttpRespo
     status = 200
     if request.method == "POST":
         if not request.user.has_perm("consultations.change_case", case):
-            raise PermissionDenied("意見を分ける権限がありません。")
+            raise PermissionDenied(gettext("意見を分ける権限がありません。"))
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -186,7 +219,7 @@ def submission_detail(request: HttpRequest, slug: str, number: str) -> HttpRespo
             except services.ConsultationError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"意見 No.{item.number} を作成しました。")
+                messages.success(request, gettext("意見 No.%(number)s を作成しました。") % {"number": item.number})
                 return redirect("consultations_staff:submission", slug=case.slug, number=number)
         status = 400
     return render(request, "consultations/staff/submission.html", {
@@ -200,7 +233,7 @@ def submission_original(request: HttpRequest, slug: str, number: str) -> HttpRes
     case = _case(request, slug)
     submission = get_object_or_404(case.submissions, receipt_number=number)
     if not submission.original_file:
-        raise Http404("原本ファイルはありません。")
+        raise Http404(gettext("原本ファイルはありません。"))
     return FileResponse(submission.original_file.open("rb"), as_attachment=True,
                         filename=submission.original_name or "original", content_type=submission.original_type)
 
@@ -219,14 +252,14 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not can_change:
-            raise PermissionDenied("意見を編集する権限がありません。")
+            raise PermissionDenied(gettext("意見を編集する権限がありません。"))
         action = request.POST.get("action")
         try:
             if action == "use_suggestion":  # put a suggested past answer into the answer field
                 suggestions = findings.suggestions if findings else []
                 index = request.POST.get("suggestion", "")
                 if not index.isdigit() or int(index) >= len(suggestions):
-                    raise Http404("この回答の候補は見つかりません。")
+                    raise Http404(gettext("この回答の候補は見つかりません。"))
                 answer_form = forms.AnswerForm(initial={"text": suggestions[int(index)]["answer"]}, item=item)
             elif action == "update":
                 edit_form = forms.ItemEditForm(request.POST, case=case)
@@ -234,7 +267,7 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                     d = edit_form.cleaned_data
                     services.item_update(actor=request.user, item=item, sections=d["sections"], summary=d["summary"],
                                          reflection=d["reflection"])
-                    messages.success(request, "意見を更新しました。")
+                    messages.success(request, gettext("意見を更新しました。"))
                     return redirect("consultations_staff:item", slug=slug, number=number)
                 status = 400
             elif action in ("insert_standard", "save_answer"):
@@ -243,7 +276,7 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                     d = answer_form.cleaned_data
                     if action == "insert_standard":
                         if d["standard"] is None:
-                            answer_form.add_error("standard", "定型回答を選んでください。")
+                            answer_form.add_error("standard", gettext("定型回答を選んでください。"))
                             status = 400
                         else:
                             text = (d["text"].rstrip() + "\n" if d["text"].strip() else "") + d["standard"].text
@@ -273,37 +306,37 @@ def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
                                     services.answer_assign(actor=request.user, item=other, answer=item.answer)
                                 messages.success(request, gettext(
                                     "区の考え方を保存しました（同じ回答の %(others)s も変更しました）。")
-                                    % {"others": _numbers(shared)} if changed and shared else "区の考え方を保存しました。")
+                                    % {"others": _numbers(shared)} if changed and shared else gettext("区の考え方を保存しました。"))
                             else:
                                 services.answer_write(actor=request.user, items=[item, *d["also_items"]],
                                                       text=d["text"])
-                                messages.success(request, "区の考え方を保存しました。")
+                                messages.success(request, gettext("区の考え方を保存しました。"))
                             return redirect("consultations_staff:item", slug=slug, number=number)
                 else:
                     status = 400
             elif action == "share_answer":
                 answer = get_object_or_404(Answer, pk=request.POST.get("answer"), case=case)
                 services.answer_assign(actor=request.user, item=item, answer=answer)
-                messages.success(request, "同趣旨の意見として、同じ回答にまとめました。")
+                messages.success(request, gettext("同趣旨の意見として、同じ回答にまとめました。"))
                 return redirect("consultations_staff:item", slug=slug, number=number)
             elif action == "route":
                 routing_form = forms.RoutingForm(request.POST)
                 if routing_form.is_valid():
                     services.routing_create(actor=request.user, item=item, **routing_form.cleaned_data)
-                    messages.success(request, "担当部署に共有しました。")
+                    messages.success(request, gettext("担当部署に共有しました。"))
                     return redirect("consultations_staff:item", slug=slug, number=number)
                 status = 400
             elif action in ("exclude", "withdraw"):
                 reason_form = forms.ReasonForm(request.POST)
                 if reason_form.is_valid() and action == "exclude" and not reason_form.cleaned_data["category"]:
-                    reason_form.add_error("category", "対象外にする場合は、公表しない理由の区分を選んでください。")
+                    reason_form.add_error("category", gettext("対象外にする場合は、公表しない理由の区分を選んでください。"))
                 if reason_form.is_valid():
                     if action == "exclude":
                         services.item_exclude(actor=request.user, item=item, reason=reason_form.cleaned_data["reason"],
                                               category=reason_form.cleaned_data["category"])
                     else:
                         services.item_withdraw(actor=request.user, item=item, reason=reason_form.cleaned_data["reason"])
-                    messages.success(request, "対象外にしました。" if action == "exclude" else "取り下げました。")
+                    messages.success(request, gettext("対象外にしました。") if action == "exclude" else gettext("取り下げました。"))
                     return redirect("consultations_staff:item", slug=slug, number=number)
                 status = 400
             elif action == "include":
@@ -351,13 +384,15 @@ def approval(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             if action == "request":
                 _case(request, slug, "consultations.change_case")
+                if not confirm.confirmed(request):
+                    return _request_confirmation(request, case)
                 services.approval_request(actor=request.user, case=case, comment=request.POST.get("comment", ""),
                                           correction_note=request.POST.get("correction_note", ""))
                 messages.success(request, gettext("決裁に回しました。"))
             elif action == "decide":
                 round_ = get_object_or_404(case.approval_rounds, state=ApprovalRound.State.PENDING)
                 if not services.may_decide(request.user, round_.current_step or services.approval_route(case)[0]):
-                    raise PermissionDenied("この段階を決裁する権限がありません。")
+                    raise PermissionDenied(gettext("この段階を決裁する権限がありません。"))
                 form = forms.ApprovalDecisionForm(request.POST)
                 if not form.is_valid():
                     raise services.ConsultationError(gettext("承認か差戻しを選んでください。"))
@@ -399,6 +434,21 @@ def approval(request: HttpRequest, slug: str) -> HttpResponse:
         "can_change": request.user.has_perm("consultations.change_case", case),
         "items": case.items.filter(excluded=False, withdrawn=False).select_related("answer").order_by("number"),
     }, status=status)
+
+
+def _request_confirmation(request: HttpRequest, case: Case) -> HttpResponse:
+    route = services.approval_route(case)
+    items = case.items.filter(excluded=False, withdrawn=False)
+    consequences = [
+        gettext("公表する内容（意見の要旨・回答・非公開にする箇所）を確定し、決裁が終わるまで変更できなくします。"
+                "変更が必要になったときは、差戻しで回答作成中に戻します。"),
+        gettext("決裁の経路の最初の段階「%(step)s」の決裁者に、メールで知らせます。") % {"step": route[0]["label"]},
+        gettext("決裁の対象：公表する意見 %(items)s 件、回答 %(answers)s 件") % {
+            "items": items.count(), "answers": items.exclude(answer=None).values("answer").distinct().count()},
+    ]
+    return confirm.page(request, title=gettext("決裁に回す"), subject=case.title, consequences=consequences,
+                        confirm_label=gettext("決裁に回す"),
+                        cancel_url=reverse("consultations_staff:approval", args=[case.slug]))
 
 
 def _step_rows(round_: ApprovalRound | None) -> list[dict[str, object]]:
@@ -451,7 +501,7 @@ def masks(request: HttpRequest, slug: str) -> HttpResponse:
                     _fail(request, exc)
                     status = 409
                 else:
-                    messages.success(request, "非公開にしました。")
+                    messages.success(request, gettext("非公開にしました。"))
                     return redirect("consultations_staff:masks", slug=slug)
             else:
                 status = 400
@@ -460,7 +510,7 @@ def masks(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 services.mask_decide(actor=request.user, mask=mask, decision=request.POST.get("decision", ""),
                                      note=request.POST.get("note", ""))
-                messages.success(request, "判断を記録しました。")
+                messages.success(request, gettext("判断を記録しました。"))
                 return redirect("consultations_staff:masks", slug=slug)
             except services.ConsultationError as exc:
                 _fail(request, exc)
@@ -490,17 +540,17 @@ def report_review(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     report = get_object_or_404(case.impersonation_reports, pk=pk)
     form = forms.ImpersonationReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "判断と確認結果を入力してください。")
+        messages.error(request, gettext("判断と確認結果を入力してください。"))
         return redirect("consultations_staff:reports", slug=slug)
     number = form.cleaned_data["receipt_number"].strip()
     submission = case.submissions.filter(receipt_number=number).first() if number else None
     if number and submission is None:
-        messages.error(request, f"受付番号 {number} の提出はこの案件にありません。")
+        messages.error(request, gettext("受付番号 %(number)s の提出はこの案件にありません。") % {"number": number})
         return redirect("consultations_staff:reports", slug=slug)
     try:
         services.impersonation_review(actor=request.user, report=report, uphold=form.cleaned_data["decision"] == "uphold",
                                       note=form.cleaned_data["note"], submission=submission)
-        messages.success(request, "申告の確認結果を記録しました。")
+        messages.success(request, gettext("申告の確認結果を記録しました。"))
     except services.ConsultationError as exc:
         _fail(request, exc)
     return redirect("consultations_staff:reports", slug=slug)
@@ -513,9 +563,11 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         _case(request, slug, "consultations.change_case")
+        if not confirm.confirmed(request):
+            return _publish_confirmation(request, case)
         try:
             services.case_publish(actor=request.user, case=case)
-            messages.success(request, "結果を公表しました。")
+            messages.success(request, gettext("結果を公表しました。"))
             return redirect("consultations_staff:publish", slug=slug)
         except services.ConsultationError as exc:
             _fail(request, exc)
@@ -530,12 +582,27 @@ def publish(request: HttpRequest, slug: str) -> HttpResponse:
     }, status=status)
 
 
+def _publish_confirmation(request: HttpRequest, case: Case) -> HttpResponse:
+    versions = queries.published_versions(case)
+    consequences = [
+        gettext("承認された内容を、結果のページとダウンロード（CSV・XLSX・PDF など）で区民に公開します。"),
+        gettext("公表した内容は変更できません。誤りがあったときは、訂正として新しい版を決裁し、公表します。"),
+    ]
+    if versions:
+        consequences.append(gettext("公表済みの第%(version)s版は、訂正前の版として残ります。")
+                            % {"version": versions[-1].version})
+    return confirm.page(request, title=gettext("訂正を公表する") if versions else gettext("結果を公表する"),
+                        subject=case.title, consequences=consequences,
+                        confirm_label=gettext("訂正を公表する") if versions else gettext("結果を公表する"),
+                        cancel_url=reverse("consultations_staff:publish", args=[case.slug]))
+
+
 def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     """A preview download of the table as it would be published now (not the published record:
     that is served from the public results page)."""
     case = _case(request, slug)
     if fmt not in exports.FORMATS:
-        raise Http404("その形式には対応していません。")
+        raise Http404(gettext("その形式には対応していません。"))
     response = HttpResponse(exports.render(case, fmt), content_type=exports.CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{case.slug}-preview-{exports.FILE_SUFFIXES[fmt]}"'
     return response
@@ -574,14 +641,14 @@ def routing_queue(request: HttpRequest) -> HttpResponse:
 def routing_respond(request: HttpRequest, pk: int) -> HttpResponse:
     routing = get_object_or_404(queries.routing_queue(request.user, include_done=True), pk=pk)
     if not request.user.has_perm("consultations.respond_routing", routing):
-        raise PermissionDenied("この共有に回答する権限がありません。")
+        raise PermissionDenied(gettext("この共有に回答する権限がありません。"))
     form = forms.RoutingResponseForm(request.POST)
     if form.is_valid():
         try:
             services.routing_complete(actor=request.user, routing=routing, response=form.cleaned_data["response"])
-            messages.success(request, "回答を送りました。")
+            messages.success(request, gettext("回答を送りました。"))
         except services.ConsultationError as exc:
             _fail(request, exc)
     else:
-        messages.error(request, "回答を入力してください。")
+        messages.error(request, gettext("回答を入力してください。"))
     return redirect("consultations_staff:routing_queue")

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from hiroba.consultations import conf, exports, identity, queries, services
 from hiroba.consultations.forms import ImpersonationForm, OpinionForm
 from hiroba.consultations.models import Case, Channel, IdentityLevel, PublishedResult, Section, Submission
-from hiroba.core import throttle
+from hiroba.core import links, throttle
 
 RECEIPT_SALT = "hiroba.consultations.receipt"
 _inflight: dict[str, Any] = {"lock": threading.Lock(), "count": 0}
@@ -151,7 +151,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
             actor="resident", case=case, idempotency_key=data["idempotency_key"], channel=Channel.WEB,
             text=data["text"], name=data["name"], address=data["address"], category=data["category"],
             email=data.get("email", ""), phone=data.get("phone", ""), section=data.get("section"),
-            original=form.original(), identity=verified, site_url=request.build_absolute_uri("/"),
+            original=form.original(), identity=verified, site_url=links.base_url(request),
         )
     except services.PeriodClosed:
         return closed(request, case)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
@@ -13,11 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from rules.contrib.views import permission_required
 
 from hiroba.accounts.middleware import has_strong_mfa
 from hiroba.accounts.models import StaffMembership
-from hiroba.core import audit, throttle
+from hiroba.core import audit, audit_labels, throttle, todo
 from hiroba.core.models import AuditEntry
 from hiroba.core.queries import departments_visible_to, search_audit_entries
 
@@ -31,6 +33,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/staff_home.html", {
         "memberships": memberships,
         "has_mfa": has_strong_mfa(request.user),
+        "todos": todo.collect(request.user),
     })
 
 
@@ -56,10 +59,24 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     actor = request.GET.get("actor", "").strip()
     audit.chain_pending()  # the list shows every entry written so far, linked
     page = Paginator(search_audit_entries(action=action, actor=actor), 50).get_page(request.GET.get("page"))
-    context: dict[str, Any] = {"page": page, "action": action, "actor": actor}
+    rows = [{"entry": e, "action": audit_labels.action_label(e.action), "object_type": _model_name(e.object_type),
+             "changes": audit_labels.change_lines(e.action, e.changes)} for e in page]
+    context: dict[str, Any] = {"page": page, "rows": rows, "action": action, "actor": actor,
+                               "actions": audit_labels.action_choices()}
     if request.GET.get("verify"):
-        context["verification"] = audit.verify_chain()
+        result = audit.verify_chain()
+        context["verification"] = {"ok": result.ok, "message": audit_labels.verdict(result),
+                                   "detail": "" if result.ok else result.message()}
     return render(request, "core/audit_log.html", context)
+
+
+def _model_name(object_type: str) -> str:
+    """「意見公募の提出」 for consultations.submission; other kinds (url, …) as they are."""
+    try:
+        model = django_apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return gettext(str(model._meta.verbose_name))
 
 
 @permission_required("core.view_auditentry", raise_exception=True)

@@ -6,6 +6,8 @@ class ProposalsConfig(AppConfig):
     name = "hiroba.proposals"
     label = "proposals"
     verbose_name = "デジタル活用提案"
+    audit_action_labels = "hiroba.proposals.audit_actions.LABELS"  # the audit log (core.audit_labels)
+    audit_value_labels = "hiroba.proposals.audit_actions.values"
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("proposals:list", _("デジタル活用提案"))]
     nav_staff = [("proposals_staff:list", _("デジタル活用提案")), ("proposals_staff:my_reviews", _("提案の審査"))]

@@ -6,6 +6,8 @@ class WorkshopsConfig(AppConfig):
     name = "hiroba.workshops"
     label = "workshops"
     verbose_name = "区民参加型ワークショップ"
+    audit_action_labels = "hiroba.workshops.audit_actions.LABELS"  # the audit log (core.audit_labels)
+    audit_value_labels = "hiroba.workshops.audit_actions.values"
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("workshops:list", _("ワークショップ"))]
     nav_staff = [("workshops_staff:list", _("ワークショップ"))]

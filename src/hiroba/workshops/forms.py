@@ -172,7 +172,6 @@ class LotteryPublishForm(forms.Form):
 class LotteryDrawForm(forms.Form):
     seed = forms.CharField(widget=forms.HiddenInput, max_length=200)
     entries_digest = forms.CharField(widget=forms.HiddenInput, max_length=200)
-    confirm = forms.BooleanField(label="公開したシードと抽選対象の一覧で抽選します（1回だけ）")
 
 
 class WithdrawForm(forms.Form):

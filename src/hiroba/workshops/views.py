@@ -10,12 +10,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from hiroba.core import throttle
+from hiroba.core import confirm, throttle
 from hiroba.workshops import exports, forms, queries, services
 from hiroba.workshops.models import Application, Programme, Session
 from hiroba.workshops.services import WorkshopError
@@ -255,6 +256,8 @@ def staff_lottery(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, _("抽選の条件（シードと抽選対象の一覧）を公開しました。"))
                 return redirect("workshops_staff:lottery", code=code)
             if action == "draw":
+                if draw_form.is_valid() and not confirm.confirmed(request):
+                    return _draw_confirmation(request, programme)
                 if draw_form.is_valid():
                     services.lottery_draw(actor=request.user, programme=programme,
                                           seed=draw_form.cleaned_data["seed"],
@@ -277,6 +280,21 @@ def staff_lottery(request: HttpRequest, code: str) -> HttpResponse:
         "publish_form": publish_form, "draw_form": draw_form, "results": queries.public_results(programme),
         "counts": queries.status_counts(programme),
     }, status=400 if error or publish_form.errors or draw_form.errors else 200)
+
+
+def _draw_confirmation(request: HttpRequest, programme: Programme) -> HttpResponse:
+    entries = len(programme.lottery.entries_text.splitlines())
+    consequences = [
+        ngettext("公開したシードと抽選対象の一覧（%(n)s件）で抽選します。抽選は1回だけで、やり直せません。",
+                 "公開したシードと抽選対象の一覧（%(n)s件）で抽選します。抽選は1回だけで、やり直せません。",
+                 entries) % {"n": entries},
+        _("定員 %(capacity)s 名までを参加決定とし、続く順位を補欠、残りを落選とします。") % {
+            "capacity": programme.capacity},
+        _("結果を、申込者と保護者の全員にメールで知らせます。"),
+    ]
+    return confirm.page(request, title=_("抽選する"), subject=programme.title, consequences=consequences,
+                        confirm_label=_("抽選する"),
+                        cancel_url=reverse("workshops_staff:lottery", args=[programme.code]))
 
 
 def _session(request: HttpRequest, code: str, number: int, perm: str) -> Session:

@@ -1,4 +1,8 @@
-"""hiroba consultation import FILE [--slug S] | publish SLUG --format F --out PATH [--version N].
+"""hiroba consultation import FILE [--slug S] | publish SLUG --format F --out PATH [--version N]
+| remind-overdue [--date YYYY-MM-DD].
+
+`remind-overdue` mails the staff of each department whose shared item (担当部署に共有) is past its
+due date, once a day per item: run it daily from cron or a systemd timer (docs/operations.md).
 
 `publish` writes the stored bytes of the published version (the latest, or `--version N`):
 exactly what the results page offers for download. A case not yet published gets a preview
@@ -6,6 +10,7 @@ from the live rows, said so on stderr."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +35,16 @@ class Command(BaseCommand):
         pub.add_argument("--format", required=True, choices=exports.FORMATS)
         pub.add_argument("--out", required=True, type=Path)
         pub.add_argument("--version", type=int, default=None, help="公表した版（省略時は最新の版）")
+        rem = sub.add_parser("remind-overdue", help="期限を過ぎた共有（担当部署に共有）を所属の職員にメールで知らせる（1日1回）")
+        rem.add_argument("--date", type=date.fromisoformat, default=None, help="基準日（省略時は今日）")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "remind-overdue":
+            from hiroba.consultations import staff_mail
+
+            count = staff_mail.remind_overdue(options["date"])
+            self.stdout.write(f"期限を過ぎた共有 {count} 件を知らせました。")
+            return
         if options["action"] == "import":
             path: Path = options["file"]
             if not path.is_file():
