@@ -8,6 +8,7 @@ class ApiConfig(AppConfig):
     name = "hiroba.api"
     label = "api"
     verbose_name = "API・オープンデータ"
+    audit_action_labels = "hiroba.api.audit_actions.LABELS"  # the audit log (core.audit_labels)
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("opendata:index", _("オープンデータ"))]
     nav_staff = [("api_staff:tokens", _("APIトークン"))]

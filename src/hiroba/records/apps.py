@@ -6,6 +6,7 @@ class RecordsConfig(AppConfig):
     name = "hiroba.records"
     label = "records"
     verbose_name = "電子文書管理"
+    audit_action_labels = "hiroba.records.audit_actions.LABELS"  # the audit log (core.audit_labels)
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("records:register", _("行政文書ファイル管理簿"))]
     nav_staff = [("records_staff:home", _("電子文書管理"))]
