@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import translation
 
 from hiroba.accounts import demo as accounts_demo
-from hiroba.accounts.models import User
+from hiroba.accounts.models import IdentityLevel, User
 from hiroba.calendars import demo as calendars_demo
 from hiroba.calendars.models import School
 from hiroba.consultations import demo as consultations_demo
 from hiroba.consultations.forms import CHOICE_LABELS
-from hiroba.consultations.models import Case, Category, Channel, IdentityLevel
+from hiroba.consultations.models import Case, Category, Channel
 from hiroba.proposals import demo as proposals_demo
 from hiroba.proposals.models import Call
 from hiroba.workshops import demo as workshops_demo

@@ -17,10 +17,12 @@ from typing import Any
 from django.core.files.base import File
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from hiroba.accounts import permissions
-from hiroba.accounts.models import Role
+from hiroba.accounts.identity import VerifiedIdentity
+from hiroba.accounts.models import IdentityLevel, Role
 from hiroba.consultations import conf, masking
 from hiroba.consultations.models import (
     TABLE_LOCKED_STATES,
@@ -30,9 +32,9 @@ from hiroba.consultations.models import (
     ApprovalRound,
     ApprovalStep,
     Case,
+    Category,
     Channel,
     ExcludeCategory,
-    IdentityLevel,
     ImpersonationReport,
     Item,
     Mask,
@@ -44,7 +46,7 @@ from hiroba.consultations.models import (
     Submission,
     period_warning,
 )
-from hiroba.core import audit, dates
+from hiroba.core import audit, dates, notify
 from hiroba.core.models import Department
 
 CASE_FIELDS = [
@@ -88,21 +90,6 @@ class TableLocked(ConsultationError):
 class AnswersLocked(TableLocked):
     def __init__(self, case: Case | None = None) -> None:
         super().__init__(case, "回答")
-
-
-@dataclass(frozen=True)
-class VerifiedIdentity:
-    """What an identity verifier vouches for (see identity.py)."""
-
-    verifier: str
-    issuer: str
-    subject: str
-    name: str = ""
-    email: str = ""
-
-    @property
-    def subject_hash(self) -> str:
-        return hashlib.sha256(f"{self.issuer}|{self.subject}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -170,6 +157,8 @@ def case_create(
     unknown = [c for c in channels if c not in Channel.values]
     if unknown or not channels:
         raise ConsultationError("提出方法を1つ以上、正しく選んでください。")
+    if any(c not in Category.values for c in eligibility):
+        raise ConsultationError("提出できる方は、在住・在勤・在学・事業者・利害関係者から選んでください。")
     case = Case(
         slug=slug, title=title, department=department, period_start=period_start, period_end=period_end,
         short_period_reason=short_period_reason.strip(), channels=list(channels),
@@ -504,10 +493,18 @@ def _submission_store(
             submission.save(force_insert=True)
             audit.record_pending(obj=submission, **audit_fields)
     if email and not external_key:
-        from hiroba.consultations import tasks
-
-        transaction.on_commit(lambda: tasks.send_receipt.enqueue(submission.pk, token, site_url))
+        receipt_mail(submission, token=token, site_url=site_url)
     return submission, True
+
+
+def receipt_mail(submission: Submission, *, token: str = "", site_url: str = "") -> None:
+    """The 受付番号 (and the confirmation link where the case asks for one) to the address the
+    resident gave, through `core.notify`: stored now, delivered by the worker after the commit."""
+    confirm_url = ""
+    if token:
+        confirm_url = site_url.rstrip("/") + reverse("consultations:confirm_email", args=[token])
+    notify.send(template="consultations/mail/receipt_message", to=submission.email, about=submission,
+                context={"submission": submission, "case": submission.case, "confirm_url": confirm_url})
 
 
 @transaction.atomic
@@ -1087,7 +1084,7 @@ def submitters_export(*, actor: Any, case: Case, purpose: str) -> bytes:
         rows.append([
             s.receipt_number, timezone.localtime(s.received_at).strftime("%Y-%m-%d %H:%M"),
             s.channel_label, s.postmark_date.isoformat() if s.postmark_date else "", s.name, s.address,
-            s.get_category_display(), s.email, s.phone, s.get_identity_status_display(),
+            exports.japanese(s.get_category_display()), s.email, s.phone, s.get_identity_status_display(),
             s.section.heading if s.section else "", "、".join(str(i.number) for i in items), status, s.text,
         ])
     audit.record(actor=actor, action="consultations.submitters_export", obj=case,

@@ -1,11 +1,7 @@
-"""Background work: the receipt mail (受付番号, and the confirmation link where required), and the
-opinion analysis of a case."""
+"""Background work: the opinion analysis of a case (and receipt mails left queued by an older release)."""
 
 from __future__ import annotations
 
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django_tasks import task
 
 from hiroba.consultations.models import AnalysisRun, Submission
@@ -13,20 +9,13 @@ from hiroba.consultations.models import AnalysisRun, Submission
 
 @task()
 def send_receipt(submission_id: int, token: str = "", site_url: str = "") -> None:
-    """Mail the 受付番号 to the address the resident gave (queued after the commit)."""
-    submission = Submission.objects.select_related("case").get(pk=submission_id)
-    if not submission.email:
-        return
-    confirm_url = ""
-    if token:
-        confirm_url = site_url.rstrip("/") + reverse("consultations:confirm_email", args=[token])
-    context = {"submission": submission, "case": submission.case, "confirm_url": confirm_url}
-    send_mail(
-        subject=f"【受付】{submission.case.title}（受付番号 {submission.receipt_number}）",
-        message=render_to_string("consultations/mail/receipt.txt", context),
-        from_email=None,
-        recipient_list=[submission.email],
-    )
+    """A receipt mail queued by a release before the receipt went through `core.notify`
+    (submissions now store it themselves, `services.receipt_mail`): put it in the outbox."""
+    from hiroba.consultations import services
+
+    submission = Submission.objects.select_related("case", "case__department").filter(pk=submission_id).first()
+    if submission is not None and submission.email:
+        services.receipt_mail(submission, token=token, site_url=site_url)
 
 
 @task()
