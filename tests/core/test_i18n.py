@@ -229,7 +229,7 @@ def test_the_japanese_consultation_pages_are_unchanged(client, consultations):
 
 
 def test_every_choice_label_a_resident_sees_is_in_the_catalogue():
-    labels = {*Channel.labels, *Category.labels, *IdentityLevel.labels}
+    labels = {str(label) for label in [*Channel.labels, *Category.labels, *IdentityLevel.labels]}  # the Japanese
     assert labels <= set(CHOICE_LABELS)
     with translation.override("en"):
         untranslated = [label for label in labels if translation.gettext(label) == label]
