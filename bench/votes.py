@@ -88,10 +88,10 @@ def prepare(n_voters: int) -> tuple[int, list[int], list[int]]:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from hiroba.accounts.models import Role, StaffMembership, User
+    from hiroba.accounts.models import Relationship, Role, StaffMembership, User
     from hiroba.core.models import Department
     from hiroba.proposals import services
-    from hiroba.proposals.models import Residency, VoterVerification
+    from hiroba.proposals.models import VoterVerification
 
     today = timezone.localdate()
     dept = Department.objects.create(code="bench", name="ベンチ課")
@@ -119,7 +119,7 @@ def prepare(n_voters: int) -> tuple[int, list[int], list[int]]:
         EmailAddress.objects.bulk_create([EmailAddress(user=u, email=u.email, verified=True, primary=True)
                                           for u in users])
         VoterVerification.objects.bulk_create([
-            VoterVerification(user=u, display_name=u.email, residency=Residency.LIVE,
+            VoterVerification(user=u, display_name=u.email, residency=Relationship.RESIDENT,
                               method=VoterVerification.Method.OIDC) for u in users])
     user_ids = [pk for _, pk in sorted(
         (int(e[1:].split("@")[0]), pk) for e, pk in User.objects.filter(email__startswith="v", kind="resident")

@@ -141,3 +141,12 @@ def _audit_triggers_allow_test_flush(request):
     with connection.cursor() as cursor:
         for sql in _trigger_sql("DOWN"):
             cursor.execute(sql)
+
+
+@pytest.fixture
+def mailoutbox(mailoutbox, settings):
+    """Django's test outbox, filled the way production fills the mail server: `core.notify`
+    stores each message with the write and the worker's task delivers it after the commit
+    (django-tasks' immediate backend runs that task as soon as it is queued)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    return mailoutbox

@@ -27,7 +27,7 @@ def open_case(departments):
         actor="test", slug="dx-draft", title="千代田区DX戦略（素案）", department=departments["digital"],
         period_start=today - timedelta(days=3), period_end=today + timedelta(days=30),
         channels=[Channel.HAND, Channel.POST, Channel.WEB], receipt_code="DX",
-        eligibility=["在住", "在勤", "在学"],
+        eligibility=["resident", "worker", "student"],
         submit_address="〒102-8688 千代田区九段南1-2-1 千代田区役所 デジタル政策課", hand_in_place="区役所4階 デジタル政策課窓口",
     )
     for number, heading in [("1", "全体"), ("2", "基本的な考え方"), ("3", "重点方針と取組み")]:

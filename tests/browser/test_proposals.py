@@ -11,10 +11,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from hiroba.accounts.models import Role, StaffMembership
+from hiroba.accounts.models import Relationship, Role, StaffMembership
 from hiroba.core.models import AuditEntry
 from hiroba.proposals import services
-from hiroba.proposals.models import CallResult, FollowUp, Proposal, Residency, ReviewAssignment
+from hiroba.proposals.models import CallResult, FollowUp, Proposal, ReviewAssignment
 from tests.browser.conftest import assert_accessible
 from tests.proposals.conftest import (
     DATES,
@@ -53,7 +53,7 @@ def people(make_staff, departments, django_user_model):
     for i, name in enumerate(["提案 する子", "投票 一郎", "投票 二郎", "投票 三郎"]):
         user = django_user_model.objects.create_user(email=f"r{i}@example.jp", password="x" * 12, display_name=name)
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-        services.voter_verify(actor=handler, user=user, display_name=name, residency=Residency.LIVE,
+        services.voter_verify(actor=handler, user=user, display_name=name, residency=Relationship.RESIDENT,
                               birth_date=date(1985, 1, 1), name_kana=f"とうひょう {i}", address=f"千代田区{i}")
         residents.append(user)
     return {"handler": handler, "approver": approver, "reviewers": reviewers, "residents": residents}

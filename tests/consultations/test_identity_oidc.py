@@ -71,6 +71,24 @@ def test_a_verified_resident_submits_and_the_subject_is_recorded(client, make_ca
     assert submission.verified_subject == hashlib.sha256(f"{provider.url}|resident-0001".encode()).hexdigest()
 
 
+def test_one_verification_serves_the_resident_for_every_case_of_the_session(client, make_case, provider,
+                                                                              time_machine):
+    from hiroba.accounts import identity
+    from hiroba.accounts.models import IdentityLevel
+
+    time_machine.move_to(DURING)
+    first = make_case(identity_level="verified")
+    second = make_case(slug="second-case", identity_level="verified")
+    assert client.get(authorize(client, first)).status_code == 302
+    assert len(provider.token_requests) == 1
+    assert client.session[identity.SESSION_KEY]["subject"] == "resident-0001"  # one identity, not one per case
+    form = client.get(f"/consultations/{second.slug}/submit/")
+    assert "本人確認済み：番号 カード子" in form.content.decode()
+    assert len(provider.token_requests) == 1  # no second trip to the provider
+    request = form.wsgi_request
+    assert identity.level(request) == IdentityLevel.VERIFIED and identity.satisfies(request, IdentityLevel.EMAIL)
+
+
 @pytest.mark.parametrize("misbehave, reason", [
     ("nonce", "nonce"), ("aud", "aud"), ("expired", "exp"), ("signature", "署名"),
 ])
@@ -80,7 +98,7 @@ def test_a_bad_id_token_is_refused(client, make_case, provider, time_machine, mi
     provider.misbehave = misbehave
     response = client.get(authorize(client, case))
     assert response.status_code == 400 and reason in response.content.decode()
-    assert "hiroba_consultation_identity" not in client.session
+    assert "hiroba_identity" not in client.session
 
 
 def test_a_forged_state_is_refused(client, make_case, provider, time_machine):
@@ -98,8 +116,8 @@ def test_pkce_is_enforced_by_the_provider(client, make_case, provider, time_mach
     case = make_case(identity_level="verified")
     path = authorize(client, case)
     session = client.session
-    session["hiroba_consultation_oidc_pending"]["verifier"] = "wrong-verifier"
+    session["hiroba_identity_oidc_pending"]["verifier"] = "wrong-verifier"
     session.save()
     response = client.get(path)
     assert response.status_code == 400
-    assert "hiroba_consultation_identity" not in client.session
+    assert "hiroba_identity" not in client.session

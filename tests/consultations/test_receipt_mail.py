@@ -118,3 +118,35 @@ def test_the_receipt_mail_links_follow_the_configured_address(client, make_case,
     body = smtp.messages[0].get_content()
     assert re.search(r"^https://hiroba\.example\.lg\.jp/consultations/confirm/\S+$", body, re.M)
     assert "https://hiroba.example.lg.jp/consultations/dx-plan/report/?receipt=2025-DX-0001" in body
+
+
+def test_a_mail_server_that_is_down_is_no_error_page_and_the_receipt_waits_in_the_outbox(
+        client, make_case, settings, time_machine):
+    from hiroba.core.models import Notification
+
+    time_machine.move_to(DURING)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", free_port(), False  # nobody listens
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    case = make_case()
+    assert submit(client, case).status_code == 303  # the opinion is received, not a 500
+    note = Notification.objects.get()
+    assert note.state == Notification.State.RETRY and note.recipient == "hanako@example.jp"
+    assert note.subject == "【受付】" + case.title + "（受付番号 2025-DX-0001）"
+    assert "受付番号: 2025-DX-0001" in note.body
+
+
+def test_a_receipt_task_queued_by_an_older_release_still_reaches_the_resident(client, make_case, smtp, settings,
+                                                                                time_machine):
+    from hiroba.consultations import tasks
+
+    time_machine.move_to(DURING)
+    case = make_case()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    assert submit(client, case).status_code == 303
+    submission = Submission.objects.get()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    smtp.messages.clear()
+    tasks.send_receipt.call(submission.pk, "", "")
+    [mail] = smtp.messages
+    assert "2025-DX-0001" in mail["Subject"] and "受付番号: 2025-DX-0001" in mail.get_content()

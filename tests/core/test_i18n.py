@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils import translation
 
 from hiroba.accounts import demo as accounts_demo
-from hiroba.accounts.models import User
+from hiroba.accounts.models import IdentityLevel, User
 from hiroba.calendars import demo as calendars_demo
 from hiroba.calendars.models import School
 from hiroba.consultations import demo as consultations_demo
 from hiroba.consultations.forms import CHOICE_LABELS
-from hiroba.consultations.models import Case, Category, Channel, IdentityLevel
+from hiroba.consultations.models import Case, Category, Channel
 from hiroba.proposals import demo as proposals_demo
 from hiroba.proposals.models import Call
 from hiroba.workshops import demo as workshops_demo
@@ -229,7 +229,7 @@ def test_the_japanese_consultation_pages_are_unchanged(client, consultations):
 
 
 def test_every_choice_label_a_resident_sees_is_in_the_catalogue():
-    labels = {*Channel.labels, *Category.labels, *IdentityLevel.labels}
+    labels = {str(label) for label in [*Channel.labels, *Category.labels, *IdentityLevel.labels]}  # the Japanese
     assert labels <= set(CHOICE_LABELS)
     with translation.override("en"):
         untranslated = [label for label in labels if translation.gettext(label) == label]

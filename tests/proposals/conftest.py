@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from allauth.account.models import EmailAddress
 
-from hiroba.accounts.models import Role, StaffMembership, User
+from hiroba.accounts.models import Relationship, Role, StaffMembership, User
 from hiroba.proposals import services
-from hiroba.proposals.models import Call, Proposal, Residency, ScreeningDecision, VoterVerification
+from hiroba.proposals.models import Call, Proposal, ScreeningDecision, VoterVerification
 from tests.conftest import PASSWORD
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -83,7 +83,7 @@ def call(make_call) -> Call:
 def make_resident(db, handler) -> Callable[..., User]:
     counter = {"n": 0}
 
-    def factory(email: str | None = None, *, email_verified: bool = True, residency: str | None = Residency.LIVE,
+    def factory(email: str | None = None, *, email_verified: bool = True, residency: str | None = Relationship.RESIDENT,
                 birth_date: date | None = date(1980, 4, 1), display_name: str = "区民 花子") -> User:
         counter["n"] += 1
         email = email or f"resident{counter['n']}@example.jp"

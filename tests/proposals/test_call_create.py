@@ -5,9 +5,10 @@ from datetime import date
 import pytest
 from django.db import IntegrityError
 
+from hiroba.accounts.models import IdentityLevel
 from hiroba.core.models import AuditEntry
 from hiroba.proposals import services
-from hiroba.proposals.models import Call, IdentityLevel, Phase
+from hiroba.proposals.models import Call, Phase
 from tests.proposals.conftest import (
     AFTER_DEADLINE,
     AFTER_VOTING,

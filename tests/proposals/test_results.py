@@ -8,9 +8,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
+from hiroba.accounts.models import Relationship
 from hiroba.core.models import AuditEntry
 from hiroba.proposals import ballots, exports, services
-from hiroba.proposals.models import Ballot, FollowUp, Residency
+from hiroba.proposals.models import Ballot, FollowUp
 from tests.proposals.conftest import AFTER_VOTING, DURING_VOTING, RESULTS_DAY, VOTING_LAST_MOMENT
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def voted(call, shortlisted, make_resident, handler):
         services.ballot_replace(voter=voter, call=call, proposal_ids=[p.pk for p in chosen], now=DURING_VOTING)
         voters.append(voter)
     services.ballot_replace(voter=voters[1], call=call, proposal_ids=[b.pk], now=VOTING_LAST_MOMENT)
-    person = services.voter_verify(actor=handler, display_name="紙 一票", residency=Residency.LIVE,
+    person = services.voter_verify(actor=handler, display_name="紙 一票", residency=Relationship.RESIDENT,
                                    name_kana="かみ いっぴょう", birth_date=date(1945, 3, 3), address="千代田区2")
     services.paper_ballot_enter(actor=handler, call=call, verification=person, proposal_ids=[a.pk],
                                 received_on=date(2025, 7, 24), now=DURING_VOTING)

@@ -136,7 +136,7 @@ class TestStaffPages:
     def test_the_staff_create_a_call_with_its_rubric(self, client, handler, departments):
         client.force_login(handler)
         data = {"title": "新しい募集", "slug": "new-call", "theme": "テーマ", "rules": "",
-                "eligible_residencies": ["live", "work", "study"], "submission_start": "2025-06-01",
+                "eligible_residencies": ["resident", "worker", "student"], "submission_start": "2025-06-01",
                 "submission_end": "2025-06-30", "voting_start": "2025-07-20", "voting_end": "2025-07-31",
                 "results_on": "2025-08-10", "implementation_on": "2025-09-01", "votes_per_voter": 3,
                 "voting_identity_level": "verified", "reviewers_per_proposal": 2, "disagreement_threshold": "1.5",

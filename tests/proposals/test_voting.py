@@ -5,9 +5,10 @@ from datetime import date
 import pytest
 from django.db import IntegrityError, connection
 
+from hiroba.accounts.models import IdentityLevel, Relationship
 from hiroba.core.models import AuditEntry
 from hiroba.proposals import services
-from hiroba.proposals.models import Ballot, IdentityLevel, Participation, Residency, VoteRequest
+from hiroba.proposals.models import Ballot, Participation, VoteRequest
 from tests.proposals.conftest import (
     AFTER_VOTING,
     DURING_SCREENING,
@@ -124,19 +125,19 @@ def test_it_refuses_staff_accounts(call, shortlisted, handler):
 
 
 def test_it_checks_residency_and_age_against_the_verification(make_call, make_resident, make_proposal, approver):
-    call = make_call(eligible_residencies=[Residency.LIVE, Residency.STUDY], min_age=12, max_age=18)
+    call = make_call(eligible_residencies=[Relationship.RESIDENT, Relationship.STUDENT], min_age=12, max_age=18)
     p = make_proposal(call)
     services.proposal_decide(actor=approver, proposal=p, decision="shortlisted", reason="良い", now=DURING_SCREENING)
-    worker = make_resident(residency=Residency.WORK, birth_date=date(2010, 1, 1))
+    worker = make_resident(residency=Relationship.WORKER, birth_date=date(2010, 1, 1))
     with pytest.raises(services.VoteRefused, match="在住・在学の方"):
         services.vote_cast(voter=worker, call=call, proposal=p, now=DURING_VOTING)
-    adult = make_resident(residency=Residency.LIVE, birth_date=date(1990, 1, 1))
+    adult = make_resident(residency=Relationship.RESIDENT, birth_date=date(1990, 1, 1))
     with pytest.raises(services.VoteRefused, match="18歳以下"):
         services.vote_cast(voter=adult, call=call, proposal=p, now=DURING_VOTING)
-    child = make_resident(residency=Residency.LIVE, birth_date=date(2014, 7, 26))  # 11 on 2025-07-25
+    child = make_resident(residency=Relationship.RESIDENT, birth_date=date(2014, 7, 26))  # 11 on 2025-07-25
     with pytest.raises(services.VoteRefused, match="12歳以上"):
         services.vote_cast(voter=child, call=call, proposal=p, now=DURING_VOTING)
-    student = make_resident(residency=Residency.STUDY, birth_date=date(2012, 7, 25))  # 13 today
+    student = make_resident(residency=Relationship.STUDENT, birth_date=date(2012, 7, 25))  # 13 today
     services.vote_cast(voter=student, call=call, proposal=p, now=DURING_VOTING)
     assert services.tally(call) == {p.pk: 1}
 
@@ -206,7 +207,7 @@ class TestSecrecy:
 
 class TestPaperBallots:
     def test_staff_enter_a_paper_ballot_for_a_person_without_an_account(self, call, shortlisted, handler):
-        person = services.voter_verify(actor=handler, display_name="窓口 太郎", residency=Residency.LIVE,
+        person = services.voter_verify(actor=handler, display_name="窓口 太郎", residency=Relationship.RESIDENT,
                                        name_kana="まどぐち たろう", birth_date=date(1950, 5, 5),
                                        address="千代田区九段南1-2-1")
         part = services.paper_ballot_enter(actor=handler, call=call, verification=person,
@@ -220,10 +221,10 @@ class TestPaperBallots:
             "verification", "votes", "received_on"}
 
     def test_the_same_person_cannot_be_registered_twice(self, handler):
-        services.voter_verify(actor=handler, display_name="窓口 太郎", residency=Residency.LIVE,
+        services.voter_verify(actor=handler, display_name="窓口 太郎", residency=Relationship.RESIDENT,
                               name_kana="マドグチ タロウ", birth_date=date(1950, 5, 5), address="千代田区九段南1-2-1")
         with pytest.raises(services.VerificationRefused, match="二重に登録"):
-            services.voter_verify(actor=handler, display_name="窓口太郎", residency=Residency.LIVE,
+            services.voter_verify(actor=handler, display_name="窓口太郎", residency=Relationship.RESIDENT,
                                   name_kana="まどぐち　たろう", birth_date=date(1950, 5, 5),
                                   address="千代田区九段南１－２－１")
 
@@ -247,12 +248,12 @@ class TestPaperBallots:
 
     def test_a_person_verified_at_the_counter_who_then_signs_up_is_linked_not_duplicated(
             self, call, shortlisted, make_resident, handler):
-        person = services.voter_verify(actor=handler, display_name="窓口 花子", residency=Residency.WORK,
+        person = services.voter_verify(actor=handler, display_name="窓口 花子", residency=Relationship.WORKER,
                                        name_kana="まどぐち はなこ", birth_date=date(1970, 1, 2), address="千代田区1")
         services.paper_ballot_enter(actor=handler, call=call, verification=person, proposal_ids=[shortlisted[0].pk],
                                     received_on=date(2025, 7, 24), now=DURING_VOTING)
         account = make_resident(residency=None)
-        linked = services.voter_verify(actor=handler, user=account, display_name="窓口 花子", residency=Residency.WORK,
+        linked = services.voter_verify(actor=handler, user=account, display_name="窓口 花子", residency=Relationship.WORKER,
                                        name_kana="まどぐち はなこ", birth_date=date(1970, 1, 2), address="千代田区1")
         assert linked.pk == person.pk
         with pytest.raises(services.VoteRefused, match="紙の投票用紙"):

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django_tasks import task_backends
 
-from hiroba.core.models import AuditEntry
+from hiroba.core.models import AuditEntry, Notification
 from hiroba.workshops import services, tasks
 from hiroba.workshops.models import Application
 
@@ -36,6 +36,8 @@ def test_it_anonymises_every_applicant_on_the_purge_date(finished):
     assert finished.purged_at is not None
     entry = AuditEntry.objects.get(action="workshops.purge")
     assert entry.actor_label == "system" and entry.changes["applications_anonymised"] == 3
+    # the 12 mails they were sent (consent request, receipt, two confirmations each) leave the outbox too
+    assert entry.changes["mails_deleted"] == 12 and not Notification.objects.exists()
     # A second run finds nothing left to do.
     assert services.programmes_purge_due(actor="system", today=date(2026, 7, 1)) == []
 

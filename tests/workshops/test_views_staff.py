@@ -139,3 +139,29 @@ def test_creating_a_programme_for_another_department_is_not_offered(staff_client
     response = staff_client.post("/staff/workshops/new/", {"department": departments["care"].pk, "code": "x"})
     assert "正しく選択してください" in response.content.decode() or response.status_code == 200
     assert not Programme.objects.filter(code="x").exists()
+
+
+def test_the_draw_sends_no_mail_in_the_request_and_a_mail_server_that_is_down_is_no_error(
+        staff_client, with_applicants, settings, django_capture_on_commit_callbacks):
+    from hiroba.core import notify
+    from hiroba.core.models import Notification
+    from tests.consultations.test_receipt_mail import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", free_port(), False  # nobody listens
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # the worker, not yet run
+    backdate_memberships()
+    Notification.objects.all().delete()
+    with at(AFTER_CONSENT):
+        staff_client.post("/staff/workshops/r7-jhs/lottery/", {"action": "publish", "public_value": PUBLIC_VALUE})
+        lottery = LotteryDraw.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            ok = staff_client.post("/staff/workshops/r7-jhs/lottery/", {
+                "action": "draw", "seed": lottery.seed, "entries_digest": lottery.entries_digest, "confirm": "on"})
+    assert ok.status_code == 302  # a mail server that is down is not the request's concern
+    outbox = list(Notification.objects.filter(template__startswith="workshops/mail/result_"))
+    assert len(outbox) == 6 and {n.state for n in outbox} == {"queued"}  # each student and guardian
+    for note in outbox:  # the worker runs: the server refuses, the message waits for its retry
+        notify.deliver.call(note.pk)
+    assert set(Notification.objects.filter(pk__in=[n.pk for n in outbox]).values_list("state", flat=True)) == {"retry"}
+    assert with_applicants.applications.filter(status="selected").count() == 3

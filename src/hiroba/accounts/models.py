@@ -6,6 +6,33 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class IdentityLevel(models.TextChoices):
+    """How sure hiroba must be of who a resident is, weakest first. Each module states the level
+    a write needs (a consultation's opinions, a call's votes) and asks `hiroba.accounts.identity`
+    whether a resident has reached it."""
+
+    NONE = "none", _("本人確認なし")
+    EMAIL = "email", _("メールアドレスの確認")
+    VERIFIED = "verified", _("本人確認済み")
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        return [cls.NONE, cls.EMAIL, cls.VERIFIED].index(cls(value))
+
+    @classmethod
+    def satisfies(cls, reached: str, needed: str) -> bool:
+        return cls.rank(reached) >= cls.rank(needed)
+
+
+class Relationship(models.TextChoices):
+    """A person's tie to the ward (在住・在勤・在学): who may comment, vote or apply."""
+
+    RESIDENT = "resident", _("在住")
+    WORKER = "worker", _("在勤")
+    STUDENT = "student", _("在学")
 
 
 class UserManager(BaseUserManager["User"]):

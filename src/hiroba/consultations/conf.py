@@ -20,10 +20,8 @@ DEFAULTS: dict[str, Any] = {
     # Submissions one worker process handles at the same time; beyond it: 503 + Retry-After.
     "CONSULTATIONS_MAX_INFLIGHT_SUBMISSIONS": 8,
     "CONSULTATIONS_RETRY_AFTER_SECONDS": 5,
-    # Identity verifier for the "verified account" level: a dotted path to a Verifier class.
-    "CONSULTATIONS_VERIFIER": "hiroba.consultations.identity.OIDCVerifier",
-    # The OpenID Connect provider: {"issuer", "client_id", "client_secret", "scopes", "label"}.
-    "CONSULTATIONS_OIDC": None,
+    # (The identity verifier and its OpenID Connect provider are hiroba.accounts.identity's:
+    # HIROBA_IDENTITY_VERIFIER, HIROBA_OIDC; the former CONSULTATIONS_* names are still read.)
     # Personal-information detector: a dotted path to a function text -> [{"start","end","kind"}].
     "CONSULTATIONS_PII_DETECTOR": "hiroba.consultations.masking.default_detector",
 }

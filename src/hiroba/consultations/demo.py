@@ -78,7 +78,7 @@ def _closed_case(department: Department, say: Callable[[str], None]) -> None:
         department=department, period_start=start, period_end=end,
         channels=[Channel.HAND, Channel.POST, Channel.FAX, Channel.EMAIL, Channel.WEB],
         channel_names={Channel.WEB: "区HP送信フォーム"}, announced_in=["広報千代田", "区ホームページ"],
-        eligibility=["在住", "在勤", "在学"], legal_basis="千代田区パブリックコメント手続要綱",
+        eligibility=["resident", "worker", "student"], legal_basis="千代田区パブリックコメント手続要綱",
         municipality="千代田区", receipt_code="DL", results_due_on=end + timedelta(days=60), **CONTACTS,
     )
     sections = [services.section_add(actor="demo", case=case, number=n, heading=h, body=b) for n, h, b in [
@@ -138,7 +138,7 @@ def load(say: Callable[[str], None]) -> None:
             department=department, period_start=start, period_end=start + timedelta(days=59),
             channels=[Channel.HAND, Channel.POST, Channel.FAX, Channel.EMAIL, Channel.WEB],
             channel_names={Channel.WEB: "区HP送信フォーム"}, announced_in=["区ホームページ"],
-            eligibility=["在住", "在勤", "在学", "事業者", "利害関係者"], legal_basis="千代田区パブリックコメント手続要綱",
+            eligibility=["resident", "worker", "student", "business", "stakeholder"], legal_basis="千代田区パブリックコメント手続要綱",
             municipality="千代田区", receipt_code="DP", **CONTACTS,
         )
         for number, heading, body in [

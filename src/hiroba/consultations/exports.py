@@ -26,8 +26,9 @@ from django.db.models import Count, Prefetch, Q
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from hiroba.accounts.models import IdentityLevel
 from hiroba.consultations import services
-from hiroba.consultations.models import Case, Channel, ExcludeCategory, IdentityLevel, Item, Mask, Section
+from hiroba.consultations.models import Case, Channel, ExcludeCategory, Item, Mask, Section
 from hiroba.core import dates, tabular
 
 FORMATS = ("html", "csv", "xlsx", "pdf", "json", "opendata-csv")
@@ -155,6 +156,12 @@ def counted_submissions(case: Case) -> list[Any]:
     return [s for s in subs if not (s.n_items and s.n_items == s.n_withdrawn)]
 
 
+def japanese(label: Any) -> str:
+    """A translatable choice label as the Japanese record states it, whatever the page's language."""
+    with translation.override("ja"):
+        return str(label)
+
+
 def build(case: Case) -> Publication:
     """Everything the ward would publish for a case now, from the live rows, personal
     information masked."""
@@ -207,7 +214,7 @@ def build(case: Case) -> Publication:
         channels=case.channel_labels,
         announced_in=list(case.announced_in),
         identity_level=case.identity_level,
-        identity_label=IdentityLevel(case.identity_level).label,
+        identity_label=japanese(IdentityLevel(case.identity_level).label),
         submitters=case.declared_submitters if case.declared_submitters is not None else len(counted),
         item_count=len(items),
         published_count=len(published),

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.accounts.models import Role, User
+from hiroba.accounts.models import IdentityLevel, Role, User
 from hiroba.consultations import conf
 from hiroba.consultations.models import (
     STAFF_CHANNELS,
@@ -25,7 +25,6 @@ from hiroba.consultations.models import (
     Category,
     Channel,
     ExcludeCategory,
-    IdentityLevel,
     Item,
     Reflection,
     Section,
@@ -48,7 +47,8 @@ _SIGNING_SALT = "hiroba.consultations.attachment"
 
 # The models' choice labels stay plain Japanese (translatable labels would mean a migration). The
 # public pages translate them where they show them ({% translate label %}, gettext(label)); these
-# markers put them in the catalogue. tests/core/test_i18n.py checks that none is missing.
+# markers put them in the catalogue. tests/core/test_i18n.py checks that none is missing. (The
+# relationships 在住・在勤・在学 and the identity levels come from hiroba.accounts, translated there.)
 CHOICE_LABELS = (
     # Channel
     gettext_noop("持参"), gettext_noop("郵送"), gettext_noop("ファクス"), gettext_noop("電子メール"),
@@ -56,8 +56,8 @@ CHOICE_LABELS = (
     # Category
     gettext_noop("在住"), gettext_noop("在勤"), gettext_noop("在学"), gettext_noop("事業者"),
     gettext_noop("利害関係者"), gettext_noop("その他"),
-    # IdentityLevel
-    gettext_noop("本人確認なし"), gettext_noop("メールアドレスの確認"), gettext_noop("本人確認済みアカウント"),
+    # IdentityLevel (accounts)
+    gettext_noop("本人確認なし"), gettext_noop("メールアドレスの確認"), gettext_noop("本人確認済み"),
     # ExcludeCategory (the results page counts unpublished opinions by these)
     gettext_noop("案件に関係のない意見"), gettext_noop("個人や団体を誹謗中傷する内容を含む意見"),
     gettext_noop("個人情報や権利利益を害するおそれのある内容を含む意見"), gettext_noop("公序良俗に反する内容を含む意見"),
@@ -181,7 +181,7 @@ class OpinionForm(CleanTextMixin, HumanCheckForm):
         self.fields["attachment"].help_text = gettext("PDF・PNG・JPEGのみ、%(size)sMBまで。") % {
             "size": conf.get("CONSULTATIONS_MAX_ATTACHMENT_BYTES") // (1024 * 1024)}
         if case.eligibility:
-            allowed = [(v, gettext(label)) for v, label in Category.choices if label in case.eligibility]
+            allowed = [(v, gettext(label)) for v, label in Category.choices if v in case.eligibility]
             self.fields["category"].choices = [("", gettext("選んでください"))] + allowed
         if case.identity_level == IdentityLevel.EMAIL:
             self.fields["email"].required = True
@@ -242,7 +242,7 @@ class OpinionForm(CleanTextMixin, HumanCheckForm):
         none = gettext("（なし）")
         return [
             (gettext("氏名"), data["name"]), (gettext("住所"), data["address"]),
-            (gettext("区分"), gettext(Category(data["category"]).label)),
+            (gettext("区分"), str(Category(data["category"]).label)),
             (gettext("メールアドレス"), data.get("email") or none),
             (gettext("電話番号"), data.get("phone") or none),
             (gettext("該当箇所"),
@@ -315,7 +315,7 @@ class StaffIntakeForm(OpinionForm):
 class CaseForm(forms.ModelForm):
     channels = forms.MultipleChoiceField(label=_("提出方法"), choices=Channel.choices[:-1],
                                          widget=forms.CheckboxSelectMultiple)
-    eligibility = forms.MultipleChoiceField(label=_("提出できる方"), choices=[(c.label, c.label) for c in Category][:-1],
+    eligibility = forms.MultipleChoiceField(label=_("提出できる方"), choices=Category.choices[:-1],
                                             widget=forms.CheckboxSelectMultiple, required=False)
     announced_in = forms.CharField(label=_("周知方法（1行に1つ）"), widget=forms.Textarea(attrs={"rows": 3}),
                                    required=False)

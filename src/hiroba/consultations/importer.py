@@ -22,8 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from hiroba.accounts.models import IdentityLevel
 from hiroba.consultations import services
-from hiroba.consultations.models import Case, Category, Channel, ExcludeCategory, IdentityLevel, Item
+from hiroba.consultations.models import Case, Category, Channel, ExcludeCategory, Item
 from hiroba.core import audit
 from hiroba.core.models import Department
 

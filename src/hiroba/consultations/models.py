@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from hiroba.accounts.models import IdentityLevel, Relationship
+
 
 class Channel(models.TextChoices):
     HAND = "hand", "持参"
@@ -29,18 +31,14 @@ STAFF_CHANNELS = [Channel.HAND, Channel.POST, Channel.FAX, Channel.EMAIL]
 
 
 class Category(models.TextChoices):
-    RESIDENT = "resident", "在住"
-    WORKER = "worker", "在勤"
-    STUDENT = "student", "在学"
+    """Who sent an opinion: the ward's relationships (accounts.Relationship), then the others."""
+
+    RESIDENT = Relationship.RESIDENT.value, Relationship.RESIDENT.label
+    WORKER = Relationship.WORKER.value, Relationship.WORKER.label
+    STUDENT = Relationship.STUDENT.value, Relationship.STUDENT.label
     BUSINESS = "business", "事業者"
     STAKEHOLDER = "stakeholder", "利害関係者"
     OTHER = "other", "その他"
-
-
-class IdentityLevel(models.TextChoices):
-    NONE = "none", "本人確認なし"
-    EMAIL = "email", "メールアドレスの確認"
-    VERIFIED = "verified", "本人確認済みアカウント"
 
 
 class ExcludeCategory(models.TextChoices):
@@ -86,7 +84,7 @@ class Case(models.Model):
     channels = models.JSONField("提出方法", default=list)
     channel_names = models.JSONField("提出方法の表記", default=dict, blank=True)
     announced_in = models.JSONField("周知方法", default=list, blank=True)
-    eligibility = models.JSONField("提出できる方", default=list, blank=True)
+    eligibility = models.JSONField("提出できる方", default=list, blank=True)  # Category codes
     identity_level = models.CharField(
         "本人確認の水準", max_length=10, choices=IdentityLevel.choices, default=IdentityLevel.NONE
     )
@@ -171,6 +169,11 @@ class Case(models.Model):
     @property
     def channel_labels(self) -> list[str]:
         return [self.channel_label(code) for code in self.channels]
+
+    @property
+    def eligibility_labels(self) -> list[str]:
+        """提出できる方, as the labels of the stored Category codes (in the page's language)."""
+        return [str(Category(code).label) for code in self.eligibility if code in Category.values]
 
     @property
     def answers_locked(self) -> bool:

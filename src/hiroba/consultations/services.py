@@ -24,7 +24,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from hiroba.accounts import permissions
-from hiroba.accounts.models import Role
+from hiroba.accounts.identity import VerifiedIdentity
+from hiroba.accounts.models import IdentityLevel, Role
 from hiroba.consultations import conf, masking, staff_mail
 from hiroba.consultations.models import (
     TABLE_LOCKED_STATES,
@@ -34,9 +35,9 @@ from hiroba.consultations.models import (
     ApprovalRound,
     ApprovalStep,
     Case,
+    Category,
     Channel,
     ExcludeCategory,
-    IdentityLevel,
     ImpersonationReport,
     Item,
     Mask,
@@ -94,21 +95,6 @@ class TableLocked(ConsultationError):
 class AnswersLocked(TableLocked):
     def __init__(self, case: Case | None = None) -> None:
         super().__init__(case, "回答")
-
-
-@dataclass(frozen=True)
-class VerifiedIdentity:
-    """What an identity verifier vouches for (see identity.py)."""
-
-    verifier: str
-    issuer: str
-    subject: str
-    name: str = ""
-    email: str = ""
-
-    @property
-    def subject_hash(self) -> str:
-        return hashlib.sha256(f"{self.issuer}|{self.subject}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -176,6 +162,8 @@ def case_create(
     unknown = [c for c in channels if c not in Channel.values]
     if unknown or not channels:
         raise ConsultationError("提出方法を1つ以上、正しく選んでください。")
+    if any(c not in Category.values for c in eligibility):
+        raise ConsultationError("提出できる方は、在住・在勤・在学・事業者・利害関係者から選んでください。")
     case = Case(
         slug=slug, title=title, department=department, period_start=period_start, period_end=period_end,
         short_period_reason=short_period_reason.strip(), channels=list(channels),
@@ -510,7 +498,7 @@ def _submission_store(
             submission.save(force_insert=True)
             audit.record_pending(obj=submission, **audit_fields)
     if email and not external_key:
-        _mail_receipt(submission, token=token, site_url=site_url)
+        receipt_mail(submission, token=token, site_url=site_url)
     if channel == Channel.WEB and section is not None and not external_key:
         # The resident chose the section: the opinion is one item for it, cut once the submission
         # is committed (its own short transaction: submissions never queue behind the item's lock).
@@ -530,7 +518,7 @@ def _itemise_whole(actor: Any, submission_id: int) -> None:
         log.warning("submission %s was not itemised automatically", submission.receipt_number, exc_info=True)
 
 
-def _mail_receipt(submission: Submission, *, token: str, site_url: str) -> None:
+def receipt_mail(submission: Submission, *, token: str = "", site_url: str = "") -> None:
     """The 受付番号 mail (with the confirmation link where the case needs one, and the なりすまし申告
     page), stored in the outbox now and sent by the worker after the commit."""
     base = (site_url or links.base_url()).rstrip("/")
@@ -1128,7 +1116,7 @@ def submitters_export(*, actor: Any, case: Case, purpose: str) -> bytes:
         rows.append([
             s.receipt_number, timezone.localtime(s.received_at).strftime("%Y-%m-%d %H:%M"),
             s.channel_label, s.postmark_date.isoformat() if s.postmark_date else "", s.name, s.address,
-            s.get_category_display(), s.email, s.phone, s.get_identity_status_display(),
+            exports.japanese(s.get_category_display()), s.email, s.phone, s.get_identity_status_display(),
             s.section.heading if s.section else "", "、".join(str(i.number) for i in items), status, s.text,
         ])
     audit.record(actor=actor, action="consultations.submitters_export", obj=case,

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.files.storage import default_storage
@@ -16,12 +15,15 @@ from django.db import DatabaseError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
-from hiroba.consultations import conf, exports, identity, queries, services
+from hiroba.accounts import identity
+from hiroba.accounts.models import IdentityLevel
+from hiroba.consultations import conf, exports, queries, services
 from hiroba.consultations.forms import ImpersonationForm, OpinionForm
-from hiroba.consultations.models import Case, Channel, IdentityLevel, PublishedResult, Section, Submission
+from hiroba.consultations.models import Case, Channel, PublishedResult, Section, Submission
 from hiroba.core import links, throttle
 
 RECEIPT_SALT = "hiroba.consultations.receipt"
@@ -90,17 +92,11 @@ def closed(request: HttpRequest, case: Case) -> HttpResponse:
                   {"case": case, "has_results": case.published_results.exists()}, status=403)
 
 
-def _verified(request: HttpRequest, case: Case) -> services.VerifiedIdentity | None:
-    data = request.session.get(identity.SESSION_KEY, {}).get(case.slug)
-    return services.VerifiedIdentity(**data) if data else None
-
-
 def _submitter(request: HttpRequest, slug: str) -> str | None:
     """The identity a submission is limited by: the verified subject, else the e-mail address given."""
-    has_session = settings.SESSION_COOKIE_NAME in request.COOKIES  # no session load on the hot path without one
-    verified = request.session.get(identity.SESSION_KEY, {}).get(slug) if has_session else None
+    verified = identity.verified(request)  # no session load on the hot path without a cookie
     if verified:
-        return f"subject:{verified.get('issuer')}:{verified.get('subject')}"
+        return f"subject:{verified.issuer}:{verified.subject}"
     return throttle.posted("email")(request)
 
 
@@ -113,7 +109,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404(gettext("この意見募集は見つかりません。"))
     if not case.is_open or Channel.WEB not in case.channels:
         return closed(request, case)
-    verified = _verified(request, case)
+    verified = identity.verified(request)
     if case.identity_level == IdentityLevel.VERIFIED and verified is None:
         if request.method == "POST":
             return render(request, "consultations/verify_required.html", {"case": case}, status=403)
@@ -191,7 +187,7 @@ def verify_start(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("consultations:submit", slug=case.slug)
     try:
         verifier = identity.get_verifier()
-        return verifier.start(request, case_slug=case.slug,
+        return verifier.start(request, next_url=reverse("consultations:submit", args=[case.slug]),
                               redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
     except identity.VerificationFailed as exc:  # not configured, or the provider cannot be reached
         return render(request, "consultations/verify_failed.html", {"reason": str(exc)}, status=503)
@@ -200,15 +196,15 @@ def verify_start(request: HttpRequest, slug: str) -> HttpResponse:
 def verify_callback(request: HttpRequest) -> HttpResponse:
     try:
         verifier = identity.get_verifier()
-        slug, verified = verifier.finish(
+        next_url, verified = verifier.finish(
             request, redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
     except identity.VerificationFailed as exc:
         return render(request, "consultations/verify_failed.html", {"reason": str(exc)}, status=400)
-    store = request.session.get(identity.SESSION_KEY, {})
-    store[slug] = verified.__dict__
-    request.session[identity.SESSION_KEY] = store
+    identity.remember(request, verified)
     messages.success(request, gettext("本人確認が完了しました。"))
-    return redirect("consultations:submit", slug=slug)
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("consultations:list")
+    return HttpResponseRedirect(next_url)
 
 
 @throttle.throttle("consultations.report", key=throttle.posted("reporter_contact"))

@@ -21,7 +21,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from hiroba.accounts import demo as accounts_demo
-from hiroba.accounts.models import User
+from hiroba.accounts.models import Relationship, User
 from hiroba.core.models import Department
 from hiroba.proposals import queries, services
 from hiroba.proposals.demo_ideas import IDEAS
@@ -30,7 +30,6 @@ from hiroba.proposals.models import (
     FollowUp,
     Proposal,
     ProposerCategory,
-    Residency,
     ReviewAssignment,
     ScreeningDecision,
     VoterVerification,
@@ -174,7 +173,7 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
 
     # 投票: 665 verified voters (600 online, 65 on paper at counters), 1,669 votes
     online = _bulk_residents("tohyo", VOTERS - PAPER_VOTERS, offset=APPLICATIONS)
-    residencies = [Residency.LIVE] * 6 + [Residency.WORK] * 3 + [Residency.STUDY]
+    residencies = [Relationship.RESIDENT] * 6 + [Relationship.WORKER] * 3 + [Relationship.STUDENT]
     verifications = [VoterVerification(
         user=u, display_name=u.display_name, residency=rng.choice(residencies),
         birth_date=date(1940 + rng.randint(0, 66), rng.randint(1, 12), rng.randint(1, 28)),
@@ -183,7 +182,7 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
                                            address=f"千代田区デモ{i}"),
     ) for i, u in enumerate(online)]
     verifications += [VoterVerification(
-        display_name=_name(VOTERS + i), residency=Residency.LIVE, birth_date=date(1935 + i % 40, 4, 1),
+        display_name=_name(VOTERS + i), residency=Relationship.RESIDENT, birth_date=date(1935 + i % 40, 4, 1),
         method=VoterVerification.Method.COUNTER, verified_by=clerk, verified_at=_at(date(2024, 10, 20)),
         identity_key=services.identity_key(name_kana=f"まどぐち とうひょう {i}", birth_date=date(1935 + i % 40, 4, 1),
                                            address=f"千代田区デモ窓口{i}"),

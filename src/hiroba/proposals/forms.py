@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hiroba.accounts.models import User
+from hiroba.accounts.models import IdentityLevel, Relationship, User
 from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.proposals import files
 from hiroba.proposals.models import (
@@ -22,10 +22,8 @@ from hiroba.proposals.models import (
     TITLE_MAX,
     Call,
     FollowUp,
-    IdentityLevel,
     Proposal,
     ProposerCategory,
-    Residency,
     ScreeningDecision,
     VoterVerification,
 )
@@ -99,9 +97,9 @@ class ProposalForm(HumanCheckForm):
 
 
 class CallForm(forms.ModelForm):
-    eligible_residencies = forms.MultipleChoiceField(label="投票できる方", choices=Residency.choices,
+    eligible_residencies = forms.MultipleChoiceField(label="投票できる方", choices=Relationship.choices,
                                                      widget=forms.CheckboxSelectMultiple,
-                                                     initial=list(Residency.values))
+                                                     initial=list(Relationship.values))
 
     class Meta:
         model = Call
@@ -207,7 +205,7 @@ class PersonForm(forms.Form):
     name_kana = forms.CharField(label="氏名（かな）", max_length=100)
     birth_date = forms.DateField(label="生年月日", widget=forms.DateInput(attrs={"type": "date"}))
     address = forms.CharField(label="住所（本人確認書類のとおり）", max_length=200)
-    residency = forms.ChoiceField(label="区分", choices=Residency.choices, widget=forms.RadioSelect)
+    residency = forms.ChoiceField(label="区分", choices=Relationship.choices, widget=forms.RadioSelect)
 
     def clean_email(self) -> User | None:
         email = self.cleaned_data.get("email")

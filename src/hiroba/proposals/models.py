@@ -20,30 +20,14 @@ from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
+from hiroba.accounts.models import IdentityLevel, Relationship
+
 TITLE_MAX = 80
 PROBLEM_MAX = 2000
 IDEA_MAX = 4000
 BENEFICIARIES_MAX = 1000
 LABEL_MAX = 100
 REASON_MAX = 1000
-
-
-class IdentityLevel(models.TextChoices):
-    """How certain hiroba must be of who a voter is (as in the consultation app's levels)."""
-
-    NONE = "none", "アカウントのみ"
-    EMAIL = "email", "メールアドレス確認済み"
-    VERIFIED = "verified", "本人確認済み"
-
-    @classmethod
-    def rank(cls, value: str) -> int:
-        return [cls.NONE, cls.EMAIL, cls.VERIFIED].index(cls(value))
-
-
-class Residency(models.TextChoices):
-    LIVE = "live", "在住"
-    WORK = "work", "在勤"
-    STUDY = "study", "在学"
 
 
 class Phase(models.TextChoices):
@@ -152,7 +136,7 @@ class Call(models.Model):
         return self.voting_start <= _today(now) <= self.voting_end
 
     def residency_labels(self) -> list[str]:
-        return [Residency(r).label for r in self.eligible_residencies if r in Residency.values]
+        return [str(Relationship(r).label) for r in self.eligible_residencies if r in Relationship.values]
 
     def phases(self) -> list[tuple[str, date, date | None]]:
         """(label, first day, last day) for the public schedule."""
@@ -433,7 +417,7 @@ class VoterVerification(models.Model):
                                 on_delete=models.PROTECT, related_name="voter_verification")
     display_name = models.CharField("氏名", max_length=100)
     identity_key = models.CharField("本人識別キー", max_length=64, blank=True)
-    residency = models.CharField("区分", max_length=8, choices=Residency.choices)
+    residency = models.CharField("区分", max_length=8, choices=Relationship.choices)
     birth_date = models.DateField("生年月日", null=True, blank=True)
     method = models.CharField("確認方法", max_length=10, choices=Method.choices)
     verified_at = models.DateTimeField("確認日時", default=timezone.now)
@@ -452,7 +436,7 @@ class VoterVerification(models.Model):
                                    name="proposals_verification_identifies"),
             models.CheckConstraint(condition=~Q(method="counter") | Q(verified_by__isnull=False),
                                    name="proposals_counter_verification_has_clerk"),
-            models.CheckConstraint(condition=Q(residency__in=["live", "work", "study"]),
+            models.CheckConstraint(condition=Q(residency__in=["resident", "worker", "student"]),
                                    name="proposals_verification_residency"),
         ]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,13 +27,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from hiroba.accounts import permissions
-from hiroba.accounts.models import Role, User
+from hiroba.accounts.models import IdentityLevel, Relationship, Role, User
 from hiroba.core import audit
 from hiroba.core.models import Department
+from hiroba.core.text import fold
 from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals import files, scoring
 from hiroba.proposals.models import (
@@ -49,13 +49,11 @@ from hiroba.proposals.models import (
     Call,
     CallResult,
     FollowUp,
-    IdentityLevel,
     Milestone,
     Participation,
     Proposal,
     ProposalVersion,
     ProposerCategory,
-    Residency,
     ReviewAssignment,
     Reviewer,
     RubricCriterion,
@@ -153,9 +151,9 @@ def _validate_call(call: Call) -> None:
             < call.results_on <= call.implementation_on):
         raise CallInvalid("日程は 募集開始 ≦ 募集締切 ＜ 投票開始 ≦ 投票締切 ＜ 結果公表 ≦ 事業化 の順にしてください。")
     residencies = list(call.eligible_residencies)
-    if not residencies or any(r not in Residency.values for r in residencies):
+    if not residencies or any(r not in Relationship.values for r in residencies):
         raise CallInvalid("投票できる方（在住・在勤・在学）を1つ以上選んでください。")
-    restricted = set(residencies) != set(Residency.values) or call.min_age is not None or call.max_age is not None
+    restricted = set(residencies) != set(Relationship.values) or call.min_age is not None or call.max_age is not None
     if restricted and call.voting_identity_level != IdentityLevel.VERIFIED:
         raise CallInvalid("在住・在勤・在学や年齢で投票資格を限る場合は、投票に「本人確認済み」を求めてください"
                           "（本人確認の記録でしか確かめられないため）。")
@@ -217,7 +215,7 @@ def call_create(
     call = Call(
         department=department, title=title.strip(), theme=theme.strip(), rules=rules.strip(),
         slug=slug or f"call-{secrets.token_hex(4)}", receipt_prefix="",
-        eligible_residencies=list(eligible_residencies or Residency.values),
+        eligible_residencies=list(eligible_residencies or Relationship.values),
         min_age=min_age, max_age=max_age,
         submission_start=submission_start, submission_end=submission_end, voting_start=voting_start,
         voting_end=voting_end, results_on=results_on, implementation_on=implementation_on,
@@ -640,10 +638,8 @@ def proposal_decide(*, actor: Any, proposal: Proposal, decision: str, reason: st
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(ch for ch in text if not ch.isspace() and ch not in "-‐ー－・,，、.")
-    # katakana → hiragana, so ヤマダ and やまだ are the same person
-    return "".join(chr(ord(ch) - 0x60) if "ァ" <= ch <= "ヶ" else ch for ch in text)
+    # hyphens, long-vowel marks, middle dots and commas are typed every which way in kana and addresses
+    return fold(text, drop="-‐ー－・,，、.")
 
 
 def _keyed(purpose: bytes, message: str) -> str:
@@ -675,10 +671,9 @@ def voter_verify(
 
     At the counter the name (かな), birth date and address give an identity key, so one person
     cannot be verified twice — with or without an account. Verifying an account holder whose
-    person was already verified without an account links the two. The consultation app's
-    verifier will call this with method="oidc".
+    person was already verified without an account links the two.
     """
-    if residency not in Residency.values:
+    if residency not in Relationship.values:
         raise VerificationRefused("在住・在勤・在学のいずれかを選んでください。")
     if user is not None and not user.is_resident:
         raise VerificationRefused("区民等のアカウントではありません。")
@@ -742,7 +737,8 @@ def _person_eligibility(call: Call, verification: VoterVerification | None, now:
             return Eligibility(False, "この募集の投票には本人確認が必要です。区役所の窓口で本人確認を受けてください。")
         return Eligibility(True, verification=None)
     if verification.residency not in call.eligible_residencies:
-        allowed = "・".join(call.residency_labels())
+        with translation.override("ja"):  # the reason is a Japanese sentence
+            allowed = "・".join(call.residency_labels())
         return Eligibility(False, f"この募集に投票できるのは{allowed}の方です。", verification)
     if call.min_age is not None or call.max_age is not None:
         age = verification.age_on(timezone.localdate(_now(now)))

@@ -1,12 +1,9 @@
-"""Normalised keys for spotting the same student applying twice (standard library only)."""
+"""Normalised keys for spotting the same student applying twice (on `hiroba.core.text.fold`)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from hiroba.core.text import fold
 
-_SPACE = re.compile(r"[\s\u3000・･]+")
-_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
 _SCHOOL_PREFIXES = ("千代田区立", "区立", "私立", "国立", "都立")
 
 
@@ -15,13 +12,12 @@ def kana_key(kana: str) -> str:
 
     Spaces and middle dots are dropped; katakana become hiragana.
     """
-    text = unicodedata.normalize("NFKC", kana).translate(_KATAKANA_TO_HIRAGANA)
-    return _SPACE.sub("", text).lower()
+    return fold(kana, drop="・")
 
 
 def school_key(name: str) -> str:
     """千代田区立 神田一橋中学校, 神田一橋中学校 and 神田一橋中 become 神田一橋中."""
-    text = _SPACE.sub("", unicodedata.normalize("NFKC", name))
+    text = fold(name, drop="・")
     for prefix in _SCHOOL_PREFIXES:
         if text.startswith(prefix):
             text = text[len(prefix):]
@@ -29,4 +25,4 @@ def school_key(name: str) -> str:
         if text.endswith(suffix) and len(text) > len(suffix):
             text = text[: -len(suffix)] + ("中" if suffix == "中学校" else "")
             break
-    return text.lower()
+    return text

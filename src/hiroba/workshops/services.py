@@ -10,7 +10,6 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from hiroba.core import audit
 from hiroba.core.dates import wareki
-from hiroba.core.models import Department
+from hiroba.core.models import Department, Notification
 from hiroba.workshops import lottery as draw
 from hiroba.workshops import notify
 from hiroba.workshops.models import (
@@ -78,8 +77,6 @@ class DuplicateApplication(WorkshopError):
         self.existing_id = existing_id
 
 
-def _on_commit(func: Any, *args: Any) -> None:
-    transaction.on_commit(partial(func, *args))
 
 
 def _period(start: date, end: date) -> str:
@@ -263,7 +260,7 @@ def application_submit(*, programme: Programme, data: ApplicationInput, site_url
                  changes={"programme": programme.code, "grade": data.grade})
     if notify_guardian:
         url = site_url.rstrip("/") + reverse("workshops:consent", args=[consent_token(application)])
-        _on_commit(notify.consent_request, application.pk, url)
+        notify.consent_request(application.pk, url)
     return application
 
 
@@ -276,7 +273,7 @@ def duplicate_attempt_record(*, application_id: int, notify_guardian: bool = Tru
     audit.record(actor="applicant", action="workshops.application_duplicate", obj=application,
                  changes={"programme": application.programme.code, "guardian_told": notify_guardian})
     if notify_guardian:
-        _on_commit(notify.duplicate_attempt, application.pk)
+        notify.duplicate_attempt(application.pk)
 
 
 def application_for_consent(token: str, *, now: datetime | None = None) -> Application:
@@ -320,7 +317,7 @@ def application_consent(*, token: str, guardian_name: str, now: datetime | None 
     audit.record(actor="guardian", action="workshops.application_consent", obj=application,
                  changes=audit.diff(before, audit.snapshot(application, ["status", "consented_at"])))
     if notify_applicants:
-        _on_commit(notify.consent_confirmed, application.pk)
+        notify.consent_confirmed(application.pk)
     return application
 
 
@@ -336,7 +333,7 @@ def consent_request_resend(*, actor: Any, application: Application, site_url: st
     application.save(update_fields=["consent_nonce", "consent_sent_at"])
     audit.record(actor=actor, action="workshops.consent_resend", obj=application, changes={})
     url = site_url.rstrip("/") + reverse("workshops:consent", args=[consent_token(application)])
-    _on_commit(notify.consent_request, application.pk, url)
+    notify.consent_request(application.pk, url)
     return application
 
 
@@ -404,6 +401,7 @@ def _apply_allocation(actor: Any, programme: Programme, allocation: draw.Allocat
         receipt_number__in=allocation.order).select_for_update()}
     waitlist_rank = {n: i for i, n in enumerate(allocation.waitlist, 1)}
     selected = set(allocation.selected)
+    told: list[int] = []
     for rank, number in enumerate(allocation.order, 1):
         app = by_number[number]
         app.lottery_rank = rank
@@ -417,9 +415,13 @@ def _apply_allocation(actor: Any, programme: Programme, allocation: draw.Allocat
         else:
             app.status = Application.Status.NOT_SELECTED
         app.save(update_fields=["lottery_rank", "status", "waitlist_rank"])
-        if notify_applicants:
-            _on_commit(notify.result, app.pk)
-    _fill_vacancies(actor, programme, notify_applicants=notify_applicants)
+        told.append(app.pk)
+    promoted = _fill_vacancies(actor, programme, notify_applicants=False)
+    if notify_applicants:  # each result as it stands once the freed seats are filled, then the promotions
+        for pk in told:
+            notify.result(pk)
+        for app in promoted:
+            notify.promoted(app.pk)
 
 
 @transaction.atomic
@@ -511,7 +513,7 @@ def _fill_vacancies(actor: Any, programme: Programme, *, notify_applicants: bool
         audit.record(actor=actor, action="workshops.application_promote", obj=app,
                      changes=audit.diff(before, audit.snapshot(app, ["status", "waitlist_rank"])))
         if notify_applicants:
-            _on_commit(notify.promoted, app.pk)
+            notify.promoted(app.pk)
         promoted.append(app)
         selected += 1
     return promoted
@@ -536,7 +538,7 @@ def application_withdraw(*, actor: Any, application: Application, reason: str,
     changes = audit.diff(before, audit.snapshot(application, ["status", "waitlist_rank", "withdrawn_at"]))
     changes["reason"] = application.withdrawal_reason
     audit.record(actor=actor, action="workshops.application_withdraw", obj=application, changes=changes)
-    _on_commit(notify.withdrawn, application.pk)
+    notify.withdrawn(application.pk)
     return _fill_vacancies(actor, application.programme) if was_selected else []
 
 
@@ -667,12 +669,16 @@ def programme_purge(*, actor: Any, programme: Programme, now: datetime | None = 
     if programme.is_purged:
         return 0
     blank = {name: "" for name in PERSONAL_FIELDS if name != "birth_date"}
+    ids = [str(pk) for pk in programme.applications.values_list("pk", flat=True)]
     count = programme.applications.filter(anonymised_at__isnull=True).update(
         birth_date=None, anonymised_at=now, **blank)
+    # the mails kept in the outbox carry the same names and addresses: they go too
+    mails, _ = Notification.objects.filter(object_type=Application._meta.label_lower, object_id__in=ids).delete()
     programme.purged_at = now
     programme.save(update_fields=["purged_at"])
     audit.record(actor=actor, action="workshops.purge", obj=programme, changes={
-        "applications_anonymised": count, "purge_on": programme.purge_on, "fields": PERSONAL_FIELDS})
+        "applications_anonymised": count, "mails_deleted": mails, "purge_on": programme.purge_on,
+        "fields": PERSONAL_FIELDS})
     return count
 
 
