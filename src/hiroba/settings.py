@@ -130,6 +130,7 @@ INSTALLED_APPS = [
 # urls.py is served under /<name>/ and its staff_urls.py under /staff/<name>/.
 HIROBA_MODULES = ["consultations", "proposals", "workshops", "calendars", "notices", "records", "surveys", "security"]
 INSTALLED_APPS += [f"hiroba.{name}" for name in HIROBA_MODULES if importlib.util.find_spec(f"hiroba.{name}")]
+INSTALLED_APPS += ["hiroba.consultations.intake"] if "hiroba.consultations" in INSTALLED_APPS else []  # mail, scans, form service
 
 MIDDLEWARE = [
     "hiroba.core.middleware.RequestContextMiddleware",

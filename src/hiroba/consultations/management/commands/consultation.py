@@ -1,4 +1,5 @@
-"""hiroba consultation import FILE [--slug S] | publish SLUG --format F --out PATH [--version N].
+"""hiroba consultation import FILE [--slug S] | publish SLUG --format F --out PATH [--version N]
+| mailbox | submissions | ocr | formservice (see hiroba.consultations.intake.cli).
 
 `publish` writes the stored bytes of the published version (the latest, or `--version N`):
 exactly what the results page offers for download. A case not yet published gets a preview
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.text import slugify
 
 from hiroba.consultations import exports, importer
+from hiroba.consultations.intake import cli as intake_cli
 from hiroba.consultations.models import Case
 
 
@@ -30,8 +32,11 @@ class Command(BaseCommand):
         pub.add_argument("--format", required=True, choices=exports.FORMATS)
         pub.add_argument("--out", required=True, type=Path)
         pub.add_argument("--version", type=int, default=None, help="公表した版（省略時は最新の版）")
+        intake_cli.add_arguments(sub)  # mailbox, submissions, ocr, formservice
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] in intake_cli.ACTIONS:
+            return intake_cli.handle(self, options)
         if options["action"] == "import":
             path: Path = options["file"]
             if not path.is_file():
