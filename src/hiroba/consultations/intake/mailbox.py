@@ -171,8 +171,8 @@ def is_automatic(message: Message, sender: str) -> str:
         return "自動返信のメール"
     if _header(message, "Return-Path") == "<>":
         return "差出人のないメール（配信エラーなどの自動送信）"
-    if sender_is_automated(sender):
-        return f"自動送信の差出人（{sender}）"
+    if re.match(r"^(mailer-daemon|postmaster)@", sender, re.I):
+        return f"配信エラーの通知（差出人 {sender}）"
     return ""
 
 
