@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "CONSULTATIONS_INTAKE_OCR_LOW_CONFIDENCE": 70,
     "CONSULTATIONS_INTAKE_OCR_TIMEOUT_SECONDS": 120,
     # A page with less than this share of dark pixels is blank (a separator between letters).
-    "CONSULTATIONS_INTAKE_BLANK_PAGE_INK": 0.002,
+    "CONSULTATIONS_INTAKE_BLANK_PAGE_INK": 0.0003,
     # IMAP: seconds to wait for the server.
     "CONSULTATIONS_INTAKE_IMAP_TIMEOUT_SECONDS": 30,
 }

@@ -71,9 +71,8 @@ def _png(image: Image.Image) -> bytes:
 
 def ink(image: Image.Image) -> float:
     """The share of dark pixels (a blank page: almost none)."""
-    small = image.convert("L").resize((max(1, image.width // 4), max(1, image.height // 4)))
-    histogram = small.histogram()
-    return sum(histogram[:128]) / max(1, small.width * small.height)
+    histogram = image.convert("L").histogram()
+    return sum(histogram[:128]) / max(1, image.width * image.height)
 
 
 def load_pages(name: str, content: bytes) -> list[Page]:
