@@ -413,6 +413,9 @@ class IMAPSource:
             self._logout()
             raise MailboxDown(f"メールサーバー（{parts.hostname}）にログインできません。ユーザー名とパスワードを"
                               "確認してください。") from None
+        except UnicodeEncodeError:  # IMAP LOGIN takes ASCII only
+            self._logout()
+            raise MailboxDown("メールサーバーのユーザー名とパスワードには、半角の英数字と記号だけを使ってください。") from None
         folder = unquote(parts.path.lstrip("/")) or "INBOX"
         status, _ = self.conn.select(folder)
         if status != "OK":
