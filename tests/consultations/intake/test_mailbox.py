@@ -212,3 +212,17 @@ def test_a_shared_box_takes_only_the_mail_for_this_case(case, make_case, maildir
     assert (result.new, result.skipped) == (2, 1)
     assert intake_mailbox.read_case(other).new == 1
     assert Submission.objects.filter(case=other).count() == 1
+
+
+def test_the_worker_reads_every_mailbox_and_goes_on_past_one_that_is_down(case, make_case, maildir, settings, client,
+                                                                          make_staff):
+    from hiroba.consultations.intake import tasks
+
+    other = make_case(slug="parks", email_address="parks@example.jp")
+    settings.CONSULTATIONS_INTAKE_MAILBOXES = {"parks": "/nowhere/Maildir", case.slug: str(maildir(jp_mail()))}
+    report = tasks.read_mailboxes.call()
+    assert report == {"dx-plan": "new 1, duplicate 0, held 0",
+                      "parks": "error: メールボックス（Maildir）が見つかりません: /nowhere/Maildir"}
+    client.force_login(make_staff(email="q@example.jp").user)
+    html = client.get(f"/staff/consultations/{other.slug}/channels/").content.decode()
+    assert "メールボックスを読めませんでした：メールボックス（Maildir）が見つかりません" in html

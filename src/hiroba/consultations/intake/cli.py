@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hiroba.consultations.intake import exports, formservice, mailbox, scans
+from hiroba.consultations.intake import exports, formservice, mailbox, scans, tasks
 from hiroba.consultations.intake.models import FormMapping
 from hiroba.consultations.models import Case, Channel
 from hiroba.consultations.services import ConsultationError
@@ -56,7 +56,7 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
     out = command.stdout
     if action == "mailbox":
         try:
-            result = mailbox.read_case(case, options["maildir"])
+            result = tasks.read_one(case, options["maildir"])
         except mailbox.MailboxDown as exc:
             raise CommandError(f"メールボックスを読めませんでした（何も変えていません）: {exc}") from exc
         out.write(f"new {result.new}, duplicate {result.duplicate}, held {len(result.held)}")

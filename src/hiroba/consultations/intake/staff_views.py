@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from hiroba.consultations import forms as consultation_forms
 from hiroba.consultations import queries
-from hiroba.consultations.intake import conf, formservice, ocr, scans, services
+from hiroba.consultations.intake import conf, formservice, ocr, scans, services, tasks
 from hiroba.consultations.intake.forms import ConfirmForm, MappingForm, RejectForm, ScanUploadForm
 from hiroba.consultations.intake.models import Entry, FormMapping, Original, State
 from hiroba.consultations.models import Case, Channel
@@ -61,7 +61,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "case": case, "entries": entries[:PAGE], "total": entries.count(), "state": state, "channel": channel,
         "states": State.choices, "channels": [(c, case.channel_label(c)) for c in Channel.values if c != Channel.UNKNOWN],
         "days": days, "day_channels": labels, "chart": chart,
-        "waiting": Entry.objects.filter(case=case, state=State.REVIEW).count(),
+        "waiting": Entry.objects.filter(case=case, state=State.REVIEW).count(), "mailbox": tasks.last_pass(case),
         "can_change": request.user.has_perm("consultations.change_case", case),
     })
 
