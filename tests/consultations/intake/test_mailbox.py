@@ -16,6 +16,7 @@ from django.core.management import call_command
 from hiroba.consultations.intake import mailbox as intake_mailbox
 from hiroba.consultations.intake.models import Entry, Original, State
 from hiroba.consultations.models import Channel, Submission
+from hiroba.core import audit
 from hiroba.core.models import AuditEntry, Notification
 from tests.consultations.conftest import JST
 from tests.consultations.intake.conftest import PDF, jp_mail
@@ -51,6 +52,7 @@ def test_a_japanese_mail_becomes_a_submission_with_its_eml(case, maildir, charse
     assert eml.file.read() == raw and eml.sha256 == hashlib.sha256(raw).hexdigest()
     attachment = entry.originals.get(kind=Original.Kind.ATTACHMENT)
     assert attachment.name == "意見書.pdf" and attachment.file.read() == PDF
+    audit.chain_pending()
     assert AuditEntry.objects.filter(action="consultations.submission_receive").count() == 1
     assert AuditEntry.objects.filter(action="consultations_intake.entry_receive").count() == 1
 

@@ -14,19 +14,22 @@ held (要確認) with a Japanese reason for staff, never dropped.
 from __future__ import annotations
 
 import email
+import email.errors
+import email.header
 import email.policy
 import email.utils
 import hashlib
 import imaplib
 import io
 import mailbox as stdlib_mailbox
+import os
 import re
 import ssl
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage, Message
+from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path, PurePath
 from typing import Any, Protocol
@@ -147,12 +150,17 @@ def decode_part(part: Message) -> str:
                              "取り込めませんでした。原本（.eml）を開いて内容を確認してください。")
 
 
-def _header(message: Message, name: str) -> str:
+def decode_words(value: str) -> str:
+    """A header's encoded words (=?ISO-2022-JP?B?…?=) decoded; the raw text if they are broken."""
     try:
-        value = message.get(name, "")
-        return " ".join(str(value).split()) if value else ""
-    except Exception:  # a header the policy cannot parse: keep its raw form
-        return " ".join(str(message.get_all(name, [""])[0]).split())
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except (UnicodeDecodeError, LookupError, email.errors.HeaderParseError, ValueError):
+        return value
+
+
+def _header(message: Message, name: str) -> str:
+    value = message.get(name, "")
+    return " ".join(decode_words(str(value)).split()) if value else ""
 
 
 def is_automatic(message: Message, sender: str) -> str:
@@ -236,11 +244,14 @@ def received_time(message: Message) -> datetime:
 
 def parse(raw: bytes) -> Parsed:
     """Read one message; a problem is kept on `Parsed.problem`, never raised."""
-    message: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[assignment]
-    sender_name, sender = email.utils.parseaddr(_header(message, "From"))
-    reply_to = email.utils.parseaddr(_header(message, "Reply-To"))[1]
+    # compat32: the headers as they are, decoded only where needed (the default policy's header
+    # objects cost more than the rest of the intake put together on a large mailbox).
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    raw_name, sender = email.utils.parseaddr(str(message.get("From", "")))
+    sender_name = " ".join(decode_words(raw_name).split())
+    reply_to = email.utils.parseaddr(str(message.get("Reply-To", "")))[1]
     recipients = [addr.lower() for _, addr in email.utils.getaddresses(
-        [_header(message, h) for h in ("To", "Cc", "Delivered-To", "X-Original-To") if _header(message, h)]) if addr]
+        [str(v) for h in ("To", "Cc", "Delivered-To", "X-Original-To") for v in message.get_all(h, [])]) if addr]
     message_id = _header(message, "Message-ID").strip("<> ")
     received_at = received_time(message)
     parsed = Parsed(raw=raw, message_id=message_id, sender=(reply_to or sender).lower(), sender_name=sender_name,
@@ -259,6 +270,7 @@ def parse(raw: bytes) -> Parsed:
                 continue
             disposition = part.get_content_disposition()
             filename = part.get_filename()
+            filename = decode_words(filename) if filename else filename
             if disposition == "attachment" or filename or part.get_content_maintype() not in ("text",):
                 content = part.get_payload(decode=True) or b""
                 name = str(filename or f"添付{len(parsed.attachments) + 1}")
@@ -358,40 +370,42 @@ class MailboxDown(Exception):
 
 
 class MaildirSource:
-    """Unread mail of a Maildir: ``new/`` and unseen ``cur/``; read = ``cur/`` with the S flag."""
+    """Unread mail of a Maildir (the layout `mailbox.Maildir` writes and a local MTA delivers):
+    ``new/`` and ``cur/`` without the S flag. Marking read is the Maildir protocol's own step, one
+    rename to ``cur/`` with ``:2,S`` — the message file itself is never rewritten."""
 
     def __init__(self, path: str | Path) -> None:
-        path = Path(path)
-        if not (path / "new").is_dir() or not (path / "cur").is_dir():
-            raise MailboxDown(f"メールボックス（Maildir）が見つかりません: {path}")
-        self.box = stdlib_mailbox.Maildir(str(path), factory=None, create=False)
+        self.path = Path(path)
+        if not (self.path / "new").is_dir() or not (self.path / "cur").is_dir():
+            raise MailboxDown(f"メールボックス（Maildir）が見つかりません: {self.path}")
+
+    @staticmethod
+    def _flags(name: str) -> str:
+        info = name.partition(stdlib_mailbox.Maildir.colon)[2]
+        return info[2:] if info.startswith("2,") else ""
 
     def messages(self) -> Iterator[tuple[str, bytes]]:
-        for key in sorted(self.box.iterkeys()):
-            try:
-                msg = self.box.get_message(key)
-            except (KeyError, FileNotFoundError):  # taken by another reader meanwhile
-                continue
-            if "S" in msg.get_flags():
-                continue
-            try:
-                with self.box.get_file(key) as handle:
-                    raw = handle.read()
-            except (KeyError, FileNotFoundError):
-                continue
-            yield key, raw
+        for sub in ("new", "cur"):
+            for name in sorted(os.listdir(self.path / sub)):
+                if name.startswith(".") or "S" in self._flags(name) or "T" in self._flags(name):
+                    continue
+                try:
+                    raw = (self.path / sub / name).read_bytes()
+                except (FileNotFoundError, IsADirectoryError):  # taken by another reader meanwhile
+                    continue
+                yield f"{sub}/{name}", raw
 
     def mark_read(self, key: str) -> None:
+        sub, name = key.split("/", 1)
+        base = name.partition(stdlib_mailbox.Maildir.colon)[0]
+        flags = "".join(sorted(set(self._flags(name)) | {"S"}))
         try:
-            msg = self.box.get_message(key)
-        except KeyError:
-            return
-        msg.set_subdir("cur")
-        msg.add_flag("S")
-        self.box[key] = msg
+            os.replace(self.path / sub / name, self.path / "cur" / f"{base}{stdlib_mailbox.Maildir.colon}2,{flags}")
+        except FileNotFoundError:  # another reader marked it first
+            pass
 
     def close(self) -> None:
-        self.box.close()
+        pass
 
 
 class IMAPSource:

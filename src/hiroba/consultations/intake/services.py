@@ -159,20 +159,24 @@ def _take(incoming: Incoming) -> Entry:
             hold = Hold("refused", str(exc))
     if submission is not None:
         entry.state, entry.submission = State.AUTO, submission
+        entry.auto_replied = incoming.reply and _may_reply(entry.sender)
     elif hold is not None:
         entry.hold_code, entry.hold_reason = hold.code, hold.reason
     entry.save(force_insert=True)
     originals = [store_original(case, f) for f in incoming.files] + list(incoming.shared)
-    if originals:
-        entry.originals.add(*originals)
-    audit.record(
+    Link = Entry.originals.through
+    Link.objects.bulk_create([Link(entry_id=entry.pk, original_id=o.pk) for o in originals])
+    # A pending entry (chained soon after, like the submission's own): a mailbox pass of thousands
+    # of messages does not queue on the chain head, and the entry commits with the write.
+    audit.record_pending(
         actor=SYSTEM, action=actions.ENTRY_RECEIVE if submission else actions.ENTRY_HOLD, obj=entry,
         changes={"case": case.slug, "source": entry.source, "channel": entry.channel,
                  "receipt_number": submission.receipt_number if submission else "",
                  "hold": entry.hold_code, "originals": [o.sha256 for o in originals]},
     )
-    if submission is not None and incoming.reply:
-        _auto_reply(entry, submission)
+    if entry.auto_replied:
+        notify.send(template="consultations/intake/mail/autoreply", to=entry.sender, about=submission,
+                    context={"case": case, "submission": submission, "subject": entry.subject})
     return entry
 
 
@@ -205,21 +209,16 @@ def _categories() -> list[tuple[str, str]]:
 
 # --- the automatic reply ---------------------------------------------------------------------
 
-def _auto_reply(entry: Entry, submission: Submission) -> None:
-    """The 受付番号 to the sender, at most CONSULTATIONS_INTAKE_AUTOREPLY_PER_DAY a day each
-    (a loop with another robot, or a flood, gets no more than that)."""
+def _may_reply(sender: str) -> bool:
+    """The 受付番号 goes to the sender at most CONSULTATIONS_INTAKE_AUTOREPLY_PER_DAY a day each (a
+    loop with another robot, or a flood, gets no more than that)."""
     from hiroba.consultations.intake import conf
 
-    if not entry.sender:
-        return
+    if not sender:
+        return False
     since = timezone.now() - timedelta(days=1)
-    sent = Entry.objects.filter(sender=entry.sender, auto_replied=True, created_at__gte=since).count()
-    if sent >= conf.get("CONSULTATIONS_INTAKE_AUTOREPLY_PER_DAY"):
-        return
-    notify.send(template="consultations/intake/mail/autoreply", to=entry.sender, about=submission,
-                context={"case": entry.case, "submission": submission, "subject": entry.subject})
-    Entry.objects.filter(pk=entry.pk).update(auto_replied=True)
-    entry.auto_replied = True
+    sent = Entry.objects.filter(sender=sender, auto_replied=True, created_at__gte=since).count()
+    return sent < conf.get("CONSULTATIONS_INTAKE_AUTOREPLY_PER_DAY")
 
 
 # --- staff decisions -------------------------------------------------------------------------
