@@ -4,7 +4,6 @@ side-by-side screen, and becomes a submission only when staff confirm it; the sc
 from __future__ import annotations
 
 import io
-import unicodedata
 from datetime import datetime
 
 import pytest
@@ -30,17 +29,7 @@ LETTERS = [
 ]
 
 
-def accuracy(expected: str, got: str) -> float:
-    """Character accuracy (1 − edit distance / length), ignoring spaces and width differences."""
-    a = "".join(unicodedata.normalize("NFKC", expected).split())
-    b = "".join(unicodedata.normalize("NFKC", got).split())
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return 1 - prev[-1] / max(1, len(a))
+accuracy = ocr.character_accuracy
 
 
 def test_a_batch_is_split_on_blank_pages_and_read(case):
@@ -134,3 +123,14 @@ def test_a_reader_may_look_but_not_confirm(client, make_staff, case):
     assert client.post(f"/staff/consultations/{case.slug}/channels/{entry.pk}/", {"text": "x"}).status_code == 403
     assert client.post(f"/staff/consultations/{case.slug}/channels/{entry.pk}/reject/",
                        {"reject-reason": "x"}).status_code == 403
+
+
+def test_a_folder_of_images_is_one_letter_per_file(case, tmp_path):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for i, text in enumerate(LETTERS):
+        (folder / f"{i:03d}.png").write_bytes(render_letter(text))
+    out = io.StringIO()
+    call_command("consultation", "ocr", case.slug, str(folder), "--channel", "hand", stdout=out)
+    assert out.getvalue().splitlines() == ["letters 2", "queued 2, duplicate 0, held 0"]
+    assert set(Entry.objects.values_list("channel", flat=True)) == {Channel.HAND}

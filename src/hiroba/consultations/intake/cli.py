@@ -4,7 +4,8 @@
   message's reason on its own line.
 - ``submissions SLUG --format csv|jsonl``: every submission of the case (受付番号, channel,
   received time, state, text) on standard output.
-- ``ocr SLUG FILE... [--channel post|hand]``: queue scanned letters; ``letters N`` (found), then
+- ``ocr SLUG FILE... [--channel post|hand|fax]`` (a FILE may be a folder of images): queue scanned
+  letters; ``letters N`` (found), then
   how many were new, already queued, unreadable.
 - ``formservice SLUG FILE --mapping NAME``: import a form-service export; ``new N, duplicate N, held N``.
 """
@@ -75,10 +76,15 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
         if why := ocr.available():
             raise CommandError(f"OCRを実行できません: {why}")
         batch = scans.Batch()
-        for path in options["files"]:
-            if not path.is_file():
+        files: list[Path] = []
+        for path in options["files"]:  # a folder of images: one letter per file, in name order
+            if path.is_dir():
+                files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")))
+            elif path.is_file():
+                files.append(path)
+            else:
                 raise CommandError(f"ファイルがありません: {path}")
-        for path in options["files"]:
+        for path in files:
             scans.queue_file(case, path.name, path.read_bytes(), channel=options["channel"], batch=batch)
         out.write(f"letters {batch.letters}")
         out.write(f"queued {len(batch.queued)}, duplicate {batch.duplicate}, held {len(batch.held)}")

@@ -207,3 +207,17 @@ def split_letters(pages: list[Page]) -> list[tuple[int, int]]:
     if start is not None:
         letters.append((start, len(pages)))
     return letters
+
+
+def character_accuracy(expected: str, got: str) -> float:
+    """1 − (edit distance / length) of the known text, ignoring spaces and full/half-width
+    differences (NFKC): how the benchmark and the tests score the OCR of rendered letters."""
+    a = "".join(unicodedata.normalize("NFKC", expected).split())
+    b = "".join(unicodedata.normalize("NFKC", got).split())
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return 1 - previous[-1] / max(1, len(a))

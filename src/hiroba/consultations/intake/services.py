@@ -145,14 +145,12 @@ def _take(incoming: Incoming) -> Entry:
     hold = incoming.hold
     submission = None
     if hold is None and not incoming.review:
-        try:
-            with transaction.atomic():
-                submission, _ = services.submission_receive(
-                    actor=SYSTEM, case=case, idempotency_key=submission_key(entry), channel=incoming.channel,
-                    text=incoming.text, received_at=incoming.received_at, external_key=incoming.external_key[:100],
-                    check_period=incoming.check_period,
-                    **_submission_fields(case, incoming.fields),
-                )
+        try:  # (it refuses before writing anything, and writes in a savepoint of its own)
+            submission, _ = services.submission_receive(
+                actor=SYSTEM, case=case, idempotency_key=submission_key(entry), channel=incoming.channel,
+                text=incoming.text, received_at=incoming.received_at, external_key=incoming.external_key[:100],
+                check_period=incoming.check_period, **_submission_fields(case, incoming.fields),
+            )
         except services.PeriodClosed as exc:
             hold = Hold("period", f"期間外: {exc}")
         except services.ConsultationError as exc:
