@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hiroba needs when they are missing:
 # fonts for PDFs and web fonts, Chromium for browser tests, gettext for translations,
-# Pango for WeasyPrint, nginx for the loopback cluster (scripts/cluster.sh). Does nothing when all are present.
+# Pango for WeasyPrint, nginx for the loopback cluster (scripts/cluster.sh), Tesseract with Japanese
+# (horizontal and vertical) and Poppler for the OCR of scanned letters and faxes. Does nothing when all
+# are present.
 set -euo pipefail
-needed=(fonts-noto-cjk chromium gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 nginx-light)
+needed=(fonts-noto-cjk chromium gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 nginx-light
+        tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert poppler-utils)
 missing=()
 for p in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

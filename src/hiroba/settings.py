@@ -132,6 +132,7 @@ HIROBA_MODULES = ["consultations", "proposals", "workshops", "calendars", "notic
 INSTALLED_APPS += [f"hiroba.{name}" for name in HIROBA_MODULES if importlib.util.find_spec(f"hiroba.{name}")]
 # The public REST API and open data (/api/v1/, /opendata/); ninja for its bundled Swagger UI files.
 INSTALLED_APPS += ["ninja", "hiroba.api"]
+INSTALLED_APPS += ["hiroba.consultations.intake"] if "hiroba.consultations" in INSTALLED_APPS else []  # mail, scans, form service
 
 MIDDLEWARE = [
     # outermost: latency and status of every request for /metrics; the Japanese 503 when the database is away

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from hiroba.consultations import analysis_views as av
 from hiroba.consultations import staff_views as v
@@ -15,6 +15,7 @@ urlpatterns = [
     path("<slug:slug>/submitters/", v.submitters, name="submitters"),
     path("<slug:slug>/sections/", v.section_add, name="section_add"),
     path("<slug:slug>/intake/", v.intake, name="intake"),
+    path("<slug:slug>/channels/", include("hiroba.consultations.intake.staff_urls")),  # mail, scans, form service
     path("<slug:slug>/submissions/<str:number>/", v.submission_detail, name="submission"),
     path("<slug:slug>/submissions/<str:number>/original/", v.submission_original, name="submission_original"),
     path("<slug:slug>/items/<int:number>/", v.item_detail, name="item"),

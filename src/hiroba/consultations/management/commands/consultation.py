@@ -1,5 +1,6 @@
 """hiroba consultation import FILE [--slug S] | publish SLUG --format F --out PATH [--version N]
-| remind-overdue [--date YYYY-MM-DD].
+| remind-overdue [--date YYYY-MM-DD]
+| mailbox | submissions | ocr | formservice (see hiroba.consultations.intake.cli).
 
 `remind-overdue` mails the staff of each department whose shared item (担当部署に共有) is past its
 due date, once a day per item: run it daily from cron or a systemd timer (docs/operations.md).
@@ -18,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.text import slugify
 
 from hiroba.consultations import exports, importer
+from hiroba.consultations.intake import cli as intake_cli
 from hiroba.consultations.models import Case
 
 
@@ -38,7 +40,11 @@ class Command(BaseCommand):
         rem = sub.add_parser("remind-overdue", help="期限を過ぎた共有（担当部署に共有）を所属の職員にメールで知らせる（1日1回）")
         rem.add_argument("--date", type=date.fromisoformat, default=None, help="基準日（省略時は今日）")
 
+        intake_cli.add_arguments(sub)  # mailbox, submissions, ocr, formservice
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] in intake_cli.ACTIONS:
+            return intake_cli.handle(self, options)
         if options["action"] == "remind-overdue":
             from hiroba.consultations import staff_mail
 

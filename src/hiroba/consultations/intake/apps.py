@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class IntakeConfig(AppConfig):
+    name = "hiroba.consultations.intake"
+    label = "consultations_intake"
+    verbose_name = "意見公募の取込み（メール・ファクス・紙・フォームサービス）"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,223 @@
+"""Japanese OCR of scanned letters and faxes, offline: Debian's tesseract (tesseract-ocr,
+tesseract-ocr-jpn, -jpn-vert) run as a program, PDFs rasterised by Poppler's pdftoppm.
+
+Both are called with `subprocess` (no Python wrapper is needed: tesseract's TSV output carries
+every word with its confidence). Pages come back as PNG for the confirmation screen; a page with
+almost no ink is blank, and blank pages separate the letters of a batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from hiroba.consultations.intake import conf
+
+Image.MAX_IMAGE_PIXELS = 120_000_000  # a 600 dpi A3 page; larger is a decompression bomb
+
+
+class OCRFailed(Exception):
+    """The scan cannot be read: a Japanese reason for staff."""
+
+
+def available() -> str:
+    """Why OCR cannot run here (empty when it can)."""
+    if not shutil.which("tesseract"):
+        return "tesseract がインストールされていません（scripts/system-packages.sh: tesseract-ocr）。"
+    langs = languages()
+    missing = [lang for lang in conf.get("CONSULTATIONS_INTAKE_OCR_LANG").split("+") if lang not in langs]
+    if missing:
+        return f"tesseract の言語データ（{', '.join(missing)}）がありません（tesseract-ocr-jpn）。"
+    return ""
+
+
+def languages() -> set[str]:
+    try:
+        out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {line.strip() for line in out.splitlines()[1:] if line.strip()}
+
+
+@dataclass
+class Page:
+    image: Image.Image
+    png: bytes = b""
+    blank: bool = False
+
+
+@dataclass
+class Result:
+    text: str
+    words: list[list[Any]] = field(default_factory=list)  # [[text, confidence, line number]]
+    confidence: float | None = None
+    page_images: list[bytes] = field(default_factory=list)
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def ink(image: Image.Image) -> float:
+    """The share of dark pixels (a blank page: almost none)."""
+    histogram = image.convert("L").histogram()
+    return sum(histogram[:128]) / max(1, image.width * image.height)
+
+
+def load_pages(name: str, content: bytes) -> list[Page]:
+    """The pages of a scan: a PDF (rasterised at the OCR resolution), a TIFF (every frame), an image."""
+    suffix = PurePath(name).suffix.lower()
+    threshold = conf.get("CONSULTATIONS_INTAKE_BLANK_PAGE_INK")
+    if suffix == ".pdf" or content[:4] == b"%PDF":
+        images = _pdf_pages(name, content)
+    else:
+        try:
+            source = Image.open(io.BytesIO(content))
+            images = [frame.convert("L") for frame in ImageSequence.Iterator(source)]
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
+            raise OCRFailed(f"「{name[:80]}」を画像として読めませんでした（{type(exc).__name__}）。"
+                            "スキャンし直すか、原本を見て入力してください。") from None
+    if not images:
+        raise OCRFailed(f"「{name[:80]}」にページがありません。")
+    return [Page(image=img, blank=ink(img) < threshold) for img in images]
+
+
+def _pdf_pages(name: str, content: bytes) -> list[Image.Image]:
+    if not shutil.which("pdftoppm"):
+        raise OCRFailed("PDF を画像にする pdftoppm がインストールされていません（poppler-utils）。")
+    dpi = str(conf.get("CONSULTATIONS_INTAKE_OCR_DPI"))
+    with tempfile.TemporaryDirectory(prefix="hiroba-ocr-") as tmp:
+        source = Path(tmp) / "scan.pdf"
+        source.write_bytes(content)
+        try:
+            subprocess.run(["pdftoppm", "-r", dpi, "-gray", "-png", str(source), str(Path(tmp) / "page")],
+                           check=True, capture_output=True, timeout=conf.get("CONSULTATIONS_INTAKE_OCR_TIMEOUT_SECONDS"))
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            raise OCRFailed(f"「{name[:80]}」を PDF として読めませんでした（{type(exc).__name__}）。"
+                            "スキャンし直すか、原本を見て入力してください。") from None
+        pages = []
+        for path in sorted(Path(tmp).glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1])):
+            with Image.open(path) as image:
+                pages.append(image.convert("L"))
+        return pages
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and (unicodedata.east_asian_width(ch) in ("W", "F"))
+
+
+def _join(words: list[str]) -> str:
+    """Words of one line: no space between Japanese characters, one between other words."""
+    out = ""
+    for word in words:
+        if out and not (_is_cjk(out[-1]) or _is_cjk(word[0])):
+            out += " "
+        out += word
+    return out
+
+
+def recognise(image: Image.Image, *, lang: str | None = None) -> tuple[str, list[list[Any]]]:
+    """(text, [[word, confidence, line]]) of one page."""
+    lang = lang or conf.get("CONSULTATIONS_INTAKE_OCR_LANG")
+    psm = "5" if "vert" in lang and "jpn+" not in lang else "6"
+    try:
+        done = subprocess.run(
+            ["tesseract", "stdin", "stdout", "-l", lang, "--psm", psm, "-c", "preserve_interword_spaces=0", "tsv"],
+            input=_png(image), capture_output=True, timeout=conf.get("CONSULTATIONS_INTAKE_OCR_TIMEOUT_SECONDS"),
+            check=True,
+        )
+    except FileNotFoundError:
+        raise OCRFailed(available() or "tesseract を実行できません。") from None
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        raise OCRFailed(f"文字を読み取れませんでした（tesseract: {type(exc).__name__}）。原本を見て入力してください。") from None
+    lines: dict[tuple[int, int, int], list[str]] = {}
+    words: list[list[Any]] = []
+    reader = csv.DictReader(io.StringIO(done.stdout.decode("utf-8", "replace")), delimiter="\t", quoting=csv.QUOTE_NONE)
+    for row in reader:
+        text = (row.get("text") or "").strip()
+        if row.get("level") != "5" or not text:
+            continue
+        line = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
+        lines.setdefault(line, []).append(text)
+        words.append([text, round(float(row["conf"]), 1), len(lines) - 1])
+    paragraphs: list[str] = []
+    last_block = None
+    for (block, par, _), parts in lines.items():
+        if last_block is not None and (block, par) != last_block:
+            paragraphs.append("")
+        paragraphs.append(_join(parts))
+        last_block = (block, par)
+    return "\n".join(paragraphs).strip(), words
+
+
+def read_pages(pages: list[Page], *, lang: str | None = None) -> Result:
+    texts, words, page_images = [], [], []
+    offset = 0
+    for page in pages:
+        page_images.append(_png(_display(page.image)))
+        if page.blank:
+            continue
+        text, page_words = recognise(page.image, lang=lang)
+        texts.append(text)
+        for word in page_words:
+            words.append([word[0], word[1], word[2] + offset])
+        offset += 1 + max((w[2] for w in page_words), default=0)
+    scored = [w[1] for w in words if w[1] >= 0]
+    confidence = round(sum(scored) / len(scored), 1) if scored else None
+    return Result(text="\n\n".join(t for t in texts if t), words=words, confidence=confidence,
+                  page_images=page_images)
+
+
+def _display(image: Image.Image) -> Image.Image:
+    """A page for the screen: at most 1400 pixels wide."""
+    if image.width <= 1400:
+        return image
+    return image.resize((1400, round(image.height * 1400 / image.width)))
+
+
+def read_files(files: list[tuple[str, bytes]], *, lang: str | None = None) -> Result:
+    """One letter made of these files (a fax): every page, read."""
+    pages = [page for name, content in files for page in load_pages(name, content)]
+    return read_pages(pages, lang=lang)
+
+
+def split_letters(pages: list[Page]) -> list[tuple[int, int]]:
+    """Letters of a batch as (first, last) page numbers (1-based): blank pages separate them; a
+    batch without blank pages is one letter."""
+    letters: list[tuple[int, int]] = []
+    start = None
+    for number, page in enumerate(pages, start=1):
+        if page.blank:
+            if start is not None:
+                letters.append((start, number - 1))
+                start = None
+        elif start is None:
+            start = number
+    if start is not None:
+        letters.append((start, len(pages)))
+    return letters
+
+
+def character_accuracy(expected: str, got: str) -> float:
+    """1 − (edit distance / length) of the known text, ignoring spaces and full/half-width
+    differences (NFKC): how the benchmark and the tests score the OCR of rendered letters."""
+    a = "".join(unicodedata.normalize("NFKC", expected).split())
+    b = "".join(unicodedata.normalize("NFKC", got).split())
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return 1 - previous[-1] / max(1, len(a))
