@@ -11,6 +11,7 @@ class ApiConfig(AppConfig):
     audit_action_labels = "hiroba.api.audit_actions.LABELS"  # the audit log (core.audit_labels)
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("opendata:index", _("オープンデータ"))]
+    home_public = [("opendata:index", _("区のオープンデータと API を使う"))]  # the home page's "このサイトでできること"
     nav_staff = [("api_staff:tokens", _("APIトークン"))]
 
     def ready(self) -> None:

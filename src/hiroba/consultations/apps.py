@@ -8,6 +8,7 @@ class ConsultationsConfig(AppConfig):
     verbose_name = "意見公募（パブリックコメント）"
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("consultations:list", _("意見公募"))]
+    home_public = [("consultations:list", _("区の計画案などに意見を出す（パブリックコメント）"))]  # the home page's "このサイトでできること"
     staff_todos = "hiroba.consultations.todo.todos"  # the staff home's to-do list (core.todo)
     audit_action_labels = "hiroba.consultations.audit_actions.LABELS"  # the audit log (core.audit_labels)
     audit_field_labels = "hiroba.consultations.audit_actions.FIELDS"

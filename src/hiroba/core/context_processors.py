@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 
-def _nav(attribute: str) -> list[tuple[str, str]]:
+def nav(attribute: str) -> list[tuple[str, str]]:
     """(url, label) pairs from what the domain apps declare on their AppConfig.
 
     An entry whose URL does not resolve (an app installed without that page) is left out
@@ -28,6 +28,6 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "SITE_NAME": settings.HIROBA_SITE_NAME,
         "MUNICIPALITY": settings.HIROBA_MUNICIPALITY,
-        "PUBLIC_NAV": _nav("nav_public"),
-        "STAFF_NAV": _nav("nav_staff"),
+        "PUBLIC_NAV": nav("nav_public"),
+        "STAFF_NAV": nav("nav_staff"),
     }

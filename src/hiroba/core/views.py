@@ -19,13 +19,14 @@ from rules.contrib.views import permission_required
 
 from hiroba.accounts.middleware import has_strong_mfa
 from hiroba.accounts.models import StaffMembership
-from hiroba.core import audit, audit_labels, throttle, todo
+from hiroba.core import audit, audit_labels, context_processors, throttle, todo
 from hiroba.core.models import AuditEntry
 from hiroba.core.queries import departments_visible_to, search_audit_entries
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"today": timezone.localdate()})
+    return render(request, "core/home.html", {"today": timezone.localdate(),
+                                              "things_to_do": context_processors.nav("home_public")})
 
 
 def staff_home(request: HttpRequest) -> HttpResponse:

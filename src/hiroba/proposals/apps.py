@@ -10,6 +10,7 @@ class ProposalsConfig(AppConfig):
     audit_value_labels = "hiroba.proposals.audit_actions.values"
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("proposals:list", _("デジタル活用提案"))]
+    home_public = [("proposals:list", _("デジタル活用のアイデアを提案し、投票する"))]  # the home page's "このサイトでできること"
     nav_staff = [("proposals_staff:list", _("デジタル活用提案")), ("proposals_staff:my_reviews", _("提案の審査"))]
 
     def ready(self) -> None:

@@ -9,4 +9,5 @@ class SecurityConfig(AppConfig):
     audit_action_labels = "hiroba.security.audit_actions.LABELS"  # the audit log (core.audit_labels)
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("security:report", _("セキュリティに関するご連絡"))]
+    home_public = [("security:report", _("情報セキュリティ上の問題を区に知らせる"))]  # the home page's "このサイトでできること"
     nav_staff = [("security_staff:home", _("情報セキュリティ"))]

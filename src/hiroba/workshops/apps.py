@@ -10,6 +10,7 @@ class WorkshopsConfig(AppConfig):
     audit_value_labels = "hiroba.workshops.audit_actions.values"
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("workshops:list", _("ワークショップ"))]
+    home_public = [("workshops:list", _("区民参加ワークショップに申し込む"))]  # the home page's "このサイトでできること"
     nav_staff = [("workshops_staff:list", _("ワークショップ"))]
 
     def ready(self) -> None:
