@@ -1,0 +1,36 @@
+"""Who may do what with notices (django-rules): roles on the notice type's department.
+
+The object of a check carries `department_id` (a notice type's, a batch's through its type);
+print runs hold letters of every type, so handling them needs 担当 on some department that owns
+a notice type (checked without an object)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+
+from hiroba.accounts import permissions
+from hiroba.accounts.models import Role
+from hiroba.accounts.rules import is_staff_member
+
+
+def notices_role(minimum: Role) -> Any:
+    @rules.predicate(name=f"notices_role_{minimum.name.lower()}")
+    def predicate(user: Any, obj: Any) -> bool:
+        if obj is None:
+            ids = permissions.department_ids(user, minimum)
+            if ids is None:
+                return True
+            from hiroba.notices.models import NoticeType
+
+            return NoticeType.objects.filter(department_id__in=ids).exists()
+        return permissions.has_role(user, getattr(obj, "department_id", None), minimum)
+
+    return predicate
+
+
+rules.add_perm("notices.view", is_staff_member & notices_role(Role.READ))
+rules.add_perm("notices.handle_batch", is_staff_member & notices_role(Role.HANDLE))
+rules.add_perm("notices.approve_batch", is_staff_member & notices_role(Role.APPROVE))
+rules.add_perm("notices.handle_print", is_staff_member & notices_role(Role.HANDLE))

@@ -1,0 +1,17 @@
+"""Staff pages under /staff/notices/ (behind the staff gate: sign-in, staff, MFA)."""
+
+from django.urls import path
+
+from hiroba.notices import staff_views as views
+
+app_name = "notices_staff"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("batches/new/", views.batch_new, name="batch_new"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch"),
+    path("batches/<int:pk>/<str:name>/", views.batch_transition, name="batch_transition"),
+    path("batches/<int:pk>/record.csv", views.batch_record, name="batch_record"),
+    path("runs/<int:pk>/print.pdf", views.run_pdf, name="run_pdf"),
+    path("runs/<int:pk>/list.csv", views.run_csv, name="run_csv"),
+    path("runs/<int:pk>/<str:name>/", views.run_transition, name="run_transition"),
+]

@@ -1,0 +1,150 @@
+"""Staff pages under /staff/notices/: batches (upload with preview, 承認, dispatch, 送付記録) and
+print runs (PDF, 送付一覧 CSV, printed / posted). Types outside the user's departments are 404."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hiroba.accounts.models import Role
+from hiroba.core import tabular
+from hiroba.core.actors import Actor
+from hiroba.core.errors import ServiceError
+from hiroba.notices import batches, forms, printing, queries
+from hiroba.notices.models import Batch, PrintRun, Status
+
+
+def _download(body: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    ascii_name = "notices." + filename.rsplit(".", 1)[-1]
+    response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def _need(request: HttpRequest, perm: str, obj: object = None) -> None:
+    if not request.user.has_perm(perm, obj):
+        raise PermissionDenied
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    _need(request, "notices.view")
+    return render(request, "notices/staff/home.html", {
+        "types": queries.types_for(request.user), "batches": queries.batches_for(request.user)[:50],
+        "runs": queries.runs()[:20], "can_print": request.user.has_perm("notices.handle_print"),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def batch_new(request: HttpRequest) -> HttpResponse:
+    _need(request, "notices.handle_batch")
+    types = queries.types_for(request.user, Role.HANDLE)
+    form = forms.BatchUploadForm(request.POST or None, request.FILES or None, types=types)
+    check = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            check = batches.batch_check(notice_type=form.cleaned_data["notice_type"], raw=upload.read())
+            if check.ok:
+                batch = batches.batch_create(actor=Actor.staff(request.user), check=check, filename=upload.name)
+                messages.success(request, _("バッチを作成しました。承認者の承認を受けてから送付できます。"))
+                return HttpResponseRedirect(reverse("notices_staff:batch", args=[batch.pk]))
+        except ServiceError as exc:
+            exc.add_to_form(form)
+    return render(request, "notices/staff/batch_new.html", {"form": form, "check": check},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _batch(request: HttpRequest, pk: int) -> Batch:
+    batch = queries.batches_for(request.user).filter(pk=pk).first()
+    if batch is None:
+        raise Http404
+    return batch
+
+
+@require_GET
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _batch(request, pk)
+    counts = queries.status_counts(batch)
+    sample = batch.notices.select_related("recipient").order_by("row_number")[:3]
+    return render(request, "notices/staff/batch.html", {
+        "batch": batch, "counts": [(s.label, counts.get(s.value, 0)) for s in Status if counts.get(s.value)],
+        "routes": {"digital": batch.notices.filter(route="digital").count(),
+                   "paper": batch.notices.filter(route="paper").count()},
+        "reasons": batch.notices.filter(route="paper").exclude(paper_reason="").values_list("paper_reason", flat=True),
+        "sample": sample, "buttons": Batch.workflow.available(batch, request.user),
+    })
+
+
+@require_POST
+def batch_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    batch = _batch(request, pk)
+    actor = Actor.staff(request.user)
+    try:
+        if name == "approve":
+            batches.batch_approve(actor=actor, batch=batch)
+            messages.success(request, _("承認しました。"))
+        elif name == "dispatch":
+            result = batches.batch_dispatch(actor=actor, batch=batch)
+            messages.success(request, _("送付しました（メール %(q)s 件、郵便 %(p)s 件）。") % {"q": result.queued,
+                                                                                   "p": result.paper})
+        elif name == "cancel":
+            batches.batch_cancel(actor=actor, batch=batch)
+            messages.success(request, _("取り消しました。"))
+        else:
+            raise Http404
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(reverse("notices_staff:batch", args=[batch.pk]))
+
+
+@require_GET
+def batch_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """送付記録: every notice of the batch with its route, status, hash and times."""
+    batch = _batch(request, pk)
+    rows = [[n.row_number, n.recipient.atena_number, n.template.version, n.get_route_display(),
+             n.get_paper_reason_display() if n.paper_reason else "", n.get_status_display(), n.content_sha256,
+             n.queued_at, n.sent_at, n.opened_at, n.opened_as, n.paper_at]
+            for n in batch.notices.select_related("recipient", "template").order_by("row_number")]
+    table = tabular.Table(columns=[tabular.Column(h) for h in (
+        "行", "宛名番号", "テンプレートの版", "経路", "紙になった理由", "状態", "SHA-256", "送信待ち日時",
+        "メール送信日時", "開封日時", "開封した人の立場", "紙に切替えた日時")], rows=rows, sheet="送付記録",
+        preamble=[["バッチ", batch.pk, batch.notice_type.name, "承認者", str(batch.approved_by or "")]])
+    return _download(tabular.to_csv(table), f"送付記録-{batch.pk}.csv", "text/csv; charset=utf-8")
+
+
+def _run(request: HttpRequest, pk: int) -> PrintRun:
+    _need(request, "notices.handle_print")
+    return get_object_or_404(PrintRun, pk=pk)
+
+
+@require_GET
+def run_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    body, _pages = printing.run_pdf(_run(request, pk))
+    return _download(body, f"印刷-{pk}.pdf", "application/pdf")
+
+
+@require_GET
+def run_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    return _download(tabular.to_csv(printing.run_table(run)), f"送付一覧-{pk}.csv", "text/csv; charset=utf-8")
+
+
+@require_POST
+def run_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    run = _run(request, pk)
+    if name not in ("print", "post"):
+        raise Http404
+    try:
+        printing.run_transition(actor=Actor.staff(request.user), run=run, name=name)
+        messages.success(request, _("印刷の状態を更新しました。"))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(reverse("notices_staff:home"))
