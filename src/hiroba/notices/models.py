@@ -81,7 +81,8 @@ class NoticeTemplate(models.Model):
         return f"{self.notice_type} 第{self.version}版"
 
     def placeholders(self) -> list[str]:
-        return list(dict.fromkeys(PLACEHOLDER.findall(self.title + "\n" + self.body)))
+        text = "\n".join([self.title, self.body, self.notice_type.deadline_wording])
+        return list(dict.fromkeys(PLACEHOLDER.findall(text)))
 
     def fields(self) -> list[str]:
         """The batch columns this template needs beside 宛名番号."""
