@@ -68,19 +68,27 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("notices:home"))
 
 
-def _notice_for(request: HttpRequest, pk: int) -> tuple[Notice, str]:
+def _notice_for(request: HttpRequest, pk: int) -> tuple[Notice | None, str]:
+    """The notice and the reader's standing, or (None, "") after logging the attempt: the view
+    answers 404 with a response (raising would roll the log entry back with the request)."""
     notice = (Notice.objects.select_related("batch__notice_type__department", "recipient", "template")
               .exclude(status=Status.CREATED).filter(pk=pk).first())
     access = delivery.access_of(notice, request.user) if notice else ""
     if not access:
         delivery.foreign_access(notice_id=pk, user=request.user)
-        raise Http404
+        return None, ""
     return notice, access
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "404.html", status=404)
 
 
 @login_required
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notice, access = _notice_for(request, pk)
+    if notice is None:
+        return _not_found(request)
     notice = delivery.notice_open(notice=notice, user=request.user, as_=access)
     return render(request, "notices/notice.html", {"notice": notice, "access": access,
                                                    "on_paper": notice.paper_at is not None})
@@ -89,7 +97,9 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    notice, access = _notice_for(request, pk)
+    notice, _access = _notice_for(request, pk)
+    if notice is None:
+        return _not_found(request)
     try:
         delivery.notice_acknowledge(notice=notice, user=request.user)
         messages.success(request, _("受領を確認しました。"))
