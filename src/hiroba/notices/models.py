@@ -351,6 +351,9 @@ class NoticeEvent(models.Model):
         verbose_name_plural = "書面の状態履歴"
         ordering = ["notice", "at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.notice_id}: {self.from_status or '—'} → {self.to_status}"
+
 
 class PrintRunState(models.TextChoices):
     CREATED = "created", "印刷待ち"
@@ -395,3 +398,34 @@ class PrintItem(models.Model):
         verbose_name_plural = "印刷する書面"
         ordering = ["run", "sequence"]
         constraints = [models.UniqueConstraint(fields=["run", "sequence"], name="print_item_sequence")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}-{self.sequence}"
+
+
+class RecipientUpload(models.Model):
+    """A recipient list uploaded for preview: nothing is imported until a staff member applies
+    it. The file is kept only until it is applied or discarded (it holds personal data)."""
+
+    class State(models.TextChoices):
+        PREVIEW = "preview", "確認中"
+        APPLIED = "applied", "反映済み"
+        DISCARDED = "discarded", "破棄"
+
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.PREVIEW)
+    filename = models.CharField("ファイル名", max_length=200, blank=True)
+    file_sha256 = models.CharField("ファイルのSHA-256", max_length=64)
+    content = models.BinaryField("ファイル", blank=True)
+    created_at = models.DateTimeField("アップロード日時", default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="アップロードした人", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    summary = models.JSONField("結果", default=dict, blank=True)
+    finished_at = models.DateTimeField("反映・破棄の日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "宛名一覧のアップロード"
+        verbose_name_plural = "宛名一覧のアップロード"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} #{self.pk}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from hiroba.core import audit
 from hiroba.core.actors import Actor
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.notices import audit_actions, reading
-from hiroba.notices.models import Consent, NoticeType, Recipient, Representative
+from hiroba.notices.models import Consent, NoticeType, Recipient, RecipientUpload, Representative
 
 RECIPIENT_COLUMNS = ("宛名番号", "氏名", "郵便番号", "住所", "生年月日", "メールアドレス")
 POSTAL = re.compile(r"^\d{3}-?\d{4}$")
@@ -63,48 +64,110 @@ def _row_values(number: int, cells: dict[str, str], seen: set[str]) -> tuple[dic
             "birth_date": birth, "email": email}, ""
 
 
-def recipients_import(*, actor: Any, raw: bytes, filename: str = "") -> ImportResult:
-    """Create or update the recipients of a file; rows in error are refused (and listed), the
-    others are imported in one transaction."""
+@dataclass
+class Plan:
+    """What importing a file would do: the rows to create, those to change (with the fields
+    that change), and the refused rows."""
+
+    result: ImportResult
+    new: list[Recipient] = field(default_factory=list)
+    changed: list[tuple[Recipient, list[str]]] = field(default_factory=list)
+
+
+def recipients_plan(raw: bytes) -> Plan:
+    """Read a recipient list and compare it with the register, writing nothing."""
     sheet = reading.read(raw)
     missing = [c for c in RECIPIENT_COLUMNS if c not in sheet.header]
     if missing:
         raise ServiceError(format_lazy(_("見出しに次の列がありません: {columns}"), columns="、".join(missing)),
                            code="missing_columns")
     index = {h: i for i, h in enumerate(sheet.header)}
-    result = ImportResult()
+    plan = Plan(result=ImportResult())
     seen: set[str] = set()
     good: dict[str, dict[str, Any]] = {}
     for number, row in sheet.rows:
         cells = {c: (row[index[c]] if index[c] < len(row) else "").strip() for c in RECIPIENT_COLUMNS}
         values, error = _row_values(number, cells, seen)
         if values is None:
-            result.errors.append((number, error))
+            plan.result.errors.append((number, error))
         else:
             good[values["atena_number"]] = values
+    existing = {r.atena_number: r for r in Recipient.objects.filter(atena_number__in=list(good))}
+    now = timezone.now()
+    for atena, values in good.items():
+        current = existing.get(atena)
+        if current is None:
+            plan.new.append(Recipient(imported_at=now, **values))
+            continue
+        fields = [k for k, v in values.items() if getattr(current, k) != v]
+        if not fields:
+            plan.result.unchanged += 1
+            continue
+        for k in fields:
+            setattr(current, k, values[k])
+        current.imported_at = now
+        plan.changed.append((current, fields))
+    plan.result.created, plan.result.updated = len(plan.new), len(plan.changed)
+    return plan
+
+
+def recipients_import(*, actor: Any, raw: bytes, filename: str = "") -> ImportResult:
+    """Create or update the recipients of a file; rows in error are refused (and listed), the
+    others are imported in one transaction."""
     with transaction.atomic():
-        existing = {r.atena_number: r for r in Recipient.objects.filter(atena_number__in=list(good))}
-        new, changed = [], []
-        now = timezone.now()
-        for atena, values in good.items():
-            current = existing.get(atena)
-            if current is None:
-                new.append(Recipient(imported_at=now, **values))
-            elif any(getattr(current, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(current, k, v)
-                current.imported_at = now
-                changed.append(current)
-            else:
-                result.unchanged += 1
-        Recipient.objects.bulk_create(new, batch_size=1000)
-        Recipient.objects.bulk_update(changed, ["name", "postal_code", "address", "birth_date", "email",
-                                                "imported_at"], batch_size=1000)
-        result.created, result.updated = len(new), len(changed)
+        plan = recipients_plan(raw)
+        result = plan.result
+        Recipient.objects.bulk_create(plan.new, batch_size=1000)
+        Recipient.objects.bulk_update([r for r, _fields in plan.changed], ["name", "postal_code", "address",
+                                                                            "birth_date", "email", "imported_at"],
+                                      batch_size=1000)
         audit.record(actor=Actor.of(actor), action=audit_actions.RECIPIENTS_IMPORT, object_type="notices.recipient",
                      object_repr=filename[:200], changes={"created": result.created, "updated": result.updated,
                                                           "unchanged": result.unchanged, "refused": result.refused})
     return result
+
+
+def upload_stage(*, actor: Any, raw: bytes, filename: str = "") -> RecipientUpload:
+    """Keep an uploaded recipient list for its preview (the file must read: a header with every
+    column); nothing is imported yet."""
+    plan = recipients_plan(raw)
+    a = Actor.of(actor)
+    with transaction.atomic():
+        upload = RecipientUpload.objects.create(filename=filename[:200], file_sha256=hashlib.sha256(raw).hexdigest(),
+                                                content=raw, created_by=a.account(),
+                                                summary=_summary(plan.result))
+        audit.record(actor=a, action=audit_actions.RECIPIENTS_STAGE, obj=upload,
+                     changes={"file_sha256": upload.file_sha256, **upload.summary})
+    return upload
+
+
+def _summary(result: ImportResult) -> dict[str, int]:
+    return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+            "refused": result.refused}
+
+
+def upload_apply(*, actor: Any, upload: RecipientUpload) -> ImportResult:
+    """Import a previewed list (compared again with the register as it is now); the stored file
+    is then deleted."""
+    with transaction.atomic():
+        locked = RecipientUpload.objects.select_for_update().get(pk=upload.pk)
+        if locked.state != RecipientUpload.State.PREVIEW:
+            raise ServiceError(_("このアップロードは反映済みか破棄済みです。"), code="not_preview")
+        result = recipients_import(actor=actor, raw=bytes(locked.content), filename=locked.filename)
+        locked.state, locked.content, locked.finished_at = RecipientUpload.State.APPLIED, b"", timezone.now()
+        locked.summary = _summary(result)
+        locked.save(update_fields=["state", "content", "finished_at", "summary"])
+    return result
+
+
+def upload_discard(*, actor: Any, upload: RecipientUpload) -> None:
+    with transaction.atomic():
+        locked = RecipientUpload.objects.select_for_update().get(pk=upload.pk)
+        if locked.state != RecipientUpload.State.PREVIEW:
+            return
+        locked.state, locked.content, locked.finished_at = RecipientUpload.State.DISCARDED, b"", timezone.now()
+        locked.save(update_fields=["state", "content", "finished_at"])
+        audit.record(actor=Actor.of(actor), action=audit_actions.RECIPIENTS_DISCARD, obj=locked)
 
 
 def recipient_of(user: Any) -> Recipient | None:

@@ -1,6 +1,7 @@
 """Who may do what with notices (django-rules): roles on the notice type's department.
 
-The object of a check carries `department_id` (a notice type's, a batch's through its type);
+The object of a check is a department or carries `department_id` (a notice type's, a batch's
+through its type);
 print runs hold letters of every type, so handling them needs 担当 on some department that owns
 a notice type (checked without an object)."""
 
@@ -25,7 +26,10 @@ def notices_role(minimum: Role) -> Any:
             from hiroba.notices.models import NoticeType
 
             return NoticeType.objects.filter(department_id__in=ids).exists()
-        return permissions.has_role(user, getattr(obj, "department_id", None), minimum)
+        from hiroba.core.models import Department
+
+        department_id = obj.pk if isinstance(obj, Department) else getattr(obj, "department_id", None)
+        return permissions.has_role(user, department_id, minimum)
 
     return predicate
 
@@ -34,3 +38,5 @@ rules.add_perm("notices.view", is_staff_member & notices_role(Role.READ))
 rules.add_perm("notices.handle_batch", is_staff_member & notices_role(Role.HANDLE))
 rules.add_perm("notices.approve_batch", is_staff_member & notices_role(Role.APPROVE))
 rules.add_perm("notices.handle_print", is_staff_member & notices_role(Role.HANDLE))
+rules.add_perm("notices.manage_types", is_staff_member & notices_role(Role.APPROVE))
+rules.add_perm("notices.manage_recipients", is_staff_member & notices_role(Role.HANDLE))

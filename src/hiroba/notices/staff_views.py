@@ -13,12 +13,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hiroba.accounts import permissions
 from hiroba.accounts.models import Role
 from hiroba.core import tabular
 from hiroba.core.actors import Actor
 from hiroba.core.errors import ServiceError
-from hiroba.notices import batches, forms, printing, queries
-from hiroba.notices.models import Batch, PrintRun, Status
+from hiroba.core.models import Department
+from hiroba.notices import batches, forms, printing, queries, recipients, types
+from hiroba.notices.models import Batch, NoticeType, PrintRun, RecipientUpload, Status
 
 
 def _download(body: bytes, filename: str, content_type: str) -> HttpResponse:
@@ -74,7 +76,14 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     counts = queries.status_counts(batch)
     sample = batch.notices.select_related("recipient").order_by("row_number")[:3]
+    row_form = forms.RowForm(request.GET if "row" in request.GET else None)
+    preview = None
+    if row_form.is_valid():
+        preview = batch.notices.select_related("recipient").filter(row_number=row_form.cleaned_data["row"]).first()
+        if preview is None:
+            row_form.add_error("row", _("その行番号の書面はこのバッチにありません。"))
     return render(request, "notices/staff/batch.html", {
+        "row_form": row_form, "preview": preview,
         "batch": batch, "counts": [(s.label, counts.get(s.value, 0)) for s in Status if counts.get(s.value)],
         "routes": {"digital": batch.notices.filter(route="digital").count(),
                    "paper": batch.notices.filter(route="paper").count()},
@@ -148,3 +157,131 @@ def run_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, exc.message)
     return HttpResponseRedirect(reverse("notices_staff:home"))
+
+
+# --- notice types and their templates -------------------------------------------------------
+
+def _departments_for(user: object, minimum: Role) -> object:
+    ids = permissions.department_ids(user, minimum)
+    qs = Department.objects.filter(is_active=True).order_by("sort_order", "code")
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+@require_http_methods(["GET", "POST"])
+def type_new(request: HttpRequest) -> HttpResponse:
+    departments = _departments_for(request.user, Role.APPROVE)
+    if not departments.exists():
+        raise PermissionDenied
+    form = forms.TypeForm(request.POST or None, departments=departments)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kind = types.type_create(actor=Actor.staff(request.user), **form.cleaned_data)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            messages.success(request, _("書面の種類を作成しました。続けてテンプレートを作成してください。"))
+            return HttpResponseRedirect(reverse("notices_staff:type", args=[kind.slug]))
+    return render(request, "notices/staff/type_new.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _type(request: HttpRequest, slug: str) -> NoticeType:
+    kind = queries.types_for(request.user).filter(slug=slug).first()
+    if kind is None:
+        raise Http404
+    return kind
+
+
+def sample_values(template: object) -> dict[str, str]:
+    """Placeholder values for a template preview: each field shows its own name."""
+    return {name: f"［{name}］" for name in template.fields()}  # type: ignore[attr-defined]
+
+
+@require_http_methods(["GET", "POST"])
+def type_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    kind = _type(request, slug)
+    can_edit = request.user.has_perm("notices.handle_batch", kind)
+    current = kind.current_template()
+    form = forms.TemplateForm(request.POST or None, initial={"title": current.title, "body": current.body}
+                              if current else None)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                template = types.template_publish(actor=Actor.staff(request.user), notice_type=kind,
+                                                  **form.cleaned_data)
+            except ServiceError as exc:
+                exc.add_to_form(form)
+            else:
+                messages.success(request, _("テンプレート第%(v)s版を作成しました。承認待ちのバッチは作り直しが必要です。")
+                                 % {"v": template.version})
+                return HttpResponseRedirect(reverse("notices_staff:type", args=[kind.slug]))
+    preview = None
+    if current is not None:
+        from hiroba.notices.models import Recipient
+
+        specimen = Recipient(atena_number="0000000000", name=_("見本 太郎"), postal_code="102-8688",
+                             address=_("東京都千代田区九段南1-2-1"))
+        title, content, _digest = types.render(current, specimen, sample_values(current))
+        preview = {"title": title, "content": content}
+    return render(request, "notices/staff/type.html", {
+        "type": kind, "templates": kind.templates.select_related("created_by").order_by("-version"),
+        "current": current, "form": form, "can_edit": can_edit, "preview": preview,
+    }, status=400 if request.method == "POST" else 200)
+
+
+# --- the recipient list ---------------------------------------------------------------------
+
+def _need_recipients(request: HttpRequest) -> None:
+    _need(request, "notices.manage_recipients")
+
+
+@require_http_methods(["GET", "POST"])
+def recipients_upload(request: HttpRequest) -> HttpResponse:
+    _need_recipients(request)
+    form = forms.RecipientUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            staged = recipients.upload_stage(actor=Actor.staff(request.user), raw=upload.read(), filename=upload.name)
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            return HttpResponseRedirect(reverse("notices_staff:recipients_preview", args=[staged.pk]))
+    return render(request, "notices/staff/recipients_upload.html", {
+        "form": form, "columns": recipients.RECIPIENT_COLUMNS,
+        "uploads": RecipientUpload.objects.select_related("created_by")[:10],
+    }, status=400 if request.method == "POST" else 200)
+
+
+#: Rows of each kind shown in the preview (the counts cover all of them).
+PREVIEW_ROWS = 50
+
+
+@require_http_methods(["GET", "POST"])
+def recipients_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    _need_recipients(request)
+    upload = get_object_or_404(RecipientUpload, pk=pk)
+    if request.method == "POST":
+        actor = Actor.staff(request.user)
+        try:
+            if "discard" in request.POST:
+                recipients.upload_discard(actor=actor, upload=upload)
+                messages.info(request, _("アップロードを破棄しました。宛名は変わっていません。"))
+            else:
+                result = recipients.upload_apply(actor=actor, upload=upload)
+                messages.success(request, _("宛名を反映しました: 新規 %(c)s 件、更新 %(u)s 件、変更なし %(n)s 件、"
+                                            "取り込まなかった行 %(r)s 件。") % {"c": result.created, "u": result.updated,
+                                                                    "n": result.unchanged, "r": result.refused})
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("notices_staff:recipients_preview", args=[upload.pk]))
+    plan = None
+    if upload.state == RecipientUpload.State.PREVIEW:
+        plan = recipients.recipients_plan(bytes(upload.content))
+    return render(request, "notices/staff/recipients_preview.html", {
+        "upload": upload, "plan": plan, "limit": PREVIEW_ROWS,
+        "new": plan.new[:PREVIEW_ROWS] if plan else [], "changed": plan.changed[:PREVIEW_ROWS] if plan else [],
+        "errors": plan.result.errors if plan else [],
+    })

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
 from hiroba.core.actors import Actor
-from hiroba.core.errors import ServiceError
+from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.notices import audit_actions
 from hiroba.notices.models import PLACEHOLDER, NoticeTemplate, NoticeType, Recipient
@@ -25,9 +25,13 @@ DEFAULT_CONSENT = ("この種類の通知を、紙の郵送に代えて hiroba �
 
 def type_create(*, actor: Any, slug: str, name: str, department: Department, needs_acknowledgement: bool = False,
                 reminder_days: int | None = None, fallback_days: int | None = None, retention_days: int = 365,
-                deadline_wording: str = "", consent_text: str = DEFAULT_CONSENT) -> NoticeType:
+                mail_retention_days: int = 7, deadline_wording: str = "",
+                consent_text: str = DEFAULT_CONSENT) -> NoticeType:
     """A notice type. Reminder after 7 days (3 when acknowledgement is needed); paper after 14
-    (7 when acknowledgement is needed) unless said otherwise."""
+    (7 when acknowledgement is needed) unless said otherwise. Staff need 承認 on the department."""
+    a = Actor.of(actor)
+    if a.user is not None and not a.user.has_perm("notices.manage_types", department):
+        raise NotAllowed(_("この所属の書面の種類を作る権限がありません（所属の承認の役割が必要です）。"))
     if reminder_days is None:
         reminder_days = 3 if needs_acknowledgement else 7
     if fallback_days is None:
@@ -41,15 +45,19 @@ def type_create(*, actor: Any, slug: str, name: str, department: Department, nee
         notice_type = NoticeType.objects.create(
             slug=slug, name=name, department=department, needs_acknowledgement=needs_acknowledgement,
             reminder_days=reminder_days, fallback_days=fallback_days, retention_days=retention_days,
-            deadline_wording=deadline_wording, consent_text=consent_text)
-        audit.record(actor=Actor.of(actor), action=audit_actions.TYPE_CREATE, obj=notice_type,
+            mail_retention_days=mail_retention_days, deadline_wording=deadline_wording,
+            consent_text=consent_text or DEFAULT_CONSENT)
+        audit.record(actor=a, action=audit_actions.TYPE_CREATE, obj=notice_type,
                      changes=audit.snapshot(notice_type))
     return notice_type
 
 
 def template_publish(*, actor: Any, notice_type: NoticeType, title: str, body: str) -> NoticeTemplate:
     """A new version of the type's template (versions are never edited). Batches made from an
-    older version must be approved again before they are sent."""
+    older version must be approved again before they are sent. Staff need 担当 on the type."""
+    a = Actor.of(actor)
+    if a.user is not None and not a.user.has_perm("notices.handle_batch", notice_type):
+        raise NotAllowed(_("この種類の書面を扱う権限がありません。"))
     if not title.strip() or not body.strip():
         raise ServiceError(_("表題と本文を入力してください。"), code="required", field="body")
     broken = [line for line in body.splitlines() if line.count("{{") != line.count("}}")]
@@ -59,7 +67,6 @@ def template_publish(*, actor: Any, notice_type: NoticeType, title: str, body: s
     with transaction.atomic():
         NoticeType.objects.select_for_update().get(pk=notice_type.pk)
         version = (notice_type.templates.aggregate(v=Max("version"))["v"] or 0) + 1
-        a = Actor.of(actor)
         template = NoticeTemplate.objects.create(notice_type=notice_type, version=version, title=title.strip(),
                                                  body=body.strip(), created_by=a.account())
         audit.record(actor=a, action=audit_actions.TEMPLATE_PUBLISH, obj=template,
