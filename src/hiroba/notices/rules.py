@@ -19,15 +19,15 @@ from hiroba.accounts.rules import is_staff_member
 def notices_role(minimum: Role) -> Any:
     @rules.predicate(name=f"notices_role_{minimum.name.lower()}")
     def predicate(user: Any, obj: Any) -> bool:
-        if obj is None:
+        from hiroba.core.models import Department
+
+        if obj is None or not (isinstance(obj, Department) or hasattr(obj, "department_id")):  # a print run
             ids = permissions.department_ids(user, minimum)
             if ids is None:
                 return True
             from hiroba.notices.models import NoticeType
 
             return NoticeType.objects.filter(department_id__in=ids).exists()
-        from hiroba.core.models import Department
-
         department_id = obj.pk if isinstance(obj, Department) else getattr(obj, "department_id", None)
         return permissions.has_role(user, department_id, minimum)
 

@@ -8,6 +8,7 @@
     hiroba notices bounces MAILDIR
     hiroba notices fallback [--dry-run]
     hiroba notices remind
+    hiroba notices purge [--dry-run]              # delete content on the types' retention schedule
     hiroba notices print RUN_ID --out DIR          # the run's PDF and 送付一覧 CSV
     hiroba notices returned CODE                   # 返戻 by letter code or 宛名番号
 """
@@ -58,6 +59,8 @@ class Command(BaseCommand):
         fallback = sub.add_parser("fallback", help="期限の来た書面を紙に切り替え、次の印刷に入れる")
         fallback.add_argument("--dry-run", action="store_true")
         sub.add_parser("remind", help="未開封の書面の督促メール")
+        purge = sub.add_parser("purge", help="保存期間を過ぎた書面の内容とメール本文を消去する（送付の記録は残す）")
+        purge.add_argument("--dry-run", action="store_true")
         printing = sub.add_parser("print", help="印刷のPDFと送付一覧CSVを書き出す")
         printing.add_argument("run_id", type=int)
         printing.add_argument("--out", required=True)
@@ -181,6 +184,14 @@ class Command(BaseCommand):
         from hiroba.notices import delivery
 
         self.stdout.write(f"reminded {delivery.reminders_send()}")
+
+    def do_purge(self, options: dict[str, Any]) -> None:
+        from hiroba.notices import retention
+
+        result = retention.purge(actor=Actor.system("cli"), dry_run=options["dry_run"])
+        suffix = " (dry run)" if result.dry_run else ""
+        self.stdout.write(f"mail bodies {result.mail_bodies}{suffix}\nnotices {result.notices}{suffix}\n"
+                          f"uploads {result.uploads}{suffix}")
 
     def do_print(self, options: dict[str, Any]) -> None:
         from hiroba.core import tabular
