@@ -11,6 +11,7 @@ urlpatterns = [
     path("batches/<int:pk>/", views.batch_detail, name="batch"),
     path("batches/<int:pk>/<str:name>/", views.batch_transition, name="batch_transition"),
     path("batches/<int:pk>/record.csv", views.batch_record, name="batch_record"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("types/new/", views.type_new, name="type_new"),
     path("types/<slug:slug>/", views.type_detail, name="type"),
     path("recipients/import/", views.recipients_upload, name="recipients_upload"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role
-from hiroba.core import tabular
+from hiroba.core import charts, tabular
 from hiroba.core.actors import Actor
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
@@ -284,4 +284,33 @@ def recipients_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "upload": upload, "plan": plan, "limit": PREVIEW_ROWS,
         "new": plan.new[:PREVIEW_ROWS] if plan else [], "changed": plan.changed[:PREVIEW_ROWS] if plan else [],
         "errors": plan.result.errors if plan else [],
+    })
+
+
+# --- uptake and postage -----------------------------------------------------------------------
+
+def _uptake_table(data: queries.Uptake) -> tabular.Table:
+    return tabular.Table(columns=[tabular.Column(h) for h in (
+        _("月"), _("書面の種類"), _("通数"), _("電子で届いた"), _("紙"), _("開封待ち"), _("電子の割合（%）"),
+        _("節約できた郵送費（円）"))],
+        rows=[[r.month, r.type_name, r.total, r.digital, r.paper, r.pending, r.share, r.digital * data.price]
+              for r in data.rows], sheet=_("利用状況"),
+        preamble=[[_("1通あたりの郵送費（円）"), data.price]])
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Uptake (share reached digitally, per type and month) and postage saved, with a chart."""
+    _need(request, "notices.view")
+    data = queries.uptake(request.user)
+    if request.GET.get("format") == "csv":
+        return _download(tabular.to_csv(_uptake_table(data)), "書面送付_利用状況.csv", "text/csv; charset=utf-8")
+    share_chart = charts.bar_chart(_("月・種類ごとの電子で届いた割合（詳細は下の表）"),
+                                   [(f"{r.month} {r.type_name}", r.share) for r in data.rows],
+                                   chart_id="chart-share", unit="%", label_width=300)
+    saved_chart = charts.bar_chart(_("月ごとの節約できた郵送費（詳細は下の表）"), data.by_month(),
+                                   chart_id="chart-saved", unit=_("円"), label_width=100)
+    return render(request, "notices/staff/dashboard.html", {
+        "data": data, "share_chart": share_chart, "saved_chart": saved_chart,
+        "share": round(100 * data.digital / data.total, 1) if data.total else 0.0,
     })
