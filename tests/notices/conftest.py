@@ -23,6 +23,10 @@ def _japanese_after_each_test(settings):
 
 @pytest.fixture
 def notice_type(departments):
+    return make_notice_type(departments)
+
+
+def make_notice_type(departments):
     kind = types.type_create(actor="test", slug="kaigo-hoken", name="介護保険料のお知らせ",
                              department=departments["care"], deadline_wording="納期限は{{ 納期限 }}です。")
     types.template_publish(actor="test", notice_type=kind, title="{{ 年度 }}年度 介護保険料額決定通知書",
