@@ -3,15 +3,12 @@ dispatch commits, carries no personal content, and its Message-ID is the one bou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from hiroba.core.models import Notification
 from hiroba.notices import delivery
 from hiroba.notices.models import Status
-from tests.consultations.test_receipt_mail import Inbox, free_port
+from tests.consultations import test_receipt_mail
 
 from .conftest import make_recipients, opt_in
 from .test_core_path import send
@@ -19,18 +16,7 @@ from .test_core_path import send
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def smtp(settings) -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", controller.port, False
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    try:
-        yield inbox
-    finally:
-        controller.stop()
+smtp = test_receipt_mail.smtp  # the aiosmtpd server on loopback, the immediate task backend
 
 
 def test_the_notice_mail_goes_over_smtp_without_personal_content(notice_type, clerk, approver, smtp):
