@@ -206,6 +206,19 @@ class DispatchResult:
     queued: int = 0
     paper: int = 0
     finished: bool = False
+    limited: bool = False  # stopped at NOTICES_MAILS_PER_HOUR; the rest is sent by a later run
+
+
+def mail_quota() -> int | None:
+    """How many more notice e-mails may be queued in the current hour (None: no limit)."""
+    limit = int(conf.get("NOTICES_MAILS_PER_HOUR"))
+    if limit <= 0:
+        return None
+    from hiroba.core.models import Notification
+
+    recent = Notification.objects.filter(template=MAIL_TEMPLATE,
+                                         created_at__gt=timezone.now() - timedelta(hours=1)).count()
+    return max(0, limit - recent)
 
 
 def _dispatch_chunk(batch: Batch, actor: Any, chunk: int, now: datetime) -> tuple[int, int] | None:
@@ -264,7 +277,11 @@ def batch_dispatch(*, actor: Any, batch: Batch, chunk: int = 500, pause: float =
             Batch.workflow.check(locked, "dispatch", actor=a)
     result = DispatchResult()
     while True:
-        done = _dispatch_chunk(locked, a, chunk, now)
+        quota = mail_quota()
+        if quota == 0:
+            result.limited = True
+            break
+        done = _dispatch_chunk(locked, a, chunk if quota is None else min(chunk, quota), now)
         if done is None:
             break
         result.queued += done[0]

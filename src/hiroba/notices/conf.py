@@ -2,6 +2,9 @@
 
 - ``NOTICES_SITE_URL`` (env ``HIROBA_SITE_URL``): the public address the e-mails link to.
 - ``NOTICES_POSTAGE_YEN`` (env ``HIROBA_NOTICES_POSTAGE_YEN``): price of one letter, ¥110 by default.
+- ``NOTICES_MAILS_PER_HOUR`` (env ``HIROBA_NOTICES_MAILS_PER_HOUR``): at most this many notice
+  e-mails queued in any hour, over all batches (0, the default: no limit). A batch that reaches it
+  stays 送付処理中 and ``hiroba notices batch dispatch`` (run on a schedule) sends the rest later.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from django.conf import settings
 DEFAULTS: dict[str, Any] = {
     "NOTICES_SITE_URL": os.environ.get("HIROBA_SITE_URL", ""),
     "NOTICES_POSTAGE_YEN": int(os.environ.get("HIROBA_NOTICES_POSTAGE_YEN", "110")),
+    "NOTICES_MAILS_PER_HOUR": int(os.environ.get("HIROBA_NOTICES_MAILS_PER_HOUR", "0")),
 }
 
 

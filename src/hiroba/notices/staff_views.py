@@ -104,6 +104,8 @@ def batch_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             result = batches.batch_dispatch(actor=actor, batch=batch)
             messages.success(request, _("送付しました（メール %(q)s 件、郵便 %(p)s 件）。") % {"q": result.queued,
                                                                                    "p": result.paper})
+            if result.limited:
+                messages.info(request, _("1時間あたりのメール送信数の上限に達しました。残りは次の時間帯に自動で送付します。"))
         elif name == "cancel":
             batches.batch_cancel(actor=actor, batch=batch)
             messages.success(request, _("取り消しました。"))

@@ -4,7 +4,7 @@
     hiroba notices types --format json
     hiroba notices batch check FILE --type SLUG
     hiroba notices batch send FILE --type SLUG --approved-by EMAIL [--chunk N] [--pause S]
-    hiroba notices batch dispatch BATCH_ID [--chunk N] [--pause S]   # resume a batch left 送付処理中
+    hiroba notices batch dispatch [BATCH_ID] [--chunk N] [--pause S] # resume a batch (or all) left 送付処理中
     hiroba notices bounces MAILDIR
     hiroba notices fallback [--dry-run]
     hiroba notices remind
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         send.add_argument("--approved-by", required=True, help="承認者（所管所属の承認の役割を持つ職員）のメールアドレス")
         for p in (send, bsub.add_parser("dispatch", help="送付処理中のバッチを続ける")):
             if p is not send:
-                p.add_argument("batch_id", type=int)
+                p.add_argument("batch_id", type=int, nargs="?", help="省略すると送付処理中のすべてのバッチ")
             p.add_argument("--chunk", type=int, default=500, help="一度に処理する件数")
             p.add_argument("--pause", type=float, default=0.0, help="一度の処理ごとの待ち秒数（送信の速さの制限）")
 
@@ -128,19 +128,24 @@ class Command(BaseCommand):
     def do_batch(self, options: dict[str, Any]) -> None:
         from hiroba.accounts.models import User
         from hiroba.notices import batches
-        from hiroba.notices.models import Batch
+        from hiroba.notices.models import Batch, BatchState
 
         if options["batch_action"] == "check":
             if not self._check(options).ok:
                 sys.exit(1)
             return
         if options["batch_action"] == "dispatch":
-            batch = Batch.objects.filter(pk=options["batch_id"]).first()
-            if batch is None:
-                self.fail(f"バッチ {options['batch_id']} はありません。")
-            result = batches.batch_dispatch(actor=Actor.system("cli"), batch=batch, chunk=options["chunk"],
-                                            pause=options["pause"])
-            self.stdout.write(f"{batch.pk}\nqueued {result.queued}\npaper {result.paper}")
+            if options["batch_id"] is None:
+                todo = list(Batch.objects.filter(state=BatchState.DISPATCHING).order_by("pk"))
+            else:
+                todo = list(Batch.objects.filter(pk=options["batch_id"]))
+                if not todo:
+                    self.fail(f"バッチ {options['batch_id']} はありません。")
+            for batch in todo:
+                result = batches.batch_dispatch(actor=Actor.system("cli"), batch=batch, chunk=options["chunk"],
+                                                pause=options["pause"])
+                self.stdout.write(f"{batch.pk}\nqueued {result.queued}\npaper {result.paper}"
+                                  + ("\nlimited" if result.limited else ""))
             return
         approver = User.objects.filter(email__iexact=options["approved_by"], is_active=True).first()
         if approver is None or not approver.is_staff_member:
