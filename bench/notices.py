@@ -1,0 +1,159 @@
+"""Benchmark of デジタル書面送付: a batch validated, routed and queued, and a print run rendered.
+
+    python bench/notices.py                                      # SQLite in a temporary directory
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/notices.py
+    python bench/notices.py --recipients 5000 --letters 200      # quick run
+
+1. Creates its own database (a temporary SQLite file, or ``<name>_bench_notices`` on the server of
+   DATABASE_URL, dropped and re-created) and migrates it; registers ``--recipients`` recipients,
+   30 % of them with an account that consents to the type (set-up, not timed).
+2. Times the real path for a batch file of every recipient: ``batch_check`` (reading the CSV,
+   every row validated, routed), ``batch_create`` (every notice rendered and hashed),
+   ``batch_approve`` and ``batch_dispatch`` (each notice queued with its e-mail stored in the
+   outbox, or put on paper, with its status history). The baseline, timed in the same run, is a
+   plain ``bulk_create`` of the same Notice rows (already built in memory: no reading, no
+   checks, no rendering, no e-mails, no history) in a batch of its own. Ratio = baseline time /
+   real time (the issue's target: ≥ 0.5).
+3. Puts ``--letters`` of the paper notices in a print run and renders it as the service does
+   (``printing.run_pdf``: one WeasyPrint document), then the same letters each as its own
+   WeasyPrint document (``printing.letter_html``). Ratio = per-letter time / one-document time
+   (target ≥ 5).
+Prints both ratios; exits 1 when one is under its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def database(url: str | None) -> str:
+    if url and url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        parts = urlsplit(url)
+        name = (parts.path.lstrip("/") or "postgres") + "_bench_notices"
+        with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return urlunsplit(parts._replace(path="/" + name))
+    return f"sqlite:///{tempfile.mkdtemp(prefix='hiroba-bench-notices-')}/bench.sqlite3"
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = database(os.environ.get("DATABASE_URL"))
+    os.environ.setdefault("HIROBA_SECRET_KEY", "bench-" + secrets.token_hex(32))
+    os.environ.setdefault("HIROBA_DEBUG", "0")
+    os.environ["HIROBA_DATA_DIR"] = tempfile.mkdtemp(prefix="hiroba-bench-data-")
+    os.environ.setdefault("HIROBA_LOG_LEVEL", "WARNING")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "hiroba.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--letters", type=int, default=10_000)
+    args = parser.parse_args()
+    setup_django()
+
+    import datetime as dt
+
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
+
+    from hiroba.accounts.models import Role, StaffMembership, User
+    from hiroba.core import pdf
+    from hiroba.core.actors import Actor
+    from hiroba.core.models import Department
+    from hiroba.notices import batches, printing, types
+    from hiroba.notices.models import Batch, Consent, Notice, PrintItem, PrintRun, Recipient, Status
+
+    n = args.recipients
+    print(f"database: {connection.vendor}; recipients {n:,}; letters {args.letters:,}")
+    care = Department.objects.create(code="care", name="高齢介護課")
+    approver = User.objects.create_user(email="approver@bench.example", password=None, kind=User.Kind.STAFF)
+    StaffMembership.objects.create(user=approver, department=care, role=Role.APPROVE)
+    kind = types.type_create(actor="bench", slug="kaigo", name="介護保険料額決定通知書", department=care,
+                             deadline_wording="納期限は{{ 納期限 }}です。")
+    types.template_publish(actor="bench", notice_type=kind, title="{{ 年度 }}年度 介護保険料額決定通知書",
+                           body="{{ 氏名 }} 様\n\n{{ 年度 }}年度の介護保険料は、所得段階 第{{ 所得段階 }}段階により"
+                                "年額 {{ 保険料 }} 円に決まりました。\n\n納付が難しいときは高齢介護課にご相談ください。")
+    with transaction.atomic():
+        Recipient.objects.bulk_create([
+            Recipient(atena_number=f"{i:010d}", name=f"区民 {i}", postal_code="102-8688",
+                      address=f"東京都千代田区九段南1-2-{i}", birth_date=dt.date(1950, 1, 1) + dt.timedelta(days=i % 9000))
+            for i in range(1, n + 1)], batch_size=2000)
+        digest = make_password("bench-password")
+        User.objects.bulk_create([User(email=f"r{i}@bench.example", password=digest, kind=User.Kind.RESIDENT)
+                                  for i in range(1, n + 1) if i % 10 < 3], batch_size=2000)
+        users = dict(User.objects.filter(email__endswith="@bench.example", kind=User.Kind.RESIDENT)
+                     .values_list("email", "pk"))
+        people = dict(Recipient.objects.values_list("atena_number", "pk"))
+        links = [Recipient(pk=people[f"{i:010d}"], user_id=users[f"r{i}@bench.example"])
+                 for i in range(1, n + 1) if i % 10 < 3]
+        Recipient.objects.bulk_update(links, ["user"], batch_size=2000)
+        Consent.objects.bulk_create([Consent(recipient_id=r.pk, notice_type=kind, consent_version=1) for r in links],
+                                    batch_size=2000)
+    lines = ["宛名番号,年度,所得段階,保険料,納期限"]
+    lines += [f"{i:010d},令和7,{i % 9 + 1},{60000 + i % 9 * 6760},令和7年7月31日" for i in range(1, n + 1)]
+    raw = ("\n".join(lines) + "\n").encode("utf-8")
+
+    start = time.perf_counter()
+    check = batches.batch_check(notice_type=kind, raw=raw)
+    assert check.ok, check.errors[:5]
+    batch = batches.batch_create(actor=Actor.system("bench"), check=check, filename="bench.csv")
+    batches.batch_approve(actor=Actor.staff(approver), batch=batch)
+    result = batches.batch_dispatch(actor=Actor.system("bench"), batch=batch, chunk=1000)
+    real = time.perf_counter() - start
+    assert result.finished and result.queued + result.paper == n, result
+
+    rows = list(Notice.objects.filter(batch=batch).values("recipient_id", "template_id", "row_number", "values",
+                                                          "title", "content_html", "content_sha256"))
+    other = Batch.objects.create(notice_type=kind, template=batch.template, file_sha256="0" * 64, row_count=n)
+    built = [Notice(batch=other, status=Status.QUEUED, route="digital", **row) for row in rows]
+    start = time.perf_counter()
+    with transaction.atomic():
+        Notice.objects.bulk_create(built, batch_size=1000)
+    baseline = time.perf_counter() - start
+    batch_ratio = baseline / real
+    print(f"batch of {n:,}: real path {real:.1f} s (queued {result.queued:,}, paper {result.paper:,}); "
+          f"plain bulk insert {baseline:.1f} s; ratio {batch_ratio:.2f} (target >= 0.5)")
+
+    letters = args.letters
+    paper = list(Notice.objects.filter(batch=batch, status=Status.PAPER).order_by("pk")
+                 .values_list("pk", flat=True)[:letters])
+    run = PrintRun.objects.create(letter_count=len(paper))
+    PrintItem.objects.bulk_create([PrintItem(run=run, notice_id=pk, sequence=s) for s, pk in enumerate(paper, 1)],
+                                  batch_size=1000)
+    start = time.perf_counter()
+    body, pages = printing.run_pdf(run)
+    one = time.perf_counter() - start
+    assert len(pages) == len(paper), (len(pages), len(paper))
+    items = printing.run_items(run)
+    start = time.perf_counter()
+    total_bytes = sum(len(pdf.document(printing.letter_html(item)).write_pdf()) for item in items)
+    each = time.perf_counter() - start
+    print_ratio = each / one
+    print(f"print run of {len(paper):,} letters ({sum(pages.values()):,} pages): one document {one:.1f} s "
+          f"({len(body) / 1e6:.1f} MB); each letter its own document {each:.1f} s ({total_bytes / 1e6:.1f} MB); "
+          f"ratio {print_ratio:.1f} (target >= 5)")
+    return 0 if batch_ratio >= 0.5 and print_ratio >= 5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NoticesConfig(AppConfig):
+    name = "hiroba.notices"
+    label = "notices"
+    verbose_name = "デジタル書面送付"
+    default_auto_field = "django.db.models.BigAutoField"
+    nav_public = [("notices:home", _("区からのお知らせ（書面）"))]
+    nav_staff = [("notices_staff:home", _("書面送付"))]
