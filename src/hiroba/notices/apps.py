@@ -9,3 +9,5 @@ class NoticesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     nav_public = [("notices:home", _("区からのお知らせ（書面）"))]
     nav_staff = [("notices_staff:home", _("書面送付"))]
+    home_public = [("notices:home", _("区からの書面（通知書など）をオンラインで受け取る"))]  # the home page
+    audit_action_labels = "hiroba.notices.audit_actions.LABELS"  # the audit log (core.audit_labels)
