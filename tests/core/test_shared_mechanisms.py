@@ -132,3 +132,15 @@ def test_a_state_machine_checks_who_may_make_the_transition(make_staff, departme
             MACHINE.check(doc, "close", actor=Actor.resident())
     finally:
         rules.remove_perm("tests.close_doc")
+
+
+@pytest.mark.django_db
+def test_the_audit_log_records_an_actor_under_its_one_label(make_staff):
+    from hiroba.core import audit
+    from hiroba.core.actors import Actor
+
+    staff = make_staff(email="clerk@example.jp").user
+    entries = [audit.record(actor=a, action="core.test") for a in
+               (Actor.staff(staff), Actor.guardian(), Actor.resident(), Actor.system("importer"))]
+    assert [(e.actor_id, e.actor_label) for e in entries] == [
+        (staff.pk, "clerk@example.jp"), (None, "guardian"), (None, "resident"), (None, "importer")]

@@ -157,7 +157,7 @@ def test_the_draw_sends_no_mail_in_the_request_and_a_mail_server_that_is_down_is
         lottery = LotteryDraw.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
             ok = staff_client.post("/staff/workshops/r7-jhs/lottery/", {
-                "action": "draw", "seed": lottery.seed, "entries_digest": lottery.entries_digest, "confirm": "on"})
+                "action": "draw", "seed": lottery.seed, "entries_digest": lottery.entries_digest, "confirmed": "yes"})
     assert ok.status_code == 302  # a mail server that is down is not the request's concern
     outbox = list(Notification.objects.filter(template__startswith="workshops/mail/result_"))
     assert len(outbox) == 6 and {n.state for n in outbox} == {"queued"}  # each student and guardian

@@ -35,6 +35,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from hiroba.core import request_context
+from hiroba.core.actors import Actor
 from hiroba.core.models import AuditChainHead, AuditEntry, PendingAuditCounter, PendingAuditEntry
 
 GENESIS = "0" * 64
@@ -186,6 +187,8 @@ def _take_pending_seq() -> int:
 
 
 def _actor_fields(actor: Any) -> tuple[int | None, str]:
+    if isinstance(actor, Actor):
+        return actor.user_id, actor.audit_label
     if actor is None or isinstance(actor, str):
         return None, actor or SYSTEM_ACTOR
     if getattr(actor, "is_authenticated", False):
