@@ -19,10 +19,12 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
 from hiroba.core.dates import wareki
+from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department, Notification
 from hiroba.workshops import lottery as draw
 from hiroba.workshops import notify
@@ -59,20 +61,15 @@ PERSONAL_FIELDS = [
 ]
 
 
-class WorkshopError(Exception):
-    """A refusal with a message in plain Japanese; nothing was changed."""
-
-    def __init__(self, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class WorkshopError(ServiceError):
+    """A refusal with a translatable message (Japanese first); nothing was changed."""
 
 
 class DuplicateApplication(WorkshopError):
     """The student has applied already. Public pages must not say so (13.13): the guardian on record
     is told by mail (`duplicate_attempt_record`), whoever sent the form sees the usual answer."""
 
-    def __init__(self, message: str, existing_id: int) -> None:
+    def __init__(self, message: Any, existing_id: int) -> None:
         super().__init__(message, "duplicate")
         self.existing_id = existing_id
 
@@ -92,7 +89,7 @@ def programme_create(*, actor: Any, department: Department, code: str, **fields:
     if unknown:
         raise TypeError(f"unknown programme fields: {sorted(unknown)}")
     if Programme.objects.filter(code=code).exists():
-        raise WorkshopError(_("この企画コードはすでに使われています。"), "duplicate_code")
+        raise WorkshopError(_("この企画コードはすでに使われています。"), "duplicate_code", field="code")
     programme = Programme(department=department, code=code, **fields)
     programme.full_clean()
     programme.save()
@@ -130,7 +127,7 @@ def quota_set(*, actor: Any, programme: Programme, group: str, seats: int) -> Qu
         raise WorkshopError(_("優先枠の区分（学年または学校）を先に設定してください。"), "no_quota_kind")
     others = sum(q.seats for q in programme.quotas.exclude(group=group))
     if others + seats > programme.capacity:
-        raise WorkshopError(_("優先枠の合計が定員を超えます。"), "quota_exceeds_capacity")
+        raise WorkshopError(_("優先枠の合計が定員を超えます。"), "quota_exceeds_capacity", field="seats")
     before = {"seats": programme.quotas.filter(group=group).values_list("seats", flat=True).first()}
     quota = None
     if seats <= 0:
@@ -197,16 +194,17 @@ def eligibility_problems(programme: Programme, *, grade: int, birth_date: date, 
     """Why this student may not apply, in words a 13-year-old understands (empty: eligible)."""
     problems = []
     if programme.residency_required and not lives_in_ward:
-        problems.append(f"この募集は、{settings.HIROBA_MUNICIPALITY}に住んでいる人が対象です。")
+        problems.append(_("この募集は、%(municipality)sに住んでいる人が対象です。")
+                        % {"municipality": settings.HIROBA_MUNICIPALITY})
     if programme.grade_min is not None and programme.grade_max is not None:
         if not programme.grade_min <= grade <= programme.grade_max:
-            problems.append(f"この募集の対象は{programme.grade_range_label}です。"
-                            f"{grade_label(grade) or 'えらんだ学年'}の人は申し込めません。")
+            problems.append(_("この募集の対象は%(range)sです。%(grade)sの人は申し込めません。")
+                            % {"range": programme.grade_range_label, "grade": grade_label(grade) or _("えらんだ学年")})
     if programme.age_min is not None and programme.age_max is not None and programme.age_on is not None:
         age = age_on(birth_date, programme.age_on)
         if not programme.age_min <= age <= programme.age_max:
-            problems.append(f"この募集の対象は{programme.age_min}〜{programme.age_max}歳"
-                            f"（{wareki(programme.age_on)}の年齢）です。")
+            problems.append(_("この募集の対象は%(min)s〜%(max)s歳（%(day)sの年齢）です。")
+                            % {"min": programme.age_min, "max": programme.age_max, "day": wareki(programme.age_on)})
     return problems
 
 
@@ -236,20 +234,21 @@ def application_submit(*, programme: Programme, data: ApplicationInput, site_url
     now = now or timezone.now()
     if not programme.is_open(now):
         raise WorkshopError(
-            f"今は申込みの期間ではありません。申込みの期間は"
-            f"{_period(programme.applications_open_on, programme.applications_close_on)}です。", "closed")
+            format_lazy(_("今は申込みの期間ではありません。申込みの期間は{period}です。"),
+                        period=_period(programme.applications_open_on, programme.applications_close_on)), "closed")
     problems = eligibility_problems(programme, grade=data.grade, birth_date=data.birth_date,
                                     lives_in_ward=data.lives_in_ward)
     if problems:
-        raise WorkshopError("".join(problems), "ineligible")
+        raise WorkshopError("".join(str(p) for p in problems), "ineligible")
     kkey, skey = kana_key(data.student_kana), school_key(data.school_name)
     same_student = programme.applications.filter(anonymised_at__isnull=True, kana_key=kkey)
     existing = (same_student.filter(birth_date=data.birth_date).first()
                 or same_student.filter(school_key=skey, grade=data.grade).first())
     if existing is not None:
         raise DuplicateApplication(
-            "同じ人の申込みがすでにあります。申込みは1人1回です。"
-            f"わからないことがあれば、{programme.department.name}に連絡してください。", existing.pk)
+            format_lazy(_("同じ人の申込みがすでにあります。申込みは1人1回です。"
+                          "わからないことがあれば、{department}に連絡してください。"),
+                        department=programme.department.name), existing.pk)
     application = Application.objects.create(
         programme=programme, receipt_number=_next_receipt_number(programme), submitted_at=now,
         kana_key=kkey, school_key=skey, consent_nonce=secrets.token_hex(16),
@@ -307,8 +306,8 @@ def application_consent(*, token: str, guardian_name: str, now: datetime | None 
         raise WorkshopError(_("この申込みは、すでに同意を受け付けられない状態です。"), "not_awaiting")
     if programme.consent_period_over(now):
         raise WorkshopError(
-            f"保護者の同意の期限（{wareki(programme.consent_deadline)}）を過ぎたため、"
-            "この申込みは受け付けられません。", "consent_late")
+            format_lazy(_("保護者の同意の期限（{deadline}）を過ぎたため、この申込みは受け付けられません。"),
+                        deadline=wareki(programme.consent_deadline)), "consent_late")
     before = audit.snapshot(application, ["status", "consented_at"])
     application.status = Application.Status.CONFIRMED
     application.consented_at = now
@@ -352,8 +351,9 @@ def _lapse_unconsented(actor: Any, programme: Programme) -> int:
 def _check_selection_time(programme: Programme, now: datetime) -> None:
     if not programme.consent_period_over(now):
         raise WorkshopError(
-            f"保護者の同意の期限（{wareki(programme.consent_deadline)}）が過ぎてから選考してください。"
-            "それまでは申込みの一覧が確定しません。", "too_early")
+            format_lazy(_("保護者の同意の期限（{deadline}）が過ぎてから選考してください。"
+                          "それまでは申込みの一覧が確定しません。"),
+                        deadline=wareki(programme.consent_deadline)), "too_early")
 
 
 @transaction.atomic
@@ -373,7 +373,7 @@ def lottery_publish(*, actor: Any, programme: Programme, public_value: str,
     _check_selection_time(programme, now)
     public_value = public_value.strip()
     if not public_value:
-        raise WorkshopError(_("公開値を入力してください。"), "no_public_value")
+        raise WorkshopError(_("公開値を入力してください。"), "no_public_value", field="public_value")
     _lapse_unconsented(actor, programme)
     entrants = list(programme.applications.filter(status=Application.Status.CONFIRMED))
     if not entrants:
@@ -440,9 +440,9 @@ def lottery_draw(*, actor: Any, programme: Programme, seed: str, entries_digest:
     if lottery.is_drawn:
         raise WorkshopError(_("この企画の抽選はすでに行われています。抽選は1回だけです。"), "already_drawn")
     if seed.strip().lower() != lottery.seed or draw.seed_from_public_value(lottery.public_value) != lottery.seed:
-        raise WorkshopError(_("送信されたシードが、公開したシードと一致しません。抽選は行っていません。"), "seed_mismatch")
+        raise WorkshopError(_("送信されたシードが、公開したシードと一致しません。抽選は行っていません。"), "seed_mismatch", field="seed")
     if entries_digest.strip().lower() != lottery.entries_digest or draw.digest(lottery.entries_text) != lottery.entries_digest:
-        raise WorkshopError(_("抽選対象の一覧が、公開したものと一致しません。抽選は行っていません。"), "list_mismatch")
+        raise WorkshopError(_("抽選対象の一覧が、公開したものと一致しません。抽選は行っていません。"), "list_mismatch", field="entries_digest")
     entries = draw.parse_entries(lottery.entries_text)
     in_db = set(programme.applications.filter(in_lottery=True).values_list("receipt_number", flat=True))
     if in_db != set(entries):
@@ -553,7 +553,7 @@ def attendance_record(*, actor: Any, session: Session, present_ids: Iterable[int
     participants = {a.pk: a for a in programme.applications.filter(status=Application.Status.SELECTED)}
     present = set(present_ids)
     if present - set(participants):
-        raise WorkshopError(_("参加者ではない人が含まれています。画面を読み込み直してください。"), "not_participant")
+        raise WorkshopError(_("参加者ではない人が含まれています。画面を読み込み直してください。"), "not_participant", field="present")
     existing = {a.application_id: a for a in session.attendances.all()}
     now = timezone.now()
     before = {participants[i].receipt_number: existing[i].present for i in existing if i in participants}
@@ -628,7 +628,8 @@ class _Proposals:
                 beneficiaries=output.beneficiaries, proposer_label=label if len(label) <= 100 else output.team_label,
                 source=f"workshop:{programme.code}")
         except proposals.ProposalsError as error:
-            raise WorkshopError(f"「{output.title}」: {error.message}", "proposals") from error
+            raise WorkshopError(format_lazy(_("「{title}」: {message}"), title=output.title, message=error.message),
+                                "proposals") from error
 
 
 @transaction.atomic
