@@ -16,16 +16,18 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
+from hiroba.core.actors import Actor
 from hiroba.core.dates import wareki
 from hiroba.core.errors import ServiceError
+from hiroba.core.receipts import receipt_number, take_next
 from hiroba.core.models import Department, Notification
+from hiroba.workshops import audit_actions as actions
 from hiroba.workshops import lottery as draw
 from hiroba.workshops import notify
 from hiroba.workshops.models import (
@@ -93,7 +95,7 @@ def programme_create(*, actor: Any, department: Department, code: str, **fields:
     programme = Programme(department=department, code=code, **fields)
     programme.full_clean()
     programme.save()
-    audit.record(actor=actor, action="workshops.programme_create", obj=programme,
+    audit.record(actor=actor, action=actions.PROGRAMME_CREATE, obj=programme,
                  changes=audit.diff({}, audit.snapshot(programme, ["code", "department_id", *PROGRAMME_FIELDS])))
     return programme
 
@@ -113,7 +115,7 @@ def programme_update(*, actor: Any, programme: Programme, **fields: Any) -> Prog
         setattr(programme, name, value)
     programme.full_clean()
     programme.save()
-    audit.record(actor=actor, action="workshops.programme_update", obj=programme,
+    audit.record(actor=actor, action=actions.PROGRAMME_UPDATE, obj=programme,
                  changes=audit.diff(before, audit.snapshot(programme, PROGRAMME_FIELDS)))
     return programme
 
@@ -134,7 +136,7 @@ def quota_set(*, actor: Any, programme: Programme, group: str, seats: int) -> Qu
         programme.quotas.filter(group=group).delete()
     else:
         quota, _created = Quota.objects.update_or_create(programme=programme, group=group, defaults={"seats": seats})
-    audit.record(actor=actor, action="workshops.quota_set", obj=programme,
+    audit.record(actor=actor, action=actions.QUOTA_SET, obj=programme,
                  changes={"group": group, **audit.diff(before, {"seats": seats or None})})
     return quota
 
@@ -145,7 +147,7 @@ def session_create(*, actor: Any, programme: Programme, **fields: Any) -> Sessio
     session = Session(programme=programme, **fields)
     session.full_clean()
     session.save()
-    audit.record(actor=actor, action="workshops.session_create", obj=session,
+    audit.record(actor=actor, action=actions.SESSION_CREATE, obj=session,
                  changes=audit.diff({}, audit.snapshot(session, SESSION_FIELDS)))
     return session
 
@@ -160,7 +162,7 @@ def session_update(*, actor: Any, session: Session, **fields: Any) -> Session:
         setattr(session, name, value)
     session.full_clean()
     session.save()
-    audit.record(actor=actor, action="workshops.session_update", obj=session,
+    audit.record(actor=actor, action=actions.SESSION_UPDATE, obj=session,
                  changes=audit.diff(before, audit.snapshot(session, SESSION_FIELDS)))
     return session
 
@@ -217,10 +219,8 @@ def consent_max_age_seconds() -> int:
 
 
 def _next_receipt_number(programme: Programme) -> str:
-    # A conditional UPDATE claims the next number: two applicants never share one.
-    Programme.objects.filter(pk=programme.pk).update(last_receipt_seq=F("last_receipt_seq") + 1)
-    seq = Programme.objects.values_list("last_receipt_seq", flat=True).get(pk=programme.pk)
-    return f"{programme.code.upper()}-{seq:04d}"
+    # core.receipts: one UPDATE … RETURNING claims the next number; two applicants never share one.
+    return receipt_number(programme.code.upper(), take_next(Programme, programme.pk, "last_receipt_seq"))
 
 
 @transaction.atomic
@@ -255,7 +255,7 @@ def application_submit(*, programme: Programme, data: ApplicationInput, site_url
         consent_sent_at=now if notify_guardian else None,
         **{name: getattr(data, name) for name in ApplicationInput.__dataclass_fields__},
     )
-    audit.record(actor="applicant", action="workshops.application_submit", obj=application,
+    audit.record(actor=Actor.resident().audit_label, action=actions.APPLICATION_SUBMIT, obj=application,
                  changes={"programme": programme.code, "grade": data.grade})
     if notify_guardian:
         url = site_url.rstrip("/") + reverse("workshops:consent", args=[consent_token(application)])
@@ -269,7 +269,7 @@ def duplicate_attempt_record(*, application_id: int, notify_guardian: bool = Tru
     record (never the address in the new form) is told by mail, so nothing is revealed to a
     stranger who types in a child's name and birth date."""
     application = Application.objects.select_related("programme").get(pk=application_id)
-    audit.record(actor="applicant", action="workshops.application_duplicate", obj=application,
+    audit.record(actor=Actor.resident().audit_label, action=actions.APPLICATION_DUPLICATE, obj=application,
                  changes={"programme": application.programme.code, "guardian_told": notify_guardian})
     if notify_guardian:
         notify.duplicate_attempt(application.pk)
@@ -313,7 +313,7 @@ def application_consent(*, token: str, guardian_name: str, now: datetime | None 
     application.consented_at = now
     application.consented_by_name = guardian_name.strip()
     application.save(update_fields=["status", "consented_at", "consented_by_name"])
-    audit.record(actor="guardian", action="workshops.application_consent", obj=application,
+    audit.record(actor=Actor.guardian().audit_label, action=actions.APPLICATION_CONSENT, obj=application,
                  changes=audit.diff(before, audit.snapshot(application, ["status", "consented_at"])))
     if notify_applicants:
         notify.consent_confirmed(application.pk)
@@ -330,7 +330,7 @@ def consent_request_resend(*, actor: Any, application: Application, site_url: st
     application.consent_nonce = secrets.token_hex(16)
     application.consent_sent_at = timezone.now()
     application.save(update_fields=["consent_nonce", "consent_sent_at"])
-    audit.record(actor=actor, action="workshops.consent_resend", obj=application, changes={})
+    audit.record(actor=actor, action=actions.CONSENT_RESEND, obj=application, changes={})
     url = site_url.rstrip("/") + reverse("workshops:consent", args=[consent_token(application)])
     notify.consent_request(application.pk, url)
     return application
@@ -341,7 +341,7 @@ def _lapse_unconsented(actor: Any, programme: Programme) -> int:
     numbers = list(lapsed.values_list("receipt_number", flat=True))
     lapsed.update(status=Application.Status.LAPSED)
     if numbers:
-        audit.record(actor=actor, action="workshops.applications_lapse", obj=programme,
+        audit.record(actor=actor, action=actions.APPLICATIONS_LAPSE, obj=programme,
                      changes={"count": len(numbers), "receipt_numbers": numbers})
     return len(numbers)
 
@@ -387,7 +387,7 @@ def lottery_publish(*, actor: Any, programme: Programme, public_value: str,
         quotas={q.group: q.seats for q in programme.quotas.all()},
         published_at=now, published_by=actor if getattr(actor, "pk", None) else None,
     )
-    audit.record(actor=actor, action="workshops.lottery_publish", obj=programme, changes={
+    audit.record(actor=actor, action=actions.LOTTERY_PUBLISH, obj=programme, changes={
         "algorithm": lottery.algorithm, "public_value": public_value, "seed": lottery.seed,
         "entries_digest": lottery.entries_digest, "entries": len(entrants), "capacity": lottery.capacity,
         "waitlist_size": lottery.waitlist_size, "quotas": lottery.quotas,
@@ -459,7 +459,7 @@ def lottery_draw(*, actor: Any, programme: Programme, seed: str, entries_digest:
                       "waitlist": allocation.waitlist, "not_selected": allocation.not_selected,
                       "quota_picks": allocation.quota_picks}
     lottery.save(update_fields=["drawn_at", "drawn_by", "result"])
-    audit.record(actor=actor, action="workshops.lottery_draw", obj=programme, changes={
+    audit.record(actor=actor, action=actions.LOTTERY_DRAW, obj=programme, changes={
         "seed": lottery.seed, "entries_digest": lottery.entries_digest, **lottery.result})
     _apply_allocation(actor, programme, allocation, notify_applicants=notify_applicants)
     return lottery
@@ -469,7 +469,7 @@ def lottery_refusal_record(*, actor: Any, programme: Programme, error: WorkshopE
                            entries_digest: str) -> None:
     """Keep a refused (possibly tampered) lottery request in the audit log."""
     with transaction.atomic():
-        audit.record(actor=actor, action="workshops.lottery_refused", obj=programme,
+        audit.record(actor=actor, action=actions.LOTTERY_REFUSED, obj=programme,
                      changes={"reason": error.code, "seed": seed[:80], "entries_digest": entries_digest[:80]})
 
 
@@ -493,7 +493,7 @@ def selection_first_come(*, actor: Any, programme: Programme, now: datetime | No
     allocation = draw.allocate(order, entrants, capacity=programme.capacity,
                                waitlist_size=programme.waitlist_size,
                                quotas={q.group: q.seats for q in programme.quotas.all()})
-    audit.record(actor=actor, action="workshops.selection_first_come", obj=programme, changes={
+    audit.record(actor=actor, action=actions.SELECTION_FIRST_COME, obj=programme, changes={
         "order": allocation.order, "selected": allocation.selected, "waitlist": allocation.waitlist})
     _apply_allocation(actor, programme, allocation, notify_applicants=notify_applicants)
     return allocation
@@ -510,7 +510,7 @@ def _fill_vacancies(actor: Any, programme: Programme, *, notify_applicants: bool
         before = audit.snapshot(app, ["status", "waitlist_rank"])
         app.status, app.waitlist_rank = Application.Status.SELECTED, None
         app.save(update_fields=["status", "waitlist_rank"])
-        audit.record(actor=actor, action="workshops.application_promote", obj=app,
+        audit.record(actor=actor, action=actions.APPLICATION_PROMOTE, obj=app,
                      changes=audit.diff(before, audit.snapshot(app, ["status", "waitlist_rank"])))
         if notify_applicants:
             notify.promoted(app.pk)
@@ -537,7 +537,7 @@ def application_withdraw(*, actor: Any, application: Application, reason: str,
     application.save(update_fields=["status", "waitlist_rank", "withdrawn_at", "withdrawal_reason"])
     changes = audit.diff(before, audit.snapshot(application, ["status", "waitlist_rank", "withdrawn_at"]))
     changes["reason"] = application.withdrawal_reason
-    audit.record(actor=actor, action="workshops.application_withdraw", obj=application, changes=changes)
+    audit.record(actor=actor, action=actions.APPLICATION_WITHDRAW, obj=application, changes=changes)
     notify.withdrawn(application.pk)
     return _fill_vacancies(actor, application.programme) if was_selected else []
 
@@ -567,7 +567,7 @@ def attendance_record(*, actor: Any, session: Session, present_ids: Iterable[int
             row.recorded_by = actor if getattr(actor, "pk", None) else None
             row.save(update_fields=["present", "recorded_at", "recorded_by"])
     after = {participants[pk].receipt_number: pk in present for pk in participants}
-    audit.record(actor=actor, action="workshops.attendance_record", obj=session,
+    audit.record(actor=actor, action=actions.ATTENDANCE_RECORD, obj=session,
                  changes=audit.diff(before, after))
     return {"present": len(present), "absent": len(participants) - len(present)}
 
@@ -585,7 +585,7 @@ def output_create(*, actor: Any, programme: Programme, title: str, team_label: s
     output.full_clean()
     output.save()
     # The slides by name: core.audit.snapshot cannot read an empty FileField.
-    audit.record(actor=actor, action="workshops.output_create", obj=output, changes=audit.diff(
+    audit.record(actor=actor, action=actions.OUTPUT_CREATE, obj=output, changes=audit.diff(
         {}, {**audit.snapshot(output, ["title", "team_label"]), "slides": output.slides.name or ""}))
     return output
 
@@ -651,7 +651,7 @@ def outputs_submit_as_proposals(*, actor: Any, programme: Programme) -> list[Out
         output.save(update_fields=["proposal_id", "submitted_at"])
     programme.outputs_submitted_at = now
     programme.save(update_fields=["proposal_call_id", "outputs_submitted_at"])
-    audit.record(actor=actor, action="workshops.outputs_submit", obj=programme, changes={
+    audit.record(actor=actor, action=actions.OUTPUTS_SUBMIT, obj=programme, changes={
         "call_id": programme.proposal_call_id, "proposal_ids": [o.proposal_id for o in outputs]})
     return outputs
 
@@ -677,7 +677,7 @@ def programme_purge(*, actor: Any, programme: Programme, now: datetime | None = 
     mails, _ = Notification.objects.filter(object_type=Application._meta.label_lower, object_id__in=ids).delete()
     programme.purged_at = now
     programme.save(update_fields=["purged_at"])
-    audit.record(actor=actor, action="workshops.purge", obj=programme, changes={
+    audit.record(actor=actor, action=actions.PURGE, obj=programme, changes={
         "applications_anonymised": count, "mails_deleted": mails, "purge_on": programme.purge_on,
         "fields": PERSONAL_FIELDS})
     return count
