@@ -25,8 +25,8 @@ from hiroba.core import audit
 from hiroba.core.actors import Actor
 from hiroba.core.dates import wareki
 from hiroba.core.errors import ServiceError
-from hiroba.core.receipts import receipt_number, take_next
 from hiroba.core.models import Department, Notification
+from hiroba.core.receipts import receipt_number, take_next
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops import lottery as draw
 from hiroba.workshops import notify
@@ -535,7 +535,8 @@ def application_withdraw(*, actor: Any, application: Application, reason: str,
     application.withdrawn_at = now or timezone.now()
     application.withdrawal_reason = reason.strip()[:200]
     application.save(update_fields=["status", "waitlist_rank", "withdrawn_at", "withdrawal_reason"])
-    changes = audit.diff(before, audit.snapshot(application, ["status", "waitlist_rank", "withdrawn_at"]))
+    changes: dict[str, Any] = dict(audit.diff(before, audit.snapshot(application, ["status", "waitlist_rank",
+                                                                                    "withdrawn_at"])))
     changes["reason"] = application.withdrawal_reason
     audit.record(actor=actor, action=actions.APPLICATION_WITHDRAW, obj=application, changes=changes)
     notify.withdrawn(application.pk)
