@@ -15,8 +15,21 @@ from hiroba.workshops.services import WorkshopError
 pytestmark = pytest.mark.django_db
 
 
+def _stored_call(pk, department):
+    """A bare proposals row with the fake's id: the workshops' foreign keys point at real rows."""
+    from datetime import date
+
+    from hiroba.proposals.models import Call
+
+    return Call.objects.get_or_create(pk=pk, defaults=dict(
+        department_id=department, slug=f"fake-{pk}", title="募集", theme="テーマ", receipt_prefix=f"F{pk}",
+        submission_start=date(2025, 1, 1), submission_end=date(2025, 1, 31), voting_start=date(2025, 2, 1),
+        voting_end=date(2025, 2, 10), results_on=date(2025, 2, 20), implementation_on=date(2025, 3, 1)))[0]
+
+
 class FakeProposals:
-    """Stands in for workshops' adapter to hiroba.proposals: our side on its own."""
+    """Stands in for workshops' adapter to hiroba.proposals: our side on its own (the rows it
+    returns exist only so the foreign keys hold; the proposals services are not called)."""
 
     def __init__(self) -> None:
         self.calls: list[dict] = []
@@ -24,7 +37,7 @@ class FakeProposals:
 
     def call_create(self, *, actor, programme):
         self.calls.append({"department": programme.department_id, "title": f"{programme.title}からの提案"})
-        return SimpleNamespace(pk=100 + len(self.calls))
+        return SimpleNamespace(pk=_stored_call(100 + len(self.calls), programme.department_id).pk)
 
     def call_get(self, call_id):
         return SimpleNamespace(pk=call_id)
@@ -32,7 +45,12 @@ class FakeProposals:
     def submit(self, *, actor, call, programme, output):
         self.proposals.append({"call": call.pk, "title": output.title,
                                "label": f"{programme.title} {output.team_label}"})
-        return SimpleNamespace(pk=500 + len(self.proposals))
+        from hiroba.proposals.models import Proposal
+
+        stored = Proposal.objects.create(pk=500 + len(self.proposals), call_id=call.pk, title=output.title,
+                                         problem=output.problem, idea=output.idea,
+                                         beneficiaries=output.beneficiaries, entered_by=actor)
+        return SimpleNamespace(pk=stored.pk)
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ class WorkshopsConfig(AppConfig):
 
     def ready(self) -> None:
         from hiroba.core import audit
+        from hiroba.workshops import audit_actions as actions
         from hiroba.workshops.models import Application
 
         # `hiroba audit verify` reports any application received without its audit entry.
-        audit.require_entries(model=Application, action="workshops.application_submit")
+        audit.require_entries(model=Application, action=actions.APPLICATION_SUBMIT)

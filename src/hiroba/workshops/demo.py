@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hiroba.core.models import Department
@@ -83,7 +84,7 @@ def load(say: Callable[[str], None]) -> None:
         )
     rng = random.Random(2025)
     seen: set[tuple[str, str]] = set()
-    applications = []
+    applications: list[Any] = []
     while len(applications) < 24:
         (sn, sk), (gn, gk) = rng.choice(SURNAMES), rng.choice(GIVEN)
         grade = rng.choice([7, 8, 9])

@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 
 from hiroba.core import audit, tabular
 from hiroba.core.dates import wareki
+from hiroba.workshops import audit_actions as actions
 from hiroba.workshops.models import Programme
 
 BASE_COLUMNS = [
@@ -36,7 +37,7 @@ def applications_csv(*, actor: Any, programme: Programme, out: IO[str], include_
     rows = programme.applications.annotate(
         present_count=Count("attendances", filter=Q(attendances__present=True))).order_by("receipt_number")
     with transaction.atomic():
-        audit.record(actor=actor, action="workshops.export", obj=programme, changes={
+        audit.record(actor=actor, action=actions.EXPORT, obj=programme, changes={
             "include_contacts": include_contacts, "reason": reason.strip(), "rows": rows.count()})
 
     def values(app: Any) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -52,7 +52,7 @@ class ApplicationForm(HumanCheckForm):
                                  help_text="例: 2012年4月15日生まれなら 2012-04-15")
     school_name = forms.CharField(label="学校の名前", max_length=100, help_text="例: 千代田区立麹町中学校")
     grade = forms.TypedChoiceField(label=ruby("学年", "がくねん"), coerce=int,
-                                   choices=[("", "えらんでください")] + GRADE_CHOICES)
+                                   choices=[("", "えらんでください"), *GRADE_CHOICES])
     lives_in_ward = forms.BooleanField(label="わたしは千代田区に住んでいます", required=False)
     address = forms.CharField(label=ruby("住所", "じゅうしょ"), max_length=200,
                               help_text="例: 千代田区九段南1-2-1",
@@ -90,7 +90,8 @@ class ApplicationForm(HumanCheckForm):
         return birth
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         student, guardian = data.get("student_email", ""), data.get("guardian_email", "")
         if student and guardian and student.lower() == guardian.lower():
             self.add_error("student_email", _("保護者と同じアドレスのときは、あなたのメールアドレスは書かないでください。"))
@@ -123,13 +124,14 @@ class ProgrammeForm(forms.ModelForm):
     def __init__(self, *args: Any, departments: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if departments is not None:
-            self.fields["department"].queryset = departments
+            cast(forms.ModelChoiceField, self.fields["department"]).queryset = departments
         if self.instance.pk:
             self.fields.pop("department")
             self.fields.pop("code")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         has_grades = data.get("grade_min") is not None and data.get("grade_max") is not None
         has_ages = all(data.get(n) is not None for n in ("age_min", "age_max", "age_on"))
         if not (has_grades or has_ages):
@@ -150,7 +152,8 @@ class SessionForm(forms.ModelForm):
                    "notes": forms.Textarea(attrs={"rows": 6})}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("place") and not data.get("online_url"):
             raise forms.ValidationError(_("会場かオンライン参加のURLのどちらかを入力してください。"))
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
@@ -184,7 +187,8 @@ class ExportForm(forms.Form):
                              help_text="連絡先を含めるときは必須です。監査ログに記録されます。")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("include_contacts") and not data.get("reason", "").strip():
             self.add_error("reason", _("連絡先を含めるときは、理由を書いてください。"))
         return data
@@ -204,4 +208,4 @@ class AttendanceForm(forms.Form):
 
     def __init__(self, *args: Any, participants: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["present"].choices = [(a.pk, f"{a.student_name}（{a.student_kana}）") for a in participants]
+        cast(forms.ChoiceField, self.fields["present"]).choices = [(a.pk, f"{a.student_name}（{a.student_kana}）") for a in participants]

@@ -75,7 +75,11 @@ class Programme(models.Model):
     purge_on = models.DateField("個人情報の消去日", help_text="この日に申込者の個人情報を消去・匿名化します。")
     is_published = models.BooleanField("公開", default=False)
     last_receipt_seq = models.PositiveIntegerField("受付番号の通番", default=0, editable=False)
-    proposal_call_id = models.BigIntegerField("提案募集ID", null=True, blank=True, editable=False)
+    # The programme's own call (提案募集) in the proposals module; PROTECT: a call holding the
+    # workshop's proposals cannot be deleted from under it.
+    proposal_call = models.ForeignKey("proposals.Call", verbose_name="提案募集", null=True, blank=True,
+                                      editable=False, on_delete=models.PROTECT, related_name="+",
+                                      db_column="proposal_call_id")
     outputs_submitted_at = models.DateTimeField("提案の提出日時", null=True, blank=True, editable=False)
     purged_at = models.DateTimeField("個人情報の消去日時", null=True, blank=True, editable=False)
     created_at = models.DateTimeField("作成日時", auto_now_add=True)
@@ -346,7 +350,8 @@ class Output(models.Model):
     created_at = models.DateTimeField("登録日時", auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    proposal_id = models.BigIntegerField("提案ID", null=True, blank=True, editable=False)
+    proposal = models.ForeignKey("proposals.Proposal", verbose_name="提案", null=True, blank=True, editable=False,
+                                 on_delete=models.PROTECT, related_name="+", db_column="proposal_id")
     submitted_at = models.DateTimeField("提出日時", null=True, blank=True, editable=False)
 
     class Meta:

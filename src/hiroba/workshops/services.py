@@ -16,14 +16,18 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
+from hiroba.core.actors import Actor
 from hiroba.core.dates import wareki
+from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department, Notification
+from hiroba.core.receipts import receipt_number, take_next
+from hiroba.workshops import audit_actions as actions
 from hiroba.workshops import lottery as draw
 from hiroba.workshops import notify
 from hiroba.workshops.models import (
@@ -59,20 +63,15 @@ PERSONAL_FIELDS = [
 ]
 
 
-class WorkshopError(Exception):
-    """A refusal with a message in plain Japanese; nothing was changed."""
-
-    def __init__(self, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class WorkshopError(ServiceError):
+    """A refusal with a translatable message (Japanese first); nothing was changed."""
 
 
 class DuplicateApplication(WorkshopError):
     """The student has applied already. Public pages must not say so (13.13): the guardian on record
     is told by mail (`duplicate_attempt_record`), whoever sent the form sees the usual answer."""
 
-    def __init__(self, message: str, existing_id: int) -> None:
+    def __init__(self, message: Any, existing_id: int) -> None:
         super().__init__(message, "duplicate")
         self.existing_id = existing_id
 
@@ -92,11 +91,11 @@ def programme_create(*, actor: Any, department: Department, code: str, **fields:
     if unknown:
         raise TypeError(f"unknown programme fields: {sorted(unknown)}")
     if Programme.objects.filter(code=code).exists():
-        raise WorkshopError(_("この企画コードはすでに使われています。"), "duplicate_code")
+        raise WorkshopError(_("この企画コードはすでに使われています。"), "duplicate_code", field="code")
     programme = Programme(department=department, code=code, **fields)
     programme.full_clean()
     programme.save()
-    audit.record(actor=actor, action="workshops.programme_create", obj=programme,
+    audit.record(actor=actor, action=actions.PROGRAMME_CREATE, obj=programme,
                  changes=audit.diff({}, audit.snapshot(programme, ["code", "department_id", *PROGRAMME_FIELDS])))
     return programme
 
@@ -116,7 +115,7 @@ def programme_update(*, actor: Any, programme: Programme, **fields: Any) -> Prog
         setattr(programme, name, value)
     programme.full_clean()
     programme.save()
-    audit.record(actor=actor, action="workshops.programme_update", obj=programme,
+    audit.record(actor=actor, action=actions.PROGRAMME_UPDATE, obj=programme,
                  changes=audit.diff(before, audit.snapshot(programme, PROGRAMME_FIELDS)))
     return programme
 
@@ -130,14 +129,14 @@ def quota_set(*, actor: Any, programme: Programme, group: str, seats: int) -> Qu
         raise WorkshopError(_("優先枠の区分（学年または学校）を先に設定してください。"), "no_quota_kind")
     others = sum(q.seats for q in programme.quotas.exclude(group=group))
     if others + seats > programme.capacity:
-        raise WorkshopError(_("優先枠の合計が定員を超えます。"), "quota_exceeds_capacity")
+        raise WorkshopError(_("優先枠の合計が定員を超えます。"), "quota_exceeds_capacity", field="seats")
     before = {"seats": programme.quotas.filter(group=group).values_list("seats", flat=True).first()}
     quota = None
     if seats <= 0:
         programme.quotas.filter(group=group).delete()
     else:
         quota, _created = Quota.objects.update_or_create(programme=programme, group=group, defaults={"seats": seats})
-    audit.record(actor=actor, action="workshops.quota_set", obj=programme,
+    audit.record(actor=actor, action=actions.QUOTA_SET, obj=programme,
                  changes={"group": group, **audit.diff(before, {"seats": seats or None})})
     return quota
 
@@ -148,7 +147,7 @@ def session_create(*, actor: Any, programme: Programme, **fields: Any) -> Sessio
     session = Session(programme=programme, **fields)
     session.full_clean()
     session.save()
-    audit.record(actor=actor, action="workshops.session_create", obj=session,
+    audit.record(actor=actor, action=actions.SESSION_CREATE, obj=session,
                  changes=audit.diff({}, audit.snapshot(session, SESSION_FIELDS)))
     return session
 
@@ -163,7 +162,7 @@ def session_update(*, actor: Any, session: Session, **fields: Any) -> Session:
         setattr(session, name, value)
     session.full_clean()
     session.save()
-    audit.record(actor=actor, action="workshops.session_update", obj=session,
+    audit.record(actor=actor, action=actions.SESSION_UPDATE, obj=session,
                  changes=audit.diff(before, audit.snapshot(session, SESSION_FIELDS)))
     return session
 
@@ -197,16 +196,17 @@ def eligibility_problems(programme: Programme, *, grade: int, birth_date: date, 
     """Why this student may not apply, in words a 13-year-old understands (empty: eligible)."""
     problems = []
     if programme.residency_required and not lives_in_ward:
-        problems.append(f"この募集は、{settings.HIROBA_MUNICIPALITY}に住んでいる人が対象です。")
+        problems.append(_("この募集は、%(municipality)sに住んでいる人が対象です。")
+                        % {"municipality": settings.HIROBA_MUNICIPALITY})
     if programme.grade_min is not None and programme.grade_max is not None:
         if not programme.grade_min <= grade <= programme.grade_max:
-            problems.append(f"この募集の対象は{programme.grade_range_label}です。"
-                            f"{grade_label(grade) or 'えらんだ学年'}の人は申し込めません。")
+            problems.append(_("この募集の対象は%(range)sです。%(grade)sの人は申し込めません。")
+                            % {"range": programme.grade_range_label, "grade": grade_label(grade) or _("えらんだ学年")})
     if programme.age_min is not None and programme.age_max is not None and programme.age_on is not None:
         age = age_on(birth_date, programme.age_on)
         if not programme.age_min <= age <= programme.age_max:
-            problems.append(f"この募集の対象は{programme.age_min}〜{programme.age_max}歳"
-                            f"（{wareki(programme.age_on)}の年齢）です。")
+            problems.append(_("この募集の対象は%(min)s〜%(max)s歳（%(day)sの年齢）です。")
+                            % {"min": programme.age_min, "max": programme.age_max, "day": wareki(programme.age_on)})
     return problems
 
 
@@ -219,10 +219,8 @@ def consent_max_age_seconds() -> int:
 
 
 def _next_receipt_number(programme: Programme) -> str:
-    # A conditional UPDATE claims the next number: two applicants never share one.
-    Programme.objects.filter(pk=programme.pk).update(last_receipt_seq=F("last_receipt_seq") + 1)
-    seq = Programme.objects.values_list("last_receipt_seq", flat=True).get(pk=programme.pk)
-    return f"{programme.code.upper()}-{seq:04d}"
+    # core.receipts: one UPDATE … RETURNING claims the next number; two applicants never share one.
+    return receipt_number(programme.code.upper(), take_next(Programme, programme.pk, "last_receipt_seq"))
 
 
 @transaction.atomic
@@ -236,27 +234,28 @@ def application_submit(*, programme: Programme, data: ApplicationInput, site_url
     now = now or timezone.now()
     if not programme.is_open(now):
         raise WorkshopError(
-            f"今は申込みの期間ではありません。申込みの期間は"
-            f"{_period(programme.applications_open_on, programme.applications_close_on)}です。", "closed")
+            format_lazy(_("今は申込みの期間ではありません。申込みの期間は{period}です。"),
+                        period=_period(programme.applications_open_on, programme.applications_close_on)), "closed")
     problems = eligibility_problems(programme, grade=data.grade, birth_date=data.birth_date,
                                     lives_in_ward=data.lives_in_ward)
     if problems:
-        raise WorkshopError("".join(problems), "ineligible")
+        raise WorkshopError("".join(str(p) for p in problems), "ineligible")
     kkey, skey = kana_key(data.student_kana), school_key(data.school_name)
     same_student = programme.applications.filter(anonymised_at__isnull=True, kana_key=kkey)
     existing = (same_student.filter(birth_date=data.birth_date).first()
                 or same_student.filter(school_key=skey, grade=data.grade).first())
     if existing is not None:
         raise DuplicateApplication(
-            "同じ人の申込みがすでにあります。申込みは1人1回です。"
-            f"わからないことがあれば、{programme.department.name}に連絡してください。", existing.pk)
+            format_lazy(_("同じ人の申込みがすでにあります。申込みは1人1回です。"
+                          "わからないことがあれば、{department}に連絡してください。"),
+                        department=programme.department.name), existing.pk)
     application = Application.objects.create(
         programme=programme, receipt_number=_next_receipt_number(programme), submitted_at=now,
         kana_key=kkey, school_key=skey, consent_nonce=secrets.token_hex(16),
         consent_sent_at=now if notify_guardian else None,
         **{name: getattr(data, name) for name in ApplicationInput.__dataclass_fields__},
     )
-    audit.record(actor="applicant", action="workshops.application_submit", obj=application,
+    audit.record(actor=Actor.resident().audit_label, action=actions.APPLICATION_SUBMIT, obj=application,
                  changes={"programme": programme.code, "grade": data.grade})
     if notify_guardian:
         url = site_url.rstrip("/") + reverse("workshops:consent", args=[consent_token(application)])
@@ -270,7 +269,7 @@ def duplicate_attempt_record(*, application_id: int, notify_guardian: bool = Tru
     record (never the address in the new form) is told by mail, so nothing is revealed to a
     stranger who types in a child's name and birth date."""
     application = Application.objects.select_related("programme").get(pk=application_id)
-    audit.record(actor="applicant", action="workshops.application_duplicate", obj=application,
+    audit.record(actor=Actor.resident().audit_label, action=actions.APPLICATION_DUPLICATE, obj=application,
                  changes={"programme": application.programme.code, "guardian_told": notify_guardian})
     if notify_guardian:
         notify.duplicate_attempt(application.pk)
@@ -307,14 +306,14 @@ def application_consent(*, token: str, guardian_name: str, now: datetime | None 
         raise WorkshopError(_("この申込みは、すでに同意を受け付けられない状態です。"), "not_awaiting")
     if programme.consent_period_over(now):
         raise WorkshopError(
-            f"保護者の同意の期限（{wareki(programme.consent_deadline)}）を過ぎたため、"
-            "この申込みは受け付けられません。", "consent_late")
+            format_lazy(_("保護者の同意の期限（{deadline}）を過ぎたため、この申込みは受け付けられません。"),
+                        deadline=wareki(programme.consent_deadline)), "consent_late")
     before = audit.snapshot(application, ["status", "consented_at"])
     application.status = Application.Status.CONFIRMED
     application.consented_at = now
     application.consented_by_name = guardian_name.strip()
     application.save(update_fields=["status", "consented_at", "consented_by_name"])
-    audit.record(actor="guardian", action="workshops.application_consent", obj=application,
+    audit.record(actor=Actor.guardian().audit_label, action=actions.APPLICATION_CONSENT, obj=application,
                  changes=audit.diff(before, audit.snapshot(application, ["status", "consented_at"])))
     if notify_applicants:
         notify.consent_confirmed(application.pk)
@@ -331,7 +330,7 @@ def consent_request_resend(*, actor: Any, application: Application, site_url: st
     application.consent_nonce = secrets.token_hex(16)
     application.consent_sent_at = timezone.now()
     application.save(update_fields=["consent_nonce", "consent_sent_at"])
-    audit.record(actor=actor, action="workshops.consent_resend", obj=application, changes={})
+    audit.record(actor=actor, action=actions.CONSENT_RESEND, obj=application, changes={})
     url = site_url.rstrip("/") + reverse("workshops:consent", args=[consent_token(application)])
     notify.consent_request(application.pk, url)
     return application
@@ -342,7 +341,7 @@ def _lapse_unconsented(actor: Any, programme: Programme) -> int:
     numbers = list(lapsed.values_list("receipt_number", flat=True))
     lapsed.update(status=Application.Status.LAPSED)
     if numbers:
-        audit.record(actor=actor, action="workshops.applications_lapse", obj=programme,
+        audit.record(actor=actor, action=actions.APPLICATIONS_LAPSE, obj=programme,
                      changes={"count": len(numbers), "receipt_numbers": numbers})
     return len(numbers)
 
@@ -352,8 +351,9 @@ def _lapse_unconsented(actor: Any, programme: Programme) -> int:
 def _check_selection_time(programme: Programme, now: datetime) -> None:
     if not programme.consent_period_over(now):
         raise WorkshopError(
-            f"保護者の同意の期限（{wareki(programme.consent_deadline)}）が過ぎてから選考してください。"
-            "それまでは申込みの一覧が確定しません。", "too_early")
+            format_lazy(_("保護者の同意の期限（{deadline}）が過ぎてから選考してください。"
+                          "それまでは申込みの一覧が確定しません。"),
+                        deadline=wareki(programme.consent_deadline)), "too_early")
 
 
 @transaction.atomic
@@ -373,7 +373,7 @@ def lottery_publish(*, actor: Any, programme: Programme, public_value: str,
     _check_selection_time(programme, now)
     public_value = public_value.strip()
     if not public_value:
-        raise WorkshopError(_("公開値を入力してください。"), "no_public_value")
+        raise WorkshopError(_("公開値を入力してください。"), "no_public_value", field="public_value")
     _lapse_unconsented(actor, programme)
     entrants = list(programme.applications.filter(status=Application.Status.CONFIRMED))
     if not entrants:
@@ -387,7 +387,7 @@ def lottery_publish(*, actor: Any, programme: Programme, public_value: str,
         quotas={q.group: q.seats for q in programme.quotas.all()},
         published_at=now, published_by=actor if getattr(actor, "pk", None) else None,
     )
-    audit.record(actor=actor, action="workshops.lottery_publish", obj=programme, changes={
+    audit.record(actor=actor, action=actions.LOTTERY_PUBLISH, obj=programme, changes={
         "algorithm": lottery.algorithm, "public_value": public_value, "seed": lottery.seed,
         "entries_digest": lottery.entries_digest, "entries": len(entrants), "capacity": lottery.capacity,
         "waitlist_size": lottery.waitlist_size, "quotas": lottery.quotas,
@@ -440,9 +440,9 @@ def lottery_draw(*, actor: Any, programme: Programme, seed: str, entries_digest:
     if lottery.is_drawn:
         raise WorkshopError(_("この企画の抽選はすでに行われています。抽選は1回だけです。"), "already_drawn")
     if seed.strip().lower() != lottery.seed or draw.seed_from_public_value(lottery.public_value) != lottery.seed:
-        raise WorkshopError(_("送信されたシードが、公開したシードと一致しません。抽選は行っていません。"), "seed_mismatch")
+        raise WorkshopError(_("送信されたシードが、公開したシードと一致しません。抽選は行っていません。"), "seed_mismatch", field="seed")
     if entries_digest.strip().lower() != lottery.entries_digest or draw.digest(lottery.entries_text) != lottery.entries_digest:
-        raise WorkshopError(_("抽選対象の一覧が、公開したものと一致しません。抽選は行っていません。"), "list_mismatch")
+        raise WorkshopError(_("抽選対象の一覧が、公開したものと一致しません。抽選は行っていません。"), "list_mismatch", field="entries_digest")
     entries = draw.parse_entries(lottery.entries_text)
     in_db = set(programme.applications.filter(in_lottery=True).values_list("receipt_number", flat=True))
     if in_db != set(entries):
@@ -459,7 +459,7 @@ def lottery_draw(*, actor: Any, programme: Programme, seed: str, entries_digest:
                       "waitlist": allocation.waitlist, "not_selected": allocation.not_selected,
                       "quota_picks": allocation.quota_picks}
     lottery.save(update_fields=["drawn_at", "drawn_by", "result"])
-    audit.record(actor=actor, action="workshops.lottery_draw", obj=programme, changes={
+    audit.record(actor=actor, action=actions.LOTTERY_DRAW, obj=programme, changes={
         "seed": lottery.seed, "entries_digest": lottery.entries_digest, **lottery.result})
     _apply_allocation(actor, programme, allocation, notify_applicants=notify_applicants)
     return lottery
@@ -469,7 +469,7 @@ def lottery_refusal_record(*, actor: Any, programme: Programme, error: WorkshopE
                            entries_digest: str) -> None:
     """Keep a refused (possibly tampered) lottery request in the audit log."""
     with transaction.atomic():
-        audit.record(actor=actor, action="workshops.lottery_refused", obj=programme,
+        audit.record(actor=actor, action=actions.LOTTERY_REFUSED, obj=programme,
                      changes={"reason": error.code, "seed": seed[:80], "entries_digest": entries_digest[:80]})
 
 
@@ -493,7 +493,7 @@ def selection_first_come(*, actor: Any, programme: Programme, now: datetime | No
     allocation = draw.allocate(order, entrants, capacity=programme.capacity,
                                waitlist_size=programme.waitlist_size,
                                quotas={q.group: q.seats for q in programme.quotas.all()})
-    audit.record(actor=actor, action="workshops.selection_first_come", obj=programme, changes={
+    audit.record(actor=actor, action=actions.SELECTION_FIRST_COME, obj=programme, changes={
         "order": allocation.order, "selected": allocation.selected, "waitlist": allocation.waitlist})
     _apply_allocation(actor, programme, allocation, notify_applicants=notify_applicants)
     return allocation
@@ -510,7 +510,7 @@ def _fill_vacancies(actor: Any, programme: Programme, *, notify_applicants: bool
         before = audit.snapshot(app, ["status", "waitlist_rank"])
         app.status, app.waitlist_rank = Application.Status.SELECTED, None
         app.save(update_fields=["status", "waitlist_rank"])
-        audit.record(actor=actor, action="workshops.application_promote", obj=app,
+        audit.record(actor=actor, action=actions.APPLICATION_PROMOTE, obj=app,
                      changes=audit.diff(before, audit.snapshot(app, ["status", "waitlist_rank"])))
         if notify_applicants:
             notify.promoted(app.pk)
@@ -535,9 +535,10 @@ def application_withdraw(*, actor: Any, application: Application, reason: str,
     application.withdrawn_at = now or timezone.now()
     application.withdrawal_reason = reason.strip()[:200]
     application.save(update_fields=["status", "waitlist_rank", "withdrawn_at", "withdrawal_reason"])
-    changes = audit.diff(before, audit.snapshot(application, ["status", "waitlist_rank", "withdrawn_at"]))
+    changes: dict[str, Any] = dict(audit.diff(before, audit.snapshot(application, ["status", "waitlist_rank",
+                                                                                    "withdrawn_at"])))
     changes["reason"] = application.withdrawal_reason
-    audit.record(actor=actor, action="workshops.application_withdraw", obj=application, changes=changes)
+    audit.record(actor=actor, action=actions.APPLICATION_WITHDRAW, obj=application, changes=changes)
     notify.withdrawn(application.pk)
     return _fill_vacancies(actor, application.programme) if was_selected else []
 
@@ -553,7 +554,7 @@ def attendance_record(*, actor: Any, session: Session, present_ids: Iterable[int
     participants = {a.pk: a for a in programme.applications.filter(status=Application.Status.SELECTED)}
     present = set(present_ids)
     if present - set(participants):
-        raise WorkshopError(_("参加者ではない人が含まれています。画面を読み込み直してください。"), "not_participant")
+        raise WorkshopError(_("参加者ではない人が含まれています。画面を読み込み直してください。"), "not_participant", field="present")
     existing = {a.application_id: a for a in session.attendances.all()}
     now = timezone.now()
     before = {participants[i].receipt_number: existing[i].present for i in existing if i in participants}
@@ -567,7 +568,7 @@ def attendance_record(*, actor: Any, session: Session, present_ids: Iterable[int
             row.recorded_by = actor if getattr(actor, "pk", None) else None
             row.save(update_fields=["present", "recorded_at", "recorded_by"])
     after = {participants[pk].receipt_number: pk in present for pk in participants}
-    audit.record(actor=actor, action="workshops.attendance_record", obj=session,
+    audit.record(actor=actor, action=actions.ATTENDANCE_RECORD, obj=session,
                  changes=audit.diff(before, after))
     return {"present": len(present), "absent": len(participants) - len(present)}
 
@@ -585,7 +586,7 @@ def output_create(*, actor: Any, programme: Programme, title: str, team_label: s
     output.full_clean()
     output.save()
     # The slides by name: core.audit.snapshot cannot read an empty FileField.
-    audit.record(actor=actor, action="workshops.output_create", obj=output, changes=audit.diff(
+    audit.record(actor=actor, action=actions.OUTPUT_CREATE, obj=output, changes=audit.diff(
         {}, {**audit.snapshot(output, ["title", "team_label"]), "slides": output.slides.name or ""}))
     return output
 
@@ -628,7 +629,8 @@ class _Proposals:
                 beneficiaries=output.beneficiaries, proposer_label=label if len(label) <= 100 else output.team_label,
                 source=f"workshop:{programme.code}")
         except proposals.ProposalsError as error:
-            raise WorkshopError(f"「{output.title}」: {error.message}", "proposals") from error
+            raise WorkshopError(format_lazy(_("「{title}」: {message}"), title=output.title, message=error.message),
+                                "proposals") from error
 
 
 @transaction.atomic
@@ -650,7 +652,7 @@ def outputs_submit_as_proposals(*, actor: Any, programme: Programme) -> list[Out
         output.save(update_fields=["proposal_id", "submitted_at"])
     programme.outputs_submitted_at = now
     programme.save(update_fields=["proposal_call_id", "outputs_submitted_at"])
-    audit.record(actor=actor, action="workshops.outputs_submit", obj=programme, changes={
+    audit.record(actor=actor, action=actions.OUTPUTS_SUBMIT, obj=programme, changes={
         "call_id": programme.proposal_call_id, "proposal_ids": [o.proposal_id for o in outputs]})
     return outputs
 
@@ -676,7 +678,7 @@ def programme_purge(*, actor: Any, programme: Programme, now: datetime | None = 
     mails, _ = Notification.objects.filter(object_type=Application._meta.label_lower, object_id__in=ids).delete()
     programme.purged_at = now
     programme.save(update_fields=["purged_at"])
-    audit.record(actor=actor, action="workshops.purge", obj=programme, changes={
+    audit.record(actor=actor, action=actions.PURGE, obj=programme, changes={
         "applications_anonymised": count, "mails_deleted": mails, "purge_on": programme.purge_on,
         "fields": PERSONAL_FIELDS})
     return count

@@ -78,7 +78,7 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
             request.session[RECEIPT_SESSION_KEY] = programme.code
             return redirect("workshops:thanks", code=programme.code)
         except WorkshopError as error:
-            form.add_error(None, error.message)
+            error.add_to_form(form)
         else:
             request.session[RECEIPT_SESSION_KEY] = programme.code
             return redirect("workshops:thanks", code=programme.code)
@@ -158,7 +158,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
             programme = services.programme_create(actor=request.user, department=form.cleaned_data["department"],
                                                   code=form.cleaned_data["code"], **data)
         except WorkshopError as error:
-            form.add_error(None, error.message)
+            error.add_to_form(form)
         else:
             messages.success(request, _("企画を作成しました。"))
             return redirect("workshops_staff:detail", code=programme.code)
@@ -172,7 +172,7 @@ def staff_edit(request: HttpRequest, code: str) -> HttpResponse:
         try:
             services.programme_update(actor=request.user, programme=programme, **form.cleaned_data)
         except WorkshopError as error:
-            form.add_error(None, error.message)
+            error.add_to_form(form)
         else:
             messages.success(request, _("企画を更新しました。"))
             return redirect("workshops_staff:detail", code=programme.code)
@@ -216,7 +216,7 @@ def staff_application(request: HttpRequest, code: str, receipt: str) -> HttpResp
                 messages.success(request, text)
                 return redirect("workshops_staff:application", code=code, receipt=receipt)
         except WorkshopError as error:
-            form.add_error(None, error.message)
+            error.add_to_form(form)
     return render(request, "workshops/staff/application.html", {
         "programme": programme, "app": application, "form": form,
         "attendances": application.attendances.select_related("session").order_by("session__number"),
@@ -333,7 +333,7 @@ def staff_attendance(request: HttpRequest, code: str, number: int) -> HttpRespon
                 result = services.attendance_record(actor=request.user, session=session,
                                                     present_ids=form.cleaned_data["present"])
             except WorkshopError as error:
-                form.add_error(None, error.message)
+                error.add_to_form(form)
             else:
                 messages.success(request, _("出欠を保存しました（出席 %(present)s名・欠席 %(absent)s名）。")
                                  % {"present": result["present"], "absent": result["absent"]})
@@ -354,7 +354,7 @@ def staff_outputs(request: HttpRequest, code: str) -> HttpResponse:
             try:
                 services.output_create(actor=request.user, programme=programme, **form.cleaned_data)
             except WorkshopError as error:
-                form.add_error(None, error.message)
+                error.add_to_form(form)
             else:
                 messages.success(request, _("成果物を登録しました。"))
                 return redirect("workshops_staff:outputs", code=code)
