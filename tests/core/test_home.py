@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_the_home_page_links_every_module_a_resident_uses(client):
     page = client.get("/").content.decode()
     for config in apps.get_app_configs():
-        for url_name, label in getattr(config, "home_public", ()):
+        for _url_name, label in getattr(config, "home_public", ()):
             assert str(label) in page, config.name
     assert 'href="/records/' in page and 'href="/security/report/' in page and 'href="/opendata/' in page
 
