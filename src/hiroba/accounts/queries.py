@@ -128,3 +128,16 @@ CODE_LABELS = {
     "system_admin": "システム管理者",
     "locked_out": "ロック中",
 }
+
+
+def department_handlers(department_ids: set[int], today: date) -> dict[int, list[User]]:
+    """{department id: active staff holding 担当 or above on it directly, on `today`}.
+
+    Who gets a department's reminder and notice mail (security reminders, records expiry notices).
+    """
+    out: dict[int, list[User]] = {}
+    for m in StaffMembership.objects.filter(department_id__in=department_ids, role__gte=Role.HANDLE,
+                                            user__is_active=True, starts_on__lte=today).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=today)).select_related("user"):
+        out.setdefault(m.department_id, []).append(m.user)
+    return out

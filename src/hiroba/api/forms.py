@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.api.models import Access, Module
+from hiroba.core.forms import limit_choices
 from hiroba.core.models import Department
 
 
@@ -24,4 +25,4 @@ class TokenForm(forms.Form):
     def __init__(self, *args: Any, departments: list[Department], **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"expires_on": timezone.localdate() + timedelta(days=90)})
         super().__init__(*args, **kwargs)
-        self.fields["departments"].queryset = Department.objects.filter(pk__in=[d.pk for d in departments])
+        limit_choices(self, "departments", Department.objects.filter(pk__in=[d.pk for d in departments]))

@@ -74,7 +74,7 @@ class ApiToken(models.Model):
         return _("期限切れ") if self.is_expired() else _("有効")
 
     def module_labels(self) -> list[str]:
-        return [Module(m).label for m in self.modules if m in Module.values]
+        return [str(Module(m).label) for m in self.modules if m in Module.values]
 
 
 class WebhookEvent(models.TextChoices):

@@ -51,7 +51,7 @@ class Dataset:
 
 def _latest_results() -> list[tuple[Case, PublishedResult]]:
     """Every case with published results, with its latest version (oldest case first)."""
-    cases = list(consultation_queries.public_cases().filter(has_results=True).order_by("period_start", "pk"))
+    cases = list(consultation_queries.public_cases().filter(pk__in=PublishedResult.objects.values("case")).order_by("period_start", "pk"))
     latest = dict(PublishedResult.objects.filter(case__in=cases).values("case").annotate(v=Max("version"))
                   .values_list("case", "v"))
     results = {(r.case_id, r.version): r for r in PublishedResult.objects.filter(case__in=cases)}

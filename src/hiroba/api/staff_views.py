@@ -6,6 +6,7 @@ without a strong second factor as well."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -13,15 +14,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from hiroba.accounts import permissions
+from hiroba.accounts.models import User
 from hiroba.api import tokens
 from hiroba.api.forms import TokenForm
 from hiroba.api.models import ApiToken
 from hiroba.core.errors import ServiceError
 
 
-def _visible(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _visible(request: HttpRequest) -> QuerySet[ApiToken]:
     qs = ApiToken.objects.select_related("user").prefetch_related("departments")
-    return qs if permissions.is_system_admin(request.user) else qs.filter(user=request.user)
+    if permissions.is_system_admin(request.user):
+        return qs
+    # Behind the staff gate: the user is a signed-in staff member.
+    return qs.filter(user=request.user) if isinstance(request.user, User) else qs.none()
 
 
 def token_list(request: HttpRequest) -> HttpResponse:

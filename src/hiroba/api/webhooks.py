@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -91,7 +92,7 @@ def notify(case: Any, event: str) -> list[WebhookDelivery]:
     from hiroba.api import tasks
 
     for d in deliveries:
-        transaction.on_commit(lambda pk=d.pk: tasks.deliver_webhook.enqueue(pk))
+        transaction.on_commit(partial(tasks.deliver_webhook.enqueue, d.pk))
     return deliveries
 
 

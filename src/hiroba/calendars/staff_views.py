@@ -86,7 +86,6 @@ def school_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "calendars/staff/school.html", {
         "school": school, "calendars": school.calendars.all(), "events": _page(request, events),
         "terms": school.terms.filter(fiscal_year=fiscal_year), "fiscal_year": fiscal_year,
-        "year_query": f"year={fiscal_year}",
         "imports": school.imports.all()[:5], "can_change": request.user.has_perm(CHANGE_PERMISSION, school),
     })
 

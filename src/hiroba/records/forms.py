@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.core.forms import set_choices
 from hiroba.records.models import Action, Disposition, LegalHold, Medium, Retention, ShortReason
 
 
@@ -16,8 +17,8 @@ class RegisterSearchForm(forms.Form):
 
     def __init__(self, *args, departments=(), years=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].choices = [("", _("すべて"))] + [(d.pk, d.name) for d in departments]
-        self.fields["year"].choices = [("", _("すべて"))] + [(y, label) for y, label in years]
+        set_choices(self, "department", [("", _("すべて"))] + [(d.pk, d.name) for d in departments])
+        set_choices(self, "year", [("", _("すべて"))] + [(y, label) for y, label in years])
 
 
 class ImportForm(forms.Form):
@@ -44,7 +45,7 @@ class FileForm(forms.Form):
 
     def __init__(self, *args, departments=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].choices = [(d.pk, d.name) for d in departments]
+        set_choices(self, "department", [(d.pk, d.name) for d in departments])
 
 
 class HoldForm(forms.Form):

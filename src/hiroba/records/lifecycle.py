@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.accounts.models import Role, StaffMembership
+from hiroba.accounts.queries import department_handlers
 from hiroba.core import audit, notify
 from hiroba.core.dates import fiscal_year_label
 from hiroba.core.errors import NotAllowed, ServiceError
@@ -36,7 +36,18 @@ from hiroba.records.register import FIELDS
 from hiroba.records.services import require, user_of, who
 
 
-def expiring(fiscal_year: int, qs: QuerySet[RecordFile] | None = None) -> QuerySet[RecordFile]:
+class ExpiryFlags(TypedDict):
+    on_hold: bool  # a legal hold not yet released
+    pending: bool  # a disposition requested, not yet decided
+
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
+
+    ExpiringFile = WithAnnotations[RecordFile, ExpiryFlags]
+
+
+def expiring(fiscal_year: int, qs: QuerySet[RecordFile] | None = None) -> QuerySet[ExpiringFile]:
     """The expiry list of April of `fiscal_year`: files still kept whose period ended by the
     31 March before it, with no approved decision yet."""
     qs = RecordFile.objects.all() if qs is None else qs
@@ -195,15 +206,6 @@ def disposition_reject(*, actor: Any, disposition: Disposition, reason: str) -> 
 
 # --- the April notice -------------------------------------------------------------------
 
-def _handlers(department_ids: set[int], today: date) -> dict[int, list[Any]]:
-    out: dict[int, list[Any]] = defaultdict(list)
-    for m in StaffMembership.objects.filter(department_id__in=department_ids, role__gte=Role.HANDLE,
-                                            user__is_active=True, starts_on__lte=today).filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gte=today)).select_related("user"):
-        out[m.department_id].append(m.user)
-    return out
-
-
 def expiry_notices_send(*, actor: Any = "system", today: date | None = None, site_url: str = "") -> int:
     """Mail each department its expiry list of this fiscal year, once (run daily from April)."""
     today = today or timezone.localdate()
@@ -212,7 +214,7 @@ def expiry_notices_send(*, actor: Any = "system", today: date | None = None, sit
     for department_id in expiring(fiscal_year).values_list("department_id", flat=True):
         counts[department_id] += 1
     done = set(ExpiryNotice.objects.filter(fiscal_year=fiscal_year).values_list("department_id", flat=True))
-    handlers = _handlers(set(counts) - done, today)
+    handlers = department_handlers(set(counts) - done, today)
     sent = 0
     for department in Department.objects.filter(pk__in=set(counts) - done):
         with transaction.atomic():

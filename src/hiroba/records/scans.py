@@ -21,7 +21,7 @@ from hiroba.core.models import Department
 from hiroba.records import access, conf, guidelines
 from hiroba.records import audit_actions as actions
 from hiroba.records.models import InventoryFile, RecordFile, Scan, ScanFinding
-from hiroba.records.scanner import Entry, Result, Scanner
+from hiroba.records.scanner import HASH_THREADS, Entry, Result, Scanner
 from hiroba.records.services import who
 
 
@@ -66,7 +66,7 @@ def run_scan(*, actor: Any, path: str, department: Department | None = None,
     previous = previous_inventory(root)
     scanner = Scanner(root, rules=rules, zones=zones, stale_days=stale_days, expired_folders=expired_folders(department),
                       previous={p: e for p, (_pk, e) in previous.items()}, progress=progress,
-                      **({"threads": threads} if threads else {}))
+                      threads=threads or HASH_THREADS)
     started = timezone.now()
     result = scanner.run()
     with transaction.atomic():

@@ -182,10 +182,10 @@ def file_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
             lifecycle.hold_release(actor=request.user, hold=hold, reason=request.POST.get("reason", ""))
             done = _("保存の継続を解除しました。")
         elif what == "request":
-            form = forms.DispositionForm(request.POST)
-            if not form.is_valid():
+            request_form = forms.DispositionForm(request.POST)
+            if not request_form.is_valid():
                 raise ServiceError(_("措置と理由を確認してください。"), code="invalid")
-            lifecycle.disposition_request(actor=request.user, file=f, **form.cleaned_data)
+            lifecycle.disposition_request(actor=request.user, file=f, **request_form.cleaned_data)
             done = _("満了時の措置を申請しました。文書主管課が承認します。")
         elif what in ("approve", "reject"):
             d = get_object_or_404(Disposition, pk=request.POST.get("disposition"), file=f)
@@ -254,5 +254,4 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "scan": scan, "counts": queries.finding_counts(scan), "kind": kind, "latest": queries.is_latest(scan),
         "page": _page(request, queries.findings(scan, kind)), "charts": chart_list,
         "duplicates": scan.duplicates[:100], "errors": scan.errors[:200],
-        "kind_query": f"kind={kind}" if kind else "",
     })

@@ -19,6 +19,4 @@ def register_search(request: HttpRequest) -> HttpResponse:
     form = forms.RegisterSearchForm(request.GET or None, departments=departments, years=queries.years(files))
     data = form.cleaned_data if form.is_valid() else {}
     page = Paginator(queries.search(files, data), 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return render(request, "records/register.html", {"form": form, "page": page, "query": params.urlencode()})
+    return render(request, "records/register.html", {"form": form, "page": page})

@@ -5,7 +5,6 @@ policy), so the daily job can run as often as it likes."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from hiroba.accounts.models import Role, StaffMembership, User
+from hiroba.accounts.models import User
+from hiroba.accounts.queries import department_handlers
 from hiroba.core import audit, notify
 from hiroba.core.models import Department
 from hiroba.security import audit_actions as actions
@@ -38,16 +38,6 @@ def _claim(kind: str, recipient: str, today: date, *, every_days: int = 1, detai
     return True
 
 
-def _handlers(department_ids: set[int], today: date) -> dict[int, list[User]]:
-    """{department id: active staff holding 担当 or above on it (directly)}."""
-    out: dict[int, list[User]] = defaultdict(list)
-    for m in StaffMembership.objects.filter(department_id__in=department_ids, role__gte=Role.HANDLE,
-                                            user__is_active=True, starts_on__lte=today).filter(
-            Q(ends_on__isnull=True) | Q(ends_on__gte=today)).select_related("user"):
-        out[m.department_id].append(m.user)
-    return out
-
-
 def _findings(today: date, site_url: str) -> int:
     soon = today + timedelta(days=conf.get("SECURITY_REMIND_DUE_WITHIN_DAYS"))
     rows = (Finding.objects.active().filter(due_on__lte=soon).order_by()
@@ -56,7 +46,7 @@ def _findings(today: date, site_url: str) -> int:
     counts = {r["system__department_id"]: (r["overdue"], r["due_soon"]) for r in rows}
     names = dict(Department.objects.filter(pk__in=list(counts)).values_list("id", "name"))
     sent = 0
-    for department_id, users in _handlers(set(counts), today).items():
+    for department_id, users in department_handlers(set(counts), today).items():
         overdue, due_soon = counts[department_id]
         for user in users:
             if _claim("findings", user.email, today, detail=f"{department_id}:{overdue}/{due_soon}"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -106,9 +106,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     grade = request.GET.get("severity", "")
     if grade.isdigit():
         qs = qs.filter(severity=int(grade))
-    query = urlencode({k: v for k, v in {"department": raw, "severity": grade}.items() if v})
     return render(request, "security/staff/queue.html", {
-        "page": _page(request, qs), "departments": departments, "chosen": chosen, "grade": grade, "query": query,
+        "page": _page(request, qs), "departments": departments, "chosen": chosen, "grade": grade,
         "grades": [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW], "today": timezone.localdate(),
         "pending": queries.pending_acceptances_for_approver(request.user)[:20],
     })
@@ -184,7 +183,7 @@ def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "security/staff/system_detail.html", {
         "system": system, "rounds": system.rounds.select_related("imported_by")[:20],
         "page": _page(request, findings), "status": status, "statuses": FindingStatus.choices,
-        "query": urlencode({"status": status}), "can_import": request.user.has_perm("security.import_round", system),
+        "can_import": request.user.has_perm("security.import_round", system),
         "report": exports.build_report(system),
     })
 
@@ -391,7 +390,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     elif kind == "incident":
         qs = qs.filter(is_drill=False)
     return render(request, "security/staff/incident_list.html", {
-        "page": _page(request, qs), "kind": kind, "query": urlencode({"kind": kind} if kind else {}),
+        "page": _page(request, qs), "kind": kind,
         "can_add": _departments(request).exists(),
     })
 

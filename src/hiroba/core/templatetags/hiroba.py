@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django import template
+from django.core.paginator import Page
 from django.utils import translation
 from django.utils.html import format_html
 
@@ -59,3 +61,9 @@ def change_lines(changes: object) -> list[str]:
         else:
             lines.append(f"{key}: {value}")
     return lines
+
+
+@register.filter
+def elided_pages(page: Page[Any]) -> list[int | str]:
+    """The page numbers to link from a Page: 1 … 4 5 [6] 7 8 … 20 (`Paginator.ELLIPSIS` in the gaps)."""
+    return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
