@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def staff_home(request: HttpRequest) -> HttpResponse:
-    memberships = StaffMembership.objects.filter(user=request.user).select_related("department")
+    memberships = StaffMembership.objects.filter(user_id=request.user.pk).select_related("department")
     return render(request, "core/staff_home.html", {
         "memberships": memberships,
         "has_mfa": has_strong_mfa(request.user),
