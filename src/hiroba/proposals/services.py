@@ -35,6 +35,7 @@ from hiroba.accounts import permissions
 from hiroba.accounts.models import IdentityLevel, Relationship, Role, User
 from hiroba.core import audit
 from hiroba.core.errors import ServiceError
+from hiroba.core.receipts import receipt_number, take_next
 from hiroba.core.models import Department
 from hiroba.core.text import fold
 from hiroba.proposals import ballots as ballot_math
@@ -405,10 +406,8 @@ def proposal_save(
 
 
 def _next_receipt(call: Call) -> str:
-    # A conditional UPDATE on the call row: concurrent submissions queue on it, numbers never repeat.
-    Call.objects.filter(pk=call.pk).update(last_receipt_seq=F("last_receipt_seq") + 1)
-    seq = Call.objects.filter(pk=call.pk).values_list("last_receipt_seq", flat=True).get()
-    return f"{call.receipt_prefix}-{seq:04d}"
+    # The call row's counter (core.receipts): concurrent submissions queue on its row lock.
+    return receipt_number(call.receipt_prefix, take_next(Call, call.pk, "last_receipt_seq"))
 
 
 @transaction.atomic
