@@ -35,9 +35,10 @@ from hiroba.accounts import permissions
 from hiroba.accounts.models import IdentityLevel, Relationship, Role, User
 from hiroba.core import audit
 from hiroba.core.errors import ServiceError
-from hiroba.core.receipts import receipt_number, take_next
 from hiroba.core.models import Department
+from hiroba.core.receipts import receipt_number, take_next
 from hiroba.core.text import fold
+from hiroba.proposals import audit_actions as actions
 from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals import files, scoring
 from hiroba.proposals.models import (
@@ -245,7 +246,7 @@ def call_create(
     ])
     changes = audit.diff({}, audit.snapshot(call, CALL_FIELDS + ["slug", "receipt_prefix", "department_id"]))
     changes["criteria"] = [f"{s.name}×{s.weight}/{s.scale_max}" for s in specs]
-    audit.record(actor=actor, action="proposals.call_create", obj=call, changes=changes)
+    audit.record(actor=actor, action=actions.CALL_CREATE, obj=call, changes=changes)
     return call
 
 
@@ -283,7 +284,7 @@ def call_update(*, actor: Any, call: Call, criteria: Iterable[CriterionSpec | Se
         new = [f"{s.name}×{s.weight}/{s.scale_max}" for s in specs]
         if old != new:
             changes["criteria"] = [old, new]
-    audit.record(actor=actor, action="proposals.call_update", obj=call, changes=changes)
+    audit.record(actor=actor, action=actions.CALL_UPDATE, obj=call, changes=changes)
     return call
 
 
@@ -401,7 +402,7 @@ def proposal_save(
         changes = audit.diff(before, audit.snapshot(proposal, TEXT_FIELDS))
         if added or removed:
             changes["attachments"] = {"added": [a.sha256 for a in added], "removed": [a.sha256 for a in removed]}
-        audit.record(actor=proposer, action="proposals.proposal_revise", obj=proposal, changes=changes)
+        audit.record(actor=proposer, action=actions.PROPOSAL_REVISE, obj=proposal, changes=changes)
     return proposal
 
 
@@ -424,7 +425,7 @@ def proposal_submit(*, proposer: User, proposal: Proposal, now: datetime | None 
     proposal.submitted_at = _now(now)
     proposal.save(update_fields=["receipt_number", "status", "submitted_at", "updated_at"])
     _save_version(proposal)
-    audit.record(actor=proposer, action="proposals.proposal_submit", obj=proposal,
+    audit.record(actor=proposer, action=actions.PROPOSAL_SUBMIT, obj=proposal,
                  changes={"receipt_number": proposal.receipt_number,
                           "attachments": proposal.attachments.count()})
     return proposal
@@ -462,7 +463,7 @@ def proposal_submit_on_behalf(
         receipt_number=_next_receipt(call), status=Proposal.Status.SUBMITTED, submitted_at=_now(now),
     )
     _save_version(proposal)
-    audit.record(actor=actor, action="proposals.proposal_submit_on_behalf", obj=proposal,
+    audit.record(actor=actor, action=actions.PROPOSAL_SUBMIT_ON_BEHALF, obj=proposal,
                  changes=audit.diff({}, audit.snapshot(proposal, TEXT_FIELDS + ["source", "receipt_number"])))
     return proposal
 
@@ -477,7 +478,7 @@ def proposal_hide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     proposal.hidden_at = timezone.now()
     proposal.hidden_reason = reason.strip()[:REASON_MAX]
     proposal.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
-    audit.record(actor=actor, action="proposals.proposal_hide", obj=proposal,
+    audit.record(actor=actor, action=actions.PROPOSAL_HIDE, obj=proposal,
                  changes=audit.diff(before, audit.snapshot(proposal, ["hidden_at", "hidden_reason"])))
     return proposal
 
@@ -494,7 +495,7 @@ def proposal_unhide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     proposal.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
     changes = audit.diff(before, audit.snapshot(proposal, ["hidden_at", "hidden_reason"]))
     changes["reason"] = reason.strip()
-    audit.record(actor=actor, action="proposals.proposal_unhide", obj=proposal, changes=changes)
+    audit.record(actor=actor, action=actions.PROPOSAL_UNHIDE, obj=proposal, changes=changes)
     return proposal
 
 
@@ -508,7 +509,7 @@ def reviewer_add(*, actor: Any, call: Call, user: User) -> Reviewer:
         raise ScreeningRefused(_("審査員には職員のアカウントを指定してください。"), code="not_staff", field="email")
     reviewer, created = Reviewer.objects.get_or_create(call=call, user=user)
     if created:
-        audit.record(actor=actor, action="proposals.reviewer_add", obj=reviewer,
+        audit.record(actor=actor, action=actions.REVIEWER_ADD, obj=reviewer,
                      changes={"call": call.slug, "user": user.pk})
     return reviewer
 
@@ -556,7 +557,7 @@ def reviews_assign(*, actor: Any, call: Call, now: datetime | None = None) -> li
         raise ScreeningRefused(format_lazy(_("審査員が足りません（1提案あたり{n}名が必要）。"), n=call.reviewers_per_proposal),
                                code="too_few_reviewers")
     created = _assign(call)
-    audit.record(actor=actor, action="proposals.reviews_assign", obj=call,
+    audit.record(actor=actor, action=actions.REVIEWS_ASSIGN, obj=call,
                  changes={"assignments": sorted([a.proposal_id, a.reviewer_id] for a in created)})
     return created
 
@@ -584,7 +585,7 @@ def review_declare_conflict(*, actor: User, assignment: ReviewAssignment, reason
     replacement = _assign(call, [assignment.proposal_id])
     changes = audit.diff(before, audit.snapshot(assignment, ["status", "conflict_reason"]))
     changes["reassigned_to"] = [a.reviewer_id for a in replacement]
-    audit.record(actor=actor, action="proposals.review_conflict", obj=assignment, changes=changes)
+    audit.record(actor=actor, action=actions.REVIEW_CONFLICT, obj=assignment, changes=changes)
     return replacement[0] if replacement else None
 
 
@@ -621,7 +622,7 @@ def review_submit(*, actor: User, assignment: ReviewAssignment, scores: Mapping[
     assignment.save(update_fields=["comment", "status", "submitted_at"])
     after = {f"score:{c.pk}": int(scores[c.pk]) for c in criteria}
     after["comment"] = assignment.comment
-    audit.record(actor=actor, action="proposals.review_submit", obj=assignment, changes=audit.diff(before, after))
+    audit.record(actor=actor, action=actions.REVIEW_SUBMIT, obj=assignment, changes=audit.diff(before, after))
     return assignment
 
 
@@ -644,7 +645,7 @@ def proposal_decide(*, actor: Any, proposal: Proposal, decision: str, reason: st
     proposal.screening_reason = reason.strip()[:REASON_MAX]
     proposal.decided_at = _now(now)
     proposal.save(update_fields=["screening_decision", "screening_reason", "decided_at", "updated_at"])
-    audit.record(actor=actor, action="proposals.proposal_decide", obj=proposal,
+    audit.record(actor=actor, action=actions.PROPOSAL_DECIDE, obj=proposal,
                  changes=audit.diff(before, audit.snapshot(proposal, ["screening_decision", "screening_reason"])))
     return proposal
 
@@ -713,14 +714,14 @@ def voter_verify(
                                       code="duplicate")
         same.user = user
         same.save(update_fields=["user"])
-        audit.record(actor=actor, action="proposals.voter_link", obj=same, changes={"user": [None, user.pk]})
+        audit.record(actor=actor, action=actions.VOTER_LINK, obj=same, changes={"user": [None, user.pk]})
         return same
     verification = VoterVerification.objects.create(
         user=user, display_name=display_name.strip()[:100] or (user.display_name if user else ""),
         identity_key=key, residency=residency, birth_date=birth_date, method=method,
         verified_at=_now(now), verified_by=clerk,
     )
-    audit.record(actor=actor, action="proposals.voter_verify", obj=verification,
+    audit.record(actor=actor, action=actions.VOTER_VERIFY, obj=verification,
                  changes={"method": method, "residency": residency, "user": user.pk if user else None,
                           "birth_date_recorded": birth_date is not None})
     return verification
@@ -733,7 +734,7 @@ def voter_verification_revoke(*, actor: Any, verification: VoterVerification, re
         raise VerificationRefused(_("取消の理由を入力してください。"), code="reason_missing", field="reason")
     verification.revoked_at = timezone.now()
     verification.save(update_fields=["revoked_at"])
-    audit.record(actor=actor, action="proposals.voter_revoke", obj=verification, changes={"reason": reason.strip()})
+    audit.record(actor=actor, action=actions.VOTER_REVOKE, obj=verification, changes={"reason": reason.strip()})
     return verification
 
 
@@ -974,7 +975,7 @@ def paper_ballot_enter(*, actor: Any, call: Call, verification: VoterVerificatio
     token = ballot_token(call.pk, part.pk)
     Ballot.objects.bulk_create([Ballot(call=call, proposal_id=pid, token=token) for pid in sorted(proposal_ids)])
     # The audit entry says who entered a paper ballot for whom, and how many votes — not for what.
-    audit.record(actor=actor, action="proposals.paper_ballot_enter", obj=part,
+    audit.record(actor=actor, action=actions.PAPER_BALLOT_ENTER, obj=part,
                  changes={"verification": verification.pk, "votes": len(proposal_ids),
                           "received_on": received_on.isoformat()})
     return part
@@ -1045,7 +1046,7 @@ def results_publish(*, actor: Any, call: Call, now: datetime | None = None) -> C
         tally={receipts[pid]: n for pid, n in sorted(counts.items(), key=lambda kv: receipts[kv[0]])},
         digest=ballot_math.digest(ballot_set),
     )
-    audit.record(actor=actor, action="proposals.results_publish", obj=call,
+    audit.record(actor=actor, action=actions.RESULTS_PUBLISH, obj=call,
                  changes={"applications": result.applications, "voters": result.voters, "votes": result.votes,
                           "digest": result.digest})
     return result
@@ -1073,7 +1074,7 @@ def proposal_adopt(*, actor: Any, proposal: Proposal, reason: str, department: D
     followup = FollowUp.objects.create(proposal=proposal, department=department or proposal.call.department,
                                        budget_step=budget_step.strip(), summary=summary.strip(),
                                        updated_at=_now(now))
-    audit.record(actor=actor, action="proposals.proposal_adopt", obj=proposal,
+    audit.record(actor=actor, action=actions.PROPOSAL_ADOPT, obj=proposal,
                  changes={"reason": proposal.adoption_reason, "department": followup.department_id,
                           "budget_step": followup.budget_step})
     return followup
@@ -1093,7 +1094,7 @@ def followup_update(*, actor: Any, followup: FollowUp, status: str, budget_step:
     followup.status, followup.budget_step, followup.summary = status, budget_step.strip(), summary.strip()
     followup.updated_at = _now(now)
     followup.save()
-    audit.record(actor=actor, action="proposals.followup_update", obj=followup,
+    audit.record(actor=actor, action=actions.FOLLOWUP_UPDATE, obj=followup,
                  changes=audit.diff(before, audit.snapshot(followup, FOLLOWUP_FIELDS)))
     return followup
 
@@ -1104,7 +1105,7 @@ def milestone_add(*, actor: Any, followup: FollowUp, title: str, due_on: date, d
         raise ProposalsError(_("節目の内容を入力してください。"), code="required", field="title")
     milestone = Milestone.objects.create(followup=followup, title=title.strip()[:200], due_on=due_on, done_on=done_on)
     FollowUp.objects.filter(pk=followup.pk).update(updated_at=timezone.now())
-    audit.record(actor=actor, action="proposals.milestone_add", obj=milestone,
+    audit.record(actor=actor, action=actions.MILESTONE_ADD, obj=milestone,
                  changes={"followup": followup.pk, "title": milestone.title, "due_on": due_on.isoformat(),
                           "done_on": done_on.isoformat() if done_on else None})
     return milestone
@@ -1116,7 +1117,7 @@ def milestone_complete(*, actor: Any, milestone: Milestone, done_on: date) -> Mi
     milestone.done_on = done_on
     milestone.save(update_fields=["done_on"])
     FollowUp.objects.filter(pk=milestone.followup_id).update(updated_at=timezone.now())
-    audit.record(actor=actor, action="proposals.milestone_complete", obj=milestone,
+    audit.record(actor=actor, action=actions.MILESTONE_COMPLETE, obj=milestone,
                  changes=audit.diff(before, audit.snapshot(milestone, ["done_on"])))
     return milestone
 
