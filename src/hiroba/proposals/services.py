@@ -28,6 +28,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -744,7 +745,7 @@ def voter_verification_revoke(*, actor: Any, verification: VoterVerification, re
 @dataclass(frozen=True)
 class Eligibility:
     ok: bool
-    reason: str = ""
+    reason: str | Promise = ""  # a lazy translated message
     verification: VoterVerification | None = None
 
 
