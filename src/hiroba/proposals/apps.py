@@ -17,10 +17,11 @@ class ProposalsConfig(AppConfig):
         from django.db.models import Q
 
         from hiroba.core import audit
+        from hiroba.proposals import audit_actions as actions
         from hiroba.proposals.models import Call, Participation
 
         # `hiroba audit verify` reports a paper ballot or a published result without its entry.
         # Online votes are kept out of the audit log on purpose (ballot secrecy, docs/proposals.md).
-        audit.require_entries(model=Participation, action="proposals.paper_ballot_enter",
+        audit.require_entries(model=Participation, action=actions.PAPER_BALLOT_ENTER,
                               condition=Q(channel=Participation.Channel.PAPER))
-        audit.require_entries(model=Call, action="proposals.results_publish", condition=Q(result__isnull=False))
+        audit.require_entries(model=Call, action=actions.RESULTS_PUBLISH, condition=Q(result__isnull=False))

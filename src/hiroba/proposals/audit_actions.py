@@ -1,4 +1,4 @@
-"""Labels of the proposals' audit actions (core.audit_labels)."""
+"""Audit action names of the proposals app, and their labels (core.audit_labels)."""
 
 from __future__ import annotations
 
@@ -6,28 +6,50 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+CALL_CREATE = "proposals.call_create"
+CALL_UPDATE = "proposals.call_update"
+PROPOSAL_SUBMIT = "proposals.proposal_submit"
+PROPOSAL_SUBMIT_ON_BEHALF = "proposals.proposal_submit_on_behalf"
+PROPOSAL_REVISE = "proposals.proposal_revise"
+PROPOSAL_HIDE = "proposals.proposal_hide"
+PROPOSAL_UNHIDE = "proposals.proposal_unhide"
+PROPOSAL_DECIDE = "proposals.proposal_decide"
+PROPOSAL_ADOPT = "proposals.proposal_adopt"
+REVIEWER_ADD = "proposals.reviewer_add"
+REVIEWS_ASSIGN = "proposals.reviews_assign"
+REVIEW_SUBMIT = "proposals.review_submit"
+REVIEW_CONFLICT = "proposals.review_conflict"
+VOTER_VERIFY = "proposals.voter_verify"
+VOTER_LINK = "proposals.voter_link"
+VOTER_REVOKE = "proposals.voter_revoke"
+PAPER_BALLOT_ENTER = "proposals.paper_ballot_enter"
+RESULTS_PUBLISH = "proposals.results_publish"
+MILESTONE_ADD = "proposals.milestone_add"
+MILESTONE_COMPLETE = "proposals.milestone_complete"
+FOLLOWUP_UPDATE = "proposals.followup_update"
+
 LABELS = {
-    "proposals.call_create": _("デジタル活用提案：募集の作成"),
-    "proposals.call_update": _("デジタル活用提案：募集の変更"),
-    "proposals.proposal_submit": _("デジタル活用提案：提案の受付"),
-    "proposals.proposal_submit_on_behalf": _("デジタル活用提案：提案の代理入力"),
-    "proposals.proposal_revise": _("デジタル活用提案：提案の修正"),
-    "proposals.proposal_hide": _("デジタル活用提案：提案の非表示"),
-    "proposals.proposal_unhide": _("デジタル活用提案：提案の再表示"),
-    "proposals.proposal_decide": _("デジタル活用提案：審査結果の決定"),
-    "proposals.proposal_adopt": _("デジタル活用提案：事業化の決定"),
-    "proposals.reviewer_add": _("デジタル活用提案：審査員の登録"),
-    "proposals.reviews_assign": _("デジタル活用提案：審査の割当て"),
-    "proposals.review_submit": _("デジタル活用提案：審査の提出"),
-    "proposals.review_conflict": _("デジタル活用提案：利害関係の申告"),
-    "proposals.voter_verify": _("デジタル活用提案：投票者の確認"),
-    "proposals.voter_link": _("デジタル活用提案：投票者の紐付け"),
-    "proposals.voter_revoke": _("デジタル活用提案：投票資格の取消し"),
-    "proposals.paper_ballot_enter": _("デジタル活用提案：紙の投票の入力"),
-    "proposals.results_publish": _("デジタル活用提案：結果の公表"),
-    "proposals.milestone_add": _("デジタル活用提案：事業化の予定の登録"),
-    "proposals.milestone_complete": _("デジタル活用提案：事業化の予定の完了"),
-    "proposals.followup_update": _("デジタル活用提案：事業化の状況の更新"),
+    CALL_CREATE: _("デジタル活用提案：募集の作成"),
+    CALL_UPDATE: _("デジタル活用提案：募集の変更"),
+    PROPOSAL_SUBMIT: _("デジタル活用提案：提案の受付"),
+    PROPOSAL_SUBMIT_ON_BEHALF: _("デジタル活用提案：提案の代理入力"),
+    PROPOSAL_REVISE: _("デジタル活用提案：提案の修正"),
+    PROPOSAL_HIDE: _("デジタル活用提案：提案の非表示"),
+    PROPOSAL_UNHIDE: _("デジタル活用提案：提案の再表示"),
+    PROPOSAL_DECIDE: _("デジタル活用提案：審査結果の決定"),
+    PROPOSAL_ADOPT: _("デジタル活用提案：事業化の決定"),
+    REVIEWER_ADD: _("デジタル活用提案：審査員の登録"),
+    REVIEWS_ASSIGN: _("デジタル活用提案：審査の割当て"),
+    REVIEW_SUBMIT: _("デジタル活用提案：審査の提出"),
+    REVIEW_CONFLICT: _("デジタル活用提案：利害関係の申告"),
+    VOTER_VERIFY: _("デジタル活用提案：投票者の確認"),
+    VOTER_LINK: _("デジタル活用提案：投票者の紐付け"),
+    VOTER_REVOKE: _("デジタル活用提案：投票資格の取消し"),
+    PAPER_BALLOT_ENTER: _("デジタル活用提案：紙の投票の入力"),
+    RESULTS_PUBLISH: _("デジタル活用提案：結果の公表"),
+    MILESTONE_ADD: _("デジタル活用提案：事業化の予定の登録"),
+    MILESTONE_COMPLETE: _("デジタル活用提案：事業化の予定の完了"),
+    FOLLOWUP_UPDATE: _("デジタル活用提案：事業化の状況の更新"),
 }
 
 

@@ -10,6 +10,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_FILES = 3
 
@@ -43,21 +46,23 @@ def sniff(head: bytes) -> str | None:
 
 def check(data: bytes, name: str = "") -> CheckedFile:
     """Accept `data` or raise AttachmentRefused with a message for the resident."""
-    label = f"「{name}」" if name else "ファイル"
+    label = format_lazy(_("「{name}」"), name=name) if name else _("ファイル")
     if len(data) == 0:
-        raise AttachmentRefused(f"{label}は空のファイルです。")
+        raise AttachmentRefused(format_lazy(_("{label}は空のファイルです。"), label=label))
     if len(data) > MAX_BYTES:
-        raise AttachmentRefused(f"{label}は大きすぎます（1ファイル {MAX_BYTES // (1024 * 1024)}MB まで）。")
+        raise AttachmentRefused(format_lazy(_("{label}は大きすぎます（1ファイル {mb}MB まで）。"), label=label,
+                                            mb=MAX_BYTES // (1024 * 1024)))
     content_type = sniff(data[:16])
     if content_type is None:
         raise AttachmentRefused(
-            f"{label}は受け付けられない形式です。PDF・PNG・JPEG のファイルを添付してください"
-            "（拡張子ではなくファイルの中身で判定しています）。"
+            format_lazy(_("{label}は受け付けられない形式です。PDF・PNG・JPEG のファイルを添付してください"
+                          "（拡張子ではなくファイルの中身で判定しています）。"), label=label)
         )
     if content_type == "application/pdf":
         plain = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
         if _ACTIVE_PDF.search(plain):
             raise AttachmentRefused(
-                f"{label}にはプログラム（JavaScript 等）や埋め込みファイルが含まれているため、安全のため受け付けられません。"
+                format_lazy(_("{label}にはプログラム（JavaScript 等）や埋め込みファイルが含まれているため、"
+                              "安全のため受け付けられません。"), label=label)
             )
     return CheckedFile(content_type, len(data), hashlib.sha256(data).hexdigest())

@@ -28,13 +28,18 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import IdentityLevel, Relationship, Role, User
 from hiroba.core import audit
+from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
+from hiroba.core.receipts import receipt_number, take_next
 from hiroba.core.text import fold
+from hiroba.proposals import audit_actions as actions
 from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals import files, scoring
 from hiroba.proposals.models import (
@@ -64,16 +69,9 @@ from hiroba.proposals.models import (
 )
 
 
-class ProposalsError(Exception):
-    """A refusal with a message for the person (Japanese)."""
-
-    code = "invalid"
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
+class ProposalsError(ServiceError):
+    """A refusal with a message for the person (translatable), a ``code`` and, where a form field
+    is concerned, the ``field`` (views call ``err.add_to_form(form)``)."""
 
 
 class CallInvalid(ProposalsError):
@@ -136,33 +134,39 @@ def _criteria_specs(criteria: Iterable[CriterionSpec | Sequence[Any]] | None) ->
         return [CriterionSpec(*row) for row in DEFAULT_RUBRIC]
     specs = [c if isinstance(c, CriterionSpec) else CriterionSpec(*c) for c in criteria]
     if not specs:
-        raise CallInvalid("審査項目を1つ以上設定してください。")
+        raise CallInvalid(_("審査項目を1つ以上設定してください。"), code="criteria_missing")
     names = [s.name.strip() for s in specs]
     if len(set(names)) != len(names) or not all(names):
-        raise CallInvalid("審査項目の名称は空にできず、重複もできません。")
+        raise CallInvalid(_("審査項目の名称は空にできず、重複もできません。"), code="criteria_names")
     for s in specs:
         if not (1 <= s.weight <= 10 and 2 <= s.scale_max <= 10):
-            raise CallInvalid(f"審査項目「{s.name}」: 重みは1〜10、満点は2〜10にしてください。")
+            raise CallInvalid(format_lazy(_("審査項目「{name}」: 重みは1〜10、満点は2〜10にしてください。"), name=s.name),
+                              code="criteria_range")
     return specs
 
 
 def _validate_call(call: Call) -> None:
     if not (call.submission_start <= call.submission_end < call.voting_start <= call.voting_end
             < call.results_on <= call.implementation_on):
-        raise CallInvalid("日程は 募集開始 ≦ 募集締切 ＜ 投票開始 ≦ 投票締切 ＜ 結果公表 ≦ 事業化 の順にしてください。")
+        raise CallInvalid(_("日程は 募集開始 ≦ 募集締切 ＜ 投票開始 ≦ 投票締切 ＜ 結果公表 ≦ 事業化 の順にしてください。"),
+                          code="schedule_order")
     residencies = list(call.eligible_residencies)
     if not residencies or any(r not in Relationship.values for r in residencies):
-        raise CallInvalid("投票できる方（在住・在勤・在学）を1つ以上選んでください。")
+        raise CallInvalid(_("投票できる方（在住・在勤・在学）を1つ以上選んでください。"), code="residencies",
+                          field="eligible_residencies")
     restricted = set(residencies) != set(Relationship.values) or call.min_age is not None or call.max_age is not None
     if restricted and call.voting_identity_level != IdentityLevel.VERIFIED:
-        raise CallInvalid("在住・在勤・在学や年齢で投票資格を限る場合は、投票に「本人確認済み」を求めてください"
-                          "（本人確認の記録でしか確かめられないため）。")
+        raise CallInvalid(_("在住・在勤・在学や年齢で投票資格を限る場合は、投票に「本人確認済み」を求めてください"
+                            "（本人確認の記録でしか確かめられないため）。"),
+                          code="identity_level", field="voting_identity_level")
     if call.min_age is not None and call.max_age is not None and call.min_age > call.max_age:
-        raise CallInvalid("年齢の下限が上限を超えています。")
+        raise CallInvalid(_("年齢の下限が上限を超えています。"), code="age_range", field="min_age")
     if not 1 <= call.votes_per_voter <= 20:
-        raise CallInvalid("1人あたりの票数は1〜20にしてください。")
+        raise CallInvalid(_("1人あたりの票数は1〜20にしてください。"), code="votes_per_voter",
+                          field="votes_per_voter")
     if not 1 <= call.reviewers_per_proposal <= 10:
-        raise CallInvalid("1提案あたりの審査員数は1〜10にしてください。")
+        raise CallInvalid(_("1提案あたりの審査員数は1〜10にしてください。"), code="reviewers_per_proposal",
+                          field="reviewers_per_proposal")
 
 
 CALL_FIELDS = [
@@ -227,11 +231,13 @@ def call_create(
     _validate_call(call)
     specs = _criteria_specs(criteria)
     if Call.objects.filter(slug=call.slug).exists():
-        raise CallInvalid(f"識別子「{call.slug}」はすでに使われています。")
+        raise CallInvalid(format_lazy(_("識別子「{slug}」はすでに使われています。"), slug=call.slug),
+                          code="slug_taken", field="slug")
     call.save()
     prefix = (receipt_prefix or f"P{call.pk}").upper()
     if Call.objects.filter(receipt_prefix=prefix).exclude(pk=call.pk).exists():
-        raise CallInvalid(f"受付番号の接頭辞「{prefix}」はすでに使われています。")
+        raise CallInvalid(format_lazy(_("受付番号の接頭辞「{prefix}」はすでに使われています。"), prefix=prefix),
+                          code="prefix_taken", field="receipt_prefix")
     call.receipt_prefix = prefix
     call.save(update_fields=["receipt_prefix"])
     RubricCriterion.objects.bulk_create([
@@ -241,7 +247,7 @@ def call_create(
     ])
     changes = audit.diff({}, audit.snapshot(call, CALL_FIELDS + ["slug", "receipt_prefix", "department_id"]))
     changes["criteria"] = [f"{s.name}×{s.weight}/{s.scale_max}" for s in specs]
-    audit.record(actor=actor, action="proposals.call_create", obj=call, changes=changes)
+    audit.record(actor=actor, action=actions.CALL_CREATE, obj=call, changes=changes)
     return call
 
 
@@ -261,13 +267,14 @@ def call_update(*, actor: Any, call: Call, criteria: Iterable[CriterionSpec | Se
         str(before["voting_identity_level"]) != str(call.voting_identity_level)
         and Participation.objects.filter(call=call).exists()
     ):
-        raise CallInvalid("投票が始まった後は、投票に必要な本人確認を変更できません。")
+        raise CallInvalid(_("投票が始まった後は、投票に必要な本人確認を変更できません。"), code="identity_level_locked",
+                          field="voting_identity_level")
     call.save()
     changes = audit.diff(before, audit.snapshot(call, CALL_FIELDS))
     if criteria is not None:
         specs = _criteria_specs(criteria)
         if Score.objects.filter(criterion__call=call).exists():
-            raise CallInvalid("採点が始まっているため、審査項目は変更できません。")
+            raise CallInvalid(_("採点が始まっているため、審査項目は変更できません。"), code="criteria_locked")
         old = [f"{c.name}×{c.weight}/{c.scale_max}" for c in call.criteria.all()]
         call.criteria.all().delete()
         RubricCriterion.objects.bulk_create([
@@ -278,7 +285,7 @@ def call_update(*, actor: Any, call: Call, criteria: Iterable[CriterionSpec | Se
         new = [f"{s.name}×{s.weight}/{s.scale_max}" for s in specs]
         if old != new:
             changes["criteria"] = [old, new]
-    audit.record(actor=actor, action="proposals.call_update", obj=call, changes=changes)
+    audit.record(actor=actor, action=actions.CALL_UPDATE, obj=call, changes=changes)
     return call
 
 
@@ -287,26 +294,33 @@ def call_update(*, actor: Any, call: Call, criteria: Iterable[CriterionSpec | Se
 
 def _check_text(*, title: str, problem: str, idea: str, beneficiaries: str, proposer_category: str,
                 proposer_label: str) -> None:
-    limits = (("提案名", title, TITLE_MAX), ("地域の課題", problem, PROBLEM_MAX),
-              ("解決のアイデア", idea, IDEA_MAX), ("誰のためになるか", beneficiaries, BENEFICIARIES_MAX),
-              ("団体名・事業者名", proposer_label, LABEL_MAX))
-    for label, value, limit in limits:
+    limits = (("title", _("提案名"), title, TITLE_MAX), ("problem", _("地域の課題"), problem, PROBLEM_MAX),
+              ("idea", _("解決のアイデア"), idea, IDEA_MAX),
+              ("beneficiaries", _("誰のためになるか"), beneficiaries, BENEFICIARIES_MAX),
+              ("proposer_label", _("団体名・事業者名"), proposer_label, LABEL_MAX))
+    for field, label, value, limit in limits:
         if len(value) > limit:
-            raise SubmissionRefused(f"{label}は{limit}文字以内で入力してください（現在{len(value)}文字）。")
-    for label, value, _limit in limits[:4]:
+            raise SubmissionRefused(
+                format_lazy(_("{label}は{limit}文字以内で入力してください（現在{length}文字）。"),
+                            label=label, limit=limit, length=len(value)),
+                code="too_long", field=field)
+    for field, label, value, _limit in limits[:4]:
         if not value.strip():
-            raise SubmissionRefused(f"{label}を入力してください。")
+            raise SubmissionRefused(format_lazy(_("{label}を入力してください。"), label=label), code="required",
+                                    field=field)
     if proposer_category not in ProposerCategory.values:
-        raise SubmissionRefused("提案者の区分を選んでください。")
+        raise SubmissionRefused(_("提案者の区分を選んでください。"), code="required", field="proposer_category")
     if proposer_category != ProposerCategory.INDIVIDUAL and not proposer_label.strip():
-        raise SubmissionRefused("団体・事業者として提案する場合は、団体名・事業者名を入力してください"
-                                "（事業者からの提案であることは公開されます）。")
+        raise SubmissionRefused(_("団体・事業者として提案する場合は、団体名・事業者名を入力してください"
+                                  "（事業者からの提案であることは公開されます）。"),
+                                code="required", field="proposer_label")
 
 
 def _require_open_for_submission(call: Call, now: datetime | None) -> None:
     if not call.is_submission_open(now):
         raise SubmissionRefused(
-            f"募集期間外のため受け付けられません（募集期間：{_jp(call.submission_start)}〜{_jp(call.submission_end)}）。",
+            format_lazy(_("募集期間外のため受け付けられません（募集期間：{start}〜{end}）。"),
+                        start=_jp(call.submission_start), end=_jp(call.submission_end)),
             code="closed",
         )
 
@@ -355,7 +369,7 @@ def proposal_save(
     being edited before the deadline (each edit of a submitted proposal keeps the previous text
     as a version)."""
     if not getattr(proposer, "is_resident", False):
-        raise SubmissionRefused("提案は区民等のアカウントでログインして行ってください。", code="not_resident")
+        raise SubmissionRefused(_("提案は区民等のアカウントでログインして行ってください。"), code="not_resident")
     _require_open_for_submission(call, now)
     if proposer_category == ProposerCategory.INDIVIDUAL:
         proposer_label = ""
@@ -378,25 +392,24 @@ def proposal_save(
         attachment.file.delete(save=False)
         attachment.delete()
     if proposal.attachments.count() + len(new_files) > files.MAX_FILES:
-        raise SubmissionRefused(f"添付ファイルは{files.MAX_FILES}件までです。")
+        raise SubmissionRefused(format_lazy(_("添付ファイルは{n}件までです。"), n=files.MAX_FILES), code="too_many_files",
+                                field="attachments")
     try:
         added = _store_files(proposal, new_files)
     except files.AttachmentRefused as exc:
-        raise SubmissionRefused(str(exc), code="attachment") from exc
+        raise SubmissionRefused(exc.args[0], code="attachment", field="attachments") from exc
     if proposal.status == Proposal.Status.SUBMITTED:
         _save_version(proposal)
         changes = audit.diff(before, audit.snapshot(proposal, TEXT_FIELDS))
         if added or removed:
             changes["attachments"] = {"added": [a.sha256 for a in added], "removed": [a.sha256 for a in removed]}
-        audit.record(actor=proposer, action="proposals.proposal_revise", obj=proposal, changes=changes)
+        audit.record(actor=proposer, action=actions.PROPOSAL_REVISE, obj=proposal, changes=changes)
     return proposal
 
 
 def _next_receipt(call: Call) -> str:
-    # A conditional UPDATE on the call row: concurrent submissions queue on it, numbers never repeat.
-    Call.objects.filter(pk=call.pk).update(last_receipt_seq=F("last_receipt_seq") + 1)
-    seq = Call.objects.filter(pk=call.pk).values_list("last_receipt_seq", flat=True).get()
-    return f"{call.receipt_prefix}-{seq:04d}"
+    # The call row's counter (core.receipts): concurrent submissions queue on its row lock.
+    return receipt_number(call.receipt_prefix, take_next(Call, call.pk, "last_receipt_seq"))
 
 
 @transaction.atomic
@@ -413,7 +426,7 @@ def proposal_submit(*, proposer: User, proposal: Proposal, now: datetime | None 
     proposal.submitted_at = _now(now)
     proposal.save(update_fields=["receipt_number", "status", "submitted_at", "updated_at"])
     _save_version(proposal)
-    audit.record(actor=proposer, action="proposals.proposal_submit", obj=proposal,
+    audit.record(actor=proposer, action=actions.PROPOSAL_SUBMIT, obj=proposal,
                  changes={"receipt_number": proposal.receipt_number,
                           "attachments": proposal.attachments.count()})
     return proposal
@@ -436,13 +449,14 @@ def proposal_submit_on_behalf(
     once with a 受付番号, as proposer category "group", and audited. Until the call's deadline."""
     user = actor if isinstance(actor, User) else None
     if user is None or not permissions.has_role(user, call.department_id, Role.HANDLE):
-        raise PermissionDenied("代理入力は募集の担当所属の職員が行います。")
+        raise PermissionDenied(_("代理入力は募集の担当所属の職員が行います。"))
     if timezone.localdate(_now(now)) > call.submission_end:
-        raise SubmissionRefused(f"募集は{_jp(call.submission_end)}に締め切られています。", code="closed")
+        raise SubmissionRefused(format_lazy(_("募集は{end}に締め切られています。"), end=_jp(call.submission_end)),
+                                code="closed")
     _check_text(title=title, problem=problem, idea=idea, beneficiaries=beneficiaries,
                 proposer_category=ProposerCategory.GROUP, proposer_label=proposer_label)
     if not source.strip():
-        raise SubmissionRefused("受付経路（例: workshop:12）を指定してください。")
+        raise SubmissionRefused(_("受付経路（例: workshop:12）を指定してください。"), code="source_missing")
     proposal = Proposal.objects.create(
         call=call, proposer=None, entered_by=user, proposer_category=ProposerCategory.GROUP,
         proposer_label=proposer_label.strip(), title=title.strip(), problem=problem.strip(), idea=idea.strip(),
@@ -450,7 +464,7 @@ def proposal_submit_on_behalf(
         receipt_number=_next_receipt(call), status=Proposal.Status.SUBMITTED, submitted_at=_now(now),
     )
     _save_version(proposal)
-    audit.record(actor=actor, action="proposals.proposal_submit_on_behalf", obj=proposal,
+    audit.record(actor=actor, action=actions.PROPOSAL_SUBMIT_ON_BEHALF, obj=proposal,
                  changes=audit.diff({}, audit.snapshot(proposal, TEXT_FIELDS + ["source", "receipt_number"])))
     return proposal
 
@@ -459,13 +473,13 @@ def proposal_submit_on_behalf(
 def proposal_hide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     """Moderation: withdraw a proposal from public view (and from voting) with a stated reason."""
     if not reason.strip():
-        raise ProposalsError(_("非公開にする理由を入力してください。"))
+        raise ProposalsError(_("非公開にする理由を入力してください。"), code="reason_missing", field="reason")
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     before = audit.snapshot(proposal, ["hidden_at", "hidden_reason"])
     proposal.hidden_at = timezone.now()
     proposal.hidden_reason = reason.strip()[:REASON_MAX]
     proposal.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
-    audit.record(actor=actor, action="proposals.proposal_hide", obj=proposal,
+    audit.record(actor=actor, action=actions.PROPOSAL_HIDE, obj=proposal,
                  changes=audit.diff(before, audit.snapshot(proposal, ["hidden_at", "hidden_reason"])))
     return proposal
 
@@ -474,7 +488,7 @@ def proposal_hide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
 def proposal_unhide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     """Undo a moderation decision (the reason is kept in the audit log)."""
     if not reason.strip():
-        raise ProposalsError(_("再公開する理由を入力してください。"))
+        raise ProposalsError(_("再公開する理由を入力してください。"), code="reason_missing", field="reason")
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     before = audit.snapshot(proposal, ["hidden_at", "hidden_reason"])
     proposal.hidden_at = None
@@ -482,7 +496,7 @@ def proposal_unhide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     proposal.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
     changes = audit.diff(before, audit.snapshot(proposal, ["hidden_at", "hidden_reason"]))
     changes["reason"] = reason.strip()
-    audit.record(actor=actor, action="proposals.proposal_unhide", obj=proposal, changes=changes)
+    audit.record(actor=actor, action=actions.PROPOSAL_UNHIDE, obj=proposal, changes=changes)
     return proposal
 
 
@@ -493,10 +507,10 @@ def proposal_unhide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
 def reviewer_add(*, actor: Any, call: Call, user: User) -> Reviewer:
     """Put a staff member (or an external judge's staff-kind account) on the call's panel."""
     if not user.is_staff_member:
-        raise ScreeningRefused("審査員には職員のアカウントを指定してください。")
+        raise ScreeningRefused(_("審査員には職員のアカウントを指定してください。"), code="not_staff", field="email")
     reviewer, created = Reviewer.objects.get_or_create(call=call, user=user)
     if created:
-        audit.record(actor=actor, action="proposals.reviewer_add", obj=reviewer,
+        audit.record(actor=actor, action=actions.REVIEWER_ADD, obj=reviewer,
                      changes={"call": call.slug, "user": user.pk})
     return reviewer
 
@@ -504,8 +518,9 @@ def reviewer_add(*, actor: Any, call: Call, user: User) -> Reviewer:
 def _screening_open(call: Call, now: datetime | None) -> None:
     if not call.is_screening(now):
         raise ScreeningRefused(
-            f"審査期間（{_jp(call.submission_end + timedelta(days=1))}〜"
-            f"{_jp(call.voting_start - timedelta(days=1))}）ではありません。", code="closed")
+            format_lazy(_("審査期間（{start}〜{end}）ではありません。"),
+                        start=_jp(call.submission_end + timedelta(days=1)),
+                        end=_jp(call.voting_start - timedelta(days=1))), code="closed")
 
 
 def _screenable(call: Call) -> Any:
@@ -540,9 +555,10 @@ def reviews_assign(*, actor: Any, call: Call, now: datetime | None = None) -> li
     _screening_open(call, now)
     call = Call.objects.select_for_update().get(pk=call.pk)
     if call.reviewers.count() < call.reviewers_per_proposal:
-        raise ScreeningRefused(f"審査員が足りません（1提案あたり{call.reviewers_per_proposal}名が必要）。")
+        raise ScreeningRefused(format_lazy(_("審査員が足りません（1提案あたり{n}名が必要）。"), n=call.reviewers_per_proposal),
+                               code="too_few_reviewers")
     created = _assign(call)
-    audit.record(actor=actor, action="proposals.reviews_assign", obj=call,
+    audit.record(actor=actor, action=actions.REVIEWS_ASSIGN, obj=call,
                  changes={"assignments": sorted([a.proposal_id, a.reviewer_id] for a in created)})
     return created
 
@@ -557,7 +573,7 @@ def review_declare_conflict(*, actor: User, assignment: ReviewAssignment, reason
     if assignment.reviewer.user_id != actor.pk:
         raise PermissionDenied
     if not reason.strip():
-        raise ScreeningRefused("利害関係の内容を入力してください。")
+        raise ScreeningRefused(_("利害関係の内容を入力してください。"), code="reason_missing", field="reason")
     call = assignment.proposal.call
     _screening_open(call, now)
     before = audit.snapshot(assignment, ["status", "conflict_reason"])
@@ -570,7 +586,7 @@ def review_declare_conflict(*, actor: User, assignment: ReviewAssignment, reason
     replacement = _assign(call, [assignment.proposal_id])
     changes = audit.diff(before, audit.snapshot(assignment, ["status", "conflict_reason"]))
     changes["reassigned_to"] = [a.reviewer_id for a in replacement]
-    audit.record(actor=actor, action="proposals.review_conflict", obj=assignment, changes=changes)
+    audit.record(actor=actor, action=actions.REVIEW_CONFLICT, obj=assignment, changes=changes)
     return replacement[0] if replacement else None
 
 
@@ -584,18 +600,19 @@ def review_submit(*, actor: User, assignment: ReviewAssignment, scores: Mapping[
     if assignment.reviewer.user_id != actor.pk:
         raise PermissionDenied
     if assignment.status == ReviewAssignment.Status.CONFLICT:
-        raise ScreeningRefused("利害関係を申告した提案は採点できません。")
+        raise ScreeningRefused(_("利害関係を申告した提案は採点できません。"), code="conflict")
     proposal = assignment.proposal
     _screening_open(proposal.call, now)
     if proposal.screening_decision:
-        raise ScreeningRefused("この提案は審査結果が決定済みのため、採点を変更できません。")
+        raise ScreeningRefused(_("この提案は審査結果が決定済みのため、採点を変更できません。"), code="decided")
     criteria = list(proposal.call.criteria.all())
     for c in criteria:
         value = scores.get(c.pk)
         if value is None or not 1 <= int(value) <= c.scale_max:
-            raise ScreeningRefused(f"「{c.name}」は1〜{c.scale_max}点で採点してください。")
+            raise ScreeningRefused(format_lazy(_("「{name}」は1〜{max}点で採点してください。"), name=c.name, max=c.scale_max),
+                                   code="score_range", field=f"c{c.pk}")
     if set(scores) - {c.pk for c in criteria}:
-        raise ScreeningRefused("この募集にない審査項目が含まれています。")
+        raise ScreeningRefused(_("この募集にない審査項目が含まれています。"), code="unknown_criterion")
     before = {f"score:{s.criterion_id}": s.value for s in assignment.scores.all()}
     before["comment"] = assignment.comment
     assignment.scores.all().delete()
@@ -606,7 +623,7 @@ def review_submit(*, actor: User, assignment: ReviewAssignment, scores: Mapping[
     assignment.save(update_fields=["comment", "status", "submitted_at"])
     after = {f"score:{c.pk}": int(scores[c.pk]) for c in criteria}
     after["comment"] = assignment.comment
-    audit.record(actor=actor, action="proposals.review_submit", obj=assignment, changes=audit.diff(before, after))
+    audit.record(actor=actor, action=actions.REVIEW_SUBMIT, obj=assignment, changes=audit.diff(before, after))
     return assignment
 
 
@@ -617,19 +634,19 @@ def proposal_decide(*, actor: Any, proposal: Proposal, decision: str, reason: st
     proposal = Proposal.objects.select_for_update().select_related("call").get(pk=proposal.pk)
     _screening_open(proposal.call, now)
     if decision not in (ScreeningDecision.SHORTLISTED, ScreeningDecision.NOT_SHORTLISTED):
-        raise ScreeningRefused("審査結果を選んでください。")
+        raise ScreeningRefused(_("審査結果を選んでください。"), code="required", field="decision")
     if not reason.strip():
-        raise ScreeningRefused("審査結果の理由を入力してください。")
+        raise ScreeningRefused(_("審査結果の理由を入力してください。"), code="reason_missing", field="reason")
     if proposal.status != Proposal.Status.SUBMITTED:
-        raise ScreeningRefused("受付済みの提案ではありません。")
+        raise ScreeningRefused(_("受付済みの提案ではありません。"), code="not_submitted")
     if decision == ScreeningDecision.SHORTLISTED and proposal.is_hidden:
-        raise ScreeningRefused("非公開の提案は投票対象にできません。")
+        raise ScreeningRefused(_("非公開の提案は投票対象にできません。"), code="hidden", field="decision")
     before = audit.snapshot(proposal, ["screening_decision", "screening_reason"])
     proposal.screening_decision = decision
     proposal.screening_reason = reason.strip()[:REASON_MAX]
     proposal.decided_at = _now(now)
     proposal.save(update_fields=["screening_decision", "screening_reason", "decided_at", "updated_at"])
-    audit.record(actor=actor, action="proposals.proposal_decide", obj=proposal,
+    audit.record(actor=actor, action=actions.PROPOSAL_DECIDE, obj=proposal,
                  changes=audit.diff(before, audit.snapshot(proposal, ["screening_decision", "screening_reason"])))
     return proposal
 
@@ -674,37 +691,38 @@ def voter_verify(
     person was already verified without an account links the two.
     """
     if residency not in Relationship.values:
-        raise VerificationRefused("在住・在勤・在学のいずれかを選んでください。")
+        raise VerificationRefused(_("在住・在勤・在学のいずれかを選んでください。"), code="required", field="residency")
     if user is not None and not user.is_resident:
-        raise VerificationRefused("区民等のアカウントではありません。")
+        raise VerificationRefused(_("区民等のアカウントではありません。"), code="not_resident", field="email")
     clerk = actor if isinstance(actor, User) else None
     key = ""
     if method == VoterVerification.Method.COUNTER:
         if clerk is None:
-            raise VerificationRefused("窓口での本人確認は職員が記録します。")
+            raise VerificationRefused(_("窓口での本人確認は職員が記録します。"), code="not_staff")
         if not (name_kana.strip() and birth_date and address.strip()):
-            raise VerificationRefused("窓口での本人確認には、氏名（かな）・生年月日・住所が必要です。")
+            raise VerificationRefused(_("窓口での本人確認には、氏名（かな）・生年月日・住所が必要です。"), code="required")
     if name_kana.strip() and birth_date and address.strip():
         key = identity_key(name_kana=name_kana, birth_date=birth_date, address=address)
     if user is None and not key:
-        raise VerificationRefused("アカウントか、氏名（かな）・生年月日・住所のいずれかで本人を特定してください。")
+        raise VerificationRefused(_("アカウントか、氏名（かな）・生年月日・住所のいずれかで本人を特定してください。"),
+                                  code="required")
     if user is not None and VoterVerification.objects.filter(user=user).exists():
-        raise VerificationRefused("このアカウントはすでに本人確認済みです。")
+        raise VerificationRefused(_("このアカウントはすでに本人確認済みです。"), code="duplicate", field="email")
     same = VoterVerification.objects.select_for_update().filter(identity_key=key).first() if key else None
     if same is not None:
         if same.user_id is not None or user is None:
-            raise VerificationRefused("この方はすでに本人確認済みです（同じ方を二重に登録することはできません）。",
+            raise VerificationRefused(_("この方はすでに本人確認済みです（同じ方を二重に登録することはできません）。"),
                                       code="duplicate")
         same.user = user
         same.save(update_fields=["user"])
-        audit.record(actor=actor, action="proposals.voter_link", obj=same, changes={"user": [None, user.pk]})
+        audit.record(actor=actor, action=actions.VOTER_LINK, obj=same, changes={"user": [None, user.pk]})
         return same
     verification = VoterVerification.objects.create(
         user=user, display_name=display_name.strip()[:100] or (user.display_name if user else ""),
         identity_key=key, residency=residency, birth_date=birth_date, method=method,
         verified_at=_now(now), verified_by=clerk,
     )
-    audit.record(actor=actor, action="proposals.voter_verify", obj=verification,
+    audit.record(actor=actor, action=actions.VOTER_VERIFY, obj=verification,
                  changes={"method": method, "residency": residency, "user": user.pk if user else None,
                           "birth_date_recorded": birth_date is not None})
     return verification
@@ -714,10 +732,10 @@ def voter_verify(
 def voter_verification_revoke(*, actor: Any, verification: VoterVerification, reason: str) -> VoterVerification:
     """Withdraw a verification (a mistake, a forged document). Votes already cast stay counted."""
     if not reason.strip():
-        raise VerificationRefused("取消の理由を入力してください。")
+        raise VerificationRefused(_("取消の理由を入力してください。"), code="reason_missing", field="reason")
     verification.revoked_at = timezone.now()
     verification.save(update_fields=["revoked_at"])
-    audit.record(actor=actor, action="proposals.voter_revoke", obj=verification, changes={"reason": reason.strip()})
+    audit.record(actor=actor, action=actions.VOTER_REVOKE, obj=verification, changes={"reason": reason.strip()})
     return verification
 
 
@@ -727,27 +745,29 @@ def voter_verification_revoke(*, actor: Any, verification: VoterVerification, re
 @dataclass(frozen=True)
 class Eligibility:
     ok: bool
-    reason: str = ""
+    reason: str | Promise = ""  # a lazy translated message
     verification: VoterVerification | None = None
 
 
 def _person_eligibility(call: Call, verification: VoterVerification | None, now: datetime | None) -> Eligibility:
     if verification is None or not verification.is_valid:
         if call.voting_identity_level == IdentityLevel.VERIFIED:
-            return Eligibility(False, "この募集の投票には本人確認が必要です。区役所の窓口で本人確認を受けてください。")
+            return Eligibility(False, _("この募集の投票には本人確認が必要です。区役所の窓口で本人確認を受けてください。"))
         return Eligibility(True, verification=None)
     if verification.residency not in call.eligible_residencies:
         with translation.override("ja"):  # the reason is a Japanese sentence
             allowed = "・".join(call.residency_labels())
-        return Eligibility(False, f"この募集に投票できるのは{allowed}の方です。", verification)
+        return Eligibility(False, format_lazy(_("この募集に投票できるのは{allowed}の方です。"), allowed=allowed), verification)
     if call.min_age is not None or call.max_age is not None:
         age = verification.age_on(timezone.localdate(_now(now)))
         if age is None:
-            return Eligibility(False, "生年月日が確認できないため、年齢の条件を満たすか確かめられません。", verification)
+            return Eligibility(False, _("生年月日が確認できないため、年齢の条件を満たすか確かめられません。"), verification)
         if call.min_age is not None and age < call.min_age:
-            return Eligibility(False, f"この募集に投票できるのは{call.min_age}歳以上の方です。", verification)
+            return Eligibility(False, format_lazy(_("この募集に投票できるのは{age}歳以上の方です。"), age=call.min_age),
+                               verification)
         if call.max_age is not None and age > call.max_age:
-            return Eligibility(False, f"この募集に投票できるのは{call.max_age}歳以下の方です。", verification)
+            return Eligibility(False, format_lazy(_("この募集に投票できるのは{age}歳以下の方です。"), age=call.max_age),
+                               verification)
     return Eligibility(True, verification=verification)
 
 
@@ -758,9 +778,9 @@ def voter_eligibility(*, user: Any, call: Call, now: datetime | None = None) -> 
     e-mail address is confirmed.
     """
     if not getattr(user, "is_authenticated", False):
-        return Eligibility(False, "投票するにはログインしてください。")
+        return Eligibility(False, _("投票するにはログインしてください。"))
     if not user.is_resident:
-        return Eligibility(False, "投票は区民等のアカウントで行ってください（職員のアカウントでは投票できません）。")
+        return Eligibility(False, _("投票は区民等のアカウントで行ってください（職員のアカウントでは投票できません）。"))
     email_ok = Exists(EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True))
     verification = (VoterVerification.objects.filter(user=user, revoked_at__isnull=True)
                     .annotate(email_ok=email_ok).first())
@@ -769,7 +789,7 @@ def voter_eligibility(*, user: Any, call: Call, now: datetime | None = None) -> 
         confirmed = verification.email_ok if verification is not None else \
             EmailAddress.objects.filter(user=user, verified=True).exists()
         if not confirmed:
-            return Eligibility(False, "メールアドレスの確認が済んでいません。確認メールのリンクを開いてください。")
+            return Eligibility(False, _("メールアドレスの確認が済んでいません。確認メールのリンクを開いてください。"))
     return _person_eligibility(call, verification, now)
 
 
@@ -781,9 +801,10 @@ def ballot_token(call_id: int, participation_id: int) -> str:
 def _voting_open(call: Call, now: datetime | None) -> None:
     if not call.is_voting_open(now):
         if timezone.localdate(_now(now)) > call.voting_end:
-            raise VoteRefused(f"投票は{_jp(call.voting_end)}に締め切られました。投票の内容は変更されていません。",
+            raise VoteRefused(format_lazy(_("投票は{end}に締め切られました。投票の内容は変更されていません。"), end=_jp(call.voting_end)),
                               code="closed")
-        raise VoteRefused(f"投票期間（{_jp(call.voting_start)}〜{_jp(call.voting_end)}）ではありません。",
+        raise VoteRefused(format_lazy(_("投票期間（{start}〜{end}）ではありません。"), start=_jp(call.voting_start),
+                                      end=_jp(call.voting_end)),
                           code="closed")
     # Results are published only after the close, and publication locks every participation row
     # first, so the date check is enough here (no query on the hot path).
@@ -791,10 +812,11 @@ def _voting_open(call: Call, now: datetime | None) -> None:
 
 def _check_targets(call: Call, proposal_ids: Sequence[int]) -> None:
     if len(set(proposal_ids)) != len(proposal_ids):
-        raise VoteRefused("1つの提案に投票できるのは1票までです。", code="duplicate")
+        raise VoteRefused(_("1つの提案に投票できるのは1票までです。"), code="duplicate", field="proposals")
     if len(proposal_ids) > call.votes_per_voter:
-        raise VoteRefused(f"投票できるのは1人{call.votes_per_voter}票までです（{len(proposal_ids)}件選ばれています）。",
-                          code="limit")
+        raise VoteRefused(format_lazy(_("投票できるのは1人{max}票までです（{chosen}件選ばれています）。"),
+                                      max=call.votes_per_voter, chosen=len(proposal_ids)),
+                          code="limit", field="proposals")
     if not proposal_ids:
         return
     valid = set(Proposal.objects.filter(
@@ -802,7 +824,7 @@ def _check_targets(call: Call, proposal_ids: Sequence[int]) -> None:
         screening_decision=ScreeningDecision.SHORTLISTED,
     ).values_list("pk", flat=True))
     if valid != set(proposal_ids):
-        raise VoteRefused("投票の対象ではない提案（審査で選ばれていない、または非公開の提案）が含まれています。",
+        raise VoteRefused(_("投票の対象ではない提案（審査で選ばれていない、または非公開の提案）が含まれています。"),
                           code="not_shortlisted")
 
 
@@ -819,7 +841,7 @@ def _online_participation(call: Call, user: User, verification: VoterVerificatio
             # A concurrent first vote created it: take that row (now committed) and lock it.
             part = Participation.objects.select_for_update().filter(lookup, call=call).get()
     if part.channel == Participation.Channel.PAPER:
-        raise VoteRefused("紙の投票用紙で投票済みのため、オンラインでは投票できません。", code="paper")
+        raise VoteRefused(_("紙の投票用紙で投票済みのため、オンラインでは投票できません。"), code="paper")
     if verification is not None and part.verification_id is None:
         part.verification = verification
         part.save(update_fields=["verification"])
@@ -834,7 +856,7 @@ def _claim(part: Participation, idempotency_key: str | None) -> None:
             VoteRequest.objects.create(participation=part, key=str(idempotency_key)[:64])
     except IntegrityError:
         raise AlreadyProcessed(
-            "この送信はすでに受け付けています（二重送信のため、投票の内容は変わっていません）。") from None
+            _("この送信はすでに受け付けています（二重送信のため、投票の内容は変わっていません）。")) from None
 
 
 def _prepare_online(*, voter: Any, call: Call, now: datetime | None) -> tuple[Participation, str]:
@@ -876,7 +898,8 @@ def vote_cast(*, voter: Any, call: Call, proposal: Proposal | int, idempotency_k
     raised = Participation.objects.filter(pk=part.pk, ballot_count__lt=call.votes_per_voter).update(
         ballot_count=F("ballot_count") + 1)
     if not raised:
-        raise VoteRefused(f"投票できるのは1人{call.votes_per_voter}票までです。票を変更するには、先にほかの提案への投票を取り消してください。",
+        raise VoteRefused(format_lazy(_("投票できるのは1人{max}票までです。票を変更するには、先にほかの提案への投票を取り消してください。"),
+                                      max=call.votes_per_voter),
                           code="limit")
     # One round trip, no savepoint: the unique (call, token, proposal) constraint decides.
     table = Ballot._meta.db_table
@@ -887,7 +910,7 @@ def vote_cast(*, voter: Any, call: Call, proposal: Proposal | int, idempotency_k
             [uuid.uuid4().hex if connection.vendor == "sqlite" else uuid.uuid4(), call.pk, pid, token])
         inserted = cursor.fetchone() is not None
     if not inserted:
-        raise VoteRefused("この提案にはすでに投票しています（1つの提案には1票まで）。", code="duplicate")
+        raise VoteRefused(_("この提案にはすでに投票しています（1つの提案には1票まで）。"), code="duplicate")
     part.ballot_count += 1  # read under the row lock, so exact
     return part
 
@@ -900,9 +923,9 @@ def vote_withdraw(*, voter: Any, call: Call, proposal: Proposal | int, idempoten
     _voting_open(call, now)
     part, token = _prepare_online(voter=voter, call=call, now=now)
     _claim(part, idempotency_key)
-    deleted, _ = Ballot.objects.filter(call=call, token=token, proposal_id=pid).delete()
+    deleted, _by_model = Ballot.objects.filter(call=call, token=token, proposal_id=pid).delete()
     if not deleted:
-        raise VoteRefused("この提案には投票していません。", code="not_voted")
+        raise VoteRefused(_("この提案には投票していません。"), code="not_voted")
     Participation.objects.filter(pk=part.pk).update(ballot_count=F("ballot_count") - 1)
     part.ballot_count -= 1
     return part
@@ -924,23 +947,23 @@ def paper_ballot_enter(*, actor: Any, call: Call, verification: VoterVerificatio
     no longer vote online (and somebody who voted online cannot hand in paper)."""
     proposal_ids = [int(p) for p in proposal_ids]
     if CallResult.objects.filter(call=call).exists():
-        raise VoteRefused("結果が公表されたため、紙の投票を入力できません。", code="closed")
+        raise VoteRefused(_("結果が公表されたため、紙の投票を入力できません。"), code="closed")
     if not call.voting_start <= received_on <= call.voting_end:
-        raise VoteRefused("投票期間内に受け付けた投票用紙ではありません。", code="closed")
+        raise VoteRefused(_("投票期間内に受け付けた投票用紙ではありません。"), code="closed", field="received_on")
     if received_on > timezone.localdate(_now(now)):
-        raise VoteRefused("受付日が未来の日付です。")
+        raise VoteRefused(_("受付日が未来の日付です。"), code="future_date", field="received_on")
     if not proposal_ids:
-        raise VoteRefused("投票先が選ばれていません（白票は入力しません）。")
+        raise VoteRefused(_("投票先が選ばれていません（白票は入力しません）。"), code="required", field="proposals")
     _check_targets(call, proposal_ids)
     verification = VoterVerification.objects.select_for_update().get(pk=verification.pk)
     eligibility = _person_eligibility(call, verification, now)
     if not verification.is_valid:
-        raise VoteRefused("本人確認が取り消されています。", code="ineligible")
+        raise VoteRefused(_("本人確認が取り消されています。"), code="ineligible")
     if not eligibility.ok:
         raise VoteRefused(eligibility.reason, code="ineligible")
     lookup = Q(verification=verification) | (Q(user_id=verification.user_id) if verification.user_id else Q(pk=None))
     if Participation.objects.select_for_update().filter(lookup, call=call).exists():
-        raise VoteRefused("この方はすでに投票しています（オンラインまたは紙）。二重に投票することはできません。",
+        raise VoteRefused(_("この方はすでに投票しています（オンラインまたは紙）。二重に投票することはできません。"),
                           code="already_voted")
     clerk = actor if isinstance(actor, User) else None
     try:
@@ -949,11 +972,11 @@ def paper_ballot_enter(*, actor: Any, call: Call, verification: VoterVerificatio
                 call=call, user_id=verification.user_id, verification=verification,
                 channel=Participation.Channel.PAPER, ballot_count=len(proposal_ids), entered_by=clerk)
     except IntegrityError:
-        raise VoteRefused("この方はすでに投票しています（オンラインまたは紙）。", code="already_voted") from None
+        raise VoteRefused(_("この方はすでに投票しています（オンラインまたは紙）。"), code="already_voted") from None
     token = ballot_token(call.pk, part.pk)
     Ballot.objects.bulk_create([Ballot(call=call, proposal_id=pid, token=token) for pid in sorted(proposal_ids)])
     # The audit entry says who entered a paper ballot for whom, and how many votes — not for what.
-    audit.record(actor=actor, action="proposals.paper_ballot_enter", obj=part,
+    audit.record(actor=actor, action=actions.PAPER_BALLOT_ENTER, obj=part,
                  changes={"verification": verification.pk, "votes": len(proposal_ids),
                           "received_on": received_on.isoformat()})
     return part
@@ -1000,9 +1023,9 @@ def results_publish(*, actor: Any, call: Call, now: datetime | None = None) -> C
     """After the close: seal the ballots, count them, publish counts, tally and the digest."""
     call = Call.objects.select_for_update().get(pk=call.pk)
     if CallResult.objects.filter(call=call).exists():
-        raise ProposalsError(_("結果はすでに公表されています。"))
+        raise ProposalsError(_("結果はすでに公表されています。"), code="published")
     if timezone.localdate(_now(now)) <= call.voting_end:
-        raise ProposalsError(_("投票期間が終わるまで結果は公表できません。"))
+        raise ProposalsError(_("投票期間が終わるまで結果は公表できません。"), code="too_early")
     # Wait for any vote still in flight on this call, and hold new ones off.
     list(Participation.objects.select_for_update().filter(call=call).values_list("pk", flat=True))
     _seal(call)
@@ -1012,10 +1035,10 @@ def results_publish(*, actor: Any, call: Call, now: datetime | None = None) -> C
         online=Count("pk", filter=Q(channel=Participation.Channel.ONLINE)),
         paper=Count("pk", filter=Q(channel=Participation.Channel.PAPER)))
     if (agg["votes"] or 0) != sum(counts.values()):
-        raise ProposalsError(_("投票者の票数と保存された票の数が一致しません。集計を中止しました。"))
+        raise ProposalsError(_("投票者の票数と保存された票の数が一致しません。集計を中止しました。"), code="tally_mismatch")
     ballot_set = anonymised_ballots(call)
     if len(ballot_set) != agg["voters"]:
-        raise ProposalsError(_("投票者数と投票の数が一致しません。集計を中止しました。"))
+        raise ProposalsError(_("投票者数と投票の数が一致しません。集計を中止しました。"), code="tally_mismatch")
     receipts = dict(call.proposals.exclude(receipt_number=None).values_list("pk", "receipt_number"))
     result = CallResult.objects.create(
         call=call, published_at=_now(now), published_by=actor if isinstance(actor, User) else None,
@@ -1024,7 +1047,7 @@ def results_publish(*, actor: Any, call: Call, now: datetime | None = None) -> C
         tally={receipts[pid]: n for pid, n in sorted(counts.items(), key=lambda kv: receipts[kv[0]])},
         digest=ballot_math.digest(ballot_set),
     )
-    audit.record(actor=actor, action="proposals.results_publish", obj=call,
+    audit.record(actor=actor, action=actions.RESULTS_PUBLISH, obj=call,
                  changes={"applications": result.applications, "voters": result.voters, "votes": result.votes,
                           "digest": result.digest})
     return result
@@ -1039,20 +1062,20 @@ def proposal_adopt(*, actor: Any, proposal: Proposal, reason: str, department: D
     """Adopt a voted proposal for 事業化 and open its public follow-up record."""
     proposal = Proposal.objects.select_for_update().select_related("call").get(pk=proposal.pk)
     if not CallResult.objects.filter(call=proposal.call).exists():
-        raise ProposalsError(_("結果の公表後に採用を決定できます。"))
+        raise ProposalsError(_("結果の公表後に採用を決定できます。"), code="not_published")
     if not proposal.is_shortlisted or proposal.is_hidden:
-        raise ProposalsError(_("投票対象に選ばれた公開中の提案だけを採用できます。"))
+        raise ProposalsError(_("投票対象に選ばれた公開中の提案だけを採用できます。"), code="not_shortlisted")
     if proposal.adopted_at is not None:
-        raise ProposalsError(_("この提案はすでに採用されています。"))
+        raise ProposalsError(_("この提案はすでに採用されています。"), code="adopted")
     if not reason.strip():
-        raise ProposalsError(_("採用の理由を入力してください。"))
+        raise ProposalsError(_("採用の理由を入力してください。"), code="reason_missing", field="reason")
     proposal.adopted_at = _now(now)
     proposal.adoption_reason = reason.strip()[:REASON_MAX]
     proposal.save(update_fields=["adopted_at", "adoption_reason", "updated_at"])
     followup = FollowUp.objects.create(proposal=proposal, department=department or proposal.call.department,
                                        budget_step=budget_step.strip(), summary=summary.strip(),
                                        updated_at=_now(now))
-    audit.record(actor=actor, action="proposals.proposal_adopt", obj=proposal,
+    audit.record(actor=actor, action=actions.PROPOSAL_ADOPT, obj=proposal,
                  changes={"reason": proposal.adoption_reason, "department": followup.department_id,
                           "budget_step": followup.budget_step})
     return followup
@@ -1066,13 +1089,13 @@ def followup_update(*, actor: Any, followup: FollowUp, status: str, budget_step:
                     now: datetime | None = None) -> FollowUp:
     """Report progress on an adopted proposal (状況, 予算の段階, 内容)."""
     if status not in FollowUp.Status.values:
-        raise ProposalsError(_("状況を選んでください。"))
+        raise ProposalsError(_("状況を選んでください。"), code="required", field="status")
     followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
     before = audit.snapshot(followup, FOLLOWUP_FIELDS)
     followup.status, followup.budget_step, followup.summary = status, budget_step.strip(), summary.strip()
     followup.updated_at = _now(now)
     followup.save()
-    audit.record(actor=actor, action="proposals.followup_update", obj=followup,
+    audit.record(actor=actor, action=actions.FOLLOWUP_UPDATE, obj=followup,
                  changes=audit.diff(before, audit.snapshot(followup, FOLLOWUP_FIELDS)))
     return followup
 
@@ -1080,10 +1103,10 @@ def followup_update(*, actor: Any, followup: FollowUp, status: str, budget_step:
 @transaction.atomic
 def milestone_add(*, actor: Any, followup: FollowUp, title: str, due_on: date, done_on: date | None = None) -> Milestone:
     if not title.strip():
-        raise ProposalsError(_("節目の内容を入力してください。"))
+        raise ProposalsError(_("節目の内容を入力してください。"), code="required", field="title")
     milestone = Milestone.objects.create(followup=followup, title=title.strip()[:200], due_on=due_on, done_on=done_on)
     FollowUp.objects.filter(pk=followup.pk).update(updated_at=timezone.now())
-    audit.record(actor=actor, action="proposals.milestone_add", obj=milestone,
+    audit.record(actor=actor, action=actions.MILESTONE_ADD, obj=milestone,
                  changes={"followup": followup.pk, "title": milestone.title, "due_on": due_on.isoformat(),
                           "done_on": done_on.isoformat() if done_on else None})
     return milestone
@@ -1095,7 +1118,7 @@ def milestone_complete(*, actor: Any, milestone: Milestone, done_on: date) -> Mi
     milestone.done_on = done_on
     milestone.save(update_fields=["done_on"])
     FollowUp.objects.filter(pk=milestone.followup_id).update(updated_at=timezone.now())
-    audit.record(actor=actor, action="proposals.milestone_complete", obj=milestone,
+    audit.record(actor=actor, action=actions.MILESTONE_COMPLETE, obj=milestone,
                  changes=audit.diff(before, audit.snapshot(milestone, ["done_on"])))
     return milestone
 

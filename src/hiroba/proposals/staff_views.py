@@ -86,7 +86,7 @@ def call_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
                     fields["published_at"] = timezone.now()
                 call = services.call_update(actor=request.user, call=call, criteria=criteria, **fields)
         except services.CallInvalid as exc:
-            form.add_error(None, exc.message)
+            exc.add_to_form(form)
         else:
             _done(request, _("募集「%(title)s」を保存しました。") % {"title": call.title})
             return redirect("proposals_staff:call", slug=call.slug)
@@ -155,7 +155,7 @@ def reviewers(request: HttpRequest, slug: str) -> HttpResponse:
             try:
                 services.reviewer_add(actor=request.user, call=call, user=form.cleaned_data["email"])
             except services.ScreeningRefused as exc:
-                form.add_error("email", exc.message)
+                exc.add_to_form(form)
             else:
                 _done(request, _("審査員を追加しました。"))
                 return redirect("proposals_staff:reviewers", slug=slug)
@@ -219,7 +219,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
                 services.review_submit(actor=request.user, assignment=assignment, scores=form.scores(),
                                        comment=form.cleaned_data["comment"])
             except services.ScreeningRefused as exc:
-                form.add_error(None, exc.message)
+                exc.add_to_form(form)
             else:
                 _done(request, _("採点を保存しました。"))
                 return redirect("proposals_staff:my_reviews")
@@ -285,7 +285,7 @@ def voters(request: HttpRequest, slug: str) -> HttpResponse:
                                                 proposal_ids=form.cleaned_data["proposals"],
                                                 received_on=form.cleaned_data["received_on"])
                 except services.VoteRefused as exc:
-                    form.add_error(None, exc.message)
+                    exc.add_to_form(form)
                 else:
                     _done(request, _("%(name)s さんの紙の投票を入力しました。") % {"name": verification.display_name})
                     return redirect("proposals_staff:voters", slug=slug)
@@ -308,7 +308,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                                           name_kana=d["name_kana"], birth_date=d["birth_date"], address=d["address"],
                                           residency=d["residency"])
             except services.VerificationRefused as exc:
-                form.add_error(None, exc.message)
+                exc.add_to_form(form)
             else:
                 _done(request, _("%(name)s さんの本人確認を記録しました（%(residency)s）。")
                       % {"name": v.display_name, "residency": v.get_residency_display()})

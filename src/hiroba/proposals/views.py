@@ -79,7 +79,7 @@ def propose(request: HttpRequest, slug: str, pk: int | None = None) -> HttpRespo
                     remove_attachment_ids=[int(x) for x in data.get("remove_attachments") or []],
                 )
             except services.SubmissionRefused as exc:
-                form.add_error(None, exc.message)
+                exc.add_to_form(form)
             else:
                 if proposal.status == Proposal.Status.DRAFT:
                     return redirect("proposals:confirm", slug=call.slug, pk=proposal.pk)
@@ -142,7 +142,7 @@ def vote(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.info(request, exc.message)
                 return redirect("proposals:vote", slug=call.slug)
             except services.VoteRefused as exc:
-                form.add_error(None, exc.message)
+                exc.add_to_form(form)
                 status = 409 if exc.code in ("closed", "replayed") else 400
             else:
                 n = len(form.cleaned_data["proposals"])
