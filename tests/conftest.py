@@ -9,9 +9,16 @@ import pyotp
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from hiroba.accounts.models import Role, StaffMembership, User
 from hiroba.core.models import Department, RateCounter
+
+# Shared, busy CI machines make example generation slow now and then: that is not a failure of the
+# property under test. Examples stay as many as each test asks for; only the timing checks go.
+hypothesis_settings.register_profile("hiroba", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("hiroba")
 
 PASSWORD = "Correct-Horse-Battery-9"
 
