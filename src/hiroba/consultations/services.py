@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -408,11 +408,13 @@ def _insert_numbered_pg(submission: Submission, case: Case, audit_fields: dict[s
     a caller's transaction it runs in a savepoint, so a refused insert leaves that usable.
     """
     qn = connection.ops.quote_name
-    columns, expressions, params = [], [], [case.pk]
+    columns: list[str] = []
+    expressions: list[str] = []
+    params: list[Any] = [case.pk]
     for f in Submission._meta.concrete_fields:
         if f.primary_key:
             continue
-        columns.append(qn(f.column))
+        columns.append(qn(cast(str, f.column)))  # a concrete field always has its column
         if f.attname == "receipt_seq":
             expressions.append("c.seq")
         elif f.attname == "receipt_number":  # receipt_number(): f"{year}-{code}-{seq:04d}"

@@ -227,7 +227,7 @@ def submission_detail(request: HttpRequest, slug: str, number: str) -> HttpRespo
     }, status=status)
 
 
-def submission_original(request: HttpRequest, slug: str, number: str) -> HttpResponse:
+def submission_original(request: HttpRequest, slug: str, number: str) -> FileResponse:
     case = _case(request, slug)
     submission = get_object_or_404(case.submissions, receipt_number=number)
     if not submission.original_file:
