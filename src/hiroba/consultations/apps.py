@@ -16,8 +16,9 @@ class ConsultationsConfig(AppConfig):
     nav_staff = [("consultations_staff:list", _("意見公募")), ("consultations_staff:routing_queue", _("共有された意見"))]
 
     def ready(self) -> None:
+        from hiroba.consultations import audit_actions
         from hiroba.consultations.models import Submission
         from hiroba.core import audit
 
         # `hiroba audit verify` reports any opinion received without its audit entry.
-        audit.require_entries(model=Submission, action="consultations.submission_receive")
+        audit.require_entries(model=Submission, action=audit_actions.SUBMISSION_RECEIVE)

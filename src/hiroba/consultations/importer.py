@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from hiroba.accounts.models import IdentityLevel
-from hiroba.consultations import services
+from hiroba.consultations import audit_actions, services
 from hiroba.consultations.models import Case, Category, Channel, ExcludeCategory, Item
 from hiroba.core import audit
 from hiroba.core.models import Department
@@ -337,7 +337,7 @@ def _department(name: str, actor: Any) -> Department:
     # core has no department service yet; an unknown 所属 from an old paper is created and audited.
     code = "imported-" + hashlib.sha256(name.encode()).hexdigest()[:8]
     dept, _ = Department.objects.get_or_create(code=code, defaults={"name": name, "is_active": False})
-    audit.record(actor=actor, action="consultations.import_department", obj=dept, changes={"name": name})
+    audit.record(actor=actor, action=audit_actions.IMPORT_DEPARTMENT, obj=dept, changes={"name": name})
     return dept
 
 
@@ -401,7 +401,7 @@ def import_parsed(
     state = Case.State.PUBLISHED if parsed.reported_on else Case.State.ANSWERING
     published = services.publication_import(actor=actor, case=case) if parsed.reported_on else None
     Case.objects.filter(pk=case.pk).update(state=state, published_at=published.published_at if published else None)
-    audit.record(actor=actor, action="consultations.case_import", obj=case,
+    audit.record(actor=actor, action=audit_actions.CASE_IMPORT, obj=case,
                  changes={"state": ["preparing", state], "items": len(parsed.items), "submissions": len(groups),
                           **({"version": published.version} if published else {})})
     case.refresh_from_db()

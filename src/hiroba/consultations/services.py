@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -22,11 +22,13 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts import permissions
 from hiroba.accounts.identity import VerifiedIdentity
 from hiroba.accounts.models import IdentityLevel, Role
-from hiroba.consultations import conf, masking, staff_mail
+from hiroba.consultations import audit_actions, conf, masking, staff_mail
 from hiroba.consultations.models import (
     TABLE_LOCKED_STATES,
     Answer,
@@ -50,6 +52,7 @@ from hiroba.consultations.models import (
     period_warning,
 )
 from hiroba.core import audit, dates, links, notify
+from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
 
 log = logging.getLogger(__name__)
@@ -61,40 +64,42 @@ CASE_FIELDS = [
 DETAIL_FIELDS = ["submit_address", "hand_in_place", "hand_in_hours", "fax_number", "email_address", "results_due_on"]
 
 
-class ConsultationError(Exception):
-    """A business rule refused the operation; the message is shown to the user as is."""
+class ConsultationError(ServiceError):
+    """A business rule of the consultation workflow refused the operation (a ``ServiceError``:
+    a translatable message, a ``code`` and, where a form field is at fault, ``field``)."""
 
 
 class PeriodClosed(ConsultationError):
     """Outside the period. For paper, `field` names the form field at fault (the postmark or the
     received date) and the message states that date and the period."""
 
-    def __init__(self, case: Case, message: str = "", field: str | None = None) -> None:
-        super().__init__(message or "受付期間外のため、意見を受け付けることができません。")
+    def __init__(self, case: Case, message: Any = "", field: str | None = None) -> None:
+        super().__init__(message or _("受付期間外のため、意見を受け付けることができません。"),
+                         code="period_closed", field=field)
         self.case = case
-        self.field = field
 
 
 class TableLocked(ConsultationError):
     """The published table is frozen: the case is in approval (決裁中) or published (公表済)."""
 
-    def __init__(self, case: Case | None = None, what: str = "公表する内容") -> None:
+    def __init__(self, case: Case | None = None, what: Any = None) -> None:
         if case is None:
-            state, how = "決裁中または公表済み", "決裁をやり直してください"
+            state, how = _("決裁中または公表済み"), _("決裁をやり直してください")
         elif case.state == Case.State.APPROVING:
-            state, how = "決裁中", "決裁を差し戻すか起案を取り消して、回答作成中に戻してください"
+            state, how = _("決裁中"), _("決裁を差し戻すか起案を取り消して、回答作成中に戻してください")
         else:
-            state, how = "公表済み", "「訂正」で回答作成中に戻し、改めて決裁を受けてください"
+            state, how = _("公表済み"), _("「訂正」で回答作成中に戻し、改めて決裁を受けてください")
         super().__init__(
-            f"{state}のため、{what}は変更できません。公表する内容は決裁で承認されたとおりに固定されています。"
-            f"変更するには、{how}。"
+            format_lazy(_("{state}のため、{what}は変更できません。公表する内容は決裁で承認されたとおりに固定されています。"
+                          "変更するには、{how}。"), state=state, what=what or _("公表する内容"), how=how),
+            code="table_locked",
         )
         self.case = case
 
 
 class AnswersLocked(TableLocked):
     def __init__(self, case: Case | None = None) -> None:
-        super().__init__(case, "回答")
+        super().__init__(case, _("回答"))
 
 
 @dataclass(frozen=True)
@@ -108,14 +113,14 @@ class Original:
 
 # --- the published table is frozen in approval and after publication -------------------------
 
-def check_table_open(case: Case, what: str = "公表する内容", error: type[TableLocked] = TableLocked) -> None:
+def check_table_open(case: Case, what: Any = None, error: type[TableLocked] = TableLocked) -> None:
     """The one check every write that would change a published row calls first (items, their
     sections and 要旨, 対象外・取下げ, masks, answers, the draft's headings): refused in 決裁中
     and 公表済 until a 差戻し, a withdrawn request or a 訂正 brings the case back to 回答作成中.
     The case row is locked, so a write and a request for approval never interleave."""
     state = Case.objects.select_for_update().filter(pk=case.pk).values_list("state", flat=True).first()
     if state is None:
-        raise ConsultationError("この案件は見つかりません。")
+        raise ConsultationError(_("この案件は見つかりません。"), code="case_not_found")
     case.state = state
     if state in TABLE_LOCKED_STATES:
         raise error(case) if error is AnswersLocked else error(case, what)
@@ -155,15 +160,15 @@ def case_create(
     """Create a case in 準備中. A period shorter than the ward's minimum needs a stated reason.
     Where paper, fax and e-mail go may be filled in later; the call cannot open without it."""
     if period_end < period_start:
-        raise ConsultationError("募集終了日は開始日以降にしてください。")
+        raise ConsultationError(_("募集終了日は開始日以降にしてください。"), code="period_order")
     warning = period_warning(period_start, period_end, conf.get("CONSULTATIONS_MIN_PERIOD_DAYS"))
     if warning and not short_period_reason.strip():
-        raise ConsultationError(warning)
+        raise ConsultationError(warning, code="short_period", field="short_period_reason")
     unknown = [c for c in channels if c not in Channel.values]
     if unknown or not channels:
-        raise ConsultationError("提出方法を1つ以上、正しく選んでください。")
+        raise ConsultationError(_("提出方法を1つ以上、正しく選んでください。"), code="channels_invalid")
     if any(c not in Category.values for c in eligibility):
-        raise ConsultationError("提出できる方は、在住・在勤・在学・事業者・利害関係者から選んでください。")
+        raise ConsultationError(_("提出できる方は、在住・在勤・在学・事業者・利害関係者から選んでください。"), code="eligibility_invalid")
     case = Case(
         slug=slug, title=title, department=department, period_start=period_start, period_end=period_end,
         short_period_reason=short_period_reason.strip(), channels=list(channels),
@@ -177,7 +182,7 @@ def case_create(
     if draft_pdf is not None:
         case.draft_pdf.save(getattr(draft_pdf, "name", "draft.pdf"), draft_pdf, save=False)
     case.save()
-    audit.record(actor=actor, action="consultations.case_create", obj=case,
+    audit.record(actor=actor, action=audit_actions.CASE_CREATE, obj=case,
                  changes={**audit.diff({}, audit.snapshot(case, CASE_FIELDS)), "draft_pdf": case.draft_pdf.name or ""})
     return case
 
@@ -216,13 +221,17 @@ def case_transition(
     case = Case.objects.select_for_update().get(pk=case.pk)
     if to not in _TRANSITIONS.get(Case.State(case.state), set()):
         raise ConsultationError(
-            f"「{case.get_state_display()}」から「{Case.State(to).label}」には変更できません。"
+            format_lazy(_("「{current}」から「{to}」には変更できません。"),
+                        current=case.get_state_display(), to=Case.State(to).label),
+            code="invalid_transition",
         )
     if to == Case.State.OPEN and not case.sections.exists():
-        raise ConsultationError("案の該当箇所（見出し）を1つ以上登録してから募集を開始してください。")
+        raise ConsultationError(_("案の該当箇所（見出し）を1つ以上登録してから募集を開始してください。"), code="no_sections")
     if to == Case.State.OPEN and missing_contacts(case):
-        raise ConsultationError("提出先が記載されていません（" + "、".join(missing_contacts(case))
-                                + "）。提出先を登録してから募集を開始してください。")
+        raise ConsultationError(
+            format_lazy(_("提出先が記載されていません（{missing}）。提出先を登録してから募集を開始してください。"),
+                        missing="、".join(missing_contacts(case))),
+            code="contacts_missing")
     fields = ["state"]
     extra: dict[str, Any] = {"reason": reason.strip()} if reason.strip() else {}
     if to == Case.State.TALLYING:
@@ -230,8 +239,10 @@ def case_transition(
         if today < case.period_end:
             if not reason.strip():
                 raise ConsultationError(
-                    f"募集期間の最終日（{dates.wareki_with_seireki(case.period_end)}）より前に受付を終了するには、"
-                    "理由を入力してください。理由は結果とともに公表されます。")
+                    format_lazy(_("募集期間の最終日（{last_day}）より前に受付を終了するには、"
+                                  "理由を入力してください。理由は結果とともに公表されます。"),
+                                last_day=dates.wareki_with_seireki(case.period_end)),
+                    code="early_close_reason_required", field="reason")
             case.closed_on, case.close_reason = today, reason.strip()
             fields += ["closed_on", "close_reason"]
             extra["closed_on"] = today.isoformat()
@@ -242,7 +253,7 @@ def case_transition(
     before = audit.snapshot(case, ["state"])
     case.state = to
     case.save(update_fields=[*fields, "updated_at"])
-    audit.record(actor=actor, action="consultations.case_transition", obj=case,
+    audit.record(actor=actor, action=audit_actions.CASE_TRANSITION, obj=case,
                  changes={**audit.diff(before, audit.snapshot(case, ["state"])), **extra})
     return case
 
@@ -253,16 +264,18 @@ def case_update_details(*, actor: Any, case: Case, **values: Any) -> Case:
     (none of it is part of the published table, so it may change in any state)."""
     unknown = set(values) - set(DETAIL_FIELDS)
     if unknown:
-        raise ConsultationError("変更できない項目です: " + "、".join(sorted(unknown)))
+        raise ConsultationError(format_lazy(_("変更できない項目です: {names}"), names="、".join(sorted(unknown))),
+                                code="unknown_fields")
     case = Case.objects.select_for_update().get(pk=case.pk)
     before = audit.snapshot(case, DETAIL_FIELDS)
     for name, value in values.items():
         setattr(case, name, value.strip() if isinstance(value, str) else value)
     if case.state == Case.State.OPEN and missing_contacts(case):
-        raise ConsultationError("募集中の案件では、提出先を空にできません（" + "、".join(missing_contacts(case)) + "）。")
+        raise ConsultationError(format_lazy(_("募集中の案件では、提出先を空にできません（{missing}）。"),
+                                            missing="、".join(missing_contacts(case))), code="contacts_missing")
     case.save(update_fields=[*values, "updated_at"])
     changes = audit.diff(before, audit.snapshot(case, DETAIL_FIELDS))
-    audit.record(actor=actor, action="consultations.case_update_details", obj=case, changes=changes)
+    audit.record(actor=actor, action=audit_actions.CASE_UPDATE_DETAILS, obj=case, changes=changes)
     return case
 
 
@@ -272,15 +285,16 @@ def section_add(
     page: int | None = None,
 ) -> Section:
     """Add a heading of the draft (the section tree residents point their opinions at)."""
-    check_table_open(case, "該当箇所の見出し")
+    check_table_open(case, _("該当箇所の見出し"))
     if parent is not None and parent.case_id != case.pk:
-        raise ConsultationError("上位の箇所は同じ案件から選んでください。")
+        raise ConsultationError(_("上位の箇所は同じ案件から選んでください。"), code="parent_other_case")
     if case.sections.filter(heading=heading).exists():
-        raise ConsultationError(f"見出し「{heading}」は既に登録されています。")
+        raise ConsultationError(format_lazy(_("見出し「{heading}」は既に登録されています。"), heading=heading),
+                                code="heading_duplicate", field="heading")
     position = (case.sections.aggregate(m=Max("position"))["m"] or 0) + 1
     section = Section.objects.create(case=case, heading=heading, body=body, number=number, parent=parent,
                                      page=page, position=position)
-    audit.record(actor=actor, action="consultations.section_add", obj=section,
+    audit.record(actor=actor, action=audit_actions.SECTION_ADD, obj=section,
                  changes={"case": case.slug, "heading": heading})
     return section
 
@@ -351,15 +365,17 @@ def _check_paper_period(*, case: Case, received_at: datetime, postmark_date: dat
     by the day it was received; that day must fall in the period. The message names the date
     at fault and the period, for the clerk at the intake form."""
     if case.state not in (Case.State.OPEN, Case.State.TALLYING):
-        raise PeriodClosed(case, f"この案件は「{case.get_state_display()}」のため、意見を受け付けることはできません"
-                                 f"（募集期間 {period_text(case)}）。")
+        raise PeriodClosed(case, format_lazy(_("この案件は「{state}」のため、意見を受け付けることはできません"
+                                               "（募集期間 {period}）。"),
+                                             state=case.get_state_display(), period=period_text(case)))
     if postmark_date is not None:
-        day, label, field = postmark_date, "消印日", "postmark_date"
+        day, label, field = postmark_date, _("消印日"), "postmark_date"
     else:
-        day, label, field = timezone.localdate(received_at), "受付日時", "received_at"
+        day, label, field = timezone.localdate(received_at), _("受付日時"), "received_at"
     if not (case.period_start <= day <= case.last_day):
-        raise PeriodClosed(case, f"{label}（{dates.wareki_with_seireki(day)}）が募集期間（{period_text(case)}）の外のため、"
-                                 "受け付けられません。", field=field)
+        raise PeriodClosed(case, format_lazy(_("{label}（{day}）が募集期間（{period}）の外のため、受け付けられません。"),
+                                             label=label, day=dates.wareki_with_seireki(day), period=period_text(case)),
+                           field=field)
 
 
 def _submission_by_key(idempotency_key: str) -> Submission | None:
@@ -392,11 +408,13 @@ def _insert_numbered_pg(submission: Submission, case: Case, audit_fields: dict[s
     a caller's transaction it runs in a savepoint, so a refused insert leaves that usable.
     """
     qn = connection.ops.quote_name
-    columns, expressions, params = [], [], [case.pk]
+    columns: list[str] = []
+    expressions: list[str] = []
+    params: list[Any] = [case.pk]
     for f in Submission._meta.concrete_fields:
         if f.primary_key:
             continue
-        columns.append(qn(f.column))
+        columns.append(qn(cast(str, f.column)))  # a concrete field always has its column
         if f.attname == "receipt_seq":
             expressions.append("c.seq")
         elif f.attname == "receipt_number":  # receipt_number(): f"{year}-{code}-{seq:04d}"
@@ -422,7 +440,7 @@ def _insert_numbered_pg(submission: Submission, case: Case, audit_fields: dict[s
             cursor.execute(sql, [*params, *audit_params])
             row = cursor.fetchone()
     if row is None:  # the case row is gone
-        raise ConsultationError("この案件は見つかりません。")
+        raise ConsultationError(_("この案件は見つかりません。"), code="case_not_found")
     submission.pk, submission.receipt_seq, submission.receipt_number = row
     submission._state.adding = False
     submission._state.db = connection.alias
@@ -453,11 +471,11 @@ def _submission_store(
     now = timezone.now()
     received_at = received_at or now
     if not text.strip():
-        raise ConsultationError("意見を入力してください。")
+        raise ConsultationError(_("意見を入力してください。"), code="text_required")
     if section is not None and section.case_id != case.pk:
-        raise ConsultationError("該当箇所がこの案件のものではありません。")
+        raise ConsultationError(_("該当箇所がこの案件のものではありません。"), code="section_other_case")
     if channel not in case.channels and not (channel == Channel.UNKNOWN and external_key):
-        raise ConsultationError("この案件では、その提出方法では受け付けていません。")
+        raise ConsultationError(_("この案件では、その提出方法では受け付けていません。"), code="channel_not_accepted")
     if check_period:
         if channel == Channel.WEB:
             if not case.accepts_at(now):
@@ -468,12 +486,12 @@ def _submission_store(
     token = ""
     if channel == Channel.WEB and case.identity_level == IdentityLevel.EMAIL:
         if not email:
-            raise ConsultationError("この案件では、メールアドレスの確認が必要です。メールアドレスを入力してください。")
+            raise ConsultationError(_("この案件では、メールアドレスの確認が必要です。メールアドレスを入力してください。"), code="email_required")
         status = Submission.IdentityStatus.PENDING
         token = secrets.token_urlsafe(32)
     if channel == Channel.WEB and case.identity_level == IdentityLevel.VERIFIED:
         if identity is None:
-            raise ConsultationError("この案件では、本人確認を済ませてから意見を提出してください。")
+            raise ConsultationError(_("この案件では、本人確認を済ませてから意見を提出してください。"), code="identity_required")
         status = Submission.IdentityStatus.VERIFIED
     submission = Submission(
         case=case, idempotency_key=idempotency_key, channel=channel, received_at=received_at,
@@ -488,7 +506,7 @@ def _submission_store(
         submission.original_name = original.name[:200]
         submission.original_type = original.content_type[:50]
         submission.original_file.save(original.name, original.file, save=False)
-    audit_fields = {"actor": actor, "action": "consultations.submission_receive", "changes": {"case": case.slug, "channel": channel}}
+    audit_fields = {"actor": actor, "action": audit_actions.SUBMISSION_RECEIVE, "changes": {"case": case.slug, "channel": channel}}
     if connection.vendor == "postgresql":
         _insert_numbered_pg(submission, case, audit_fields)
     else:
@@ -543,7 +561,7 @@ def submission_confirm_email(*, token: str) -> Submission | None:
         submission.identity_status = Submission.IdentityStatus.CONFIRMED
         submission.confirmed_at = timezone.now()
         submission.save(update_fields=["identity_status", "confirmed_at"])
-        audit.record(actor="resident", action="consultations.submission_confirm_email", obj=submission,
+        audit.record(actor="resident", action=audit_actions.SUBMISSION_CONFIRM_EMAIL, obj=submission,
                      changes={"identity_status": ["pending", "confirmed"]})
     return submission
 
@@ -565,17 +583,17 @@ def item_create(
 ) -> Item:
     """Cut an item from a submission: a span of the original (text copied) or a re-typed excerpt."""
     case = Case.objects.select_for_update().get(pk=submission.case_id)
-    check_table_open(case, "意見（項目）")
+    check_table_open(case, _("意見（項目）"))
     if span is not None:
         start, end = span
         if not (0 <= start < end <= len(submission.text)):
-            raise ConsultationError("原文の範囲が正しくありません。")
+            raise ConsultationError(_("原文の範囲が正しくありません。"), code="span_invalid")
         text = submission.text[start:end]
     if not text.strip():
-        raise ConsultationError("意見内容を入力してください。")
+        raise ConsultationError(_("意見内容を入力してください。"), code="summary_required")
     sections = list(sections)
     if any(s.case_id != case.pk for s in sections):
-        raise ConsultationError("該当箇所がこの案件のものではありません。")
+        raise ConsultationError(_("該当箇所がこの案件のものではありません。"), code="section_other_case")
     if number is None:
         number = (case.items.aggregate(m=Max("number"))["m"] or 0) + 1
     item = Item.objects.create(
@@ -585,7 +603,7 @@ def item_create(
     )
     item.sections.set(sections)
     masks_detect(item=item, detector=detector)
-    audit.record(actor=actor, action="consultations.item_create", obj=item,
+    audit.record(actor=actor, action=audit_actions.ITEM_CREATE, obj=item,
                  changes={"submission": submission.receipt_number, "number": number,
                           "sections": [s.heading for s in sections], "span": list(span) if span else None})
     return item
@@ -601,7 +619,7 @@ def item_update(
     reflection: str | None = None, section_label: str | None = None, detector: masking.Detector | None = None,
 ) -> Item:
     """Change an item's sections, summary (意見の要旨) or reflection class (反映区分)."""
-    check_table_open(item.case, "意見の該当箇所・要旨・反映区分")
+    check_table_open(item.case, _("意見の該当箇所・要旨・反映区分"))
     before = audit.snapshot(item, ITEM_FIELDS)
     before_sections = sorted(item.sections.values_list("heading", flat=True))
     if summary is not None and summary != item.summary:
@@ -618,12 +636,12 @@ def item_update(
     if sections is not None:
         sections = list(sections)
         if any(s.case_id != item.case_id for s in sections):
-            raise ConsultationError("該当箇所がこの案件のものではありません。")
+            raise ConsultationError(_("該当箇所がこの案件のものではありません。"), code="section_other_case")
         item.sections.set(sections)
         after_sections = sorted(s.heading for s in sections)
         if after_sections != before_sections:
             changes["sections"] = [before_sections, after_sections]
-    audit.record(actor=actor, action="consultations.item_update", obj=item, changes=changes)
+    audit.record(actor=actor, action=audit_actions.ITEM_UPDATE, obj=item, changes=changes)
     return item
 
 
@@ -631,26 +649,26 @@ def item_update(
 def item_exclude(*, actor: Any, item: Item, reason: str, category: str = ExcludeCategory.OTHER) -> Item:
     """Mark an item 対象外: kept and counted (「うち公表しない意見」, by `category`), never
     published."""
-    check_table_open(item.case, "公表しない意見（対象外）")
+    check_table_open(item.case, _("公表しない意見（対象外）"))
     if not reason.strip():
-        raise ConsultationError("対象外とする理由を入力してください。")
+        raise ConsultationError(_("対象外とする理由を入力してください。"), code="exclude_reason_required")
     if category not in ExcludeCategory.values:
-        raise ConsultationError("公表しない理由の区分を選んでください。")
+        raise ConsultationError(_("公表しない理由の区分を選んでください。"), code="exclude_category_required")
     before = audit.snapshot(item, ITEM_FIELDS)
     item.excluded, item.exclude_reason, item.exclude_category = True, reason.strip(), category
     item.save(update_fields=["excluded", "exclude_reason", "exclude_category"])
-    audit.record(actor=actor, action="consultations.item_exclude", obj=item,
+    audit.record(actor=actor, action=audit_actions.ITEM_EXCLUDE, obj=item,
                  changes=audit.diff(before, audit.snapshot(item, ITEM_FIELDS)))
     return item
 
 
 @transaction.atomic
 def item_include(*, actor: Any, item: Item) -> Item:
-    check_table_open(item.case, "公表しない意見（対象外）")
+    check_table_open(item.case, _("公表しない意見（対象外）"))
     before = audit.snapshot(item, ITEM_FIELDS)
     item.excluded, item.exclude_reason, item.exclude_category = False, "", ""
     item.save(update_fields=["excluded", "exclude_reason", "exclude_category"])
-    audit.record(actor=actor, action="consultations.item_include", obj=item,
+    audit.record(actor=actor, action=audit_actions.ITEM_INCLUDE, obj=item,
                  changes=audit.diff(before, audit.snapshot(item, ITEM_FIELDS)))
     return item
 
@@ -658,13 +676,13 @@ def item_include(*, actor: Any, item: Item) -> Item:
 @transaction.atomic
 def item_withdraw(*, actor: Any, item: Item, reason: str) -> Item:
     """Withdraw an item (e.g. an upheld なりすまし申告), with the reason recorded."""
-    check_table_open(item.case, "意見の取下げ")
+    check_table_open(item.case, _("意見の取下げ"))
     if not reason.strip():
-        raise ConsultationError("取下げの理由を入力してください。")
+        raise ConsultationError(_("取下げの理由を入力してください。"), code="withdraw_reason_required")
     before = audit.snapshot(item, ITEM_FIELDS)
     item.withdrawn, item.withdraw_reason = True, reason.strip()
     item.save(update_fields=["withdrawn", "withdraw_reason"])
-    audit.record(actor=actor, action="consultations.item_withdraw", obj=item,
+    audit.record(actor=actor, action=audit_actions.ITEM_WITHDRAW, obj=item,
                  changes=audit.diff(before, audit.snapshot(item, ITEM_FIELDS)))
     return item
 
@@ -672,7 +690,7 @@ def item_withdraw(*, actor: Any, item: Item, reason: str) -> Item:
 # --- answers --------------------------------------------------------------------------------
 
 def _check_answers_open(case: Case) -> None:
-    check_table_open(case, "回答", error=AnswersLocked)
+    check_table_open(case, _("回答"), error=AnswersLocked)
 
 
 def answers_require_open(case: Case) -> None:
@@ -685,13 +703,13 @@ def answers_require_open(case: Case) -> None:
 def answer_write(*, actor: Any, items: Sequence[Item], text: str) -> Answer:
     """One answer (区の考え方) for one item or for a group of same-intent items."""
     if not items:
-        raise ConsultationError("回答する意見を選んでください。")
+        raise ConsultationError(_("回答する意見を選んでください。"), code="no_items")
     case = items[0].case
     if any(i.case_id != case.pk for i in items):
-        raise ConsultationError("同じ案件の意見だけをまとめて回答できます。")
+        raise ConsultationError(_("同じ案件の意見だけをまとめて回答できます。"), code="items_other_case")
     _check_answers_open(case)
     if not text.strip():
-        raise ConsultationError("区の考え方を入力してください。")
+        raise ConsultationError(_("区の考え方を入力してください。"), code="answer_required")
     replaced = {str(n): a for n, a in Item.objects.filter(pk__in=[i.pk for i in items], answer__isnull=False)
                 .values_list("number", "answer_id")}
     answer = Answer.objects.create(case=case, text=text.strip(), updated_by=_user(actor))
@@ -699,7 +717,7 @@ def answer_write(*, actor: Any, items: Sequence[Item], text: str) -> Answer:
     Item.objects.filter(pk__in=[i.pk for i in items]).update(answer=answer)
     for item in items:
         item.answer = answer
-    audit.record(actor=actor, action="consultations.answer_write", obj=answer,
+    audit.record(actor=actor, action=audit_actions.ANSWER_WRITE, obj=answer,
                  changes={"items": [i.number for i in items], "version": 1, **({"replaced": replaced} if replaced else {})})
     return answer
 
@@ -710,14 +728,14 @@ def answer_update(*, actor: Any, answer: Answer, text: str) -> Answer:
     _check_answers_open(answer.case)
     text = text.strip()
     if not text:
-        raise ConsultationError("区の考え方を入力してください。")
+        raise ConsultationError(_("区の考え方を入力してください。"), code="answer_required")
     if text == answer.text:
         return answer
     before = audit.snapshot(answer, ["text", "version"])
     answer.text, answer.version, answer.updated_by = text, answer.version + 1, _user(actor)
     answer.save()
     AnswerVersion.objects.create(answer=answer, version=answer.version, text=text, created_by=_user(actor))
-    audit.record(actor=actor, action="consultations.answer_update", obj=answer,
+    audit.record(actor=actor, action=audit_actions.ANSWER_UPDATE, obj=answer,
                  changes=audit.diff(before, audit.snapshot(answer, ["text", "version"])))
     return answer
 
@@ -727,11 +745,11 @@ def answer_assign(*, actor: Any, item: Item, answer: Answer | None) -> Item:
     """Answer this item together with others (同趣旨の意見はまとめて回答), or detach it."""
     _check_answers_open(item.case)
     if answer is not None and answer.case_id != item.case_id:
-        raise ConsultationError("同じ案件の回答を選んでください。")
+        raise ConsultationError(_("同じ案件の回答を選んでください。"), code="answers_other_case")
     before = audit.snapshot(item, ["answer_id"])
     item.answer = answer
     item.save(update_fields=["answer"])
-    audit.record(actor=actor, action="consultations.answer_assign", obj=item,
+    audit.record(actor=actor, action=audit_actions.ANSWER_ASSIGN, obj=item,
                  changes=audit.diff(before, audit.snapshot(item, ["answer_id"])))
     return item
 
@@ -739,7 +757,7 @@ def answer_assign(*, actor: Any, item: Item, answer: Answer | None) -> Item:
 @transaction.atomic
 def standard_answer_create(*, actor: Any, title: str, text: str, department: Department | None = None) -> StandardAnswer:
     standard = StandardAnswer.objects.create(title=title, text=text, department=department)
-    audit.record(actor=actor, action="consultations.standard_answer_create", obj=standard, changes={"title": title})
+    audit.record(actor=actor, action=audit_actions.STANDARD_ANSWER_CREATE, obj=standard, changes={"title": title})
     return standard
 
 
@@ -750,10 +768,11 @@ def standard_answer_create(*, actor: Any, title: str, text: str, department: Dep
 def routing_create(*, actor: Any, item: Item, department: Department, due_date: date, note: str = "") -> Routing:
     """Share an item with another department (担当部署に共有), to be answered by the due date."""
     if item.routings.filter(department=department, state=Routing.State.OPEN).exists():
-        raise ConsultationError(f"{department.name}には既に共有しています。")
+        raise ConsultationError(format_lazy(_("{department}には既に共有しています。"), department=department.name),
+                                code="already_routed", field="department")
     routing = Routing.objects.create(item=item, department=department, due_date=due_date, note=note,
                                      created_by=_user(actor))
-    audit.record(actor=actor, action="consultations.routing_create", obj=routing,
+    audit.record(actor=actor, action=audit_actions.ROUTING_CREATE, obj=routing,
                  changes={"item": item.number, "case": item.case.slug, "department": department.code,
                           "due_date": due_date})
     staff_mail.routing_created(routing)
@@ -764,13 +783,13 @@ def routing_create(*, actor: Any, item: Item, department: Department, due_date: 
 def routing_complete(*, actor: Any, routing: Routing, response: str) -> Routing:
     """The receiving department's reply; the routing leaves its queue."""
     if routing.state != Routing.State.OPEN:
-        raise ConsultationError("この共有は既に回答済みです。")
+        raise ConsultationError(_("この共有は既に回答済みです。"), code="routing_answered")
     if not response.strip():
-        raise ConsultationError("回答を入力してください。")
+        raise ConsultationError(_("回答を入力してください。"), code="reply_required")
     routing.state, routing.response = Routing.State.DONE, response.strip()
     routing.done_by, routing.done_at = _user(actor), timezone.now()
     routing.save()
-    audit.record(actor=actor, action="consultations.routing_complete", obj=routing,
+    audit.record(actor=actor, action=audit_actions.ROUTING_COMPLETE, obj=routing,
                  changes={"state": ["open", "done"]})
     return routing
 
@@ -831,19 +850,20 @@ def approval_route_set(*, actor: Any, case: Case, steps: Sequence[RouteStep]) ->
     round follows the route it was requested with. An empty list restores the default route."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.approval_rounds.filter(state=ApprovalRound.State.PENDING).exists():
-        raise ConsultationError("決裁中は決裁の経路を変更できません。差し戻されるか、起案を取り消してから変更してください。")
+        raise ConsultationError(_("決裁中は決裁の経路を変更できません。差し戻されるか、起案を取り消してから変更してください。"), code="route_in_approval")
     if len(steps) > MAX_ROUTE_STEPS:
-        raise ConsultationError(f"決裁の段階は{MAX_ROUTE_STEPS}段階までです。")
+        raise ConsultationError(format_lazy(_("決裁の段階は{count}段階までです。"), count=MAX_ROUTE_STEPS),
+                                code="route_too_long")
     labels = [step.label.strip() for step in steps]
     if any(not label for label in labels):
-        raise ConsultationError("決裁の段階ごとに名称（係長・課長など）を入力してください。")
+        raise ConsultationError(_("決裁の段階ごとに名称（係長・課長など）を入力してください。"), code="route_label_required")
     if len(set(labels)) != len(labels):
-        raise ConsultationError("決裁の段階の名称が重複しています。")
+        raise ConsultationError(_("決裁の段階の名称が重複しています。"), code="route_label_duplicate")
     for step in steps:
         if step.role not in (Role.HANDLE, Role.APPROVE, Role.ADMIN):
-            raise ConsultationError("決裁に必要な役割が正しくありません。")
+            raise ConsultationError(_("決裁に必要な役割が正しくありません。"), code="route_role_invalid")
         if any(not getattr(u, "is_staff_member", False) for u in step.users):
-            raise ConsultationError("決裁する職員には、職員のアカウントを指定してください。")
+            raise ConsultationError(_("決裁する職員には、職員のアカウントを指定してください。"), code="route_approver_not_staff")
     before = [s["label"] for s in approval_route(case)] if case.approval_steps.exists() else []
     case.approval_steps.all().delete()
     created = []
@@ -852,7 +872,7 @@ def approval_route_set(*, actor: Any, case: Case, steps: Sequence[RouteStep]) ->
                                           role=step.role)
         row.users.set(step.users)
         created.append(row)
-    audit.record(actor=actor, action="consultations.approval_route_set", obj=case,
+    audit.record(actor=actor, action=audit_actions.APPROVAL_ROUTE_SET, obj=case,
                  changes={"route": [before, [{k: v for k, v in s.items() if k != "users"} for s in approval_route(case)]]})
     return created
 
@@ -887,28 +907,34 @@ def approval_request(*, actor: Any, case: Case, comment: str = "", correction_no
 
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.state != Case.State.ANSWERING:
-        raise ConsultationError("回答作成中の案件だけ決裁に回せます。")
+        raise ConsultationError(_("回答作成中の案件だけ決裁に回せます。"), code="not_answering")
     missing = list(case.items.filter(excluded=False, withdrawn=False, answer__isnull=True)
                    .values_list("number", flat=True))
     if missing:
-        raise ConsultationError("回答のない意見があります: No. " + "、".join(map(str, missing)))
+        raise ConsultationError(format_lazy(_("回答のない意見があります: No. {numbers}"), numbers="、".join(map(str, missing))),
+                                code="items_unanswered")
     if not case.items.filter(excluded=False, withdrawn=False).exists():
-        raise ConsultationError("公表する意見がありません。")
+        raise ConsultationError(_("公表する意見がありません。"), code="nothing_to_publish")
     unitemised = _unitemised(case)
     if unitemised:
-        raise ConsultationError("意見（項目）に分けていない提出があります: 受付番号 " + "、".join(unitemised))
+        raise ConsultationError(format_lazy(_("意見（項目）に分けていない提出があります: 受付番号 {numbers}"),
+                                            numbers="、".join(unitemised)), code="submissions_unitemised")
     pending = _pending_masks(case)
     if pending:
-        raise ConsultationError(f"個人情報の確認が済んでいない箇所が{pending}件あります。確認してから決裁に回してください。")
+        raise ConsultationError(format_lazy(_("個人情報の確認が済んでいない箇所が{count}件あります。確認してから決裁に回してください。"),
+                                            count=pending), code="masks_pending")
     pub = exports.build(case)
     digest = exports.digest(pub)
     published = latest_published(case)
     correction_note = correction_note.strip()
     if published is not None:
         if not correction_note:
-            raise ConsultationError(f"公表済みの結果（第{published.version}版）の訂正です。公表する訂正の内容を入力してください。")
+            raise ConsultationError(format_lazy(_("公表済みの結果（第{version}版）の訂正です。公表する訂正の内容を入力してください。"),
+                                                version=published.version),
+                                    code="correction_note_required", field="correction_note")
         if digest == published.digest:
-            raise ConsultationError(f"公表済みの第{published.version}版から変わっていません。訂正する内容がありません。")
+            raise ConsultationError(format_lazy(_("公表済みの第{version}版から変わっていません。訂正する内容がありません。"),
+                                                version=published.version), code="correction_unchanged")
     else:
         correction_note = ""
     number = (case.approval_rounds.aggregate(m=Max("number"))["m"] or 0) + 1
@@ -920,7 +946,7 @@ def approval_request(*, actor: Any, case: Case, comment: str = "", correction_no
     )
     case.state = Case.State.APPROVING
     case.save(update_fields=["state", "updated_at"])
-    audit.record(actor=actor, action="consultations.approval_request", obj=case,
+    audit.record(actor=actor, action=audit_actions.APPROVAL_REQUEST, obj=case,
                  changes={"state": ["answering", "approving"], "round": number, "digest": digest,
                           "route": [s["label"] for s in route],
                           **({"correction_note": correction_note} if correction_note else {})})
@@ -937,23 +963,24 @@ def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment
 
     round_ = ApprovalRound.objects.select_for_update().select_related("case").get(pk=round_.pk)
     if round_.state != ApprovalRound.State.PENDING:
-        raise ConsultationError("この決裁は既に判断済みです。")
+        raise ConsultationError(_("この決裁は既に判断済みです。"), code="already_decided")
     step = round_.current_step
     if step is None:  # a round stored without a route (before routes existed): the default one
         round_.route, round_.step = approval_route(round_.case), 0
         step = round_.route[0]
     if not approve and not comment.strip():
-        raise ConsultationError("差戻しの理由を入力してください。")
+        raise ConsultationError(_("差戻しの理由を入力してください。"), code="return_reason_required")
     if _is_user(actor):
         if round_.requested_by_id == actor.pk:
-            raise ConsultationError("起案した職員は、自分の起案を決裁できません。")
+            raise ConsultationError(_("起案した職員は、自分の起案を決裁できません。"), code="own_request")
         if not may_decide(actor, step):
-            raise ConsultationError(f"「{step['label']}」の段階を決裁する権限がありません。")
+            raise ConsultationError(format_lazy(_("「{step}」の段階を決裁する権限がありません。"), step=step["label"]),
+                                    code="step_not_allowed")
         if round_.decisions.filter(decided_by=actor).exists():
-            raise ConsultationError("同じ職員が一つの決裁の複数の段階を決裁することはできません。")
+            raise ConsultationError(_("同じ職員が一つの決裁の複数の段階を決裁することはできません。"), code="same_approver")
     case = round_.case
     if approve and exports.digest(exports.build(case)) != round_.digest:
-        raise ConsultationError("決裁に回した後に公表する内容が変わっています。差し戻して、決裁をやり直してください。")
+        raise ConsultationError(_("決裁に回した後に公表する内容が変わっています。差し戻して、決裁をやり直してください。"), code="changed_since_request")
     ApprovalDecision.objects.create(
         round=round_, step=round_.step, label=step["label"],
         decision=ApprovalDecision.Decision.APPROVE if approve else ApprovalDecision.Decision.RETURN,
@@ -969,7 +996,7 @@ def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment
     if not approve:
         case.state = Case.State.ANSWERING
         case.save(update_fields=["state", "updated_at"])
-    audit.record(actor=actor, action="consultations.approval_" + ("approve" if approve else "return"), obj=case,
+    audit.record(actor=actor, action=audit_actions.APPROVAL_APPROVE if approve else audit_actions.APPROVAL_RETURN, obj=case,
                  changes={"round": round_.number, "step": step["label"], "comment": comment.strip(),
                           "final": final})
     if not approve:
@@ -986,15 +1013,15 @@ def approval_reopen(*, actor: Any, case: Case, reason: str) -> Case:
     keeps serving its published version until the 訂正 is approved and published."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.state not in (Case.State.APPROVING, Case.State.PUBLISHED):
-        raise ConsultationError("決裁中または公表済みの案件だけやり直せます。")
+        raise ConsultationError(_("決裁中または公表済みの案件だけやり直せます。"), code="cannot_redo")
     if not reason.strip():
-        raise ConsultationError("やり直す理由を入力してください。")
+        raise ConsultationError(_("やり直す理由を入力してください。"), code="redo_reason_required")
     pending = case.approval_rounds.filter(state=ApprovalRound.State.PENDING)
     pending.update(state=ApprovalRound.State.RETURNED, decided_at=timezone.now(), comment="回答修正のため取消し")
     before = case.state
     case.state = Case.State.ANSWERING
     case.save(update_fields=["state", "updated_at"])
-    audit.record(actor=actor, action="consultations.approval_reopen", obj=case,
+    audit.record(actor=actor, action=audit_actions.APPROVAL_REOPEN, obj=case,
                  changes={"state": [before, "answering"], "reason": reason.strip(),
                           **({"correction": True} if before == Case.State.PUBLISHED else {})})
     return case
@@ -1013,7 +1040,8 @@ def _store_publication(
 
     previous = latest_published(case)
     if previous is not None and day < previous.reported_on:
-        raise ConsultationError(f"訂正日は前の版の公表日（{dates.wareki(previous.reported_on)}）以降にしてください。")
+        raise ConsultationError(format_lazy(_("訂正日は前の版の公表日（{day}）以降にしてください。"),
+                                            day=dates.wareki(previous.reported_on)), code="reported_on_before_previous")
     version = previous.version + 1 if previous else 1
     earlier = previous.data if previous else {}
     pub.version = version
@@ -1044,19 +1072,21 @@ def case_publish(*, actor: Any, case: Case, reported_on: date | None = None) -> 
 
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.state != Case.State.APPROVING:
-        raise ConsultationError("決裁中の案件だけ公表できます。")
+        raise ConsultationError(_("決裁中の案件だけ公表できます。"), code="not_approving")
     approved = latest_approved_round(case)
     latest = case.approval_rounds.order_by("-number").first()
     if approved is None or latest is None or latest.pk != approved.pk:
-        raise ConsultationError("回答が決裁で承認されていません。")
+        raise ConsultationError(_("回答が決裁で承認されていません。"), code="not_approved")
     pending = _pending_masks(case)
     if pending:
-        raise ConsultationError(f"個人情報の確認が済んでいない箇所が{pending}件あります。")
+        raise ConsultationError(format_lazy(_("個人情報の確認が済んでいない箇所が{count}件あります。"), count=pending),
+                                code="masks_pending")
     pub = exports.build(case)
     if exports.digest(pub) != approved.digest:
         changed = exports.row_changes(approved.table, exports.approved_part(pub))
-        raise ConsultationError("承認後に公表する内容が変わっています（" + "、".join(changed or ["内容"])
-                                + "）。決裁をやり直してください。")
+        raise ConsultationError(format_lazy(_("承認後に公表する内容が変わっています（{changed}）。決裁をやり直してください。"),
+                                            changed="、".join(changed or [str(_("内容"))])),
+                                code="changed_since_approval")
     day = reported_on or timezone.localdate()
     result = _store_publication(actor=actor, case=case, pub=pub, day=day, source=PublishedResult.Source.APPROVAL,
                                 round_=approved, note=approved.correction_note)
@@ -1064,7 +1094,7 @@ def case_publish(*, actor: Any, case: Case, reported_on: date | None = None) -> 
     case.published_at = result.published_at
     case.reported_on = case.reported_on or day
     case.save(update_fields=["state", "published_at", "reported_on", "updated_at"])
-    audit.record(actor=actor, action="consultations.case_publish", obj=case,
+    audit.record(actor=actor, action=audit_actions.CASE_PUBLISH, obj=case,
                  changes={"state": ["approving", "published"], "round": approved.number, "version": result.version,
                           "digest": result.digest,
                           **({"correction_note": result.correction_note} if result.correction_note else {})})
@@ -1079,11 +1109,11 @@ def publication_import(*, actor: Any, case: Case) -> PublishedResult:
 
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.published_results.exists():
-        raise ConsultationError("この案件は既に公表されています。")
+        raise ConsultationError(_("この案件は既に公表されています。"), code="already_published")
     day = case.reported_on or timezone.localdate()
     result = _store_publication(actor=actor, case=case, pub=exports.build(case), day=day,
                                 source=PublishedResult.Source.IMPORT, round_=None)
-    audit.record(actor=actor, action="consultations.publication_import", obj=case,
+    audit.record(actor=actor, action=audit_actions.PUBLICATION_IMPORT, obj=case,
                  changes={"version": result.version, "digest": result.digest})
     return result
 
@@ -1106,7 +1136,7 @@ def submitters_export(*, actor: Any, case: Case, purpose: str) -> bytes:
 
     purpose = purpose.strip()
     if not purpose:
-        raise ConsultationError("利用目的を入力してください。")
+        raise ConsultationError(_("利用目的を入力してください。"), code="purpose_required", field="purpose")
     rows = []
     submissions = case.submissions.select_related("section").prefetch_related("items").order_by("receipt_seq")
     for s in submissions:
@@ -1119,7 +1149,7 @@ def submitters_export(*, actor: Any, case: Case, purpose: str) -> bytes:
             exports.japanese(s.get_category_display()), s.email, s.phone, s.get_identity_status_display(),
             s.section.heading if s.section else "", "、".join(str(i.number) for i in items), status, s.text,
         ])
-    audit.record(actor=actor, action="consultations.submitters_export", obj=case,
+    audit.record(actor=actor, action=audit_actions.SUBMITTERS_EXPORT, obj=case,
                  changes={"purpose": purpose, "rows": len(rows), "format": "csv"})
     return exports.csv_bytes(SUBMITTER_HEADERS, rows)
 
@@ -1129,7 +1159,7 @@ def submitters_export(*, actor: Any, case: Case, purpose: str) -> bytes:
 @transaction.atomic
 def masks_detect(*, item: Item, detector: masking.Detector | None = None) -> list[Mask]:
     """Run the detector over the item's text and summary; structured kinds masked, others flagged."""
-    check_table_open(item.case, "個人情報のマスキング")
+    check_table_open(item.case, _("個人情報のマスキング"))
     detect = detector or masking.get_detector()
     created: list[Mask] = []
     for field in ("text", "summary"):
@@ -1159,14 +1189,14 @@ def masks_propose(*, item: Item, field: str, spans: Iterable[masking.Span], note
 @transaction.atomic
 def mask_decide(*, actor: Any, mask: Mask, decision: str, note: str = "") -> Mask:
     """Keep (公開) or hide (非公開) a detected span; undoing an automatic mask is allowed."""
-    check_table_open(mask.item.case, "個人情報のマスキング")
+    check_table_open(mask.item.case, _("個人情報のマスキング"))
     if decision not in (Mask.Decision.MASK, Mask.Decision.KEEP):
-        raise ConsultationError("判断を選んでください。")
+        raise ConsultationError(_("判断を選んでください。"), code="decision_required")
     before = audit.snapshot(mask, ["decision"])
     mask.decision, mask.note = decision, note[:200]
     mask.decided_by, mask.decided_at = _user(actor), timezone.now()
     mask.save()
-    audit.record(actor=actor, action="consultations.mask_decide", obj=mask,
+    audit.record(actor=actor, action=audit_actions.MASK_DECIDE, obj=mask,
                  changes={**audit.diff(before, audit.snapshot(mask, ["decision"])), "kind": mask.kind,
                           "item": mask.item.number})
     return mask
@@ -1175,16 +1205,16 @@ def mask_decide(*, actor: Any, mask: Mask, decision: str, note: str = "") -> Mas
 @transaction.atomic
 def mask_add(*, actor: Any, item: Item, field: str, start: int, end: int, note: str = "") -> Mask:
     """Staff hide a span the detector missed."""
-    check_table_open(item.case, "個人情報のマスキング")
+    check_table_open(item.case, _("個人情報のマスキング"))
     value = getattr(item, field)
     if not (0 <= start < end <= len(value)):
-        raise ConsultationError("非公開にする範囲が正しくありません。")
-    mask, _ = Mask.objects.update_or_create(
+        raise ConsultationError(_("非公開にする範囲が正しくありません。"), code="mask_span_invalid")
+    mask, _created = Mask.objects.update_or_create(
         item=item, field=field, start=start, end=end,
         defaults={"kind": "staff", "source": Mask.Source.STAFF, "decision": Mask.Decision.MASK,
                   "decided_by": _user(actor), "decided_at": timezone.now(), "note": note[:200]},
     )
-    audit.record(actor=actor, action="consultations.mask_add", obj=mask,
+    audit.record(actor=actor, action=audit_actions.MASK_ADD, obj=mask,
                  changes={"item": item.number, "field": field, "start": start, "end": end})
     return mask
 
@@ -1209,7 +1239,7 @@ def impersonation_report_create(
         case=case, receipt_number=receipt_number.strip(), submission=submission,
         reporter_name=reporter_name, reporter_contact=reporter_contact, statement=statement,
     )
-    audit.record(actor="public", action="consultations.impersonation_report", obj=report,
+    audit.record(actor="public", action=audit_actions.IMPERSONATION_REPORT, obj=report,
                  changes={"case": case.slug, "receipt_number": report.receipt_number})
     return report
 
@@ -1220,12 +1250,12 @@ def impersonation_review(
 ) -> ImpersonationReport:
     """Staff decide; when upheld, every item of the submission is withdrawn with the reason."""
     if report.state != ImpersonationReport.State.NEW:
-        raise ConsultationError("この申告は既に確認済みです。")
+        raise ConsultationError(_("この申告は既に確認済みです。"), code="report_reviewed")
     if not note.strip():
-        raise ConsultationError("確認結果を入力してください。")
+        raise ConsultationError(_("確認結果を入力してください。"), code="review_note_required")
     submission = submission or report.submission
     if uphold and submission is None:
-        raise ConsultationError("対象の提出（受付番号）を特定してください。")
+        raise ConsultationError(_("対象の提出（受付番号）を特定してください。"), code="submission_required")
     report.state = ImpersonationReport.State.UPHELD if uphold else ImpersonationReport.State.REJECTED
     report.submission = submission
     report.reviewed_by, report.reviewed_at, report.review_note = _user(actor), timezone.now(), note.strip()
@@ -1233,7 +1263,7 @@ def impersonation_review(
     if uphold and submission is not None:
         for item in submission.items.filter(withdrawn=False):
             item_withdraw(actor=actor, item=item, reason=f"なりすまし申告により取下げ（{note.strip()}）")
-    audit.record(actor=actor, action="consultations.impersonation_review", obj=report,
+    audit.record(actor=actor, action=audit_actions.IMPERSONATION_REVIEW, obj=report,
                  changes={"state": ["new", report.state]})
     return report
 

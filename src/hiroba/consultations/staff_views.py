@@ -64,7 +64,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 **{name: data[name] for name in services.DETAIL_FIELDS if data.get(name) not in (None, "")},
             )
         except services.ConsultationError as exc:
-            form.add_error("short_period_reason" if "募集期間" in str(exc) else None, str(exc))
+            exc.add_to_form(form)
         else:
             messages.success(request, gettext("案件を作成しました。見出し（該当箇所）を登録してください。"))
             return redirect("consultations_staff:detail", slug=case.slug)
@@ -187,10 +187,8 @@ def intake(request: HttpRequest, slug: str) -> HttpResponse:
                     postmark_date=data.get("postmark_date"), entered_by=request.user,
                     site_url=links.base_url(request),
                 )
-            except services.PeriodClosed as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             except services.ConsultationError as exc:
-                form.add_error(None, str(exc))
+                exc.add_to_form(form)
             else:
                 messages.success(request, gettext("受付番号 %(number)s で受け付けました。") % {"number": submission.receipt_number})
                 return redirect("consultations_staff:submission", slug=case.slug, number=submission.receipt_number)
@@ -229,7 +227,7 @@ def submission_detail(request: HttpRequest, slug: str, number: str) -> HttpRespo
     }, status=status)
 
 
-def submission_original(request: HttpRequest, slug: str, number: str) -> HttpResponse:
+def submission_original(request: HttpRequest, slug: str, number: str) -> FileResponse:
     case = _case(request, slug)
     submission = get_object_or_404(case.submissions, receipt_number=number)
     if not submission.original_file:
@@ -617,7 +615,7 @@ def submitters(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             content = services.submitters_export(actor=request.user, case=case, purpose=form.cleaned_data["purpose"])
         except services.ConsultationError as exc:
-            form.add_error("purpose", str(exc))
+            exc.add_to_form(form)
         else:
             response = HttpResponse(content, content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{case.slug}-submitters.csv"'

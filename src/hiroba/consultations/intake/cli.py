@@ -94,13 +94,13 @@ def handle(command: BaseCommand, options: dict[str, Any]) -> None:
         mapping = FormMapping.objects.filter(case=case, name=options["mapping"]).first()
         if mapping is None:
             raise CommandError(f"列の対応「{options['mapping']}」がありません。職員画面の「フォームサービスの取込み」で保存してください。")
-        path: Path = options["file"]
-        if not path.is_file():
-            raise CommandError(f"ファイルがありません: {path}")
+        export_path: Path = options["file"]
+        if not export_path.is_file():
+            raise CommandError(f"ファイルがありません: {export_path}")
         try:
-            result = formservice.import_export(case, mapping, path.name, path.read_bytes())
+            imported = formservice.import_export(case, mapping, export_path.name, export_path.read_bytes())
         except ConsultationError as exc:
             raise CommandError(f"取り込めませんでした（何も登録していません）: {exc}") from exc
-        out.write(f"new {result.new}, duplicate {result.duplicate}, held {len(result.held)}")
-        for outcome in result.held:
+        out.write(f"new {imported.new}, duplicate {imported.duplicate}, held {len(imported.held)}")
+        for outcome in imported.held:
             out.write(f"held: {outcome.entry.subject}: {outcome.reason}")

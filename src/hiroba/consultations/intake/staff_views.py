@@ -19,7 +19,7 @@ from hiroba.consultations.intake import conf, formservice, ocr, scans, services,
 from hiroba.consultations.intake.forms import ConfirmForm, MappingForm, RejectForm, ScanUploadForm
 from hiroba.consultations.intake.models import Entry, FormMapping, Original, State
 from hiroba.consultations.models import Case, Channel
-from hiroba.consultations.services import ConsultationError, PeriodClosed
+from hiroba.consultations.services import ConsultationError
 from hiroba.core import charts
 
 PAGE = 200
@@ -103,10 +103,8 @@ def entry_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                     postmark_date=data.get("postmark_date"), name=data["name"], address=data["address"],
                     category=data["category"], email=data.get("email", ""), phone=data.get("phone", ""),
                     section=data.get("section"), accept_late=bool(data.get("accept_late")), note=data.get("note", "")))
-            except PeriodClosed as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             except ConsultationError as exc:
-                form.add_error(None, str(exc))
+                exc.add_to_form(form)
             else:
                 messages.success(request, f"受付番号 {submission.receipt_number} で確定しました。")
                 following = Entry.objects.filter(case=case, state=State.REVIEW).order_by("received_at", "id").first()

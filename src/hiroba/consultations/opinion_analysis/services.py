@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hiroba.consultations import services
+from hiroba.consultations import audit_actions, services
 from hiroba.consultations.models import AnalysisRun, AnalysisRunItem, Answer, Case, Item
 from hiroba.consultations.opinion_analysis import adapter
 from hiroba.core import audit
@@ -68,7 +68,7 @@ def analysis_request(*, actor: Any, case: Case) -> AnalysisRun:
         raise AnalysisError(_("分析を実行中です。終わるまでお待ちください。")) from exc
     audit.record(
         actor=actor,
-        action="consultations.analysis_request",
+        action=audit_actions.ANALYSIS_REQUEST,
         obj=run,
         changes={"case": case.slug, "items": len(items), "input_digest": run.input_digest},
     )
@@ -118,7 +118,7 @@ def analysis_execute(run: AnalysisRun) -> AnalysisRun:
         AnalysisRun.objects.filter(pk=run.pk).update(
             state=AnalysisRun.State.FAILED, error=message, finished_at=timezone.now()
         )
-        audit.record(actor="system", action="consultations.analysis_fail", obj=run, changes={"error": message})
+        audit.record(actor="system", action=audit_actions.ANALYSIS_FAIL, obj=run, changes={"error": message})
     run.refresh_from_db()
     return run
 
@@ -166,7 +166,7 @@ def _store(run: AnalysisRun, items: Sequence[Item], past: Sequence[PastItem], re
     created = masks_from_run(run)
     audit.record(
         actor="system",
-        action="consultations.analysis_done",
+        action=audit_actions.ANALYSIS_DONE,
         obj=run,
         changes={
             "items": len(items),
@@ -238,7 +238,7 @@ def answer_many(*, actor: Any, case: Case, items: Sequence[Item], text: str, one
         item.refresh_from_db(fields=["answer", "represented_by"])
     audit.record(
         actor=actor,
-        action="consultations.answer_many",
+        action=audit_actions.ANSWER_MANY,
         obj=answer,
         changes={
             "case": case.slug,
@@ -262,7 +262,7 @@ def one_row_undo(*, actor: Any, item: Item) -> int:
     numbers = list(item.represents.order_by("number").values_list("number", flat=True))
     Item.objects.filter(represented_by=item).update(represented_by=None)
     audit.record(
-        actor=actor, action="consultations.one_row_undo", obj=item, changes={"case": item.case.slug, "items": numbers}
+        actor=actor, action=audit_actions.ONE_ROW_UNDO, obj=item, changes={"case": item.case.slug, "items": numbers}
     )
     return len(numbers)
 
@@ -290,7 +290,7 @@ def masks_from_run(run: AnalysisRun) -> int:
     if new:
         audit.record(
             actor="system",
-            action="consultations.masks_from_analysis",
+            action=audit_actions.MASKS_FROM_ANALYSIS,
             obj=run,
             changes={"masks": [[m.item.number, m.start, m.end, m.kind, m.decision] for m in new]},
         )
