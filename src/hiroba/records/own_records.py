@@ -1,5 +1,6 @@
 """hiroba's own records in the register, so the platform follows its own rules: every
-public-comment case, proposal call, workshop programme (with its applications) and notice is a
+public-comment case, proposal call, workshop programme (with its applications) and notice type (with
+its batches and delivery proofs) is a
 行政文書ファイル of its department with the retention below (the ward's 保存期間表 decides;
 these are the values the demo and a new installation start from)."""
 
@@ -23,7 +24,8 @@ SOURCES: dict[str, tuple[str, str, str, int, str, str]] = {
     "consultations.case": ("区民参加", "意見公募手続", "意見募集案件", Retention.TEN, Action.TRANSFER, "title"),
     "proposals.call": ("区民参加", "デジタル活用提案制度", "提案募集", Retention.FIVE, Action.DISPOSE, "title"),
     "workshops.programme": ("区民参加", "ワークショップ", "企画・申込", Retention.THREE, Action.DISPOSE, "title"),
-    "notices.notice": ("広報", "お知らせ", "お知らせ", Retention.THREE, Action.DISPOSE, "title"),
+    # one file per notice type: its batches, print runs and the proof of each delivery
+    "notices.noticetype": ("広報", "書面送付", "書面の送付記録", Retention.FIVE, Action.DISPOSE, "name"),
 }
 LOCATION = "hiroba（区民参加プラットフォーム）"
 
