@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: setup ## set up, load the demo data, serve on http://127.0.0.1:8000
-	$(BIN)/hiroba demo
+	@# the demo's mail (receipts, notices) goes to files under var/mail, as the server's does
+	HIROBA_HTTPS=0 HIROBA_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend $(BIN)/hiroba demo
 	$(BIN)/hiroba collectstatic --no-input -v 0
 	@echo "hiroba: http://127.0.0.1:8000/  (mail is written to $(HIROBA_DATA_DIR)/mail)"
 	@# beside the server, stopping with it: the background worker (receipt mail, opinion analysis)
