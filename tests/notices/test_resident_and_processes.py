@@ -156,12 +156,17 @@ for r in Recipient.objects.order_by("pk")[:30]:
 """
 
 COUNTS = """
+from django.db import connection, transaction
 from hiroba.core.models import Notification
 from hiroba.notices.models import Notice, NoticeEvent
-print(Notice.objects.count(), Notice.objects.filter(status="created").count(),
-      Notice.objects.filter(status="queued").count(), Notice.objects.filter(status="paper").count(),
-      Notification.objects.count(), NoticeEvent.objects.count(),
-      Notification.objects.values("recipient").distinct().count())
+# one snapshot: the killed sender's last COMMIT may land between two separate counts
+with transaction.atomic():
+    if connection.vendor == "postgresql":
+        connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    print(Notice.objects.count(), Notice.objects.filter(status="created").count(),
+          Notice.objects.filter(status="queued").count(), Notice.objects.filter(status="paper").count(),
+          Notification.objects.count(), NoticeEvent.objects.count(),
+          Notification.objects.values("recipient").distinct().count())
 """
 
 
