@@ -101,3 +101,23 @@ def test_imported_rows_are_read_by_question_number_never_by_id(departments):
     # a row keyed by numbers that also happens to hold the likert question's id with text in it
     assert services.responses_import(actor="test", survey=survey, rows=[{1: 0, 2: "感想", q1.pk: "感想"}]) == 1
     assert queries.results(survey).questions[0].counts[0] == 1
+
+
+@pytest.mark.django_db
+def test_the_survey_form_offers_only_the_departments_given(departments):
+    from hiroba.core.models import Department
+    from hiroba.surveys.forms import SurveyForm
+
+    form = SurveyForm({"title": "x", "department": departments["systems"].pk},
+                      departments=Department.objects.filter(pk=departments["care"].pk))
+    assert list(form.fields["department"].queryset) == [departments["care"]]
+    assert not form.is_valid() and "department" in form.errors
+
+
+def test_survey_states_are_labelled_in_the_reader_s_language():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert str(Survey.State.CLOSED.label) == "Closed"
+    with translation.override("ja"):
+        assert str(Survey.State.CLOSED.label) == "締切"
