@@ -163,10 +163,12 @@ from hiroba.notices.models import Notice, NoticeEvent
 with transaction.atomic():
     if connection.vendor == "postgresql":
         connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    # only the batch's own mails: on PostgreSQL the database is the suite's test database, where
+    # an earlier test's process may have left other messages
+    mails = Notification.objects.filter(object_type="notices.batch")
     print(Notice.objects.count(), Notice.objects.filter(status="created").count(),
           Notice.objects.filter(status="queued").count(), Notice.objects.filter(status="paper").count(),
-          Notification.objects.count(), NoticeEvent.objects.count(),
-          Notification.objects.values("recipient").distinct().count())
+          mails.count(), NoticeEvent.objects.count(), mails.values("recipient").distinct().count())
 """
 
 
