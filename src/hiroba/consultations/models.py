@@ -2,7 +2,7 @@
 
 Originals are immutable: a `Submission` row is written once and never changed except for its
 identity-confirmation status; everything staff do (items, answers, masks) lives in separate
-records. Every write goes through `services.py`.
+records. Every write goes through `services` (a package, one module per noun).
 """
 
 from __future__ import annotations

@@ -1,0 +1,89 @@
+"""Answers (区の考え方), their versions, and standard answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from hiroba.consultations import audit_actions
+from hiroba.consultations.models import Answer, AnswerVersion, Case, Item, StandardAnswer
+from hiroba.consultations.services._common import _user, check_table_open
+from hiroba.consultations.services.errors import AnswersLocked, ConsultationError
+from hiroba.core import audit
+from hiroba.core.models import Department
+
+# --- answers --------------------------------------------------------------------------------
+
+def _check_answers_open(case: Case) -> None:
+    check_table_open(case, _("回答"), error=AnswersLocked)
+
+
+def answers_require_open(case: Case) -> None:
+    """Raise `AnswersLocked` when the case's answers can no longer change (決裁中・公表済み),
+    reading its state afresh: the check every answer write makes, for callers outside this module."""
+    _check_answers_open(case)
+
+
+@transaction.atomic
+def answer_write(*, actor: Any, items: Sequence[Item], text: str) -> Answer:
+    """One answer (区の考え方) for one item or for a group of same-intent items."""
+    if not items:
+        raise ConsultationError(_("回答する意見を選んでください。"), code="no_items")
+    case = items[0].case
+    if any(i.case_id != case.pk for i in items):
+        raise ConsultationError(_("同じ案件の意見だけをまとめて回答できます。"), code="items_other_case")
+    _check_answers_open(case)
+    if not text.strip():
+        raise ConsultationError(_("区の考え方を入力してください。"), code="answer_required")
+    replaced = {str(n): a for n, a in Item.objects.filter(pk__in=[i.pk for i in items], answer__isnull=False)
+                .values_list("number", "answer_id")}
+    answer = Answer.objects.create(case=case, text=text.strip(), updated_by=_user(actor))
+    AnswerVersion.objects.create(answer=answer, version=1, text=answer.text, created_by=_user(actor))
+    Item.objects.filter(pk__in=[i.pk for i in items]).update(answer=answer)
+    for item in items:
+        item.answer = answer
+    audit.record(actor=actor, action=audit_actions.ANSWER_WRITE, obj=answer,
+                 changes={"items": [i.number for i in items], "version": 1, **({"replaced": replaced} if replaced else {})})
+    return answer
+
+
+@transaction.atomic
+def answer_update(*, actor: Any, answer: Answer, text: str) -> Answer:
+    """Edit an answer: a new version; refused while the answer set is in approval or published."""
+    _check_answers_open(answer.case)
+    text = text.strip()
+    if not text:
+        raise ConsultationError(_("区の考え方を入力してください。"), code="answer_required")
+    if text == answer.text:
+        return answer
+    before = audit.snapshot(answer, ["text", "version"])
+    answer.text, answer.version, answer.updated_by = text, answer.version + 1, _user(actor)
+    answer.save()
+    AnswerVersion.objects.create(answer=answer, version=answer.version, text=text, created_by=_user(actor))
+    audit.record(actor=actor, action=audit_actions.ANSWER_UPDATE, obj=answer,
+                 changes=audit.diff(before, audit.snapshot(answer, ["text", "version"])))
+    return answer
+
+
+@transaction.atomic
+def answer_assign(*, actor: Any, item: Item, answer: Answer | None) -> Item:
+    """Answer this item together with others (同趣旨の意見はまとめて回答), or detach it."""
+    _check_answers_open(item.case)
+    if answer is not None and answer.case_id != item.case_id:
+        raise ConsultationError(_("同じ案件の回答を選んでください。"), code="answers_other_case")
+    before = audit.snapshot(item, ["answer_id"])
+    item.answer = answer
+    item.save(update_fields=["answer"])
+    audit.record(actor=actor, action=audit_actions.ANSWER_ASSIGN, obj=item,
+                 changes=audit.diff(before, audit.snapshot(item, ["answer_id"])))
+    return item
+
+
+@transaction.atomic
+def standard_answer_create(*, actor: Any, title: str, text: str, department: Department | None = None) -> StandardAnswer:
+    standard = StandardAnswer.objects.create(title=title, text=text, department=department)
+    audit.record(actor=actor, action=audit_actions.STANDARD_ANSWER_CREATE, obj=standard, changes={"title": title})
+    return standard
