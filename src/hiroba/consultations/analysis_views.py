@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from hiroba.consultations import opinion_analysis as analysis
 from hiroba.consultations import services
 from hiroba.consultations.staff_views import _case, _fail
+from hiroba.core.forms import set_choices
 
 
 class ClusterAnswerForm(forms.Form):
@@ -38,7 +39,7 @@ class ClusterAnswerForm(forms.Form):
 
     def __init__(self, *args: Any, cluster: analysis.Cluster, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].choices = [(m.item.number, f"No.{m.item.number}") for m in cluster.members]
+        set_choices(self, "members", [(m.item.number, f"No.{m.item.number}") for m in cluster.members])
         if cluster.kind != "campaign":
             del self.fields["one_row"]
 
@@ -101,7 +102,7 @@ def cluster_detail(request: HttpRequest, slug: str, kind: str, key: str) -> Http
     case = _case(request, slug)
     run = analysis.latest_finished_run(case, with_report=True)
     found = analysis.cluster(run, kind, key) if run else None
-    if found is None:
+    if run is None or found is None:
         raise Http404(_("この分析結果は見つかりません。分析をやり直した場合は、一覧から選び直してください。"))
     can_change = request.user.has_perm("consultations.change_case", case)
     stored = analysis.suggestions_of(run, found.lead) if found.lead else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from django.utils import timezone
 
@@ -24,7 +24,17 @@ KEEP_NOTE = "委員会資料（資料1-2）で公表済みの記載のため原�
 CORRECTION_DAY = date(2025, 3, 27)
 CORRECTION_REASON = "公表後の点検で、No.10 に個人が特定されるおそれのある記載が見つかったため"
 CORRECTION_NOTE = "No.10 のご意見のうち、ご家族が通う学校名を、個人が特定されるおそれがあるため非公開にしました。"
-CONTACTS = {
+
+
+class _Contacts(TypedDict):
+    submit_address: str
+    hand_in_place: str
+    hand_in_hours: str
+    fax_number: str
+    email_address: str
+
+
+CONTACTS: _Contacts = {
     "submit_address": "〒102-8688 千代田区九段南1-2-1 千代田区役所 政策経営部 デジタル政策課",
     "hand_in_place": "千代田区役所4階 デジタル政策課窓口",
     "hand_in_hours": "平日 8時30分～17時15分（土曜・日曜・祝日を除く）",

@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -32,8 +33,11 @@ from hiroba.consultations.models import (
 )
 from hiroba.consultations.services import DETAIL_FIELDS, Original, RouteStep
 from hiroba.core import dates
-from hiroba.core.forms import EmailField, HumanCheckForm
+from hiroba.core.forms import EmailField, HumanCheckForm, limit_choices, set_choices
 from hiroba.core.models import Department
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # What an attachment may be, recognised by its first bytes (never by its name).
 MAGIC = [
@@ -74,7 +78,18 @@ def sniff(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def clean_text_input(value: str, *, label: str, limit: int | None = None, required: bool = True) -> str:
+def _label(label: StrOrPromise) -> str:
+    """A choice's label in the active language: TextChoices labels here are plain Japanese msgids,
+    or already lazy (those taken from accounts.Relationship)."""
+    return gettext(label) if isinstance(label, str) else str(label)
+
+
+def _lazy_label(label: StrOrPromise) -> StrOrPromise:
+    """`_label` for a choice list built at import time (translated when rendered)."""
+    return _(label) if isinstance(label, str) else label
+
+
+def clean_text_input(value: str, *, label: StrOrPromise, limit: int | None = None, required: bool = True) -> str:
     """Reject what cannot be a resident's text: NUL bytes, undecodable bytes, empty, too long."""
     value = (value or "").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in value:
@@ -98,7 +113,7 @@ def clean_text_input(value: str, *, label: str, limit: int | None = None, requir
 
 
 class CleanTextMixin:
-    text_fields: dict[str, str] = {}
+    text_fields: dict[str, StrOrPromise] = {}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()  # type: ignore[misc]
@@ -152,7 +167,7 @@ class OpinionForm(CleanTextMixin, HumanCheckForm):
     address = forms.CharField(label=_("住所"), max_length=200,
                               help_text=_("区外にお住まいの方は、在勤・在学先の所在地でも構いません。"))
     category = forms.ChoiceField(label=_("区分"), choices=[("", _("選んでください"))]
-                                 + [(value, _(label)) for value, label in Category.choices])
+                                 + [(value, _lazy_label(label)) for value, label in Category.choices])
     email = EmailField(label=_("メールアドレス"), required=False,
                              help_text=_("入力すると、受付番号をメールでお知らせします。"))
     phone = forms.CharField(label=_("電話番号"), max_length=30, required=False)
@@ -174,15 +189,15 @@ class OpinionForm(CleanTextMixin, HumanCheckForm):
         for field in self.fields.values():
             field.error_messages["null_characters_not_allowed"] = (
                 gettext("%(label)sに使用できない文字（NUL文字）が含まれています。") % {"label": field.label})
-        self.fields["section"].queryset = case.sections.all()
+        limit_choices(self, "section", case.sections.all())
         limit = conf.get("CONSULTATIONS_MAX_OPINION_CHARS")
         self.fields["text"].help_text = (
             gettext("%(limit)s文字以内。HTMLやスクリプトは文字としてそのまま扱われます。") % {"limit": f"{limit:,}"})
         self.fields["attachment"].help_text = gettext("PDF・PNG・JPEGのみ、%(size)sMBまで。") % {
             "size": conf.get("CONSULTATIONS_MAX_ATTACHMENT_BYTES") // (1024 * 1024)}
         if case.eligibility:
-            allowed = [(v, gettext(label)) for v, label in Category.choices if v in case.eligibility]
-            self.fields["category"].choices = [("", gettext("選んでください"))] + allowed
+            allowed = [(v, _label(label)) for v, label in Category.choices if v in case.eligibility]
+            set_choices(self, "category", [("", gettext("選んでください")), *allowed])
         if case.identity_level == IdentityLevel.EMAIL:
             self.fields["email"].required = True
             self.fields["email"].help_text = gettext(
@@ -222,8 +237,9 @@ class OpinionForm(CleanTextMixin, HumanCheckForm):
             path = default_storage.save(f"consultations/holding/{uuid.uuid4().hex}{upload.hiroba_ext}", upload)
             token = signing.dumps({"path": path, "name": upload.name[:150], "type": upload.hiroba_type,
                                    "size": upload.size}, salt=_SIGNING_SALT)
-            self.data = self.data.copy()
-            self.data["attachment_token"] = token
+            data = self.data.copy() if isinstance(self.data, QueryDict | dict) else dict(self.data)
+            data["attachment_token"] = token
+            self.data = data
             self.cleaned_data["attachment_token"] = signing.loads(token, salt=_SIGNING_SALT)
             return token
         return self.data.get("attachment_token", "") if self.cleaned_data.get("attachment_token") else ""
@@ -267,11 +283,11 @@ class StaffIntakeForm(OpinionForm):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, case=case, **kwargs)
-        self.fields["channel"].choices = [(c.value, gettext(c.label)) for c in STAFF_CHANNELS if c.value in case.channels]
+        set_choices(self, "channel", [(c.value, _label(c.label)) for c in STAFF_CHANNELS if c.value in case.channels])
         for name in ("name", "address", "category"):
             self.fields[name].required = False
         self.fields["email"].required = False
-        self.fields["category"].choices = [("", gettext("不明"))] + [(v, gettext(label)) for v, label in Category.choices]
+        set_choices(self, "category", [("", gettext("不明")), *[(v, _label(label)) for v, label in Category.choices]])
         # The clerk copies a letter, a fax or an e-mail: help for the clerk, not the resident's form.
         in_words = dates.wareki_en if translation.get_language() == "en" else dates.wareki  # 和暦, or English
         period = f"{in_words(case.period_start)}～{in_words(case.last_day)}"
@@ -331,7 +347,7 @@ class CaseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = departments
+        limit_choices(self, "department", departments)
 
     def clean_draft_pdf(self) -> Any:
         upload = self.cleaned_data.get("draft_pdf")
@@ -354,7 +370,7 @@ class SectionForm(forms.Form):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = case.sections.all()
+        limit_choices(self, "parent", case.sections.all())
 
 
 class ItemForm(forms.Form):
@@ -370,11 +386,12 @@ class ItemForm(forms.Form):
 
     def __init__(self, *args: Any, case: Case, submission_length: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["sections"].queryset = case.sections.all()
+        limit_choices(self, "sections", case.sections.all())
         self.submission_length = submission_length
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean returns; never None here
         start, end = cleaned.get("span_start"), cleaned.get("span_end")
         text = cleaned.get("text", "")
         if (start is None) != (end is None):
@@ -395,11 +412,11 @@ class ItemEditForm(forms.Form):
     sections = forms.ModelMultipleChoiceField(label=_("該当箇所"), queryset=Section.objects.none(), required=False,
                                               widget=forms.CheckboxSelectMultiple)
     summary = forms.CharField(label=_("意見の要旨"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    reflection = forms.ChoiceField(label=_("反映区分"), choices=[("", _("未選択"))] + Reflection.choices, required=False)
+    reflection = forms.ChoiceField(label=_("反映区分"), choices=[("", _("未選択")), *Reflection.choices], required=False)
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["sections"].queryset = case.sections.all()
+        limit_choices(self, "sections", case.sections.all())
 
 
 class AnswerForm(forms.Form):
@@ -413,13 +430,13 @@ class AnswerForm(forms.Form):
 
     def __init__(self, *args: Any, item: Item, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["also_items"].queryset = item.case.items.exclude(pk=item.pk).filter(
-            excluded=False, withdrawn=False)
+        limit_choices(self, "also_items", item.case.items.exclude(pk=item.pk).filter(
+            excluded=False, withdrawn=False))
 
 
 class ReasonForm(forms.Form):
     category = forms.ChoiceField(label=_("公表しない理由の区分（対象外にする場合）"), required=False,
-                                 choices=[("", _("選んでください"))] + ExcludeCategory.choices,
+                                 choices=[("", _("選んでください")), *ExcludeCategory.choices],
                                  help_text=_("結果のページに「うち公表しない意見」の件数を、この区分ごとに載せます。"))
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -518,10 +535,11 @@ class MaskAddForm(forms.Form):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["item"].queryset = case.items.all()
+        limit_choices(self, "item", case.items.all())
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean returns; never None here
         item, phrase = cleaned.get("item"), cleaned.get("phrase")
         if item and phrase:
             spans = [(m.start(), m.end()) for m in re.finditer(re.escape(phrase), item.text)]

@@ -195,14 +195,14 @@ def parse_json(raw: bytes, *, source_name: str = "") -> Parsed:
                 raise ImportFailed(f"{where}.received_at", "ISO形式の日時（時差付き）が必要です") from None
             if timezone.is_naive(received_at):
                 raise ImportFailed(f"{where}.received_at", "時差（+09:00 など）が必要です")
-        key = obj.get("submission")
-        if key is not None and not isinstance(key, (str, int)):
+        submission_key = obj.get("submission")
+        if submission_key is not None and not isinstance(submission_key, (str, int)):
             raise ImportFailed(f"{where}.submission", "文字列が必要です")
         items.append(ParsedItem(
             no=no, section_raw=_str(obj, "section_raw", where, required=False), sections=item_sections,
             opinion=opinion, response=_str(obj, "response", where, required=False),
             summary=_str(obj, "summary", where, required=False), submitter=dict(submitter), channel=channel,
-            received_at=received_at, submission=str(key) if key is not None else "", published=published,
+            received_at=received_at, submission=str(submission_key) if submission_key is not None else "", published=published,
             exclude_reason=exclude_reason,
         ))
     title = _str(c, "title", "consultation")
@@ -363,8 +363,8 @@ def import_parsed(
     )
     sections = {name: services.section_add(actor=actor, case=case, heading=name) for name in parsed.sections}
     groups: dict[str, list[ParsedItem]] = {}
-    for item in sorted(parsed.items, key=lambda i: i.no):
-        groups.setdefault(item.submission or f"no-{item.no}", []).append(item)
+    for parsed_item in sorted(parsed.items, key=lambda i: i.no):
+        groups.setdefault(parsed_item.submission or f"no-{parsed_item.no}", []).append(parsed_item)
     answers: dict[str, Any] = {}
     for key, members in groups.items():
         first = members[0]

@@ -414,7 +414,7 @@ def approval(request: HttpRequest, slug: str) -> HttpResponse:
     can_decide = bool(
         pending and step and services.may_decide(request.user, step)
         and pending.requested_by_id != request.user.pk
-        and not pending.decisions.filter(decided_by=request.user).exists()
+        and not pending.decisions.filter(decided_by_id=request.user.pk).exists()
     )
     published = services.latest_published(case)
     changes = None

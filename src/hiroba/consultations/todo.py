@@ -29,9 +29,9 @@ def todos(user: Any) -> list[Todo]:
                 for r in rows[:DETAILS]]
 
     waiting = waiting_approvals(user)
-    masks = (Mask.objects.filter(decision=Mask.Decision.PENDING, item__case__in=queries.cases_for(user, Role.HANDLE))
+    mask_counts = (Mask.objects.filter(decision=Mask.Decision.PENDING, item__case__in=queries.cases_for(user, Role.HANDLE))
              .values("item__case__slug", "item__case__title").annotate(n=Count("id")).order_by("item__case__slug"))
-    masks = list(masks)
+    masks = list(mask_counts)
     return [
         Todo(_("期限を過ぎた共有（回答待ち）"), len(overdue), queue, urgent=True, details=routing_details(overdue)),
         Todo(_("共有された意見（回答待ち）"), len(routings), queue, details=routing_details(routings)),

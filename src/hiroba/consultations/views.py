@@ -65,10 +65,11 @@ def busy(request: HttpRequest) -> HttpResponse:
 
 def case_list(request: HttpRequest) -> HttpResponse:
     cases = list(queries.public_cases().order_by("-period_start"))
+    has_results = {c.pk: bool(getattr(c, "has_results", False)) for c in cases}  # public_cases() annotates it
     return render(request, "consultations/case_list.html", {
         "open_cases": [c for c in cases if c.state == Case.State.OPEN],
-        "closed_cases": [c for c in cases if c.state != Case.State.OPEN and not c.has_results],
-        "published_cases": [c for c in cases if c.has_results],
+        "closed_cases": [c for c in cases if c.state != Case.State.OPEN and not has_results[c.pk]],
+        "published_cases": [c for c in cases if has_results[c.pk]],
     })
 
 

@@ -11,6 +11,7 @@ from hiroba.consultations.forms import OpinionForm, StaffIntakeForm
 from hiroba.consultations.intake.formservice import FIELD_LABELS
 from hiroba.consultations.intake.models import Entry, Source
 from hiroba.consultations.models import Case, Channel
+from hiroba.core.forms import set_choices
 
 CHANNELS_BY_SOURCE = {
     Source.SCAN: [Channel.POST, Channel.HAND, Channel.FAX],
@@ -33,8 +34,9 @@ class ConfirmForm(StaffIntakeForm):
         super().__init__(*args, case=case, **kwargs)
         for name in ("attachment", "attachment_token", "idempotency_key"):
             del self.fields[name]
-        allowed = [c for c in CHANNELS_BY_SOURCE[entry.source] if c in case.channels] or CHANNELS_BY_SOURCE[entry.source]
-        self.fields["channel"].choices = [(c.value, c.label) for c in allowed]
+        by_source = CHANNELS_BY_SOURCE[Source(entry.source)]
+        allowed = [c for c in by_source if c in case.channels] or by_source
+        set_choices(self, "channel", [(c.value, c.label) for c in allowed])
         self.fields["text"].help_text = ("OCRの結果を原本と見比べて直してください。確定すると、この本文が提出の原本になります"
                                          "（OCRの結果も残ります）。")
         if not entry.is_held or entry.hold_code != "period":

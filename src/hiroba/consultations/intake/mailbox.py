@@ -124,9 +124,15 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def payload_bytes(part: Message) -> bytes:
+    """A leaf part's content, transfer-decoded (nothing for a multipart container)."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
 def decode_part(part: Message) -> str:
     """A text part's content; ISO-2022-JP, Shift_JIS (as Windows writes it) and EUC-JP work."""
-    payload = part.get_payload(decode=True) or b""
+    payload = payload_bytes(part)
     charset = (part.get_content_charset() or "us-ascii").strip().lower()
     import codecs
 
@@ -272,7 +278,7 @@ def parse(raw: bytes) -> Parsed:
             filename = part.get_filename()
             filename = decode_words(filename) if filename else filename
             if disposition == "attachment" or filename or part.get_content_maintype() not in ("text",):
-                content = part.get_payload(decode=True) or b""
+                content = payload_bytes(part)
                 name = str(filename or f"添付{len(parsed.attachments) + 1}")
                 parsed.attachments.append(File(Original.Kind.ATTACHMENT, name, content, part.get_content_type()))
             elif part.get_content_subtype() == "html":
@@ -437,14 +443,15 @@ class IMAPSource:
             raise MailboxDown(f"メールボックスのフォルダ「{folder}」を開けません。")
 
     def messages(self) -> Iterator[tuple[str, bytes]]:
-        status, data = self.conn.uid("SEARCH", None, "UNSEEN")
+        # imaplib skips a None argument (no CHARSET); typeshed types the arguments as str only
+        status, data = self.conn.uid("SEARCH", None, "UNSEEN")  # type: ignore[arg-type]
         if status != "OK":
             raise MailboxDown("未読のメールを検索できませんでした。")
-        for uid in (data[0] or b"").split():
+        for uid in (data[0] or b"").decode("ascii").split():
             status, parts = self.conn.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((p[1] for p in parts if isinstance(p, tuple)), None) if status == "OK" else None
             if raw is not None:
-                yield uid.decode(), raw
+                yield uid, raw
 
     def mark_read(self, key: str) -> None:
         self.conn.uid("STORE", key, "+FLAGS", "(\\Seen)")

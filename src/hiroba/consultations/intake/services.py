@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -27,6 +27,9 @@ from hiroba.consultations.intake.models import Entry, Original, Source, State
 from hiroba.consultations.models import Case, Channel, Section, Submission
 from hiroba.core import audit, notify
 from hiroba.core.actors import Actor
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SYSTEM = Actor.system("intake")
 NEW, DUPLICATE, HELD = "new", "duplicate", "held"
@@ -199,7 +202,7 @@ def _submission_fields(case: Case, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _categories() -> list[tuple[str, str]]:
+def _categories() -> list[tuple[str, StrOrPromise]]:
     from hiroba.consultations.models import Category
 
     return list(Category.choices)

@@ -166,7 +166,7 @@ def scan_upload(request: HttpRequest, slug: str) -> HttpResponse:
         elif form.is_valid():
             batch = scans.Batch()
             for upload in files:
-                scans.queue_file(case, upload.name, upload.read(), channel=form.cleaned_data["channel"], batch=batch)
+                scans.queue_file(case, upload.name or "", upload.read(), channel=form.cleaned_data["channel"], batch=batch)
             messages.success(request, f"{batch.letters}通の意見書が見つかりました（新たに確認待ち {len(batch.queued)}通、"
                                       f"取込み済み {batch.duplicate}通、読めなかったファイル {len(batch.held)}件）。")
             return redirect("consultations_staff:intake:queue", slug=case.slug)
@@ -189,7 +189,7 @@ def form_import(request: HttpRequest, slug: str) -> HttpResponse:
                 mapping = formservice.mapping_save(actor=request.user, case=case, name=form.cleaned_data["name"],
                                                    row_key=form.cleaned_data["row_key"], columns=form.columns())
                 if upload is not None:
-                    result = formservice.import_export(case, mapping, upload.name, upload.read(), actor=request.user)
+                    result = formservice.import_export(case, mapping, upload.name or "", upload.read(), actor=request.user)
                     messages.success(request, f"取り込みました: 新規 {result.new}件、取込み済み {result.duplicate}件、"
                                               f"要確認 {len(result.held)}件。")
                 else:

@@ -93,5 +93,6 @@ def past_items(case: Case) -> list[PastItem]:
         .order_by("case__slug", "number")
     )
     return [
-        PastItem(id=f"{i.case.slug}#{i.number}", opinion=services.masked_text(i), answer=i.answer.text) for i in items
+        PastItem(id=f"{i.case.slug}#{i.number}", opinion=services.masked_text(i), answer=i.answer.text)
+        for i in items if i.answer is not None  # all of them (answer__isnull=False)
     ]

@@ -268,11 +268,11 @@ def _submission_store(
 def _itemise_whole(actor: Any, submission_id: int) -> None:
     """A web opinion for a chosen section becomes item No.n of that section, the whole text."""
     submission = Submission.objects.select_related("section").get(pk=submission_id)
-    if submission.items.exists():  # a retried callback
+    section = submission.section  # scheduled only for a submission with a section
+    if section is None or submission.items.exists():  # (a retried callback)
         return
     try:
-        item_create(actor=actor, submission=submission, span=(0, len(submission.text)),
-                    sections=[submission.section])
+        item_create(actor=actor, submission=submission, span=(0, len(submission.text)), sections=[section])
     except ConsultationError:  # the table closed in between: the clerk itemises it by hand
         log.warning("submission %s was not itemised automatically", submission.receipt_number, exc_info=True)
 

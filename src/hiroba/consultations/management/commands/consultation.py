@@ -59,11 +59,12 @@ class Command(BaseCommand):
             if options["slug"] and not slug:
                 raise CommandError("--slug には半角英数字とハイフンを使ってください")
             try:
-                case = importer.import_file(path, slug=slug, receipt_code=options["receipt_code"])
+                imported = importer.import_file(path, slug=slug, receipt_code=options["receipt_code"])
             except importer.ImportFailed as exc:
                 raise CommandError(f"取り込めませんでした（何も登録していません）: {exc}") from exc
-            self.stdout.write(f"{case.title}: 意見 {case.items.count()} 件、提出 {case.submissions.count()} 件を取り込みました。")
-            self.stdout.write(case.slug)
+            self.stdout.write(f"{imported.title}: 意見 {imported.items.count()} 件、提出 {imported.submissions.count()} 件を"
+                              "取り込みました。")
+            self.stdout.write(imported.slug)
             return
         case = Case.objects.filter(slug=options["slug"]).select_related("department").first()
         if case is None:
