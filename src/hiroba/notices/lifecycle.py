@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -40,11 +40,26 @@ def move(qs: QuerySet[Notice], name: str, *, actor: Any, note: str = "", skip_lo
         rows = list(selected.values_list("pk", "status"))
         ids = [pk for pk, _status in rows]
         for part in _chunks(ids):
+            _events_insert(part, at=now, to_status=transition.target, actor=label[:254], note=note[:300])
             Notice.objects.filter(pk__in=part).update(status=transition.target, **fields)
-        NoticeEvent.objects.bulk_create(
-            [NoticeEvent(notice_id=pk, at=now, from_status=status, to_status=transition.target, actor=label[:254],
-                         note=note[:300]) for pk, status in rows], batch_size=CHUNK)
     return ids
+
+
+def _events_insert(ids: list[int], *, at: datetime, to_status: str, actor: str, note: str) -> None:
+    """One `NoticeEvent` per notice of `ids`, its ``from_status`` the notice's status now (call it
+    before the UPDATE): one ``INSERT … SELECT`` the database runs, no Python object per row."""
+    quote = connection.ops.quote_name
+    events, notices = NoticeEvent._meta, Notice._meta
+    columns = ", ".join(quote(events.get_field(name).column)
+                        for name in ("notice", "at", "from_status", "to_status", "actor", "note"))
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(events.db_table)} ({columns}) "
+            f"SELECT {quote(notices.pk.column)}, %s, {quote(notices.get_field('status').column)}, %s, %s, %s "
+            f"FROM {quote(notices.db_table)} WHERE {quote(notices.pk.column)} IN ({placeholders})",
+            [events.get_field("at").get_db_prep_value(at, connection), to_status, actor, note, *ids],
+        )
 
 
 def move_one(notice: Notice, name: str, *, actor: Any, note: str = "", reason: str = "", **fields: Any) -> Notice:
