@@ -13,6 +13,15 @@ from collections.abc import Mapping
 from django.db import connection, models
 
 
+def column(model: type[models.Model], field: str = "pk") -> str:
+    """The quoted column of `field` (``"pk"``: the primary key), for the few statements the ORM cannot write."""
+    meta = model._meta
+    target = meta.pk if field == "pk" else meta.get_field(field)
+    if not isinstance(target, models.Field) or not target.column:
+        raise ValueError(f"{meta.label}.{field} is not a column")
+    return connection.ops.quote_name(target.column)
+
+
 def update_by_pk(model: type[models.Model], field: str, values: Mapping[int, int | None], *, size: int = 2000) -> int:
     """For each ``pk → value`` of `values`, set ``model.field`` (an integer or foreign-key column)
     of row `pk` to `value`. Returns how many rows were updated."""
@@ -20,8 +29,7 @@ def update_by_pk(model: type[models.Model], field: str, values: Mapping[int, int
         return 0
     meta = model._meta
     table = connection.ops.quote_name(meta.db_table)
-    column = connection.ops.quote_name(meta.get_field(field).column)
-    pk = connection.ops.quote_name(meta.pk.column)
+    target, pk = column(model, field), column(model)
     items = list(values.items())
     done = 0
     with connection.cursor() as cursor:
@@ -30,7 +38,7 @@ def update_by_pk(model: type[models.Model], field: str, values: Mapping[int, int
             rows = ", ".join(["(CAST(%s AS bigint), CAST(%s AS bigint))"] * len(part))
             cursor.execute(
                 # both databases name a VALUES list's columns column1, column2, …
-                f"UPDATE {table} SET {column} = v.column2 FROM (VALUES {rows}) AS v WHERE {table}.{pk} = v.column1",
+                f"UPDATE {table} SET {target} = v.column2 FROM (VALUES {rows}) AS v WHERE {table}.{pk} = v.column1",
                 [x for pair in part for x in pair],
             )
             done += cursor.rowcount

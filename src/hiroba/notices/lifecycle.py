@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from hiroba.core import bulk
 from hiroba.core.actors import Actor
 from hiroba.notices.models import Notice, NoticeEvent
 
@@ -48,17 +49,16 @@ def move(qs: QuerySet[Notice], name: str, *, actor: Any, note: str = "", skip_lo
 def _events_insert(ids: list[int], *, at: datetime, to_status: str, actor: str, note: str) -> None:
     """One `NoticeEvent` per notice of `ids`, its ``from_status`` the notice's status now (call it
     before the UPDATE): one ``INSERT … SELECT`` the database runs, no Python object per row."""
-    quote = connection.ops.quote_name
-    events, notices = NoticeEvent._meta, Notice._meta
-    columns = ", ".join(quote(events.get_field(name).column)
+    columns = ", ".join(bulk.column(NoticeEvent, name)
                         for name in ("notice", "at", "from_status", "to_status", "actor", "note"))
+    quote = connection.ops.quote_name
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(events.db_table)} ({columns}) "
-            f"SELECT {quote(notices.pk.column)}, %s, {quote(notices.get_field('status').column)}, %s, %s, %s "
-            f"FROM {quote(notices.db_table)} WHERE {quote(notices.pk.column)} IN ({placeholders})",
-            [events.get_field("at").get_db_prep_value(at, connection), to_status, actor, note, *ids],
+            f"INSERT INTO {quote(NoticeEvent._meta.db_table)} ({columns}) "
+            f"SELECT {bulk.column(Notice)}, %s, {bulk.column(Notice, 'status')}, %s, %s, %s "
+            f"FROM {quote(Notice._meta.db_table)} WHERE {bulk.column(Notice)} IN ({placeholders})",
+            [NoticeEvent._meta.get_field("at").get_db_prep_value(at, connection), to_status, actor, note, *ids],
         )
 
 

@@ -85,7 +85,7 @@ def substitute(text: str, values: dict[str, str], *, html: bool) -> str:
 def _compiled(template: NoticeTemplate) -> tuple[list[list[str]], str]:
     """The body as paragraphs of lines and the deadline wording, HTML-escaped once per template
     (a batch renders thousands of notices from one template; a published version never changes)."""
-    cached = getattr(template, "_hiroba_compiled", None)
+    cached: tuple[list[list[str]], str] | None = getattr(template, "_hiroba_compiled", None)
     if cached is None:
         paragraphs = [p.strip() for p in template.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
         cached = ([[escape(line) for line in paragraph.split("\n")] for paragraph in paragraphs],
