@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 from typing import Any
 
 from django.db import transaction
@@ -104,7 +105,7 @@ def render(template: NoticeTemplate, recipient: Recipient, values: dict[str, str
             "住所": recipient.address, **values}
     title = substitute(template.title, full, html=False)
     paragraphs, wording = _compiled(template)
-    escaped = {name: str(escape(value)) for name, value in full.items()}
+    escaped = {name: html.escape(str(value)) for name, value in full.items()}  # what django's escape() does, minus SafeString
     parts = ["<p>" + "<br>".join(_fill(line, escaped) for line in lines) + "</p>" for lines in paragraphs]
     if wording:
         parts.append(f'<p class="notice-deadline">{_fill(wording, escaped)}</p>')
