@@ -95,3 +95,22 @@ def test_a_worker_that_died_mid_send_is_picked_up(smtp, settings, templates):  #
     row.refresh_from_db()
     assert row.state == Notification.State.SENT
     assert len(smtp.messages) == 1
+
+
+def test_a_mail_to_many_is_queued_one_task_per_hundred_and_each_message_sent_once(smtp, templates, settings):  # noqa: F811
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    to = [f"r{i}@example.jp" for i in range(250)]
+    with transaction.atomic():
+        rows = notify.send(template=templates, to=to, context={"number": "1", "name": "x"})
+    assert len({row.pk for row in rows}) == 250 and all(row.pk for row in rows)  # ids came back from the bulk insert
+    tasks = list(DBTaskResult.objects.order_by("enqueued_at"))
+    assert [t.task_path for t in tasks] == ["hiroba.core.notify.deliver_many"] * 3
+    assert sorted(len(t.args_kwargs["args"][0]) for t in tasks) == [50, 100, 100]
+    # a message another worker already sent is skipped, not sent twice
+    notify.deliver.call(rows[0].pk)
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert sorted(m["To"] for m in smtp.messages) == sorted(to)
+    assert set(Notification.objects.values_list("state", flat=True)) == {"sent"}

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
@@ -42,6 +42,8 @@ RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 #: A row left in 送信中 this long was being sent by a worker that died: try it again.
 STALE_SENDING = timedelta(minutes=10)
+#: Messages per queued task when one mail goes to many recipients.
+TASK_SIZE = 100
 
 
 def render(template: str, context: Mapping[str, Any], language: str) -> tuple[str, str, str]:
@@ -106,19 +108,33 @@ def _store(
         for address in recipients
     ]
     with transaction.atomic():
-        for row in rows:  # one by one: ids are needed for the queue, on every database
-            row.save(force_insert=True)
+        if connection.features.can_return_rows_from_bulk_insert:  # PostgreSQL, SQLite ≥ 3.35
+            Notification.objects.bulk_create(rows, batch_size=500)
+        else:  # ids are needed for the queue
+            for row in rows:
+                row.save(force_insert=True)
         ids = [row.pk for row in rows]
         transaction.on_commit(lambda: _enqueue(ids))
     return rows
 
 
 def _enqueue(ids: list[int], run_after: datetime | None = None) -> None:
-    for pk in ids:
+    """Queue the delivery of stored messages: a lone message (or a retry) as its own task, a mail
+    to many (a notices batch: thousands) as one task per `TASK_SIZE` messages, so queueing costs
+    one row per hundred messages, not one per message."""
+    if len(ids) == 1 or run_after is not None:
+        for pk in ids:
+            try:
+                (deliver.using(run_after=run_after) if run_after else deliver).enqueue(pk)
+            except Exception:  # the queue itself is down: deliver_due will find the row
+                log.exception("could not queue notification %s", pk)
+        return
+    for start in range(0, len(ids), TASK_SIZE):
+        part = ids[start:start + TASK_SIZE]
         try:
-            (deliver.using(run_after=run_after) if run_after else deliver).enqueue(pk)
-        except Exception:  # the queue itself is down: deliver_due will find the row
-            log.exception("could not queue notification %s", pk)
+            deliver_many.enqueue(part)
+        except Exception:
+            log.exception("could not queue notifications %s…%s", part[0], part[-1])
 
 
 @task()
@@ -145,6 +161,15 @@ def deliver(notification_id: int) -> None:
         return
     Notification.objects.filter(pk=note.pk).update(state=Notification.State.SENT, sent_at=timezone.now(),
                                                    last_error="")
+
+
+@task()
+def deliver_many(notification_ids: list[int]) -> None:
+    """`deliver` each message in turn. Each is claimed on its own, so a message another worker
+    (or `deliver_due`) already took is skipped, and a worker dying half-way leaves the rest
+    queued for `deliver_due`."""
+    for pk in notification_ids:
+        deliver.call(pk)
 
 
 def _failed(note: Notification, exc: Exception) -> None:

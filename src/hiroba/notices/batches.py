@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.core import audit, notify
+from hiroba.core import audit, bulk, notify
 from hiroba.core.actors import Actor
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.notices import audit_actions, conf, lifecycle, reading, types
@@ -70,10 +70,17 @@ class Check:
                 "paper": sum(paper.values()), "paper_reasons": dict(sorted(paper.items()))}
 
 
-def _digital_recipients(notice_type: NoticeType, recipient_ids: list[int]) -> dict[int, str]:
+def _consenting(notice_type: NoticeType, recipient_ids: list[int]) -> set[int]:
+    """Those of `recipient_ids` who consent to the type now."""
+    return set(Consent.objects.filter(notice_type=notice_type, withdrawn_at__isnull=True,
+                                      recipient_id__in=recipient_ids).values_list("recipient_id", flat=True))
+
+
+def _digital_recipients(notice_type: NoticeType, recipient_ids: list[int],
+                        consenting: set[int] | None = None) -> dict[int, str]:
     """{recipient id: e-mail} of those who consent to the type now and have an active account."""
-    consenting = set(Consent.objects.filter(notice_type=notice_type, withdrawn_at__isnull=True,
-                                            recipient_id__in=recipient_ids).values_list("recipient_id", flat=True))
+    if consenting is None:
+        consenting = _consenting(notice_type, recipient_ids)
     return {pk: email for pk, email, active in Recipient.objects.filter(pk__in=consenting, user__isnull=False)
             .values_list("pk", "user__email", "user__is_active") if active and email}
 
@@ -139,9 +146,8 @@ def batch_check(*, notice_type: NoticeType, raw: bytes) -> Check:
             continue
         good.append((number, recipient, values))
     ids = [r.pk for _n, r, _v in good]
-    consenting = set(Consent.objects.filter(notice_type=notice_type, withdrawn_at__isnull=True,
-                                            recipient_id__in=ids).values_list("recipient_id", flat=True))
-    digital = _digital_recipients(notice_type, ids)
+    consenting = _consenting(notice_type, ids)
+    digital = _digital_recipients(notice_type, ids, consenting)
     for number, recipient, values in good:
         route, reason = route_of(recipient.pk, consenting, digital)
         check.rows.append(Row(number=number, recipient=recipient, values=values, route=route, reason=reason))
@@ -228,9 +234,8 @@ def _dispatch_chunk(batch: Batch, actor: Any, chunk: int, now: datetime) -> tupl
         if not rows:
             return None
         recipient_ids = [r for _pk, r in rows]
-        consenting = set(Consent.objects.filter(notice_type=batch.notice_type, withdrawn_at__isnull=True,
-                                                recipient_id__in=recipient_ids).values_list("recipient_id", flat=True))
-        digital = _digital_recipients(batch.notice_type, recipient_ids)
+        consenting = _consenting(batch.notice_type, recipient_ids)
+        digital = _digital_recipients(batch.notice_type, recipient_ids, consenting)
         by_reason: dict[str, list[int]] = {}
         by_email: dict[str, list[int]] = {}
         for pk, recipient_id in rows:
@@ -248,9 +253,8 @@ def _dispatch_chunk(batch: Batch, actor: Any, chunk: int, now: datetime) -> tupl
             mail_of = {pk: mail.pk for mail in mails for pk in by_email[mail.recipient]}
             moved = lifecycle.move(Notice.objects.filter(pk__in=list(mail_of)), "queue", actor=actor, now=now,
                                    route=Route.DIGITAL, paper_reason="", queued_at=now, fallback_due_at=due)
-            # each notice points at its own e-mail: one UPDATE … CASE per 1,000 rows, not one per mail
-            Notice.objects.bulk_update([Notice(pk=pk, notification_id=mail_of[pk]) for pk in moved], ["notification"],
-                                       batch_size=1000)
+            # each notice points at its own e-mail: one UPDATE … FROM (VALUES …) for the chunk, not one per mail
+            bulk.update_by_pk(Notice, "notification", {pk: mail_of[pk] for pk in moved})
             queued += len(moved)
         paper = 0
         for reason, ids in by_reason.items():

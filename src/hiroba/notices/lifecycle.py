@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from hiroba.core import bulk
 from hiroba.core.actors import Actor
 from hiroba.notices.models import Notice, NoticeEvent
 
@@ -40,11 +41,25 @@ def move(qs: QuerySet[Notice], name: str, *, actor: Any, note: str = "", skip_lo
         rows = list(selected.values_list("pk", "status"))
         ids = [pk for pk, _status in rows]
         for part in _chunks(ids):
+            _events_insert(part, at=now, to_status=transition.target, actor=label[:254], note=note[:300])
             Notice.objects.filter(pk__in=part).update(status=transition.target, **fields)
-        NoticeEvent.objects.bulk_create(
-            [NoticeEvent(notice_id=pk, at=now, from_status=status, to_status=transition.target, actor=label[:254],
-                         note=note[:300]) for pk, status in rows], batch_size=CHUNK)
     return ids
+
+
+def _events_insert(ids: list[int], *, at: datetime, to_status: str, actor: str, note: str) -> None:
+    """One `NoticeEvent` per notice of `ids`, its ``from_status`` the notice's status now (call it
+    before the UPDATE): one ``INSERT … SELECT`` the database runs, no Python object per row."""
+    columns = ", ".join(bulk.column(NoticeEvent, name)
+                        for name in ("notice", "at", "from_status", "to_status", "actor", "note"))
+    quote = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(NoticeEvent._meta.db_table)} ({columns}) "
+            f"SELECT {bulk.column(Notice)}, %s, {bulk.column(Notice, 'status')}, %s, %s, %s "
+            f"FROM {quote(Notice._meta.db_table)} WHERE {bulk.column(Notice)} IN ({placeholders})",
+            [NoticeEvent._meta.get_field("at").get_db_prep_value(at, connection), to_status, actor, note, *ids],
+        )
 
 
 def move_one(notice: Notice, name: str, *, actor: Any, note: str = "", reason: str = "", **fields: Any) -> Notice:

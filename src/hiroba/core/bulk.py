@@ -1,0 +1,45 @@
+"""Set one column of many rows, each to its own value, in one statement per `size` rows.
+
+Django's ``bulk_update`` writes ``SET col = CASE WHEN id = 1 THEN … WHEN id = 2 THEN … END``, which
+the database evaluates row by row against every WHEN: quadratic in the batch size (a 6,000-notice
+dispatch spent most of its time there). ``UPDATE … FROM (VALUES …)`` joins instead; PostgreSQL and
+SQLite ≥ 3.33 both run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import connection, models
+
+
+def column(model: type[models.Model], field: str = "pk") -> str:
+    """The quoted column of `field` (``"pk"``: the primary key), for the few statements the ORM cannot write."""
+    meta = model._meta
+    target = meta.pk if field == "pk" else meta.get_field(field)
+    if not isinstance(target, models.Field) or not target.column:
+        raise ValueError(f"{meta.label}.{field} is not a column")
+    return connection.ops.quote_name(target.column)
+
+
+def update_by_pk(model: type[models.Model], field: str, values: Mapping[int, int | None], *, size: int = 2000) -> int:
+    """For each ``pk → value`` of `values`, set ``model.field`` (an integer or foreign-key column)
+    of row `pk` to `value`. Returns how many rows were updated."""
+    if not values:
+        return 0
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    target, pk = column(model, field), column(model)
+    items = list(values.items())
+    done = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), size):
+            part = items[start:start + size]
+            rows = ", ".join(["(CAST(%s AS bigint), CAST(%s AS bigint))"] * len(part))
+            cursor.execute(
+                # both databases name a VALUES list's columns column1, column2, …
+                f"UPDATE {table} SET {target} = v.column2 FROM (VALUES {rows}) AS v WHERE {table}.{pk} = v.column1",
+                [x for pair in part for x in pair],
+            )
+            done += cursor.rowcount
+    return done
