@@ -175,4 +175,6 @@ def test_schemathesis_finds_nothing(live_server):
         case = op.as_strategy().example()
         response = case.call(base_url=live_server.url)
         assert response.status_code < 500
-        case.validate_response(response)
+        # `cursor` is an opaque signed token: any string is schema-valid, only the server's own are
+        # accepted (400 invalid_cursor, documented) — so "schema-valid data accepted" does not apply
+        case.validate_response(response, excluded_checks=[schemathesis.checks.positive_data_acceptance])
