@@ -44,7 +44,7 @@ def proposal_unhide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     proposal.hidden_at = None
     proposal.hidden_reason = ""
     proposal.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
-    changes = audit.diff(before, audit.snapshot(proposal, ["hidden_at", "hidden_reason"]))
+    changes: dict[str, Any] = audit.diff(before, audit.snapshot(proposal, ["hidden_at", "hidden_reason"]))
     changes["reason"] = reason.strip()
     audit.record(actor=actor, action=actions.PROPOSAL_UNHIDE, obj=proposal, changes=changes)
     return proposal

@@ -37,7 +37,8 @@ def tally(call: Call) -> dict[int, int]:
 
 def anonymised_ballots(call: Call) -> list[dict[str, Any]]:
     """The ballot set as published: one entry per voter's ballot, choices as 受付番号."""
-    receipts = dict(call.proposals.exclude(receipt_number=None).values_list("pk", "receipt_number"))
+    receipts = {pk: number for pk, number in call.proposals.exclude(receipt_number=None)
+                .values_list("pk", "receipt_number") if number is not None}  # narrows the type only
     grouped: dict[str, list[str]] = {}
     for token, pid in Ballot.objects.filter(call=call).order_by().values_list("token", "proposal_id").iterator(
             chunk_size=5000):
@@ -83,7 +84,8 @@ def results_publish(*, actor: Any, call: Call, now: datetime | None = None) -> C
     ballot_set = anonymised_ballots(call)
     if len(ballot_set) != agg["voters"]:
         raise ProposalsError(_("投票者数と投票の数が一致しません。集計を中止しました。"), code="tally_mismatch")
-    receipts = dict(call.proposals.exclude(receipt_number=None).values_list("pk", "receipt_number"))
+    receipts = {pk: number for pk, number in call.proposals.exclude(receipt_number=None)
+                .values_list("pk", "receipt_number") if number is not None}  # narrows the type only
     result = CallResult.objects.create(
         call=call, published_at=_now(now), published_by=actor if isinstance(actor, User) else None,
         applications=call.proposals.filter(status=Proposal.Status.SUBMITTED).count(),

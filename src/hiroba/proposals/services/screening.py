@@ -140,7 +140,7 @@ def review_submit(*, actor: User, assignment: ReviewAssignment, scores: Mapping[
                                    code="score_range", field=f"c{c.pk}")
     if set(scores) - {c.pk for c in criteria}:
         raise ScreeningRefused(_("この募集にない審査項目が含まれています。"), code="unknown_criterion")
-    before = {f"score:{s.criterion_id}": s.value for s in assignment.scores.all()}
+    before: dict[str, int | str] = {f"score:{s.criterion_id}": s.value for s in assignment.scores.all()}
     before["comment"] = assignment.comment
     assignment.scores.all().delete()
     Score.objects.bulk_create([Score(assignment=assignment, criterion=c, value=int(scores[c.pk])) for c in criteria])
@@ -148,7 +148,7 @@ def review_submit(*, actor: User, assignment: ReviewAssignment, scores: Mapping[
     assignment.status = ReviewAssignment.Status.SUBMITTED
     assignment.submitted_at = _now(now)
     assignment.save(update_fields=["comment", "status", "submitted_at"])
-    after = {f"score:{c.pk}": int(scores[c.pk]) for c in criteria}
+    after: dict[str, int | str] = {f"score:{c.pk}": int(scores[c.pk]) for c in criteria}
     after["comment"] = assignment.comment
     audit.record(actor=actor, action=actions.REVIEW_SUBMIT, obj=assignment, changes=audit.diff(before, after))
     return assignment

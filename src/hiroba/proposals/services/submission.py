@@ -145,7 +145,7 @@ def proposal_save(
         raise SubmissionRefused(exc.args[0], code="attachment", field="attachments") from exc
     if proposal.status == Proposal.Status.SUBMITTED:
         _save_version(proposal)
-        changes = audit.diff(before, audit.snapshot(proposal, TEXT_FIELDS))
+        changes: dict[str, Any] = audit.diff(before, audit.snapshot(proposal, TEXT_FIELDS))
         if added or removed:
             changes["attachments"] = {"added": [a.sha256 for a in added], "removed": [a.sha256 for a in removed]}
         audit.record(actor=proposer, action=actions.PROPOSAL_REVISE, obj=proposal, changes=changes)
