@@ -33,10 +33,17 @@ FORMAT = "hiroba-proposals-ballots/1"
 CSV_HEADER = ("投票用紙の番号", "受付番号")
 
 
+def _choices(ballot: Mapping[str, object]) -> Iterable[object]:
+    choices = ballot["choices"]
+    if not isinstance(choices, Iterable):
+        raise TypeError(f"ballot {ballot.get('ballot')}: choices is not a list")
+    return choices
+
+
 def canonical(ballots: Iterable[Mapping[str, object]]) -> bytes:
     lines = []
     for ballot in ballots:
-        choices = sorted(str(c) for c in ballot["choices"])  # type: ignore[union-attr]
+        choices = sorted(str(c) for c in _choices(ballot))
         if len(set(choices)) != len(choices):
             raise ValueError(f"ballot {ballot['ballot']} votes twice for one proposal")
         lines.append(json.dumps({"ballot": str(ballot["ballot"]), "choices": choices},
@@ -52,13 +59,13 @@ def digest(ballots: Iterable[Mapping[str, object]]) -> str:
 def tally(ballots: Iterable[Mapping[str, object]]) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for ballot in ballots:
-        counts.update(str(c) for c in ballot["choices"])  # type: ignore[union-attr]
+        counts.update(str(c) for c in _choices(ballot))
     return dict(sorted(counts.items()))
 
 
 def vote_rows(ballots: Iterable[Mapping[str, object]]) -> list[tuple[str, str]]:
     """One (ballot id, 受付番号) pair per vote, in canonical order: the CSV's rows."""
-    pairs = [(str(b["ballot"]), str(c)) for b in ballots for c in b["choices"]]  # type: ignore[union-attr]
+    pairs = [(str(b["ballot"]), str(c)) for b in ballots for c in _choices(b)]
     return sorted(pairs)
 
 

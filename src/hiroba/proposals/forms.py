@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -184,7 +184,8 @@ class VoteForm(forms.Form):
     def __init__(self, *args: Any, call: Call, shortlist: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.call = call
-        self.fields["proposals"].choices = [(str(p.pk), f"{p.receipt_number} {p.title}") for p in shortlist]
+        cast(forms.ChoiceField, self.fields["proposals"]).choices = [(str(p.pk), f"{p.receipt_number} {p.title}")
+                                                                     for p in shortlist]
         self.fields["proposals"].help_text = f"{call.votes_per_voter}件まで選べます（1つの提案に1票）。"
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
@@ -227,7 +228,8 @@ class PaperBallotForm(forms.Form):
     def __init__(self, *args: Any, call: Call, shortlist: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.call = call
-        self.fields["proposals"].choices = [(str(p.pk), f"{p.receipt_number} {p.title}") for p in shortlist]
+        cast(forms.ChoiceField, self.fields["proposals"]).choices = [(str(p.pk), f"{p.receipt_number} {p.title}")
+                                                                     for p in shortlist]
 
     def verification(self) -> VoterVerification | None:
         from hiroba.proposals.services import identity_key

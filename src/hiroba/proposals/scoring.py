@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -79,15 +80,19 @@ def normalise(reviews: Iterable[tuple[object, object, float]]) -> dict[object, P
     return result
 
 
+P = TypeVar("P", bound=Hashable)  # a proposal's key
+R = TypeVar("R", bound=Hashable)  # a reviewer's key
+
+
 def assign(
-    proposals: Iterable[object],
-    reviewers: Iterable[object],
+    proposals: Iterable[P],
+    reviewers: Iterable[R],
     per_proposal: int,
     *,
-    existing: Mapping[object, Iterable[object]] | None = None,
-    excluded: Mapping[object, Iterable[object]] | None = None,
+    existing: Mapping[P, Iterable[R]] | None = None,
+    excluded: Mapping[P, Iterable[R]] | None = None,
     salt: str = "",
-) -> dict[object, list[object]]:
+) -> dict[P, list[R]]:
     """Deterministic, even assignment: each proposal goes to the least-loaded reviewers.
 
     `existing` {proposal: reviewers already active on it} counts towards both the need and the
@@ -97,26 +102,26 @@ def assign(
     """
     import hashlib
 
-    reviewers = list(reviewers)
-    existing = {p: list(rs) for p, rs in (existing or {}).items()}
-    excluded = {p: set(rs) for p, rs in (excluded or {}).items()}
-    load: dict[object, int] = {r: 0 for r in reviewers}
-    for rs in existing.values():
+    panel = list(reviewers)
+    active = {p: list(rs) for p, rs in (existing or {}).items()}
+    barred = {p: set(rs) for p, rs in (excluded or {}).items()}
+    load: dict[R, int] = {r: 0 for r in panel}
+    for rs in active.values():
         for r in rs:
             if r in load:
                 load[r] += 1
 
-    def tiebreak(proposal: object, reviewer: object) -> str:
+    def tiebreak(proposal: P, reviewer: R) -> str:
         return hashlib.sha256(f"{salt}:{proposal}:{reviewer}".encode()).hexdigest()
 
-    new: dict[object, list[object]] = {}
+    new: dict[P, list[R]] = {}
     for proposal in proposals:
-        have = set(existing.get(proposal, []))
+        have = set(active.get(proposal, []))
         need = per_proposal - len(have)
         if need <= 0:
             continue
-        blocked = have | excluded.get(proposal, set())
-        candidates = sorted((r for r in reviewers if r not in blocked),
+        blocked = have | barred.get(proposal, set())
+        candidates = sorted((r for r in panel if r not in blocked),
                             key=lambda r: (load[r], tiebreak(proposal, r)))
         chosen = candidates[:need]
         for r in chosen:

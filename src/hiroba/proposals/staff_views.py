@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from hiroba.accounts import permissions
-from hiroba.accounts.models import Role
+from hiroba.accounts.models import Role, User
 from hiroba.core.models import Department
 from hiroba.proposals import queries, services
 from hiroba.proposals.forms import (
@@ -198,6 +198,13 @@ def decide(request: HttpRequest, slug: str, receipt: str) -> HttpResponse:
 # --- Reviewers' own pages: blind ----------------------------------------------------------------
 
 
+def _staff(request: HttpRequest) -> User:
+    """The signed-in staff member: StaffAreaMiddleware lets nobody else into the staff area."""
+    user = request.user
+    assert isinstance(user, User), "the staff area's middleware lets only signed-in staff through"
+    return user
+
+
 def my_reviews(request: HttpRequest) -> HttpResponse:
     return render(request, "proposals/staff/my_reviews.html",
                   {"assignments": queries.blind_assignments(request.user)})
@@ -209,14 +216,14 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     call = assignment.reviewer.call
     criteria = list(call.criteria.all())
-    initial = {f"c{s.criterion_id}": s.value for s in assignment.scores.all()}
+    initial: dict[str, int | str] = {f"c{s.criterion_id}": s.value for s in assignment.scores.all()}
     initial["comment"] = assignment.comment
     form = ReviewForm(request.POST or None, criteria=criteria, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.review_submit(actor=request.user, assignment=assignment, scores=form.scores(),
+                services.review_submit(actor=_staff(request), assignment=assignment, scores=form.scores(),
                                        comment=form.cleaned_data["comment"])
             except services.ScreeningRefused as exc:
                 exc.add_to_form(form)
@@ -238,7 +245,7 @@ def review_conflict(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConflictForm(request.POST)
     if form.is_valid():
         try:
-            services.review_declare_conflict(actor=request.user, assignment=assignment,
+            services.review_declare_conflict(actor=_staff(request), assignment=assignment,
                                              reason=form.cleaned_data["reason"])
         except services.ScreeningRefused as exc:
             messages.error(request, exc.message)
@@ -254,7 +261,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     """Staff of the department, or a reviewer of the proposal (who gets a neutral file name)."""
     item = get_object_or_404(Attachment.objects.select_related("proposal__call"), pk=pk)
     call = item.proposal.call
-    reviewer = ReviewAssignment.objects.filter(proposal=item.proposal, reviewer__user=request.user).exclude(
+    reviewer = ReviewAssignment.objects.filter(proposal=item.proposal, reviewer__user=_staff(request)).exclude(
         status=ReviewAssignment.Status.CONFLICT).exists()
     if request.user.has_perm("proposals.view_proposer", call):
         name = item.original_name

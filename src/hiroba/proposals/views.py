@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from hiroba.accounts.models import User
 from hiroba.core import throttle
 from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals import exports, queries, services
@@ -24,8 +25,15 @@ def _call(slug: str) -> Call:
     return get_object_or_404(queries.public_calls().select_related("department"), slug=slug)
 
 
+def _account(request: HttpRequest) -> User:
+    """The signed-in account, for views behind `login_required` (never the anonymous user there)."""
+    user = request.user
+    assert isinstance(user, User), "login_required lets only signed-in accounts through"
+    return user
+
+
 def _resident_only(request: HttpRequest, what: str) -> HttpResponse | None:
-    if not request.user.is_resident:
+    if not _account(request).is_resident:
         return render(request, "403.html", {"reason": _("%(what)sは区民等のアカウントで行ってください。") % {"what": what}}, status=403)
     return None
 
@@ -72,7 +80,7 @@ def propose(request: HttpRequest, slug: str, pk: int | None = None) -> HttpRespo
             data = form.cleaned_data
             try:
                 proposal = services.proposal_save(
-                    proposer=request.user, call=call, proposal=proposal,
+                    proposer=_account(request), call=call, proposal=proposal,
                     proposer_category=data["proposer_category"], proposer_label=data["proposer_label"],
                     title=data["title"], problem=data["problem"], idea=data["idea"],
                     beneficiaries=data["beneficiaries"], new_files=data["attachments"],
@@ -100,7 +108,7 @@ def confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return redirect("proposals:done", slug=call.slug, pk=proposal.pk)
     if request.method == "POST":
         try:
-            services.proposal_submit(proposer=request.user, proposal=proposal)
+            services.proposal_submit(proposer=_account(request), proposal=proposal)
         except services.SubmissionRefused as exc:
             messages.error(request, exc.message)
             return redirect("proposals:call", slug=call.slug)
