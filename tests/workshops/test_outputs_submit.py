@@ -56,7 +56,7 @@ class FakeProposals:
 @pytest.fixture
 def proposals(monkeypatch):
     fake = FakeProposals()
-    monkeypatch.setattr(services, "_Proposals", fake)
+    monkeypatch.setattr(services.outputs, "_Proposals", fake)
     return fake
 
 

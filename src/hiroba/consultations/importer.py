@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from hiroba.accounts.models import IdentityLevel
 from hiroba.consultations import audit_actions, services
@@ -95,9 +96,9 @@ def _str(obj: dict[str, Any], key: str, where: str, *, required: bool = True) ->
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise ImportFailed(f"{where}.{key}", "文字列が必要です（空は不可）" if required else "文字列が必要です")
+        raise ImportFailed(f"{where}.{key}", _("文字列が必要です（空は不可）") if required else _("文字列が必要です"))
     if "\x00" in value:
-        raise ImportFailed(f"{where}.{key}", "NUL文字が含まれています")
+        raise ImportFailed(f"{where}.{key}", _("NUL文字が含まれています"))
     return value
 
 
@@ -105,12 +106,12 @@ def _date(value: Any, where: str) -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ImportFailed(where, f"ISO形式の日付（例 2025-01-05）が必要です: {value!r}") from None
+        raise ImportFailed(where, _("ISO形式の日付（例 2025-01-05）が必要です: %(value)s") % {"value": repr(value)}) from None
 
 
 def _str_list(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ImportFailed(where, "文字列の配列が必要です")
+        raise ImportFailed(where, _("文字列の配列が必要です"))
     return list(value)
 
 
@@ -118,86 +119,86 @@ def parse_json(raw: bytes, *, source_name: str = "") -> Parsed:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFailed(f"byte {exc.start}", "UTF-8として読めません") from None
+        raise ImportFailed(f"byte {exc.start}", _("UTF-8として読めません")) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImportFailed(f"line {exc.lineno} column {exc.colno}", f"JSONの構文が正しくありません（{exc.msg}）") from None
+        raise ImportFailed(f"line {exc.lineno} column {exc.colno}", _("JSONの構文が正しくありません（%(error)s）") % {"error": exc.msg}) from None
     if not isinstance(data, dict) or not isinstance(data.get("consultation"), dict):
-        raise ImportFailed("consultation", "オブジェクトが必要です")
+        raise ImportFailed("consultation", _("オブジェクトが必要です"))
     if not isinstance(data.get("items"), list):
-        raise ImportFailed("items", "配列が必要です")
+        raise ImportFailed("items", _("配列が必要です"))
     c = data["consultation"]
     period = c.get("period")
     if not isinstance(period, dict):
-        raise ImportFailed("consultation.period", "{\"start\", \"end\"} が必要です")
+        raise ImportFailed("consultation.period", _("{\"start\", \"end\"} が必要です"))
     start = _date(period.get("start"), "consultation.period.start")
     end = _date(period.get("end"), "consultation.period.end")
     if end < start:
-        raise ImportFailed("consultation.period.end", "終了日が開始日より前です")
+        raise ImportFailed("consultation.period.end", _("終了日が開始日より前です"))
     channels: list[str] = []
     names: dict[str, str] = {}
     for i, label in enumerate(_str_list(c.get("channels"), "consultation.channels")):
         code = channel_code(label)
         if code is None:
-            raise ImportFailed(f"consultation.channels[{i}]", f"提出方法「{label}」を判別できません")
+            raise ImportFailed(f"consultation.channels[{i}]", _("提出方法「%(label)s」を判別できません") % {"label": label})
         channels.append(code)
         if label != Channel(code).label:
             names[code] = label
     sections = _str_list(c.get("sections"), "consultation.sections")
     if len(set(sections)) != len(sections):
-        raise ImportFailed("consultation.sections", "同じ見出しが重複しています")
+        raise ImportFailed("consultation.sections", _("同じ見出しが重複しています"))
     submitters = c.get("submitters")
     if submitters is not None and (not isinstance(submitters, int) or isinstance(submitters, bool) or submitters < 0):
-        raise ImportFailed("consultation.submitters", "0以上の整数が必要です")
+        raise ImportFailed("consultation.submitters", _("0以上の整数が必要です"))
     reported_on = _date(c["reported_on"], "consultation.reported_on") if c.get("reported_on") else None
     items: list[ParsedItem] = []
     seen: set[int] = set()
     for i, obj in enumerate(data["items"]):
         where = f"items[{i}]"
         if not isinstance(obj, dict):
-            raise ImportFailed(where, "オブジェクトが必要です")
+            raise ImportFailed(where, _("オブジェクトが必要です"))
         no = obj.get("no")
         if not isinstance(no, int) or isinstance(no, bool) or no < 1:
-            raise ImportFailed(f"{where}.no", "1以上の整数が必要です")
+            raise ImportFailed(f"{where}.no", _("1以上の整数が必要です"))
         if no in seen:
-            raise ImportFailed(f"{where}.no", f"No.{no} が重複しています")
+            raise ImportFailed(f"{where}.no", _("No.%(no)s が重複しています") % {"no": no})
         seen.add(no)
         item_sections = _str_list(obj.get("sections", []), f"{where}.sections") if obj.get("sections") else []
         for j, name in enumerate(item_sections):
             if name not in sections:
-                raise ImportFailed(f"{where}.sections[{j}]", f"「{name}」は consultation.sections にありません")
+                raise ImportFailed(f"{where}.sections[{j}]", _("「%(name)s」は consultation.sections にありません") % {"name": name})
         opinion = _str(obj, "opinion", where)
         published = obj.get("published", True)
         if not isinstance(published, bool):
-            raise ImportFailed(f"{where}.published", "true か false が必要です")
+            raise ImportFailed(f"{where}.published", _("true か false が必要です"))
         exclude_reason = _str(obj, "exclude_reason", where, required=not published)
         submitter = obj.get("submitter") or {}
         if not isinstance(submitter, dict):
-            raise ImportFailed(f"{where}.submitter", "オブジェクトが必要です")
+            raise ImportFailed(f"{where}.submitter", _("オブジェクトが必要です"))
         for key in ("name", "address", "email", "phone", "category"):
             if key in submitter and not isinstance(submitter[key], str):
-                raise ImportFailed(f"{where}.submitter.{key}", "文字列が必要です")
+                raise ImportFailed(f"{where}.submitter.{key}", _("文字列が必要です"))
         if submitter.get("category") and submitter["category"] not in CATEGORY_BY_LABEL:
             raise ImportFailed(f"{where}.submitter.category",
-                               "在住/在勤/在学/事業者/利害関係者/その他 のいずれかが必要です")
+                               _("在住/在勤/在学/事業者/利害関係者/その他 のいずれかが必要です"))
         channel = ""
         if obj.get("channel") is not None:
             label = _str(obj, "channel", where)
             channel = channel_code(label) or ""
             if channel not in channels:
-                raise ImportFailed(f"{where}.channel", f"「{label}」は consultation.channels にありません")
+                raise ImportFailed(f"{where}.channel", _("「%(label)s」は consultation.channels にありません") % {"label": label})
         received_at = None
         if obj.get("received_at") is not None:
             try:
                 received_at = datetime.fromisoformat(_str(obj, "received_at", where))
             except ValueError:
-                raise ImportFailed(f"{where}.received_at", "ISO形式の日時（時差付き）が必要です") from None
+                raise ImportFailed(f"{where}.received_at", _("ISO形式の日時（時差付き）が必要です")) from None
             if timezone.is_naive(received_at):
-                raise ImportFailed(f"{where}.received_at", "時差（+09:00 など）が必要です")
+                raise ImportFailed(f"{where}.received_at", _("時差（+09:00 など）が必要です"))
         submission_key = obj.get("submission")
         if submission_key is not None and not isinstance(submission_key, (str, int)):
-            raise ImportFailed(f"{where}.submission", "文字列が必要です")
+            raise ImportFailed(f"{where}.submission", _("文字列が必要です"))
         items.append(ParsedItem(
             no=no, section_raw=_str(obj, "section_raw", where, required=False), sections=item_sections,
             opinion=opinion, response=_str(obj, "response", where, required=False),
@@ -209,7 +210,7 @@ def parse_json(raw: bytes, *, source_name: str = "") -> Parsed:
     department = _str(c, "department", "consultation")
     slug = c.get("slug") or ""
     if slug and not isinstance(slug, str):
-        raise ImportFailed("consultation.slug", "文字列が必要です")
+        raise ImportFailed("consultation.slug", _("文字列が必要です"))
     return Parsed(
         title=title, municipality=_str(c, "municipality", "consultation", required=False), department=department,
         period_start=start, period_end=end, channels=channels, channel_names=names,
@@ -254,14 +255,15 @@ def parse_csv(raw: bytes, *, source_name: str = "") -> Parsed:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ImportFailed(f"line {line}", "UTF-8として読めません") from None
+        raise ImportFailed(f"line {line}", _("UTF-8として読めません")) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
-        raise ImportFailed("line 1", "空のファイルです")
+        raise ImportFailed("line 1", _("空のファイルです"))
     expected = ["no", "section", "opinion", "response"]
     if [h.strip().lower() for h in header] != expected:
-        raise ImportFailed("line 1", f"見出し行は {','.join(expected)} にしてください（{','.join(header)}）")
+        raise ImportFailed("line 1", _("見出し行は %(expected)s にしてください（%(header)s）") % {
+            "expected": ",".join(expected), "header": ",".join(header)})
     rows: list[tuple[int, int, str, str, str]] = []
     seen: set[int] = set()
     for row in reader:
@@ -269,22 +271,22 @@ def parse_csv(raw: bytes, *, source_name: str = "") -> Parsed:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != 4:
-            raise ImportFailed(f"line {line}", f"4列が必要です（{len(row)}列）")
+            raise ImportFailed(f"line {line}", _("4列が必要です（%(count)s列）") % {"count": len(row)})
         no_text, section, opinion, response = row
         if not no_text.strip().isdigit() or int(no_text) < 1:
-            raise ImportFailed(f"line {line} column no", f"1以上の整数が必要です: {no_text!r}")
+            raise ImportFailed(f"line {line} column no", _("1以上の整数が必要です: %(value)s") % {"value": repr(no_text)})
         no = int(no_text)
         if no in seen:
-            raise ImportFailed(f"line {line} column no", f"No.{no} が重複しています")
+            raise ImportFailed(f"line {line} column no", _("No.%(no)s が重複しています") % {"no": no})
         seen.add(no)
         if not opinion.strip():
-            raise ImportFailed(f"line {line} column opinion", "意見内容が空です")
+            raise ImportFailed(f"line {line} column opinion", _("意見内容が空です"))
         for name, value in (("section", section), ("opinion", opinion), ("response", response)):
             if "\x00" in value:
-                raise ImportFailed(f"line {line} column {name}", "NUL文字が含まれています")
+                raise ImportFailed(f"line {line} column {name}", _("NUL文字が含まれています"))
         rows.append((line, no, section, opinion, response))
     if not rows:
-        raise ImportFailed("line 2", "データ行がありません")
+        raise ImportFailed("line 2", _("データ行がありません"))
     candidates = list(dict.fromkeys(r[2].strip() for r in rows if r[2].strip() and not re.search(r"\s", r[2].strip())))
     singles: list[str] = []
     # A label made only of other labels ("全体重点方針と取組み") is a joint, not a heading.
@@ -294,7 +296,7 @@ def parse_csv(raw: bytes, *, source_name: str = "") -> Parsed:
             singles.append(label)
     items: list[ParsedItem] = []
     all_sections: list[str] = []
-    for _, no, section, opinion, response in rows:
+    for _line, no, section, opinion, response in rows:
         names = split_sections(section, singles) if section.strip() else []
         for name in names:
             if name not in all_sections:
@@ -315,7 +317,7 @@ def parse(path: Path) -> Parsed:
         return parse_csv(raw, source_name=path.name)
     if path.suffix.lower() == ".json":
         return parse_json(raw, source_name=path.name)
-    raise ImportFailed(path.name, "拡張子は .json か .csv にしてください")
+    raise ImportFailed(path.name, _("拡張子は .json か .csv にしてください"))
 
 
 def derive_slug(parsed: Parsed, path: Path | None) -> str:
@@ -336,7 +338,7 @@ def _department(name: str, actor: Any) -> Department:
         return found
     # core has no department service yet; an unknown 所属 from an old paper is created and audited.
     code = "imported-" + hashlib.sha256(name.encode()).hexdigest()[:8]
-    dept, _ = Department.objects.get_or_create(code=code, defaults={"name": name, "is_active": False})
+    dept, _created = Department.objects.get_or_create(code=code, defaults={"name": name, "is_active": False})
     audit.record(actor=actor, action=audit_actions.IMPORT_DEPARTMENT, obj=dept, changes={"name": name})
     return dept
 
@@ -353,7 +355,7 @@ def import_parsed(
     it first (the demo records the paper's own masking decisions there).
     """
     if Case.objects.filter(slug=slug).exists():
-        raise ImportFailed("slug", f"識別子「{slug}」の案件は既にあります。--slug で別の識別子を指定してください")
+        raise ImportFailed("slug", _("識別子「%(slug)s」の案件は既にあります。--slug で別の識別子を指定してください") % {"slug": slug})
     case = services.case_create(
         actor=actor, slug=slug, title=parsed.title, department=department or _department(parsed.department, actor),
         period_start=parsed.period_start, period_end=parsed.period_end, channels=parsed.channels,
@@ -370,7 +372,7 @@ def import_parsed(
         first = members[0]
         text = "\n".join(m.opinion for m in members)
         submitter = first.submitter
-        submission, _ = services.submission_receive(
+        submission, _created = services.submission_receive(
             actor=actor, case=case, idempotency_key=hashlib.sha256(f"import|{slug}|{key}".encode()).hexdigest()[:64],
             channel=first.channel or Channel.UNKNOWN, text=text, name=submitter.get("name", ""),
             address=submitter.get("address", ""), category=CATEGORY_BY_LABEL.get(submitter.get("category", ""), ""),

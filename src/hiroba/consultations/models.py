@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from hiroba.accounts.models import IdentityLevel, Relationship
 
@@ -736,7 +737,8 @@ def period_warning(start: date, end: date, minimum_days: int) -> str:
     """The warning shown when a period is shorter than the ward's minimum (both days inclusive)."""
     days = (end - start).days + 1
     if days < minimum_days:
-        return f"募集期間が{days}日間で、区の定める{minimum_days}日間より短くなっています。理由を記載してください。"
+        return gettext("募集期間が%(days)s日間で、区の定める%(minimum)s日間より短くなっています。理由を記載してください。") % {
+            "days": days, "minimum": minimum_days}
     return ""
 
 

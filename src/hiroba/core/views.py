@@ -30,7 +30,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def staff_home(request: HttpRequest) -> HttpResponse:
-    memberships = StaffMembership.objects.filter(user_id=request.user.pk).select_related("department")
+    user = request.user
+    # the staff middleware lets only signed-in staff here; an anonymous user would have no memberships anyway
+    memberships = (StaffMembership.objects.filter(user_id=user.pk) if user.is_authenticated
+                   else StaffMembership.objects.none()).select_related("department")
     return render(request, "core/staff_home.html", {
         "memberships": memberships,
         "has_mfa": has_strong_mfa(request.user),

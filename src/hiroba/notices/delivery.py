@@ -7,8 +7,8 @@ import mailbox
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
-from email.message import EmailMessage
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,8 @@ def _report_parts(message: EmailMessage) -> tuple[list[dict[str, str]], str]:
             payload = part.get_payload()
             blocks = payload if isinstance(payload, list) else []
             for block in blocks[1:]:  # the first block is per-message, the rest per-recipient
+                if not isinstance(block, Message):
+                    continue
                 recipients.append({k.lower(): str(v) for k, v in block.items()})
         elif ctype in ("text/rfc822-headers", "message/rfc822"):
             text = part.as_string() if ctype == "message/rfc822" else str(part.get_content())
@@ -85,12 +87,9 @@ def bounces_read(*, path: str | Path, actor: Any = None) -> BounceResult:
     box = mailbox.Maildir(str(folder), factory=None, create=False)
     result = BounceResult()
     for key in box.iterkeys():
-        with box.get_file(key) as handle:
-            from email import message_from_binary_file
-
-            message = message_from_binary_file(handle, policy=policy.default)
+        message = message_from_bytes(box.get_bytes(key), policy=policy.default)
         result.messages += 1
-        recipients, original = _report_parts(message)  # type: ignore[arg-type]
+        recipients, original = _report_parts(message)
         found = MESSAGE_ID.search(original or "")
         if not recipients or not found:
             result.unmatched += 1
@@ -163,7 +162,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
                   .select_related("batch__notice_type", "recipient__user"))
     for notice in candidates.iterator():
         kind = notice.batch.notice_type
-        if notice.queued_at + timedelta(days=kind.reminder_days) > now:
+        if notice.queued_at is None or notice.queued_at + timedelta(days=kind.reminder_days) > now:
             continue
         with transaction.atomic():
             claimed = Notice.objects.filter(pk=notice.pk, reminded_at__isnull=True,

@@ -196,7 +196,9 @@ def _batch(say: Callable[[str], None], kind: NoticeType, people: list[dict[str, 
     with tempfile.TemporaryDirectory() as folder:
         box = mailbox.Maildir(f"{folder}/bounces", create=True)
         for notice in bounced:
-            box.add(_dsn(notice.notification.message_id, notice.notification.recipient))
+            mail = notice.notification
+            assert mail is not None  # a digital notice carries the mail it was sent as
+            box.add(_dsn(mail.message_id, mail.recipient))
         bounces = delivery.bounces_read(path=f"{folder}/bounces")
     readers = [n for n in digital[:-BOUNCED] if rng.random() < OPEN_SHARE]
     for notice in readers:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.core.models import Department
 from hiroba.notices.models import NoticeType
 
 MAX_UPLOAD = 50 * 1024 * 1024
@@ -32,7 +33,9 @@ class BatchUploadForm(forms.Form):
 
     def __init__(self, *args: Any, types: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["notice_type"].queryset = types
+        field = self.fields["notice_type"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = types
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -47,7 +50,7 @@ class TypeForm(forms.Form):
     slug = forms.SlugField(label=_("識別子（半角英数字とハイフン）"), max_length=40,
                            help_text=_("コマンドやファイル名で使います。例: jido-teate"))
     name = forms.CharField(label=_("名称"), max_length=100)
-    department = forms.ModelChoiceField(label=_("所管所属"), queryset=None)  # type: ignore[arg-type]
+    department = forms.ModelChoiceField(label=_("所管所属"), queryset=Department.objects.none())
     needs_acknowledgement = forms.BooleanField(label=_("受領確認が必要"), required=False,
                                                help_text=_("必要な場合、督促は3日後、紙への切替は7日後が既定です。"))
     reminder_days = forms.IntegerField(label=_("督促までの日数"), required=False, min_value=1, max_value=60,
@@ -64,7 +67,9 @@ class TypeForm(forms.Form):
 
     def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = departments
+        field = self.fields["department"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = departments
 
 
 class TemplateForm(forms.Form):

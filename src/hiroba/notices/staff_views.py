@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ def _download(body: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
-def _need(request: HttpRequest, perm: str, obj: object = None) -> None:
+def _need(request: HttpRequest, perm: str, obj: Model | None = None) -> None:
     if not request.user.has_perm(perm, obj):
         raise PermissionDenied
 
@@ -163,7 +164,7 @@ def run_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 
 # --- notice types and their templates -------------------------------------------------------
 
-def _departments_for(user: object, minimum: Role) -> object:
+def _departments_for(user: object, minimum: Role) -> QuerySet[Department]:
     ids = permissions.department_ids(user, minimum)
     qs = Department.objects.filter(is_active=True).order_by("sort_order", "code")
     return qs if ids is None else qs.filter(pk__in=ids)

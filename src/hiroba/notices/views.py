@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 
 from hiroba.core.errors import ServiceError
 from hiroba.notices import delivery, forms, queries, recipients
-from hiroba.notices.models import Consent, Notice, NoticeType, Status
+from hiroba.notices.models import Consent, Notice, NoticeType, Recipient, Status
 
 
-def _types_with_consent(recipient: object) -> list[dict[str, object]]:
+def _types_with_consent(recipient: Recipient) -> list[dict[str, object]]:
     active = {c.notice_type_id: c for c in Consent.objects.filter(recipient=recipient, withdrawn_at__isnull=True)}
     return [{"type": t, "consent": active.get(t.pk)} for t in NoticeType.objects.filter(is_active=True)
             .order_by("slug")]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.workshops.models import GRADE_CHOICES, Output, Programme, Session
@@ -44,36 +45,36 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class ApplicationForm(HumanCheckForm):
-    student_name = forms.CharField(label="あなたの名前", max_length=100,
+    student_name = forms.CharField(label=gettext_lazy("あなたの名前"), max_length=100,
                                    widget=forms.TextInput(attrs={"autocomplete": "name"}))
     student_kana = forms.CharField(
-        label="名前のふりがな", max_length=100, help_text="ひらがなで書いてください。（例: ちよだ はなこ）")
+        label=gettext_lazy("名前のふりがな"), max_length=100, help_text=gettext_lazy("ひらがなで書いてください。（例: ちよだ はなこ）"))
     birth_date = forms.DateField(label=ruby("生年月日", "せいねんがっぴ"), widget=DateInput(),
-                                 help_text="例: 2012年4月15日生まれなら 2012-04-15")
-    school_name = forms.CharField(label="学校の名前", max_length=100, help_text="例: 千代田区立麹町中学校")
+                                 help_text=gettext_lazy("例: 2012年4月15日生まれなら 2012-04-15"))
+    school_name = forms.CharField(label=gettext_lazy("学校の名前"), max_length=100, help_text=gettext_lazy("例: 千代田区立麹町中学校"))
     grade = forms.TypedChoiceField(label=ruby("学年", "がくねん"), coerce=int,
-                                   choices=[("", "えらんでください"), *GRADE_CHOICES])
-    lives_in_ward = forms.BooleanField(label="わたしは千代田区に住んでいます", required=False)
+                                   choices=[("", gettext_lazy("えらんでください")), *GRADE_CHOICES])
+    lives_in_ward = forms.BooleanField(label=gettext_lazy("わたしは千代田区に住んでいます"), required=False)
     address = forms.CharField(label=ruby("住所", "じゅうしょ"), max_length=200,
-                              help_text="例: 千代田区九段南1-2-1",
+                              help_text=gettext_lazy("例: 千代田区九段南1-2-1"),
                               widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
-    student_email = EmailField(label="あなたのメールアドレス（あれば）", required=False,
-                                     help_text="なければ書かなくてだいじょうぶです。")
-    student_phone = forms.CharField(label="あなたの電話番号（あれば）", required=False, max_length=20,
+    student_email = EmailField(label=gettext_lazy("あなたのメールアドレス（あれば）"), required=False,
+                                     help_text=gettext_lazy("なければ書かなくてだいじょうぶです。"))
+    student_phone = forms.CharField(label=gettext_lazy("あなたの電話番号（あれば）"), required=False, max_length=20,
                                     widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     guardian_name = forms.CharField(label=_label(ruby("保護者", "ほごしゃ"), "（おうちの人）の名前"), max_length=100)
-    guardian_relationship = forms.CharField(label="あなたとの関係（例: 母、父）", required=False, max_length=20)
+    guardian_relationship = forms.CharField(label=gettext_lazy("あなたとの関係（例: 母、父）"), required=False, max_length=20)
     guardian_email = EmailField(
         label=_label(ruby("保護者", "ほごしゃ"), "のメールアドレス"),
         help_text=_label("このアドレスに、", ruby("同意", "どうい"),
                          "をお願いするメールが届きます。おうちの人が「同意します」を押すと、申込みが完了します。"))
     guardian_phone = forms.CharField(label=_label(ruby("保護者", "ほごしゃ"), "の電話番号"), max_length=20,
                                      widget=forms.TextInput(attrs={"type": "tel"}))
-    interests = forms.CharField(label="やってみたいこと、きょうみのあること（書かなくてもよい）", required=False,
+    interests = forms.CharField(label=gettext_lazy("やってみたいこと、きょうみのあること（書かなくてもよい）"), required=False,
                                 max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))
     accessibility_needs = forms.CharField(
-        label="参加するときに手伝ってほしいこと（書かなくてもよい）", required=False, max_length=1000,
-        help_text="例: 車いすを使っています、字幕があると助かります", widget=forms.Textarea(attrs={"rows": 4}))
+        label=gettext_lazy("参加するときに手伝ってほしいこと（書かなくてもよい）"), required=False, max_length=1000,
+        help_text=gettext_lazy("例: 車いすを使っています、字幕があると助かります"), widget=forms.Textarea(attrs={"rows": 4}))
     privacy_ack = forms.BooleanField(label=_label(ruby("個人情報", "こじんじょうほう"), "のあつかいを読みました"))
 
     def clean_student_kana(self) -> str:
@@ -105,9 +106,9 @@ class ApplicationForm(HumanCheckForm):
 
 
 class ConsentForm(forms.Form):
-    guardian_name = forms.CharField(label="保護者の方のお名前", max_length=100,
+    guardian_name = forms.CharField(label=gettext_lazy("保護者の方のお名前"), max_length=100,
                                     widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    agree = forms.BooleanField(label="上の内容と個人情報の取扱いを確認し、参加に同意します")
+    agree = forms.BooleanField(label=gettext_lazy("上の内容と個人情報の取扱いを確認し、参加に同意します"))
 
 
 class ProgrammeForm(forms.ModelForm):
@@ -142,7 +143,7 @@ class ProgrammeForm(forms.ModelForm):
 
 
 class SessionForm(forms.ModelForm):
-    online_url = forms.URLField(label="オンライン参加のURL", required=False, assume_scheme="https")
+    online_url = forms.URLField(label=gettext_lazy("オンライン参加のURL"), required=False, assume_scheme="https")
 
     class Meta:
         model = Session
@@ -162,14 +163,14 @@ class SessionForm(forms.ModelForm):
 
 
 class QuotaForm(forms.Form):
-    group = forms.CharField(label="区分（学年は「中学1年」のように、学校は学校名）", max_length=100)
-    seats = forms.IntegerField(label="枠の人数（0で削除）", min_value=0)
+    group = forms.CharField(label=gettext_lazy("区分（学年は「中学1年」のように、学校は学校名）"), max_length=100)
+    seats = forms.IntegerField(label=gettext_lazy("枠の人数（0で削除）"), min_value=0)
 
 
 class LotteryPublishForm(forms.Form):
     public_value = forms.CharField(
-        label="公開値", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="事前に公表した決め方どおりの値を、そのまま入力します。シードはこの値のSHA-256です。")
+        label=gettext_lazy("公開値"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("事前に公表した決め方どおりの値を、そのまま入力します。シードはこの値のSHA-256です。"))
 
 
 class LotteryDrawForm(forms.Form):
@@ -178,13 +179,13 @@ class LotteryDrawForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    reason = forms.CharField(label="辞退の理由（聞き取った内容）", max_length=200)
+    reason = forms.CharField(label=gettext_lazy("辞退の理由（聞き取った内容）"), max_length=200)
 
 
 class ExportForm(forms.Form):
-    include_contacts = forms.BooleanField(label="連絡先（住所・メールアドレス・電話番号・保護者）を含める", required=False)
-    reason = forms.CharField(label="連絡先を含める理由", required=False, max_length=300,
-                             help_text="連絡先を含めるときは必須です。監査ログに記録されます。")
+    include_contacts = forms.BooleanField(label=gettext_lazy("連絡先（住所・メールアドレス・電話番号・保護者）を含める"), required=False)
+    reason = forms.CharField(label=gettext_lazy("連絡先を含める理由"), required=False, max_length=300,
+                             help_text=gettext_lazy("連絡先を含めるときは必須です。監査ログに記録されます。"))
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -203,7 +204,7 @@ class OutputForm(forms.ModelForm):
 
 
 class AttendanceForm(forms.Form):
-    present = forms.TypedMultipleChoiceField(label="出席した人", coerce=int, required=False,
+    present = forms.TypedMultipleChoiceField(label=gettext_lazy("出席した人"), coerce=int, required=False,
                                              widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args: Any, participants: Any, **kwargs: Any) -> None:

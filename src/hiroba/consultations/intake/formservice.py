@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hiroba.consultations.intake import audit_actions as actions
 from hiroba.consultations.intake.models import FormMapping, Original, Source
@@ -60,9 +61,9 @@ class Import:
 def mapping_save(*, actor: Any, case: Case, name: str, row_key: str, columns: dict[str, str]) -> FormMapping:
     columns = {k: v.strip() for k, v in columns.items() if k in FormMapping.FIELDS and v and v.strip()}
     if not row_key.strip():
-        raise ConsultationError("行を識別する列（フォームサービスの受付番号など）を指定してください。")
+        raise ConsultationError(_("行を識別する列（フォームサービスの受付番号など）を指定してください。"))
     if "text" not in columns:
-        raise ConsultationError("意見の列を指定してください。")
+        raise ConsultationError(_("意見の列を指定してください。"))
     with transaction.atomic():
         mapping, created = FormMapping.objects.select_for_update().get_or_create(
             case=case, name=name.strip() or "既定", defaults={"row_key": row_key.strip(), "columns": columns})
@@ -91,7 +92,7 @@ def decode(content: bytes) -> str:
     try:
         return content.decode("cp932")
     except UnicodeDecodeError:
-        raise ExportUnreadable("ファイルの文字コードが UTF-8 でも Shift_JIS でもないため、読めませんでした。") from None
+        raise ExportUnreadable(_("ファイルの文字コードが UTF-8 でも Shift_JIS でもないため、読めませんでした。")) from None
 
 
 def read_rows(name: str, content: bytes) -> tuple[list[str], list[tuple[int, list[str] | None, str]]]:
@@ -103,9 +104,9 @@ def read_rows(name: str, content: bytes) -> tuple[list[str], list[tuple[int, lis
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise ExportUnreadable("ファイルが空です。") from None
+        raise ExportUnreadable(_("ファイルが空です。")) from None
     except csv.Error as exc:
-        raise ExportUnreadable(f"見出しの行を読めませんでした（{exc}）。") from None
+        raise ExportUnreadable(_("見出しの行を読めませんでした（%(error)s）。") % {"error": exc}) from None
     rows: list[tuple[int, list[str] | None, str]] = []
     while True:
         line = reader.line_num + 1
@@ -114,16 +115,17 @@ def read_rows(name: str, content: bytes) -> tuple[list[str], list[tuple[int, lis
         except StopIteration:
             break
         except csv.Error as exc:
-            rows.append((line, None, f"{line}行目を CSV として読めませんでした（{exc}）。"))
+            rows.append((line, None, _("%(line)s行目を CSV として読めませんでした（%(error)s）。") % {"line": line, "error": exc}))
             continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            rows.append((line, cells, f"{line}行目の列の数（{len(cells)}）が見出し（{len(header)}）と違います。"))
+            rows.append((line, cells, _("%(line)s行目の列の数（%(cells)s）が見出し（%(header)s）と違います。") % {
+                "line": line, "cells": len(cells), "header": len(header)}))
             continue
         rows.append((line, cells, ""))
         if len(rows) > MAX_ROWS:
-            raise ExportUnreadable(f"行が多すぎます（上限 {MAX_ROWS:,} 行）。ファイルを分けてください。")
+            raise ExportUnreadable(_("行が多すぎます（上限 %(max)s 行）。ファイルを分けてください。") % {"max": f"{MAX_ROWS:,}"})
     return header, rows
 
 
@@ -133,13 +135,13 @@ def _xlsx_rows(content: bytes) -> tuple[list[str], list[tuple[int, list[str] | N
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:
-        raise ExportUnreadable(f"Excel ファイルとして読めませんでした（{type(exc).__name__}）。") from None
+        raise ExportUnreadable(_("Excel ファイルとして読めませんでした（%(error)s）。") % {"error": type(exc).__name__}) from None
     sheet = workbook.worksheets[0]
     values = sheet.iter_rows(values_only=True)
     try:
         header = [str(h or "").strip() for h in next(values)]
     except StopIteration:
-        raise ExportUnreadable("ファイルが空です。") from None
+        raise ExportUnreadable(_("ファイルが空です。")) from None
     rows: list[tuple[int, list[str] | None, str]] = []
     for line, row in enumerate(values, start=2):
         cells = ["" if v is None else (v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else str(v))
@@ -166,8 +168,8 @@ def import_export(case: Case, mapping: FormMapping, name: str, content: bytes, *
     header, rows = read_rows(name, content)
     missing = [h for h in [mapping.row_key, *mapping.columns.values()] if h not in header]
     if missing:
-        raise ExportUnreadable(f"ファイルに見出し「{'」「'.join(missing)}」がありません（列の対応「{mapping.name}」）。"
-                               "列の対応かファイルを確認してください。")
+        raise ExportUnreadable(_("ファイルに見出し「%(headings)s」がありません（列の対応「%(mapping)s」）。"
+                                 "列の対応かファイルを確認してください。") % {"headings": "」「".join(missing), "mapping": mapping.name})
     digest = hashlib.sha256(content).hexdigest()
     export = Original.objects.filter(case=case, kind=Original.Kind.EXPORT, sha256=digest).first()
     if export is None:
@@ -205,26 +207,28 @@ def _row(case: Case, mapping: FormMapping, index: dict[str, int], line: int, cel
         item.hold = Hold("broken_row", problem)
         return item
     if not row_key:
-        item.hold = Hold("broken_row", f"{line}行目に「{mapping.row_key}」（行を識別する列）がありません。")
+        item.hold = Hold("broken_row", _("%(line)s行目に「%(column)s」（行を識別する列）がありません。") % {
+            "line": line, "column": mapping.row_key})
         return item
     if values.get("received_at"):
         try:
             item.received_at = parse_datetime(values["received_at"])
         except ValueError:
-            item.hold = Hold("broken_row", f"{line}行目の受付日時「{values['received_at'][:40]}」を日時として読めません。")
+            item.hold = Hold("broken_row", _("%(line)s行目の受付日時「%(value)s」を日時として読めません。") % {
+                "line": line, "value": values["received_at"][:40]})
             return item
     else:
-        item.hold = Hold("broken_row", f"{line}行目に受付日時がありません。")
+        item.hold = Hold("broken_row", _("%(line)s行目に受付日時がありません。") % {"line": line})
         return item
     category = values.get("category", "")
     values["category"] = next((c.value for c in Category if category in (c.value, c.label)), "")
     item.fields = {k: v for k, v in values.items() if k not in ("text", "received_at")}
     if not item.text:
-        item.hold = Hold("broken_row", f"{line}行目に意見がありません。")
+        item.hold = Hold("broken_row", _("%(line)s行目に意見がありません。") % {"line": line})
     elif case.identity_level != IdentityLevel.NONE:
-        item.hold = Hold("identity", f"この案件は「{case.get_identity_level_display()}」が必要なため、フォームサービスの"
-                                     "行は職員が確認してから受け付けます。")
+        item.hold = Hold("identity", _("この案件は「%(level)s」が必要なため、フォームサービスの"
+                                       "行は職員が確認してから受け付けます。") % {"level": case.get_identity_level_display()})
     elif not (case.period_start <= timezone.localdate(item.received_at) <= case.last_day):
-        item.hold = Hold("period", f"期間外: 受付日時（{timezone.localtime(item.received_at):%Y-%m-%d %H:%M}）が"
-                                   "募集期間の外です。")
+        item.hold = Hold("period", _("期間外: 受付日時（%(received)s）が募集期間の外です。") % {
+            "received": f"{timezone.localtime(item.received_at):%Y-%m-%d %H:%M}"})
     return item

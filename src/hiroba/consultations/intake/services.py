@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hiroba.consultations import services
 from hiroba.consultations.intake import audit_actions as actions
@@ -149,13 +150,13 @@ def _take(incoming: Incoming) -> Entry:
     submission = None
     if hold is None and not incoming.review:
         try:  # (it refuses before writing anything, and writes in a savepoint of its own)
-            submission, _ = services.submission_receive(
+            submission, _created = services.submission_receive(
                 actor=SYSTEM, case=case, idempotency_key=submission_key(entry), channel=incoming.channel,
                 text=incoming.text, received_at=incoming.received_at, external_key=incoming.external_key[:100],
                 check_period=incoming.check_period, **_submission_fields(case, incoming.fields),
             )
         except services.PeriodClosed as exc:
-            hold = Hold("period", f"期間外: {exc}")
+            hold = Hold("period", _("期間外: %(reason)s") % {"reason": exc})
         except services.ConsultationError as exc:
             hold = Hold("refused", str(exc))
     if submission is not None:
@@ -246,12 +247,12 @@ def entry_confirm(*, actor: Any, entry: Entry, data: Confirmation) -> Submission
     """Staff confirmed an entry: it becomes a submission (確定), with the text staff checked;
     the OCR text and the originals stay beside it."""
     if data.channel not in (Channel.HAND, Channel.POST, Channel.FAX, Channel.EMAIL, Channel.WEB):
-        raise services.ConsultationError("提出方法を選んでください。")
+        raise services.ConsultationError(_("提出方法を選んでください。"))
     with transaction.atomic():
         locked = Entry.objects.select_for_update().get(pk=entry.pk)
         if locked.state != State.REVIEW:
-            raise services.ConsultationError(f"この取込みは既に「{locked.get_state_display()}」です。")
-        submission, _ = services.submission_receive(
+            raise services.ConsultationError(_("この取込みは既に「%(state)s」です。") % {"state": locked.get_state_display()})
+        submission, _created = services.submission_receive(
             actor=actor, case=locked.case, idempotency_key=submission_key(locked), channel=data.channel,
             text=data.text, name=data.name, address=data.address, category=data.category, email=data.email,
             phone=data.phone, section=data.section, received_at=data.received_at, postmark_date=data.postmark_date,
@@ -274,11 +275,11 @@ def entry_confirm(*, actor: Any, entry: Entry, data: Confirmation) -> Submission
 def entry_reject(*, actor: Any, entry: Entry, reason: str) -> Entry:
     """Staff decided not to take an entry (an automatic mail, spam, a duplicate letter): kept, with why."""
     if not reason.strip():
-        raise services.ConsultationError("受け付けない理由を入力してください。")
+        raise services.ConsultationError(_("受け付けない理由を入力してください。"))
     with transaction.atomic():
         locked = Entry.objects.select_for_update().get(pk=entry.pk)
         if locked.state != State.REVIEW:
-            raise services.ConsultationError(f"この取込みは既に「{locked.get_state_display()}」です。")
+            raise services.ConsultationError(_("この取込みは既に「%(state)s」です。") % {"state": locked.get_state_display()})
         locked.state = State.REJECTED
         locked.decided_by, locked.decided_at, locked.decision_note = _user(actor), timezone.now(), reason.strip()
         locked.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])

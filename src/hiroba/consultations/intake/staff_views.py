@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hiroba.consultations import forms as consultation_forms
@@ -28,7 +29,7 @@ PAGE = 200
 def _case(request: HttpRequest, slug: str, perm: str = "consultations.view_case") -> Case:
     case = get_object_or_404(queries.cases_for(request.user), slug=slug)
     if not request.user.has_perm(perm, case):
-        raise PermissionDenied("この操作の権限がありません。")
+        raise PermissionDenied(_("この操作の権限がありません。"))
     return case
 
 
@@ -55,7 +56,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         entries = entries.filter(channel=channel)
     channels, days = daily_counts(case)
     labels = [case.channel_label(c) for c in channels]
-    chart = charts.stacked_bar_chart("提出方法別・日別の件数", [(d, c) for d, c in days[-31:]], labels,
+    chart = charts.stacked_bar_chart(_("提出方法別・日別の件数"), [(d, c) for d, c in days[-31:]], labels,
                                      chart_id="intake-daily") if days else ""
     return render(request, "consultations/intake/queue.html", {
         "case": case, "entries": entries[:PAGE], "total": entries.count(), "state": state, "channel": channel,
@@ -94,7 +95,7 @@ def entry_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not can_change:
-            raise PermissionDenied("確定する権限がありません。")
+            raise PermissionDenied(_("確定する権限がありません。"))
         if form.is_valid():
             data = form.cleaned_data
             try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -67,7 +67,7 @@ class Command(BaseCommand):
         returned = sub.add_parser("returned", help="返戻を記録する")
         returned.add_argument("code", help="書面番号（HN…）または宛名番号")
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str) -> NoReturn:
         self.stderr.write(message)
         sys.exit(1)
 
