@@ -23,7 +23,7 @@ from hiroba.core.models import AuditEntry
 
 
 def staff_home(request: HttpRequest) -> HttpResponse:
-    memberships = StaffMembership.objects.filter(user_id=request.user.pk).select_related("department")  # type: ignore[misc]  (signed in here: the staff gate)
+    memberships = StaffMembership.objects.filter(user_id=request.user.pk).select_related("department")  # type: ignore[misc]  # signed in: the staff gate
     return render(request, "backoffice/staff_home.html", {
         "memberships": memberships,
         "has_mfa": has_strong_mfa(request.user),
