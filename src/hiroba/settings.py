@@ -111,6 +111,7 @@ CSRF_TRUSTED_ORIGINS = envlist("HIROBA_CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "hiroba.core",
     "hiroba.accounts",
+    "hiroba.backoffice",  # the staff shell (/staff/): staff home, departments, audit log, rate limits
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -18,7 +18,7 @@ urlpatterns = [
     path("metrics", health.metrics, name="metrics"),
     path("", include("hiroba.core.urls")),
     path("", include("hiroba.api.urls")),  # /api/v1/, /opendata/, /staff/api/
-    path("staff/", include("hiroba.core.staff_urls")),
+    path("staff/", include("hiroba.backoffice.staff_urls")),  # the staff shell
     path("accounts/login/", account_views.LoginView.as_view(), name="account_login"),
     path("accounts/2fa/authenticate/", account_views.MFAAuthenticateView.as_view(), name="mfa_authenticate"),
     # allauth's sign-up and password reset, rate-limited per address and per e-mail address

@@ -1,5 +1,7 @@
 """The import-linter contracts in .importlinter hold: hiroba.analysis imports no Django and no
-other hiroba package, and its modules import each other without cycles."""
+other hiroba package, and its modules import each other without cycles; hiroba.core imports no
+other hiroba app, hiroba.accounts no domain app, and the layers (staff shell and API / domain
+apps / accounts / core / analysis) are kept."""
 
 import configparser
 import os
@@ -22,7 +24,33 @@ def test_the_import_contracts_are_kept() -> None:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     result = subprocess.run([*_lint_imports(), "--no-cache"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 2 kept, 0 broken." in result.stdout, result.stdout
+    assert f"Contracts: {len(_contracts())} kept, 0 broken." in result.stdout, result.stdout
+
+
+def _contracts() -> list[str]:
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter", encoding="utf-8")
+    return [name for name in config.sections() if name.startswith("importlinter:contract:")]
+
+
+def _packages() -> set[str]:
+    """hiroba.<app> for every package directly under hiroba."""
+    return {f"hiroba.{p.name}" for p in (SRC / "hiroba").iterdir() if (p / "__init__.py").exists()}
+
+
+def test_core_is_forbidden_every_other_app_but_analysis() -> None:
+    # a new app must be added to the list: core depends on nothing of hiroba but pure analysis
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter", encoding="utf-8")
+    forbidden = set(config["importlinter:contract:core-is-the-base"]["forbidden_modules"].split())
+    assert _packages() - {"hiroba.core", "hiroba.analysis"} <= forbidden, sorted(_packages() - forbidden)
+
+
+def test_every_app_has_its_layer() -> None:
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter", encoding="utf-8")
+    layers = config["importlinter:contract:layers"]["layers"].replace("|", " ").replace(":", " ").split()
+    assert _packages() <= {f"hiroba.{name}" for name in layers}, sorted(_packages())
 
 
 def test_the_purity_contract_names_every_other_hiroba_package() -> None:

@@ -24,13 +24,15 @@ TEMPLATES = sorted([
     *(SRC / "consultations/templates/consultations/staff").glob("*.html"),
     *(SRC / "consultations/templates/consultations/mail").glob("*.txt"),
     *(SRC / "core/templates/core").glob("*.html"),
+    *(SRC / "backoffice/templates/backoffice").glob("*.html"),
     *(SRC / "templates/account/email").glob("*.txt"),
     SRC / "templates/base.html", SRC / "templates/staff_base.html", SRC / "templates/account/login.html",
     SRC / "templates/includes/confirm.html",
 ])
 #: Python modules whose marked strings staff see.
 MODULES = [SRC / "consultations/staff_views.py", SRC / "consultations/forms.py", SRC / "consultations/apps.py",
-           SRC / "consultations/todo.py", SRC / "core/views.py", SRC / "core/audit_labels.py", SRC / "workshops/views.py",
+           SRC / "consultations/todo.py", SRC / "core/views.py", SRC / "backoffice/views.py",
+           SRC / "core/audit_labels.py", SRC / "workshops/views.py",
            SRC / "calendars/models.py", *sorted(SRC.glob("*/audit_actions.py"))]
 
 _TAG = re.compile(r"{%\s*(blocktranslate|blocktrans)\b.*?{%\s*end(blocktranslate|blocktrans)\s*%}", re.S)

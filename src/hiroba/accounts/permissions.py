@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from hiroba.accounts.models import Role, StaffMembership
@@ -63,6 +64,13 @@ def department_ids(user: Any, minimum: Role = Role.READ) -> set[int] | None:
     if is_system_admin(user):
         return None
     return {dept for dept, role in _roles_by_department(user).items() if role >= minimum}
+
+
+def departments_visible_to(user: Any) -> QuerySet[Department]:
+    """The departments `user` may see (at least READ there, or every one for a system administrator)."""
+    ids = department_ids(user, Role.READ)
+    qs = Department.objects.select_related("parent")
+    return qs if ids is None else qs.filter(id__in=ids)
 
 
 def forget(user: Any) -> None:

@@ -38,3 +38,4 @@ def role_on_department(minimum: Role) -> Any:
 rules.add_perm("core.view_department", is_staff_member & (is_system_admin | role_on_department(Role.READ)))
 rules.add_perm("accounts.review_accounts", is_system_admin)
 rules.add_perm("core.view_auditentry", is_system_admin)
+rules.add_perm("core.use_admin", is_system_admin)  # the audited models of the Django admin (core.admin.ADMIN_RULE)

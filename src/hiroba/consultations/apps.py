@@ -10,6 +10,10 @@ class ConsultationsConfig(AppConfig):
     nav_public = [("consultations:list", _("意見公募"))]
     home_public = [("consultations:list", _("区の計画案などに意見を出す（パブリックコメント）"))]  # the home page's "このサイトでできること"
     staff_todos = "hiroba.consultations.todo.todos"  # the staff home's to-do list (core.todo)
+    health_gauges = {  # /metrics (core.health)
+        "hiroba_submissions_last_minute": ("Opinions received (all cases) in the last 60 seconds.",
+                                           "hiroba.consultations.health.submissions_last_minute"),
+    }
     audit_action_labels = "hiroba.consultations.audit_actions.LABELS"  # the audit log (core.audit_labels)
     audit_field_labels = "hiroba.consultations.audit_actions.FIELDS"
     audit_value_labels = "hiroba.consultations.audit_actions.values"

@@ -100,7 +100,7 @@ FIELDS = {
     "field": _("項目"), "start": _("開始位置"), "end": _("終了位置"), "uphold": _("申告を認める"),
 }
 #: The models' names (Meta.verbose_name), marked for the catalogue: the audit log's 対象 column
-#: translates them when it shows them (core.views._model_name).
+#: translates them when it shows them (backoffice.views._model_name).
 MODEL_NAMES = [
     gettext_noop("案件"),
     gettext_noop("該当箇所"),

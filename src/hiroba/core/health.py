@@ -7,7 +7,8 @@
 * ``/metrics``: Prometheus text format, only for the operator network (``HIROBA_METRICS_NETWORKS``,
   default loopback; nginx refuses the path from anywhere else, deploy/nginx/hiroba.conf):
   request latency by view (histogram), responses by status (429s and 503s among them), the
-  task-queue depth, audit entries not yet linked into the chain, submissions in the last minute.
+  task-queue depth, audit entries not yet linked into the chain, and the apps' own gauges
+  (``health_gauges`` on their AppConfig: consultations counts submissions in the last minute).
 
 Request figures are kept per process and written every second or so to
 ``HIROBA_DATA_DIR/metrics/<host>-<pid>.json``; a scrape of any worker adds up the files of every
@@ -24,15 +25,15 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
 from hiroba.core.middleware import client_ip
@@ -200,19 +201,24 @@ def collect() -> tuple[dict[str, list[float]], dict[str, int]]:
     return latency, status
 
 
+def app_gauges() -> dict[str, tuple[str, Callable[[], int]]]:
+    """The gauges the apps declare on their AppConfig, in INSTALLED_APPS order:
+    ``health_gauges = {"hiroba_<name>": ("help text", "hiroba.<app>.health.<callable>")}``, the
+    callable taking nothing and returning a number. Core reads them without naming any app."""
+    gauges: dict[str, tuple[str, Callable[[], int]]] = {}
+    for config in django_apps.get_app_configs():
+        for name, (help_text, path) in getattr(config, "health_gauges", {}).items():
+            gauges[name] = (help_text, import_string(path))
+    return gauges
+
+
 def _gauges() -> dict[str, tuple[str, float | None]]:
     from hiroba.core.audit import pending_count
-
-    def submissions_last_minute() -> int:
-        from hiroba.consultations.models import Submission
-
-        return Submission.objects.filter(received_at__gte=timezone.now() - timedelta(minutes=1)).count()
 
     gauges: dict[str, tuple[str, Callable[[], int]]] = {
         "hiroba_task_queue_depth": ("Background tasks waiting in the queue.", queue_depth),
         "hiroba_audit_pending_entries": ("Audit entries not yet linked into the chain.", pending_count),
-        "hiroba_submissions_last_minute": ("Opinions received (all cases) in the last 60 seconds.",
-                                           submissions_last_minute),
+        **app_gauges(),
     }
     values: dict[str, tuple[str, float | None]] = {}
     for name, (help_text, read) in gauges.items():

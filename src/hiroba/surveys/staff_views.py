@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hiroba.accounts.models import Role
+from hiroba.accounts.permissions import departments_visible_to
 from hiroba.core.errors import ServiceError
-from hiroba.core.queries import departments_visible_to
 from hiroba.surveys import exports, queries, services
 from hiroba.surveys.forms import AnswerForm, SurveyForm
 from hiroba.surveys.models import Response, Survey

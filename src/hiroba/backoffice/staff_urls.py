@@ -3,7 +3,7 @@
 from django.urls import path
 
 from hiroba.accounts import views as account_views
-from hiroba.core import views
+from hiroba.backoffice import views
 
 app_name = "staff"
 urlpatterns = [
