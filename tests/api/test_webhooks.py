@@ -124,3 +124,51 @@ def test_the_command_adds_lists_logs_and_disables(departments, staff_client):
     call_command("api", "webhook", "disable", hook_id, stdout=StringIO())
     page = staff_client.get("/staff/api/webhooks/")
     assert page.status_code == 200 and "https://example.jp/hook" in page.content.decode()
+
+
+def test_the_staff_screen_registers_a_hook_shows_its_secret_once_and_stops_it(client, make_staff):
+    from hiroba.accounts.models import Role
+    from hiroba.api.models import Webhook
+    from hiroba.core.models import AuditEntry, Department
+
+    clerk = make_staff(email="handle@example.jp", role=Role.HANDLE).user
+    client.force_login(clerk)
+    assert client.get("/staff/api/webhooks/new/").status_code == 403  # 担当 only: may read the log, not register
+    assert "Webhook を登録する" not in client.get("/staff/api/webhooks/").content.decode()
+    head = make_staff(email="head@example.jp", role=Role.APPROVE).user
+    client.force_login(head)
+    digital = Department.objects.get(code="digital")
+    bad = client.post("/staff/api/webhooks/new/", {"department": digital.pk, "url": "ftp://x", "events": []})
+    assert bad.status_code == 400 and not Webhook.objects.exists()
+    assert "通知する出来事" in bad.content.decode()
+    response = client.post("/staff/api/webhooks/new/", {"department": digital.pk, "url": "https://renkei.example.jp/h",
+                                                        "events": ["consultation.opened"]})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    hook = Webhook.objects.get()
+    assert hook.secret in response.content.decode() and hook.created_by == head
+    listing = client.get("/staff/api/webhooks/").content.decode()
+    assert "https://renkei.example.jp/h" in listing and hook.secret not in listing
+    # the handling clerk cannot stop it; the head can, and a second press changes nothing
+    client.force_login(clerk)
+    assert client.post(f"/staff/api/webhooks/{hook.pk}/disable/").status_code == 404
+    client.force_login(head)
+    for _ in range(2):
+        assert client.post(f"/staff/api/webhooks/{hook.pk}/disable/").status_code == 302
+    hook.refresh_from_db()
+    assert not hook.is_active
+    from hiroba.core import audit
+
+    audit.chain_pending()
+    assert AuditEntry.objects.filter(action="api.webhook_create").count() == 1
+    assert AuditEntry.objects.filter(action="api.webhook_disable").count() == 1
+
+
+def test_a_hook_for_a_department_the_staff_member_does_not_approve_for_is_refused(make_staff):
+    from hiroba.accounts.models import Role
+    from hiroba.core.errors import NotAllowed
+    from hiroba.core.models import Department
+
+    head = make_staff(email="head@example.jp", role=Role.APPROVE).user  # 承認 in digital only
+    other = Department.objects.exclude(code="digital").first()
+    with pytest.raises(NotAllowed):
+        webhooks.hook_create(actor=head, department=other, url="https://x.example.jp/", events=["consultation.opened"])

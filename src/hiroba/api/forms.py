@@ -4,10 +4,11 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.api.models import Access, Module
+from hiroba.api.models import Access, Module, WebhookEvent
 from hiroba.core.forms import limit_choices
 from hiroba.core.models import Department
 
@@ -26,3 +27,18 @@ class TokenForm(forms.Form):
         kwargs.setdefault("initial", {"expires_on": timezone.localdate() + timedelta(days=90)})
         super().__init__(*args, **kwargs)
         limit_choices(self, "departments", Department.objects.filter(pk__in=[d.pk for d in departments]))
+
+
+class WebhookForm(forms.Form):
+    department = forms.ModelChoiceField(label=_("所属"), queryset=Department.objects.none(),
+                                        help_text=_("この所属の案件の出来事を通知します。"))
+    url = forms.URLField(label=_("送信先URL"), max_length=500, assume_scheme="https",
+                         help_text=_("例：https://renkei.example.lg.jp/hiroba（庁内の受信システム）"))
+    events = forms.MultipleChoiceField(label=_("通知する出来事"), choices=WebhookEvent.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, departments: QuerySet[Department], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["department"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = departments

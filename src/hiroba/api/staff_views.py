@@ -6,6 +6,7 @@ without a strong second factor as well."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -15,8 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from hiroba.accounts import permissions
 from hiroba.accounts.models import User
-from hiroba.api import tokens
-from hiroba.api.forms import TokenForm
+from hiroba.api import tokens, webhooks
+from hiroba.api.forms import TokenForm, WebhookForm
 from hiroba.api.models import ApiToken
 from hiroba.core.errors import ServiceError
 
@@ -74,11 +75,53 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     hooks = Webhook.objects.select_related("department").prefetch_related("deliveries")
     if ids is not None:
         hooks = hooks.filter(department_id__in=ids)
-    return render(request, "api/staff/webhooks.html", {"hooks": [(h, list(h.deliveries.all()[:50])) for h in hooks]})
+    manageable = set(webhooks.manageable_departments(request.user).values_list("pk", flat=True))
+    return render(request, "api/staff/webhooks.html", {
+        "hooks": [(h, list(h.deliveries.all()[:50]), h.department_id in manageable) for h in hooks],
+        "may_register": bool(manageable)})
+
+
+@require_http_methods(["GET", "POST"])
+def webhook_new(request: HttpRequest) -> HttpResponse:
+    """Register a hook for a department the user approves for; its signing secret is shown once."""
+    departments = webhooks.manageable_departments(request.user)
+    if not departments.exists():
+        raise PermissionDenied
+    form = WebhookForm(request.POST or None, departments=departments)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            hook, secret = webhooks.hook_create(actor=request.user, department=d["department"], url=d["url"],
+                                                events=d["events"])
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            response = render(request, "api/staff/webhook_created.html", {"hook": hook, "secret": secret})
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "api/staff/webhook_new.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+def webhook_disable(request: HttpRequest, pk: int) -> HttpResponse:
+    from hiroba.api.models import Webhook
+
+    hook = get_object_or_404(Webhook.objects.filter(department__in=webhooks.manageable_departments(request.user)),
+                             pk=pk)
+    try:
+        webhooks.hook_disable(actor=request.user, hook=hook)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Webhook（%(url)s）を止めました。") % {"url": hook.url})
+    return HttpResponseRedirect(reverse("api_staff:webhooks"))
 
 
 urlpatterns = [
     path("webhooks/", webhook_list, name="webhooks"),
+    path("webhooks/new/", webhook_new, name="webhook_new"),
+    path("webhooks/<int:pk>/disable/", webhook_disable, name="webhook_disable"),
     path("tokens/", token_list, name="tokens"),
     path("tokens/new/", token_new, name="token_new"),
     path("tokens/<int:pk>/revoke/", token_revoke, name="token_revoke"),

@@ -23,13 +23,17 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.accounts import permissions
+from hiroba.accounts.models import Role
 from hiroba.api import audit_actions
 from hiroba.api.models import Webhook, WebhookDelivery, WebhookEvent
 from hiroba.core import audit
-from hiroba.core.errors import ServiceError
+from hiroba.core.actors import Actor
+from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 
 MAX_ATTEMPTS = 5
@@ -42,8 +46,24 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _check_may_manage(actor: Any, department_id: int) -> None:
+    """A staff member registers or stops a department's hooks only with 承認 there (they send the
+    department's events out of hiroba); the command line (a string actor) is the operator's."""
+    a = Actor.of(actor)
+    if a.user is not None and not permissions.has_role(a.user, department_id, Role.APPROVE):
+        raise NotAllowed(_("この所属の Webhook を登録・停止するには、所属の承認の役割が必要です。"))
+
+
+def manageable_departments(user: Any) -> QuerySet[Department]:
+    """The departments whose hooks `user` may register or stop."""
+    ids = permissions.department_ids(user, Role.APPROVE)
+    qs = Department.objects.order_by("sort_order", "code")
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
 @transaction.atomic
 def hook_create(*, actor: Any, department: Department, url: str, events: Iterable[str]) -> tuple[Webhook, str]:
+    _check_may_manage(actor, department.pk)
     events = list(dict.fromkeys(events))
     if not events or any(e not in WebhookEvent.values for e in events):
         raise ServiceError(_("通知する出来事を1つ以上選んでください。"), code="events_invalid", field="events")
@@ -59,6 +79,10 @@ def hook_create(*, actor: Any, department: Department, url: str, events: Iterabl
 
 @transaction.atomic
 def hook_disable(*, actor: Any, hook: Webhook) -> Webhook:
+    _check_may_manage(actor, hook.department_id)
+    hook = Webhook.objects.select_for_update().get(pk=hook.pk)
+    if not hook.is_active:  # pressed twice: already stopped, nothing more to record
+        return hook
     hook.is_active = False
     hook.save(update_fields=["is_active"])
     audit.record(actor=actor, action=audit_actions.WEBHOOK_DISABLE, obj=hook, changes={"is_active": [True, False]})
