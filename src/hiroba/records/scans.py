@@ -22,7 +22,7 @@ from hiroba.core.models import Department
 from hiroba.records import access, conf, guidelines
 from hiroba.records import audit_actions as actions
 from hiroba.records.models import InventoryFile, RecordFile, Scan, ScanFinding
-from hiroba.records.scanner import HASH_THREADS, Entry, Result, Scanner
+from hiroba.records.scanner import HASH_THREADS, Entry, Result, Scanner, no_gc
 from hiroba.records.services import who
 
 
@@ -64,6 +64,12 @@ def run_scan(*, actor: Any, path: str, department: Department | None = None,
         raise NotAllowed(_("共有フォルダを点検する権限がありません。"))
     root = allowed_root(path)
     rules, zones, stale_days, guideline = guidelines.rules_in_force()
+    with no_gc():
+        return _scan(actor, root, department, rules, zones, stale_days, guideline, progress, threads)
+
+
+def _scan(actor: Any, root: str, department: Department | None, rules: Any, zones: Any, stale_days: int,
+          guideline: Any, progress: Callable[[int, int], None] | None, threads: int | None) -> tuple[Scan, Result]:
     previous = previous_inventory(root)
     scanner = Scanner(root, rules=rules, zones=zones, stale_days=stale_days, expired_folders=expired_folders(department),
                       previous={p: e for p, (_pk, e) in previous.items()}, progress=progress,
