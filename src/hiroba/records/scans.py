@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -16,12 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from hiroba.accounts.models import Role
 from hiroba.core import audit
 from hiroba.core.actors import Actor
+from hiroba.core.bulk import column
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.records import access, conf, guidelines
 from hiroba.records import audit_actions as actions
 from hiroba.records.models import InventoryFile, RecordFile, Scan, ScanFinding
-from hiroba.records.scanner import HASH_THREADS, Entry, Result, Scanner
+from hiroba.records.scanner import HASH_THREADS, Entry, Result, Scanner, no_gc
 from hiroba.records.services import who
 
 
@@ -63,6 +64,12 @@ def run_scan(*, actor: Any, path: str, department: Department | None = None,
         raise NotAllowed(_("共有フォルダを点検する権限がありません。"))
     root = allowed_root(path)
     rules, zones, stale_days, guideline = guidelines.rules_in_force()
+    with no_gc():
+        return _scan(actor, root, department, rules, zones, stale_days, guideline, progress, threads)
+
+
+def _scan(actor: Any, root: str, department: Department | None, rules: Any, zones: Any, stale_days: int,
+          guideline: Any, progress: Callable[[int, int], None] | None, threads: int | None) -> tuple[Scan, Result]:
     previous = previous_inventory(root)
     scanner = Scanner(root, rules=rules, zones=zones, stale_days=stale_days, expired_folders=expired_folders(department),
                       previous={p: e for p, (_pk, e) in previous.items()}, progress=progress,
@@ -103,13 +110,12 @@ def _store(result: Result, *, root: str, department: Department | None, guidelin
     gone_findings = [pk for key, pk in existing.items() if key not in found]
     for i in range(0, len(gone_findings), 900):
         ScanFinding.objects.filter(pk__in=gone_findings[i:i + 900]).delete()
-    ScanFinding.objects.bulk_create(
-        [ScanFinding(scan=scan, root=root, kind=k, path=p, rule=r, message=m, suggestion=sg)
-         for (k, p, r, m, sg) in found if (k, p, r, m, sg) not in existing], batch_size=chunk)
+    _insert(ScanFinding, ["scan", "root", "kind", "path", "rule", "message", "suggestion"],
+            [(scan.pk, root, *key) for key in found if key not in existing], chunk)
     # The inventory: only what changed since the previous scan is written.
     gone = [pk for path, (pk, _e) in previous.items() if path not in result.entries]
     changed_pks: list[int] = []
-    new: list[InventoryFile] = []
+    new: list[tuple[str, str, int, int, str, str]] = []
     for path, e in result.entries.items():
         old = previous.get(path)
         if old is not None:
@@ -117,13 +123,26 @@ def _store(result: Result, *, root: str, department: Department | None, guidelin
             if (o.size, o.mtime_ns, o.partial, o.full) == (e.size, e.mtime_ns, e.partial, e.full):
                 continue
             changed_pks.append(old[0])
-        new.append(InventoryFile(root=root, path=path[:1000], size=e.size, mtime_ns=e.mtime_ns,
-                                 partial_hash=e.partial, full_hash=e.full))
+        new.append((root, path[:1000], e.size, e.mtime_ns, e.partial, e.full))
     stale_pks = gone + changed_pks
     for i in range(0, len(stale_pks), 900):
         InventoryFile.objects.filter(pk__in=stale_pks[i:i + 900]).delete()
-    InventoryFile.objects.bulk_create(new, batch_size=chunk)
+    _insert(InventoryFile, ["root", "path", "size", "mtime_ns", "partial_hash", "full_hash"], new, chunk)
     return scan
+
+
+def _insert(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]], chunk: int) -> None:
+    """INSERT the rows (values in the order of `fields`), `chunk` rows per `executemany`: the
+    same rows `bulk_create` writes, without building a model instance per file (which cost most
+    of a first scan's storing). No signal listens to these models' saves."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(column(model, f) for f in fields)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), chunk):
+            cursor.executemany(sql, rows[i:i + chunk])
 
 
 def _top(data: dict[str, int], n: int) -> dict[str, int]:
