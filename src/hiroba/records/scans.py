@@ -139,7 +139,7 @@ def _insert(model: type[models.Model], fields: list[str], rows: list[tuple[Any, 
         return
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(column(model, f) for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # nosec B608
     with connection.cursor() as cursor:
         for i in range(0, len(rows), chunk):
             cursor.executemany(sql, rows[i:i + chunk])
