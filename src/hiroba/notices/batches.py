@@ -76,11 +76,8 @@ def _consenting(notice_type: NoticeType, recipient_ids: list[int]) -> set[int]:
                                       recipient_id__in=recipient_ids).values_list("recipient_id", flat=True))
 
 
-def _digital_recipients(notice_type: NoticeType, recipient_ids: list[int],
-                        consenting: set[int] | None = None) -> dict[int, str]:
-    """{recipient id: e-mail} of those who consent to the type now and have an active account."""
-    if consenting is None:
-        consenting = _consenting(notice_type, recipient_ids)
+def _digital_recipients(consenting: set[int]) -> dict[int, str]:
+    """{recipient id: e-mail} of the `consenting` recipients (see `_consenting`) with an active account."""
     return {pk: email for pk, email, active in Recipient.objects.filter(pk__in=consenting, user__isnull=False)
             .values_list("pk", "user__email", "user__is_active") if active and email}
 
@@ -147,7 +144,7 @@ def batch_check(*, notice_type: NoticeType, raw: bytes) -> Check:
         good.append((number, recipient, values))
     ids = [r.pk for _n, r, _v in good]
     consenting = _consenting(notice_type, ids)
-    digital = _digital_recipients(notice_type, ids, consenting)
+    digital = _digital_recipients(consenting)
     for number, recipient, values in good:
         route, reason = route_of(recipient.pk, consenting, digital)
         check.rows.append(Row(number=number, recipient=recipient, values=values, route=route, reason=reason))
@@ -235,7 +232,7 @@ def _dispatch_chunk(batch: Batch, actor: Any, chunk: int, now: datetime) -> tupl
             return None
         recipient_ids = [r for _pk, r in rows]
         consenting = _consenting(batch.notice_type, recipient_ids)
-        digital = _digital_recipients(batch.notice_type, recipient_ids, consenting)
+        digital = _digital_recipients(consenting)
         by_reason: dict[str, list[int]] = {}
         by_email: dict[str, list[int]] = {}
         for pk, recipient_id in rows:
