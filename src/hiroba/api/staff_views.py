@@ -5,7 +5,6 @@ without a strong second factor as well."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,7 +18,7 @@ from hiroba.accounts.models import User
 from hiroba.api import tokens, webhooks
 from hiroba.api.forms import TokenForm, WebhookForm
 from hiroba.api.models import ApiToken
-from hiroba.core.errors import ServiceError
+from hiroba.core.errors import ServiceError, flashed
 
 
 def _visible(request: HttpRequest) -> QuerySet[ApiToken]:
@@ -57,12 +56,8 @@ def token_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(_visible(request), pk=pk)
-    try:
+    with flashed(request, _("APIトークン「%(name)s」を失効させました。") % {"name": token.name}):
         tokens.token_revoke(actor=request.user, token=token)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("APIトークン「%(name)s」を失効させました。") % {"name": token.name})
     return HttpResponseRedirect(reverse("api_staff:tokens"))
 
 
@@ -109,12 +104,8 @@ def webhook_disable(request: HttpRequest, pk: int) -> HttpResponse:
 
     hook = get_object_or_404(Webhook.objects.filter(department__in=webhooks.manageable_departments(request.user)),
                              pk=pk)
-    try:
+    with flashed(request, _("Webhook（%(url)s）を止めました。") % {"url": hook.url}):
         webhooks.hook_disable(actor=request.user, hook=hook)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Webhook（%(url)s）を止めました。") % {"url": hook.url})
     return HttpResponseRedirect(reverse("api_staff:webhooks"))
 
 

@@ -13,12 +13,23 @@ parsing the text::
         services.case_create(...)
     except ServiceError as exc:
         exc.add_to_form(form)      # beside the field, or at the top of the form
+
+A staff button that posts an action and goes back to the page it was on says what happened
+with `flashed`: the success message, or the service's refusal, as the next page's message::
+
+    with flashed(request, _("回答の受付を始めました。")):
+        services.survey_open(actor=request.user, survey=survey)
+    return HttpResponseRedirect(...)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.contrib import messages
+from django.http import HttpRequest
 from django.utils.encoding import force_str
 
 
@@ -68,3 +79,15 @@ class InvalidTransition(ServiceError):
     """A state machine refused a transition from the object's current state."""
 
     code = "invalid_transition"
+
+
+@contextmanager
+def flashed(request: HttpRequest, success: Any) -> Iterator[None]:
+    """Run the block; flash ``success`` when it completes, or a `ServiceError`'s message instead
+    (the error is not raised further: nothing was written, the page says why)."""
+    try:
+        yield
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hiroba.accounts.models import Role
 from hiroba.core import charts
-from hiroba.core.errors import ServiceError
+from hiroba.core.errors import ServiceError, flashed
 from hiroba.core.models import AuditEntry, Department
 from hiroba.security import (
     access,
@@ -292,12 +292,9 @@ def finding_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse
     finding = _finding(request, pk)
     form = forms.ReasonForm(request.POST)
     form.is_valid()
-    try:
+    with flashed(request, _("対応状況を更新しました。")):
         services.finding_transition(actor=request.user, finding=finding, name=name,
                                     reason=form.cleaned_data.get("reason", ""))
-        messages.success(request, _("対応状況を更新しました。"))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
     return HttpResponseRedirect(reverse("security_staff:finding", args=[finding.pk]))
 
 
@@ -306,12 +303,9 @@ def risk_request(request: HttpRequest, pk: int) -> HttpResponse:
     finding = _finding(request, pk)
     form = forms.RiskRequestForm(request.POST)
     if form.is_valid():
-        try:
+        with flashed(request, _("リスク受容を申請しました。所属の承認者が判断します。")):
             services.risk_request(actor=request.user, finding=finding, reason=form.cleaned_data["reason"],
                                   expires_on=form.cleaned_data["expires_on"])
-            messages.success(request, _("リスク受容を申請しました。所属の承認者が判断します。"))
-        except ServiceError as exc:
-            messages.error(request, exc.message)
     else:
         messages.error(request, _("受容の理由と期限を入力してください。"))
     return HttpResponseRedirect(reverse("security_staff:finding", args=[finding.pk]))
@@ -361,7 +355,7 @@ def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     action = get_object_or_404(queries.actions_for(request.user).select_related("evaluation__audit"), pk=pk)
-    try:
+    with flashed(request, _("是正措置を更新しました。")):
         if name == "submit":
             form = forms.ActionSubmitForm(request.POST, request.FILES)
             if not form.is_valid():
@@ -373,9 +367,6 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             reason.is_valid()
             audits.action_decide(actor=request.user, action=action, close=name == "close",
                                  reason=reason.cleaned_data.get("reason", ""))
-        messages.success(request, _("是正措置を更新しました。"))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
     return HttpResponseRedirect(reverse("security_staff:audit", args=[action.evaluation.audit_id]))
 
 
@@ -450,7 +441,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     incident = _incident(request, pk)
-    try:
+    with flashed(request, _("記録しました。")):
         if what == "timeline":
             form = forms.TimelineForm(request.POST)
             if not form.is_valid():
@@ -477,9 +468,6 @@ def incident_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
         else:
             incidents.incident_transition(actor=request.user, incident=incident, name=what,
                                           note=request.POST.get("reason", ""))
-        messages.success(request, _("記録しました。"))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
     return HttpResponseRedirect(reverse("security_staff:incident", args=[incident.pk]))
 
 
@@ -524,11 +512,8 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def policy_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         version = get_object_or_404(PolicyVersion, pk=request.POST.get("version") or 0)
-        try:
+        with flashed(request, _("誓約を記録しました。")):
             policy.policy_acknowledge(actor=request.user, version=version)
-            messages.success(request, _("誓約を記録しました。"))
-        except ServiceError as exc:
-            messages.error(request, exc.message)
         return HttpResponseRedirect(reverse("security_staff:policy"))
     documents = []
     for document in PolicyDocument.objects.prefetch_related("versions"):

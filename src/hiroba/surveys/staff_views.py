@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hiroba.accounts.models import Role
 from hiroba.accounts.permissions import departments_visible_to
-from hiroba.core.errors import ServiceError
+from hiroba.core.errors import ServiceError, flashed
 from hiroba.surveys import exports, queries, services
 from hiroba.surveys.forms import AnswerForm, SurveyForm
 from hiroba.surveys.models import Response, Survey
@@ -100,22 +100,16 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def survey_open(request: HttpRequest, pk: int) -> HttpResponse:
     survey = _survey(request, pk, change=True)
-    try:
+    with flashed(request, _("回答の受付を始めました。")):
         services.survey_open(actor=request.user, survey=survey)
-        messages.success(request, _("回答の受付を始めました。"))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
     return HttpResponseRedirect(reverse("surveys_staff:detail", args=[survey.pk]))
 
 
 @require_POST
 def survey_close(request: HttpRequest, pk: int) -> HttpResponse:
     survey = _survey(request, pk, change=True)
-    try:
+    with flashed(request, _("回答の受付を締め切りました。")):
         services.survey_close(actor=request.user, survey=survey)
-        messages.success(request, _("回答の受付を締め切りました。"))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
     return HttpResponseRedirect(reverse("surveys_staff:detail", args=[survey.pk]))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -12,13 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import InterfaceError, OperationalError
 
 from hiroba.core import audit
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"日付は YYYY-MM-DD で指定してください: {value!r}") from exc
+from hiroba.core.commands import iso_date
 
 
 class Command(BaseCommand):
@@ -33,7 +26,7 @@ class Command(BaseCommand):
         chain.add_argument("--batch-size", type=int, default=audit.CHAIN_BATCH,
                            help="1トランザクションで連結する件数の上限")
         export = sub.add_parser("export", help="監査ログを書き出す")
-        export.add_argument("--since", type=_date, default=None, help="この日(JST)以降 YYYY-MM-DD")
+        export.add_argument("--since", type=iso_date, default=None, help="この日(JST)以降 YYYY-MM-DD")
         export.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
         export.add_argument("--out", type=Path, default=None, help="出力先（省略時は標準出力）")
 

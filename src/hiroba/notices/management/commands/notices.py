@@ -18,15 +18,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from hiroba.core.actors import Actor
+from hiroba.core.commands import ActionCommand
 from hiroba.core.errors import ServiceError
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "デジタル書面送付（宛名の取込、バッチの確認と送付、不達の読込、紙への切替）"
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -66,16 +67,6 @@ class Command(BaseCommand):
         printing.add_argument("--out", required=True)
         returned = sub.add_parser("returned", help="返戻を記録する")
         returned.add_argument("code", help="書面番号（HN…）または宛名番号")
-
-    def fail(self, message: str) -> NoReturn:
-        self.stderr.write(message)
-        sys.exit(1)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            getattr(self, f"do_{options['action']}")(options)
-        except ServiceError as exc:
-            self.fail(exc.message)
 
     def _type(self, slug: str) -> Any:
         from hiroba.notices.models import NoticeType

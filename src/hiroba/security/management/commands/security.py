@@ -12,18 +12,17 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from hiroba.core.actors import Actor
-from hiroba.core.errors import ServiceError
+from hiroba.core.commands import ActionCommand
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "情報セキュリティの台帳（サイトの登録、診断結果の取込、検出事項の書き出し、定期処理）"
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,16 +55,6 @@ class Command(BaseCommand):
         sub.add_parser("remind", help="期限の近い・過ぎた検出事項、未受講、未誓約の督促メール")
         sub.add_parser("posture", help="hiroba 自身の点検（アカウント点検・監査ログの検証）を記録")
         sub.add_parser("daily", help="expire・remind・posture をまとめて実行")
-
-    def fail(self, message: str) -> None:
-        self.stderr.write(message)
-        sys.exit(1)
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            getattr(self, f"do_{options['action']}")(options)
-        except ServiceError as exc:
-            self.fail(exc.message)
 
     def do_site(self, options: dict[str, Any]) -> None:
         from hiroba.security import services

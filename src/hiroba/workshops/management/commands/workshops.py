@@ -5,16 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
+from hiroba.core.commands import iso_date
 from hiroba.workshops import services, tasks
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"日付は YYYY-MM-DD で指定してください: {value!r}") from exc
 
 
 class Command(BaseCommand):
@@ -23,7 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         purge = sub.add_parser("purge", help="消去日（purge_on）を迎えた企画の個人情報を消去する。毎日実行する。")
-        purge.add_argument("--date", type=_date, default=None, help="この日(JST)を基準にする（既定: 今日）")
+        purge.add_argument("--date", type=iso_date, default=None, help="この日(JST)を基準にする（既定: 今日）")
         mode = purge.add_mutually_exclusive_group()
         mode.add_argument("--dry-run", action="store_true", help="対象を表示するだけで消去しない")
         mode.add_argument("--enqueue", action="store_true", help="バックグラウンドのタスクとして登録する")
