@@ -453,6 +453,11 @@ HIROBA_RATE_LIMITS = _rate_limits(DEFAULT_RATE_LIMITS)
 # Public forms sent sooner than this after they were shown are refused as a bot's (0 turns it off).
 HIROBA_FORM_MIN_FILL_SECONDS = envint("HIROBA_FORM_MIN_FILL_SECONDS", 3)
 
+# 大量送信対策 (hiroba.core.pow, switched on per case by staff): the browser searches numbers up
+# to this for its proof of work (about 1 s on an ordinary PC at 100,000); a challenge lives this long.
+HIROBA_POW_MAX_NUMBER = envint("HIROBA_POW_MAX_NUMBER", 100_000)
+HIROBA_POW_TTL_SECONDS = envint("HIROBA_POW_TTL_SECONDS", 600)
+
 # /metrics (Prometheus) answers only these networks (the client as hiroba.core.middleware.client_ip
 # sees it); nginx refuses the path from elsewhere too. Figures of each worker under HIROBA_METRICS_DIR.
 HIROBA_METRICS_NETWORKS = envlist("HIROBA_METRICS_NETWORKS", ["127.0.0.0/8", "::1/128"])

@@ -168,3 +168,20 @@ def test_the_section_column_of_the_results_keeps_its_heading_on_one_line(page, d
     cell = page.locator(".results-table tbody td:nth-child(2)").first.bounding_box()
     assert cell["width"] >= 8 * size, cell
     assert_accessible(page)
+
+
+def test_under_a_flood_the_browser_solves_the_proof_of_work_and_the_opinion_goes_in(page, open_case, settings):
+    """大量送信対策 on: Chromium finds the number by itself (hiroba/pow.js) and the resident only presses 提出."""
+    settings.HIROBA_POW_MAX_NUMBER = 20_000
+    services.case_set_proof_of_work(actor="test", case=open_case, on=True)
+    page.goto(f"/consultations/{open_case.slug}/submit/")
+    page.get_by_label("氏名").fill("区民 花子")
+    page.get_by_label("住所").fill("千代田区九段南1-2-1")
+    page.get_by_label("区分").select_option(label="在住")
+    page.locator("#id_text").fill("大量送信対策の下でも意見を出せること。")
+    page.get_by_role("button", name="確認画面へ進む").click()
+    assert "自動の確認" in page.locator("[data-pow-status]").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="この内容で提出する").click()
+    assert page.locator("#receipt-number").inner_text() == f"{open_case.period_start.year}-DX-0001"
+    assert Submission.objects.get().text == "大量送信対策の下でも意見を出せること。"

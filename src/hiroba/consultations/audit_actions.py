@@ -11,6 +11,7 @@ from django.utils.translation import gettext_noop
 CASE_CREATE = "consultations.case_create"
 CASE_TRANSITION = "consultations.case_transition"
 CASE_UPDATE_DETAILS = "consultations.case_update_details"
+CASE_PROOF_OF_WORK = "consultations.case_proof_of_work"
 CASE_PUBLISH = "consultations.case_publish"
 CASE_IMPORT = "consultations.case_import"
 PUBLICATION_IMPORT = "consultations.publication_import"
@@ -50,6 +51,7 @@ LABELS = {
     CASE_CREATE: _("意見公募：案件の作成"),
     CASE_TRANSITION: _("意見公募：状態の変更"),
     CASE_UPDATE_DETAILS: _("意見公募：提出先・公表予定日の変更"),
+    CASE_PROOF_OF_WORK: _("意見公募：大量送信対策（送信前の自動確認）の切替え"),
     CASE_PUBLISH: _("意見公募：結果の公表"),
     CASE_IMPORT: _("意見公募：過去の案件の取込み"),
     PUBLICATION_IMPORT: _("意見公募：過去の結果の取込み"),

@@ -89,6 +89,10 @@ class Case(models.Model):
     identity_level = models.CharField(
         "本人確認の水準", max_length=10, choices=IdentityLevel.choices, default=IdentityLevel.NONE
     )
+    proof_of_work = models.BooleanField(
+        "送信前の自動確認（大量送信対策）", default=False,
+        help_text="大量の機械的な送信を受けたときに有効にします。ウェブの送信の前に、端末が数秒の計算で確認します。",
+    )
     receipt_code = models.CharField("受付番号の記号", max_length=10, default="PC")
     next_receipt_seq = models.PositiveIntegerField("次の受付番号", default=1)
     state = models.CharField("状態", max_length=12, choices=State.choices, default=State.PREPARING)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:slug>/", v.case_detail, name="detail"),
     path("<slug:slug>/state/", v.case_state, name="case_state"),
     path("<slug:slug>/details/", v.case_details, name="case_details"),
+    path("<slug:slug>/flood-guard/", v.case_proof_of_work, name="proof_of_work"),
     path("<slug:slug>/submitters/", v.submitters, name="submitters"),
     path("<slug:slug>/sections/", v.section_add, name="section_add"),
     path("<slug:slug>/intake/", v.intake, name="intake"),

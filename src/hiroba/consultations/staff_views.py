@@ -24,6 +24,7 @@ from hiroba.consultations.models import (
     Routing,
 )
 from hiroba.core import confirm, links
+from hiroba.core.errors import flashed
 from hiroba.core.templatetags import hiroba as hiroba_tags
 
 
@@ -116,6 +117,16 @@ def case_state(request: HttpRequest, slug: str) -> HttpResponse:
     except (services.ConsultationError, ValueError) as exc:
         messages.error(request, str(exc) if isinstance(exc, services.ConsultationError)
                        else gettext("状態が正しくありません。"))
+    return redirect("consultations_staff:detail", slug=case.slug)
+
+
+@require_POST
+def case_proof_of_work(request: HttpRequest, slug: str) -> HttpResponse:
+    """大量送信対策: the proof of work before a web submission, on or off (pressing twice changes nothing)."""
+    case = _case(request, slug, "consultations.change_case")
+    on = request.POST.get("on") == "1"
+    with flashed(request, gettext("大量送信対策を有効にしました。") if on else gettext("大量送信対策を解除しました。")):
+        services.case_set_proof_of_work(actor=request.user, case=case, on=on)
     return redirect("consultations_staff:detail", slug=case.slug)
 
 

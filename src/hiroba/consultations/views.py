@@ -24,7 +24,7 @@ from hiroba.accounts.models import IdentityLevel
 from hiroba.consultations import conf, exports, queries, services
 from hiroba.consultations.forms import ImpersonationForm, OpinionForm
 from hiroba.consultations.models import Case, Channel, PublishedResult, Section, Submission
-from hiroba.core import links, throttle
+from hiroba.core import links, pow, throttle
 
 RECEIPT_SALT = "hiroba.consultations.receipt"
 _inflight: dict[str, Any] = {"lock": threading.Lock(), "count": 0}
@@ -140,8 +140,11 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
                       status=status)
     if step != "submit":
         form.hold_attachment()
-        return render(request, "consultations/confirm.html", {"case": case, "form": form, "rows": form.summary_rows(),
-                                                              "verified": verified})
+        return _confirmation(request, case, form, verified)
+    if case.proof_of_work and not pow.verify(request.POST.get(pow.FIELD, ""), _pow_scope(case)):
+        # Under a flood the ward asks every browser for a proof of work first (nothing is written
+        # without one); the page comes back with a new challenge, which the browser solves again.
+        return _confirmation(request, case, form, verified, status=400, pow_failed=True)
     data = form.cleaned_data
     try:
         submission, _ = services.submission_receive(
@@ -161,6 +164,19 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
         transaction.on_commit(lambda: default_storage.delete(held["path"]))
     token = signing.dumps(submission.receipt_number, salt=RECEIPT_SALT)
     return HttpResponseRedirect(reverse("consultations:receipt", args=[case.slug, token]), status=303)
+
+
+def _pow_scope(case: Case) -> str:
+    return f"consultations.submit:{case.slug}"
+
+
+def _confirmation(request: HttpRequest, case: Case, form: OpinionForm, verified: Any, *, status: int = 200,
+                  pow_failed: bool = False) -> HttpResponse:
+    """確認画面: what will be sent, with the final button (and, under a flood, the proof-of-work challenge)."""
+    return render(request, "consultations/confirm.html", {
+        "case": case, "form": form, "rows": form.summary_rows(), "verified": verified,
+        "pow_challenge": pow.challenge_json(_pow_scope(case)) if case.proof_of_work else "", "pow_failed": pow_failed,
+    }, status=status)
 
 
 def receipt(request: HttpRequest, slug: str, token: str) -> HttpResponse:

@@ -177,3 +177,17 @@ def case_update_details(*, actor: Any, case: Case, **values: Any) -> Case:
     changes = audit.diff(before, audit.snapshot(case, DETAIL_FIELDS))
     audit.record(actor=actor, action=audit_actions.CASE_UPDATE_DETAILS, obj=case, changes=changes)
     return case
+
+
+@transaction.atomic
+def case_set_proof_of_work(*, actor: Any, case: Case, on: bool) -> Case:
+    """Switch the proof of work before a web submission on or off (a flood, then its end).
+    Pressing twice changes nothing and records nothing."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.proof_of_work == on:
+        return case
+    case.proof_of_work = on
+    case.save(update_fields=["proof_of_work", "updated_at"])
+    audit.record(actor=actor, action=audit_actions.CASE_PROOF_OF_WORK, obj=case,
+                 changes={"proof_of_work": [not on, on]})
+    return case
