@@ -68,3 +68,21 @@ def test_an_answer_no_other_item_shares_is_saved_without_asking(client, answered
     url = f"/staff/consultations/{answered_case.slug}/items/1/"
     assert client.post(url, {"action": "save_answer", "text": "No.1 の新しい回答"}).status_code == 302
     assert answers(answered_case)[1] == "No.1 の新しい回答"
+
+
+def test_saving_an_answer_and_grouping_others_under_it_is_all_or_nothing(answered_case, make_case, clerk, submit):
+    """`answer_save` edits the answer and puts the other items under it in one transaction: an item
+    that cannot join (another case's) leaves the answer as it was, with no new version."""
+    from hiroba.consultations import services
+    from hiroba.consultations.services import ConsultationError
+
+    item = Item.objects.select_related("answer").get(case=answered_case, number=1)
+    before = (item.answer.text, item.answer.version)
+    stranger = make_case(slug="other-case")
+    other = services.item_create(actor=clerk, submission=submit(stranger, "別の案件の意見です。"), span=(0, 5))
+    with pytest.raises(ConsultationError):
+        services.answer_save(actor=clerk, item=item, text="変えた回答", also_items=[other])
+    answer = Answer.objects.get(pk=item.answer_id)
+    assert (answer.text, answer.version) == before and answer.versions.count() == before[1]
+    other.refresh_from_db()
+    assert other.answer_id is None

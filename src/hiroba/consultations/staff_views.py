@@ -3,6 +3,10 @@ gate (signed-in staff with MFA); cases outside the user's departments answer 404
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -247,124 +251,188 @@ def submission_original(request: HttpRequest, slug: str, number: str) -> FileRes
                         filename=submission.original_name or "original", content_type=submission.original_type)
 
 
+@dataclass
+class _ItemPage:
+    """What the item page shows; an action handler replaces the form it worked on (with its errors)."""
+
+    case: Case
+    item: Item
+    edit_form: forms.ItemEditForm
+    answer_form: forms.AnswerForm
+    routing_form: forms.RoutingForm
+    reason_form: forms.ReasonForm
+    findings: Any
+    answer_scope: dict[str, Any] | None = None
+    status: int = 200
+
+
+def _item_page(case: Case, item: Item) -> _ItemPage:
+    return _ItemPage(
+        case=case, item=item,
+        edit_form=forms.ItemEditForm(initial={"sections": item.sections.all(), "summary": item.summary,
+                                              "reflection": item.reflection}, case=case),
+        answer_form=forms.AnswerForm(initial={"text": item.answer.text if item.answer else ""}, item=item),
+        routing_form=forms.RoutingForm(), reason_form=forms.ReasonForm(),
+        findings=analysis.item_findings(case, item),
+    )
+
+
+def _back_to_item(page: _ItemPage) -> HttpResponse:
+    return redirect("consultations_staff:item", slug=page.case.slug, number=page.item.number)
+
+
+def _item_use_suggestion(request: HttpRequest, page: _ItemPage) -> HttpResponse | None:
+    """Put a suggested past answer into the answer field (nothing is saved yet)."""
+    suggestions = page.findings.suggestions if page.findings else []
+    index = request.POST.get("suggestion", "")
+    if not index.isdigit() or int(index) >= len(suggestions):
+        raise Http404(gettext("この回答の候補は見つかりません。"))
+    page.answer_form = forms.AnswerForm(initial={"text": suggestions[int(index)]["answer"]}, item=page.item)
+    return None
+
+
+def _item_update(request: HttpRequest, page: _ItemPage) -> HttpResponse | None:
+    page.edit_form = forms.ItemEditForm(request.POST, case=page.case)
+    if not page.edit_form.is_valid():
+        page.status = 400
+        return None
+    d = page.edit_form.cleaned_data
+    services.item_update(actor=request.user, item=page.item, sections=d["sections"], summary=d["summary"],
+                         reflection=d["reflection"])
+    messages.success(request, gettext("意見を更新しました。"))
+    return _back_to_item(page)
+
+
+def _item_insert_standard(request: HttpRequest, page: _ItemPage) -> HttpResponse | None:
+    """Append the chosen standard answer to the answer being written (nothing is saved yet)."""
+    page.answer_form = forms.AnswerForm(request.POST, item=page.item)
+    if not page.answer_form.is_valid():
+        page.status = 400
+        return None
+    d = page.answer_form.cleaned_data
+    if d["standard"] is None:
+        page.answer_form.add_error("standard", gettext("定型回答を選んでください。"))
+        page.status = 400
+        return None
+    text = (d["text"].rstrip() + "\n" if d["text"].strip() else "") + d["standard"].text
+    page.answer_form = forms.AnswerForm(initial={"text": text, "also_items": d["also_items"]}, item=page.item)
+    return None
+
+
+def _item_save_answer(request: HttpRequest, page: _ItemPage) -> HttpResponse | None:
+    """Save 区の考え方. A grouped answer (同趣旨の意見) that changes is never rewritten for the
+    others without asking which is meant: the page asks, then the choice comes back as ``scope``."""
+    item = page.item
+    page.answer_form = forms.AnswerForm(request.POST, item=item)
+    if not page.answer_form.is_valid():
+        page.status = 400
+        return None
+    if page.case.answers_locked:
+        raise services.AnswersLocked(page.case)
+    d = page.answer_form.cleaned_data
+    shared = _sharing(item)
+    changed = item.answer is not None and d["text"].strip() != item.answer.text
+    scope = request.POST.get("scope", "")
+    if changed and shared and (scope not in ("all", "own") or request.POST.get("group") != _group_key(shared)):
+        page.answer_scope = {"shared": shared, "group": _group_key(shared), "text": d["text"],
+                             "also": [i.pk for i in d["also_items"]], "problem": bool(scope)}
+        return None
+    separate = bool(changed and shared and scope == "own")
+    services.answer_save(actor=request.user, item=item, text=d["text"], also_items=d["also_items"], separate=separate)
+    if separate:
+        messages.success(request, gettext("No.%(number)s に別の回答を作成しました。同じ回答だった %(others)s の回答は変わりません。")
+                         % {"number": item.number, "others": _numbers(shared)})
+    elif changed and shared:
+        messages.success(request, gettext("区の考え方を保存しました（同じ回答の %(others)s も変更しました）。")
+                         % {"others": _numbers(shared)})
+    else:
+        messages.success(request, gettext("区の考え方を保存しました。"))
+    return _back_to_item(page)
+
+
+def _item_share_answer(request: HttpRequest, page: _ItemPage) -> HttpResponse | None:
+    answer = get_object_or_404(Answer, pk=request.POST.get("answer"), case=page.case)
+    services.answer_assign(actor=request.user, item=page.item, answer=answer)
+    messages.success(request, gettext("同趣旨の意見として、同じ回答にまとめました。"))
+    return _back_to_item(page)
+
+
+def _item_route(request: HttpRequest, page: _ItemPage) -> HttpResponse | None:
+    page.routing_form = forms.RoutingForm(request.POST)
+    if not page.routing_form.is_valid():
+        page.status = 400
+        return None
+    services.routing_create(actor=request.user, item=page.item, **page.routing_form.cleaned_data)
+    messages.success(request, gettext("担当部署に共有しました。"))
+    return _back_to_item(page)
+
+
+def _item_exclude(request: HttpRequest, page: _ItemPage) -> HttpResponse | None:
+    page.reason_form = forms.ReasonForm(request.POST)
+    if page.reason_form.is_valid() and not page.reason_form.cleaned_data["category"]:
+        page.reason_form.add_error("category", gettext("対象外にする場合は、公表しない理由の区分を選んでください。"))
+    if not page.reason_form.is_valid():
+        page.status = 400
+        return None
+    services.item_exclude(actor=request.user, item=page.item, reason=page.reason_form.cleaned_data["reason"],
+                          category=page.reason_form.cleaned_data["category"])
+    messages.success(request, gettext("対象外にしました。"))
+    return _back_to_item(page)
+
+
+def _item_withdraw(request: HttpRequest, page: _ItemPage) -> HttpResponse | None:
+    page.reason_form = forms.ReasonForm(request.POST)
+    if not page.reason_form.is_valid():
+        page.status = 400
+        return None
+    services.item_withdraw(actor=request.user, item=page.item, reason=page.reason_form.cleaned_data["reason"])
+    messages.success(request, gettext("取り下げました。"))
+    return _back_to_item(page)
+
+
+def _item_include(request: HttpRequest, page: _ItemPage) -> HttpResponse | None:
+    services.item_include(actor=request.user, item=page.item)
+    return _back_to_item(page)
+
+
+# The item page's buttons (their `action`), one handler each: a response ends the request (a
+# redirect after a write), None shows the page again with what the handler left in it.
+ITEM_ACTIONS: dict[str, Callable[[HttpRequest, _ItemPage], HttpResponse | None]] = {
+    "use_suggestion": _item_use_suggestion, "update": _item_update, "insert_standard": _item_insert_standard,
+    "save_answer": _item_save_answer, "share_answer": _item_share_answer, "route": _item_route,
+    "exclude": _item_exclude, "withdraw": _item_withdraw, "include": _item_include,
+}
+
+
 def item_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     case = _case(request, slug)
     item = get_object_or_404(case.items.select_related("submission", "answer"), number=number)
     can_change = request.user.has_perm("consultations.change_case", case)
-    edit_form = forms.ItemEditForm(initial={"sections": item.sections.all(), "summary": item.summary,
-                                            "reflection": item.reflection}, case=case)
-    answer_form = forms.AnswerForm(initial={"text": item.answer.text if item.answer else ""}, item=item)
-    routing_form = forms.RoutingForm()
-    reason_form = forms.ReasonForm()
-    findings = analysis.item_findings(case, item)
-    answer_scope = None
-    status = 200
+    page = _item_page(case, item)
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied(gettext("意見を編集する権限がありません。"))
-        action = request.POST.get("action")
-        try:
-            if action == "use_suggestion":  # put a suggested past answer into the answer field
-                suggestions = findings.suggestions if findings else []
-                index = request.POST.get("suggestion", "")
-                if not index.isdigit() or int(index) >= len(suggestions):
-                    raise Http404(gettext("この回答の候補は見つかりません。"))
-                answer_form = forms.AnswerForm(initial={"text": suggestions[int(index)]["answer"]}, item=item)
-            elif action == "update":
-                edit_form = forms.ItemEditForm(request.POST, case=case)
-                if edit_form.is_valid():
-                    d = edit_form.cleaned_data
-                    services.item_update(actor=request.user, item=item, sections=d["sections"], summary=d["summary"],
-                                         reflection=d["reflection"])
-                    messages.success(request, gettext("意見を更新しました。"))
-                    return redirect("consultations_staff:item", slug=slug, number=number)
-                status = 400
-            elif action in ("insert_standard", "save_answer"):
-                answer_form = forms.AnswerForm(request.POST, item=item)
-                if answer_form.is_valid():
-                    d = answer_form.cleaned_data
-                    if action == "insert_standard":
-                        if d["standard"] is None:
-                            answer_form.add_error("standard", gettext("定型回答を選んでください。"))
-                            status = 400
-                        else:
-                            text = (d["text"].rstrip() + "\n" if d["text"].strip() else "") + d["standard"].text
-                            answer_form = forms.AnswerForm(initial={"text": text, "also_items": d["also_items"]},
-                                                           item=item)
-                    else:
-                        if case.answers_locked:
-                            raise services.AnswersLocked(case)
-                        shared = _sharing(item)
-                        changed = item.answer is not None and d["text"].strip() != item.answer.text
-                        scope = request.POST.get("scope", "")
-                        if changed and shared and (scope not in ("all", "own")
-                                                   or request.POST.get("group") != _group_key(shared)):
-                            # Never rewrite a grouped answer for the others without asking which is meant.
-                            answer_scope = {"shared": shared, "group": _group_key(shared), "text": d["text"],
-                                            "also": [i.pk for i in d["also_items"]], "problem": bool(scope)}
-                        else:
-                            if changed and shared and scope == "own":
-                                services.answer_write(actor=request.user, items=[item, *d["also_items"]],
-                                                      text=d["text"])
-                                messages.success(request, gettext(
-                                    "No.%(number)s に別の回答を作成しました。同じ回答だった %(others)s の回答は変わりません。")
-                                    % {"number": item.number, "others": _numbers(shared)})
-                            elif item.answer is not None:
-                                services.answer_update(actor=request.user, answer=item.answer, text=d["text"])
-                                for other in d["also_items"]:
-                                    services.answer_assign(actor=request.user, item=other, answer=item.answer)
-                                messages.success(request, gettext(
-                                    "区の考え方を保存しました（同じ回答の %(others)s も変更しました）。")
-                                    % {"others": _numbers(shared)} if changed and shared else gettext("区の考え方を保存しました。"))
-                            else:
-                                services.answer_write(actor=request.user, items=[item, *d["also_items"]],
-                                                      text=d["text"])
-                                messages.success(request, gettext("区の考え方を保存しました。"))
-                            return redirect("consultations_staff:item", slug=slug, number=number)
-                else:
-                    status = 400
-            elif action == "share_answer":
-                answer = get_object_or_404(Answer, pk=request.POST.get("answer"), case=case)
-                services.answer_assign(actor=request.user, item=item, answer=answer)
-                messages.success(request, gettext("同趣旨の意見として、同じ回答にまとめました。"))
-                return redirect("consultations_staff:item", slug=slug, number=number)
-            elif action == "route":
-                routing_form = forms.RoutingForm(request.POST)
-                if routing_form.is_valid():
-                    services.routing_create(actor=request.user, item=item, **routing_form.cleaned_data)
-                    messages.success(request, gettext("担当部署に共有しました。"))
-                    return redirect("consultations_staff:item", slug=slug, number=number)
-                status = 400
-            elif action in ("exclude", "withdraw"):
-                reason_form = forms.ReasonForm(request.POST)
-                if reason_form.is_valid() and action == "exclude" and not reason_form.cleaned_data["category"]:
-                    reason_form.add_error("category", gettext("対象外にする場合は、公表しない理由の区分を選んでください。"))
-                if reason_form.is_valid():
-                    if action == "exclude":
-                        services.item_exclude(actor=request.user, item=item, reason=reason_form.cleaned_data["reason"],
-                                              category=reason_form.cleaned_data["category"])
-                    else:
-                        services.item_withdraw(actor=request.user, item=item, reason=reason_form.cleaned_data["reason"])
-                    messages.success(request, gettext("対象外にしました。") if action == "exclude" else gettext("取り下げました。"))
-                    return redirect("consultations_staff:item", slug=slug, number=number)
-                status = 400
-            elif action == "include":
-                services.item_include(actor=request.user, item=item)
-                return redirect("consultations_staff:item", slug=slug, number=number)
+        handler = ITEM_ACTIONS.get(request.POST.get("action", ""))
+        if handler is None:
+            page.status = 400
+        else:
+            try:
+                response = handler(request, page)
+            except services.ConsultationError as exc:
+                _fail(request, exc)
+                page.status = 409
             else:
-                status = 400
-        except services.ConsultationError as exc:
-            _fail(request, exc)
-            status = 409
+                if response is not None:
+                    return response
     other_answers = case.answers.exclude(pk=item.answer_id or 0).annotate(n=Count("items")).order_by("id")
     return render(request, "consultations/staff/item.html", {
-        "case": case, "item": item, "edit_form": edit_form, "answer_form": answer_form,
-        "routing_form": routing_form, "reason_form": reason_form, "can_change": can_change,
+        "case": case, "item": item, "edit_form": page.edit_form, "answer_form": page.answer_form,
+        "routing_form": page.routing_form, "reason_form": page.reason_form, "can_change": can_change,
         "other_answers": other_answers, "routings": item.routings.select_related("department"),
         "versions": item.answer.versions.all() if item.answer else [],
         "grouped": item.answer.items.exclude(pk=item.pk) if item.answer else [],
-        "masked": services.masked_text(item), "findings": findings, "answer_scope": answer_scope,
-    }, status=status)
+        "masked": services.masked_text(item), "findings": page.findings, "answer_scope": page.answer_scope,
+    }, status=page.status)
 
 
 def _sharing(item: Item) -> list[int]:

@@ -12,6 +12,7 @@ and ``_common`` what several of them share. Import from here: every name is re-e
 from hiroba.consultations.services._common import check_table_open, latest_approved_round, latest_published
 from hiroba.consultations.services.answers import (
     answer_assign,
+    answer_save,
     answer_update,
     answer_write,
     answers_require_open,
@@ -76,6 +77,7 @@ __all__ = [
     "SUBMITTER_HEADERS",
     "TableLocked",
     "answer_assign",
+    "answer_save",
     "answer_set_snapshot",
     "answer_update",
     "answer_write",

@@ -83,6 +83,19 @@ def answer_assign(*, actor: Any, item: Item, answer: Answer | None) -> Item:
 
 
 @transaction.atomic
+def answer_save(*, actor: Any, item: Item, text: str, also_items: Sequence[Item] = (), separate: bool = False) -> Answer:
+    """The item page's 保存: the item's answer edited (a new version) and `also_items` put under
+    it, or — for an item without an answer, or with ``separate`` (a grouped item that gets an
+    answer of its own) — a new answer for the item and `also_items`. One transaction: all or nothing."""
+    if item.answer is None or separate:
+        return answer_write(actor=actor, items=[item, *also_items], text=text)
+    answer = answer_update(actor=actor, answer=item.answer, text=text)
+    for other in also_items:
+        answer_assign(actor=actor, item=other, answer=answer)
+    return answer
+
+
+@transaction.atomic
 def standard_answer_create(*, actor: Any, title: str, text: str, department: Department | None = None) -> StandardAnswer:
     standard = StandardAnswer.objects.create(title=title, text=text, department=department)
     audit.record(actor=actor, action=audit_actions.STANDARD_ANSWER_CREATE, obj=standard, changes={"title": title})
