@@ -4,6 +4,7 @@ drills, training and policy. Records outside the user's departments are 404 (sco
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -438,33 +439,55 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+def _incident_timeline(request: HttpRequest, incident: Incident) -> None:
+    form = forms.TimelineForm(request.POST)
+    if not form.is_valid():
+        raise ServiceError(_("経過の内容を入力してください。"), code="text_required")
+    when = form.cleaned_data["occurred_at"]
+    if isinstance(when, datetime) and timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    incidents.timeline_append(actor=request.user, incident=incident, text=form.cleaned_data["text"],
+                              kind=form.cleaned_data["kind"], occurred_at=when)
+
+
+def _incident_checklist(request: HttpRequest, incident: Incident) -> None:
+    playbook = get_object_or_404(Playbook, pk=request.POST.get("playbook") or 0)
+    incidents.checklist_attach(actor=request.user, incident=incident, playbook=playbook)
+
+
+def _incident_tick(request: HttpRequest, incident: Incident) -> None:
+    item = get_object_or_404(ChecklistItem, pk=request.POST.get("item") or 0, incident=incident)
+    incidents.checklist_tick(actor=request.user, item=item)
+
+
+def _incident_improvement_add(request: HttpRequest, incident: Incident) -> None:
+    improvement = forms.ImprovementForm(request.POST, departments=_departments(request))
+    if not improvement.is_valid():
+        raise ServiceError(_("意見・気づきと担当所属を入力してください。"), code="improvement_invalid")
+    incidents.improvement_create(actor=request.user, incident=incident, **improvement.cleaned_data)
+
+
+def _incident_improvement_close(request: HttpRequest, incident: Incident) -> None:
+    point = get_object_or_404(ImprovementAction, pk=request.POST.get("item") or 0, incident=incident)
+    incidents.improvement_close(actor=request.user, item=point, note=request.POST.get("note", ""))
+
+
+# The incident page's buttons besides the state transitions, one handler each (the URL's `what`).
+INCIDENT_ACTIONS: dict[str, Callable[[HttpRequest, Incident], None]] = {
+    "timeline": _incident_timeline, "checklist": _incident_checklist, "tick": _incident_tick,
+    "improvement_add": _incident_improvement_add, "improvement": _incident_improvement_close,
+}
+
+
 @require_POST
 def incident_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
+    """A button of the incident page: a record (timeline, checklist, improvement) or, for any other
+    `what`, the state transition of that name (the workflow refuses one it does not know)."""
     incident = _incident(request, pk)
     with flashed(request, _("記録しました。")):
-        if what == "timeline":
-            form = forms.TimelineForm(request.POST)
-            if not form.is_valid():
-                raise ServiceError(_("経過の内容を入力してください。"), code="text_required")
-            when = form.cleaned_data["occurred_at"]
-            if isinstance(when, datetime) and timezone.is_naive(when):
-                when = timezone.make_aware(when)
-            incidents.timeline_append(actor=request.user, incident=incident, text=form.cleaned_data["text"],
-                                      kind=form.cleaned_data["kind"], occurred_at=when)
-        elif what == "checklist":
-            playbook = get_object_or_404(Playbook, pk=request.POST.get("playbook") or 0)
-            incidents.checklist_attach(actor=request.user, incident=incident, playbook=playbook)
-        elif what == "tick":
-            item = get_object_or_404(ChecklistItem, pk=request.POST.get("item") or 0, incident=incident)
-            incidents.checklist_tick(actor=request.user, item=item)
-        elif what == "improvement_add":
-            improvement = forms.ImprovementForm(request.POST, departments=_departments(request))
-            if not improvement.is_valid():
-                raise ServiceError(_("意見・気づきと担当所属を入力してください。"), code="improvement_invalid")
-            incidents.improvement_create(actor=request.user, incident=incident, **improvement.cleaned_data)
-        elif what == "improvement":
-            point = get_object_or_404(ImprovementAction, pk=request.POST.get("item") or 0, incident=incident)
-            incidents.improvement_close(actor=request.user, item=point, note=request.POST.get("note", ""))
+        handler = INCIDENT_ACTIONS.get(what)
+        if handler is not None:
+            handler(request, incident)
         else:
             incidents.incident_transition(actor=request.user, incident=incident, name=what,
                                           note=request.POST.get("reason", ""))
