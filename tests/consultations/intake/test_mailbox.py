@@ -228,3 +228,15 @@ def test_the_worker_reads_every_mailbox_and_goes_on_past_one_that_is_down(case, 
     client.force_login(make_staff(email="q@example.jp").user)
     html = client.get(f"/staff/consultations/{other.slug}/channels/").content.decode()
     assert "メールボックスを読めませんでした：メールボックス（Maildir）が見つかりません" in html
+
+
+def test_held_reasons_follow_the_language_but_the_output_lines_do_not(case, maildir):
+    from django.utils import translation
+
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("consultation", "mailbox", case.slug, "--maildir", str(maildir(jp_mail(text=""))), stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "new 0, duplicate 0, held 1"
+    assert lines[1].startswith("held: ") and lines[1].endswith(": The mail has neither a text nor an attachment.")
+    assert Entry.objects.get().hold_code == "empty"

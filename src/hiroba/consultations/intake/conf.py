@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
     "CONSULTATIONS_INTAKE_OCR_TIMEOUT_SECONDS": 120,
     # A page with less than this share of dark pixels is blank (a separator between letters).
     "CONSULTATIONS_INTAKE_BLANK_PAGE_INK": 0.0003,
+    # A page with a barcode (Code 128, Code 39, QR) of this payload — or of one of a list of them —
+    # is a separator sheet between letters, dropped from them. The first is printed on the sheet.
+    "CONSULTATIONS_INTAKE_SEPARATOR_BARCODE": "HIROBA-SEP",
+    # OCR processes run at once on a batch (0: one per CPU).
+    "CONSULTATIONS_INTAKE_OCR_WORKERS": 0,
     # IMAP: seconds to wait for the server.
     "CONSULTATIONS_INTAKE_IMAP_TIMEOUT_SECONDS": 30,
 }

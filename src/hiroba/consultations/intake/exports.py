@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hiroba.consultations.intake.models import Entry, State
 from hiroba.consultations.models import Case
@@ -19,13 +20,13 @@ def submissions_table(case: Case) -> tabular.Table:
     """Every submission of the case, in 受付番号 order."""
     submissions = case.submissions.select_related("intake_entry").order_by("receipt_seq")
     return tabular.Table(
-        columns=[tabular.Column("受付番号", "receipt_number"), tabular.Column("提出方法", "channel"),
-                 tabular.Column("提出方法（表記）", "channel_label"), tabular.Column("受付日時", "received_at"),
-                 tabular.Column("状態", "state"), tabular.Column("本人確認", "identity_status"),
-                 tabular.Column("意見", "text")],
+        columns=[tabular.Column(_("受付番号"), "receipt_number"), tabular.Column(_("提出方法"), "channel"),
+                 tabular.Column(_("提出方法（表記）"), "channel_label"), tabular.Column(_("受付日時"), "received_at"),
+                 tabular.Column(_("状態"), "state"), tabular.Column(_("本人確認"), "identity_status"),
+                 tabular.Column(_("意見"), "text")],
         rows=([s.receipt_number, s.channel, case.channel_label(s.channel), timezone.localtime(s.received_at),
                submission_state(s), s.get_identity_status_display(), s.text] for s in submissions),
-        sheet="提出",
+        sheet=_("提出"),
     )
 
 

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hiroba.consultations.intake import conf, ocr
 from hiroba.consultations.intake.models import Original, Source
@@ -139,8 +140,8 @@ def decode_part(part: Message) -> str:
     try:
         codecs.lookup(charset)
     except LookupError:
-        raise Refused("charset", f"本文の文字コード「{charset[:40]}」を読めないため、取り込めませんでした。"
-                                 "原本（.eml）を開いて内容を確認してください。") from None
+        raise Refused("charset", _("本文の文字コード「%(charset)s」を読めないため、取り込めませんでした。"
+                                   "原本（.eml）を開いて内容を確認してください。") % {"charset": charset[:40]}) from None
     for name in [charset, *CHARSET_FALLBACKS.get(charset, [])]:
         try:
             return payload.decode(name)
@@ -152,8 +153,8 @@ def decode_part(part: Message) -> str:
                 return payload.decode(name)
             except UnicodeDecodeError:
                 continue
-    raise Refused("charset", f"本文が文字コード「{charset[:40]}」として読めない（文字化けしている）ため、"
-                             "取り込めませんでした。原本（.eml）を開いて内容を確認してください。")
+    raise Refused("charset", _("本文が文字コード「%(charset)s」として読めない（文字化けしている）ため、"
+                               "取り込めませんでした。原本（.eml）を開いて内容を確認してください。") % {"charset": charset[:40]})
 
 
 def decode_words(value: str) -> str:
@@ -173,20 +174,20 @@ def is_automatic(message: Message, sender: str) -> str:
     """Why a message was sent by a program (RFC 3834 and common practice); empty if a person sent it."""
     auto = _header(message, "Auto-Submitted").lower()
     if auto and auto != "no":
-        return f"自動送信されたメール（Auto-Submitted: {auto[:40]}）"
+        return _("自動送信されたメール（Auto-Submitted: %(value)s）") % {"value": auto[:40]}
     if message.get_content_type() == "multipart/report" or _header(message, "X-Failed-Recipients"):
-        return "配信エラーの通知（配信不能の報告）"
+        return _("配信エラーの通知（配信不能の報告）")
     precedence = _header(message, "Precedence").lower()
     if precedence in ("bulk", "list", "junk", "auto_reply"):
-        return f"一斉送信・メーリングリストのメール（Precedence: {precedence}）"
+        return _("一斉送信・メーリングリストのメール（Precedence: %(value)s）") % {"value": precedence}
     if _header(message, "List-Id") or _header(message, "List-Unsubscribe"):
-        return "メーリングリストから配信されたメール（List-Id）"
+        return _("メーリングリストから配信されたメール（List-Id）")
     if any(_header(message, h) for h in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")):
-        return "自動返信のメール"
+        return _("自動返信のメール")
     if _header(message, "Return-Path") == "<>":
-        return "差出人のないメール（配信エラーなどの自動送信）"
+        return _("差出人のないメール（配信エラーなどの自動送信）")
     if re.match(r"^(mailer-daemon|postmaster)@", sender, re.I):
-        return f"配信エラーの通知（差出人 {sender}）"
+        return _("配信エラーの通知（差出人 %(sender)s）") % {"sender": sender}
     return ""
 
 
@@ -200,25 +201,30 @@ def check_attachment(name: str, content: bytes) -> None:
     a type not taken."""
     limit = conf.get("CONSULTATIONS_INTAKE_MAX_ATTACHMENT_BYTES")
     suffix = PurePath(name).suffix.lower()
-    shown = name[:80] or "（名前なし）"
+    shown = name[:80] or _("（名前なし）")
     if len(content) > limit:
-        raise Refused("too_large", f"添付ファイル「{shown}」が大きすぎます（{len(content) / 1024 / 1024:.1f} MB、"
-                                   f"上限 {limit / 1024 / 1024:.0f} MB）。")
+        raise Refused("too_large", _("添付ファイル「%(name)s」が大きすぎます（%(size).1f MB、上限 %(limit).0f MB）。")
+                      % {"name": shown, "size": len(content) / 1024 / 1024, "limit": limit / 1024 / 1024})
     if suffix in EXECUTABLE_SUFFIXES or content[:2] == b"MZ" or content[:4] == b"\x7fELF":
-        raise Refused("executable", f"添付ファイル「{shown}」は実行できるプログラムのため、開かずに保留しました。")
+        raise Refused("executable", _("添付ファイル「%(name)s」は実行できるプログラムのため、開かずに保留しました。")
+                      % {"name": shown})
     if suffix in MACRO_SUFFIXES:
-        raise Refused("macro", f"添付ファイル「{shown}」はマクロを含む Office ファイルのため、開かずに保留しました。")
+        raise Refused("macro", _("添付ファイル「%(name)s」はマクロを含む Office ファイルのため、開かずに保留しました。")
+                      % {"name": shown})
     if suffix not in conf.get("CONSULTATIONS_INTAKE_ATTACHMENT_TYPES"):
-        raise Refused("type", f"添付ファイル「{shown}」の種類（{suffix or '拡張子なし'}）は受け付けていません。")
+        raise Refused("type", _("添付ファイル「%(name)s」の種類（%(type)s）は受け付けていません。")
+                      % {"name": shown, "type": suffix or _("拡張子なし")})
     if suffix in ZIP_OFFICE_SUFFIXES:
         _check_zip(shown, content)
     if suffix == ".doc" and ("_VBA_PROJECT".encode("utf-16-le") in content or b"_VBA_PROJECT" in content):
-        raise Refused("macro", f"添付ファイル「{shown}」はマクロを含む Word ファイルのため、開かずに保留しました。")
+        raise Refused("macro", _("添付ファイル「%(name)s」はマクロを含む Word ファイルのため、開かずに保留しました。")
+                      % {"name": shown})
     magic = {".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8",), ".jpeg": (b"\xff\xd8",),
              ".gif": (b"GIF8",), ".tif": (b"II*\x00", b"MM\x00*"), ".tiff": (b"II*\x00", b"MM\x00*"),
              ".docx": (b"PK",), ".odt": (b"PK",), ".doc": (b"\xd0\xcf\x11\xe0",)}.get(suffix)
     if magic and not content.startswith(magic):
-        raise Refused("type", f"添付ファイル「{shown}」の中身が拡張子（{suffix}）と一致しないため、開かずに保留しました。")
+        raise Refused("type", _("添付ファイル「%(name)s」の中身が拡張子（%(type)s）と一致しないため、開かずに保留しました。")
+                      % {"name": shown, "type": suffix})
 
 
 def _check_zip(shown: str, content: bytes) -> None:
@@ -226,13 +232,14 @@ def _check_zip(shown: str, content: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             infos = archive.infolist()
     except zipfile.BadZipFile:
-        raise Refused("type", f"添付ファイル「{shown}」は壊れているため、開けませんでした。") from None
+        raise Refused("type", _("添付ファイル「%(name)s」は壊れているため、開けませんでした。") % {"name": shown}) from None
     unpacked = sum(i.file_size for i in infos)
     if len(infos) > ZIP_MAX_ENTRIES or unpacked > ZIP_MAX_UNPACKED or unpacked > ZIP_MAX_RATIO * max(len(content), 1):
-        raise Refused("zip_bomb", f"添付ファイル「{shown}」は展開すると極端に大きくなる（{unpacked / 1024 / 1024:.0f} MB）"
-                                  "ため、開かずに保留しました。")
+        raise Refused("zip_bomb", _("添付ファイル「%(name)s」は展開すると極端に大きくなる（%(size).0f MB）"
+                                    "ため、開かずに保留しました。") % {"name": shown, "size": unpacked / 1024 / 1024})
     if any(PurePath(i.filename).name.lower() == "vbaproject.bin" for i in infos):
-        raise Refused("macro", f"添付ファイル「{shown}」はマクロを含む Office ファイルのため、開かずに保留しました。")
+        raise Refused("macro", _("添付ファイル「%(name)s」はマクロを含む Office ファイルのため、開かずに保留しました。")
+                      % {"name": shown})
 
 
 def received_time(message: Message) -> datetime:
@@ -265,9 +272,9 @@ def parse(raw: bytes) -> Parsed:
     parsed.automatic = is_automatic(message, sender.lower())
     defects = [type(d).__name__ for part in message.walk() for d in part.defects]
     if any(d in SERIOUS_DEFECTS for d in defects):
-        parsed.problem = Refused("malformed", "メールの形式（MIME）が壊れているため、本文と添付ファイルを確実に"
-                                              f"取り出せませんでした（{', '.join(sorted(set(defects)))[:120]}）。"
-                                              "原本（.eml）を開いて確認してください。")
+        parsed.problem = Refused("malformed", _("メールの形式（MIME）が壊れているため、本文と添付ファイルを確実に"
+                                                "取り出せませんでした（%(defects)s）。原本（.eml）を開いて確認してください。")
+                                 % {"defects": ", ".join(sorted(set(defects)))[:120]})
         return parsed
     try:
         plain, html = [], []
@@ -279,7 +286,7 @@ def parse(raw: bytes) -> Parsed:
             filename = decode_words(filename) if filename else filename
             if disposition == "attachment" or filename or part.get_content_maintype() not in ("text",):
                 content = payload_bytes(part)
-                name = str(filename or f"添付{len(parsed.attachments) + 1}")
+                name = str(filename or _("添付%(number)d") % {"number": len(parsed.attachments) + 1})
                 parsed.attachments.append(File(Original.Kind.ATTACHMENT, name, content, part.get_content_type()))
             elif part.get_content_subtype() == "html":
                 html.append(decode_part(part))
@@ -292,8 +299,8 @@ def parse(raw: bytes) -> Parsed:
     except Refused as exc:
         parsed.problem = exc
     except Exception as exc:  # a part the library cannot decode at all
-        parsed.problem = Refused("malformed", f"メールを読み取れませんでした（{type(exc).__name__}）。"
-                                              "原本（.eml）を開いて確認してください。")
+        parsed.problem = Refused("malformed", _("メールを読み取れませんでした（%(error)s）。原本（.eml）を開いて確認してください。")
+                                 % {"error": type(exc).__name__})
     return parsed
 
 
@@ -313,8 +320,8 @@ def incoming(case: Case, raw: bytes) -> Incoming:
                                         policy=email.policy.compat32)
         parsed.message_id = str(head.get("Message-ID", "")).strip("<> ")
         parsed.sender = email.utils.parseaddr(str(head.get("From", "")))[1].lower()
-        parsed.problem = Refused("too_large", f"メール全体が大きすぎます（{len(raw) / 1024 / 1024:.1f} MB）。"
-                                              "原本（.eml）を確認してください。")
+        parsed.problem = Refused("too_large", _("メール全体が大きすぎます（%(size).1f MB）。原本（.eml）を確認してください。")
+                                 % {"size": len(raw) / 1024 / 1024})
     else:
         parsed = parse(raw)
     fax = is_fax(parsed) and parsed.problem is None and not parsed.automatic
@@ -330,14 +337,14 @@ def incoming(case: Case, raw: bytes) -> Incoming:
     if parsed.problem is not None:
         item.hold = Hold(parsed.problem.code, parsed.problem.reason)
     elif parsed.automatic:
-        item.hold = Hold("automatic", f"{parsed.automatic}のため、提出として扱わず保留しました。")
+        item.hold = Hold("automatic", _("%(why)sのため、提出として扱わず保留しました。") % {"why": parsed.automatic})
     elif fax:
         _fax(item, parsed)
     elif not parsed.text and not parsed.attachments:
-        item.hold = Hold("empty", "本文も添付ファイルもないメールです。")
+        item.hold = Hold("empty", _("本文も添付ファイルもないメールです。"))
     elif not parsed.text:
-        item.hold = Hold("attachment_only", "本文がなく添付ファイルだけのメールです。添付ファイルの内容を確認して、"
-                                            "意見を入力してください。")
+        item.hold = Hold("attachment_only", _("本文がなく添付ファイルだけのメールです。添付ファイルの内容を確認して、"
+                                              "意見を入力してください。"))
     else:
         item.reply = not sender_is_automated(parsed.sender)
     return item
@@ -350,7 +357,7 @@ def _fax(item: Incoming, parsed: Parsed) -> None:
     item.review = True
     item.text = ""
     if not images:
-        item.hold = Hold("empty", "ファクスのメールに画像（PDF・TIFF）が付いていません。")
+        item.hold = Hold("empty", _("ファクスのメールに画像（PDF・TIFF）が付いていません。"))
         return
     try:
         result = ocr.read_files([(a.name, a.content) for a in images])
@@ -383,7 +390,7 @@ class MaildirSource:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if not (self.path / "new").is_dir() or not (self.path / "cur").is_dir():
-            raise MailboxDown(f"メールボックス（Maildir）が見つかりません: {self.path}")
+            raise MailboxDown(_("メールボックス（Maildir）が見つかりません: %(path)s") % {"path": self.path})
 
     @staticmethod
     def _flags(name: str) -> str:
@@ -420,33 +427,34 @@ class IMAPSource:
     def __init__(self, url: str, *, context: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme != "imaps":
-            raise MailboxDown("IMAP は TLS（imaps://）でのみ接続します。")
+            raise MailboxDown(_("IMAP は TLS（imaps://）でのみ接続します。"))
         timeout = conf.get("CONSULTATIONS_INTAKE_IMAP_TIMEOUT_SECONDS")
         try:
             self.conn = imaplib.IMAP4_SSL(parts.hostname or "", parts.port or 993, ssl_context=context,
                                           timeout=timeout)
         except (OSError, imaplib.IMAP4.error) as exc:
-            raise MailboxDown(f"メールサーバー（{parts.hostname}）に接続できません: {exc}") from None
+            raise MailboxDown(_("メールサーバー（%(host)s）に接続できません: %(error)s")
+                              % {"host": parts.hostname, "error": exc}) from None
         try:
             self.conn.login(unquote(parts.username or ""), unquote(parts.password or ""))
         except imaplib.IMAP4.error:
             self._logout()
-            raise MailboxDown(f"メールサーバー（{parts.hostname}）にログインできません。ユーザー名とパスワードを"
-                              "確認してください。") from None
+            raise MailboxDown(_("メールサーバー（%(host)s）にログインできません。ユーザー名とパスワードを"
+                                "確認してください。") % {"host": parts.hostname}) from None
         except UnicodeEncodeError:  # IMAP LOGIN takes ASCII only
             self._logout()
-            raise MailboxDown("メールサーバーのユーザー名とパスワードには、半角の英数字と記号だけを使ってください。") from None
+            raise MailboxDown(_("メールサーバーのユーザー名とパスワードには、半角の英数字と記号だけを使ってください。")) from None
         folder = unquote(parts.path.lstrip("/")) or "INBOX"
-        status, _ = self.conn.select(folder)
+        status, _data = self.conn.select(folder)
         if status != "OK":
             self._logout()
-            raise MailboxDown(f"メールボックスのフォルダ「{folder}」を開けません。")
+            raise MailboxDown(_("メールボックスのフォルダ「%(folder)s」を開けません。") % {"folder": folder})
 
     def messages(self) -> Iterator[tuple[str, bytes]]:
         # imaplib skips a None argument (no CHARSET); typeshed types the arguments as str only
         status, data = self.conn.uid("SEARCH", None, "UNSEEN")  # type: ignore[arg-type]
         if status != "OK":
-            raise MailboxDown("未読のメールを検索できませんでした。")
+            raise MailboxDown(_("未読のメールを検索できませんでした。"))
         for uid in (data[0] or b"").decode("ascii").split():
             status, parts = self.conn.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((p[1] for p in parts if isinstance(p, tuple)), None) if status == "OK" else None
@@ -472,7 +480,7 @@ def open_source(url: str) -> Source_:
     if url.startswith("maildir://"):
         return MaildirSource(unquote(urlsplit(url).path))
     if url.startswith(("imap://", "pop")):
-        raise MailboxDown("IMAP は TLS（imaps://）でのみ接続します。")
+        raise MailboxDown(_("IMAP は TLS（imaps://）でのみ接続します。"))
     return MaildirSource(url)
 
 
@@ -484,8 +492,8 @@ def mailbox_url(case: Case) -> tuple[str, bool]:
     shared = conf.get("CONSULTATIONS_INTAKE_MAILBOX")
     if shared:
         return shared, True
-    raise MailboxDown(f"案件「{case.slug}」のメールボックスが設定されていません"
-                      "（CONSULTATIONS_INTAKE_MAILBOXES または HIROBA_INTAKE_MAILBOX）。")
+    raise MailboxDown(_("案件「%(slug)s」のメールボックスが設定されていません"
+                        "（CONSULTATIONS_INTAKE_MAILBOXES または HIROBA_INTAKE_MAILBOX）。") % {"slug": case.slug})
 
 
 def addressed_to(case: Case, raw: bytes) -> bool:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/reject/", v.entry_reject, name="reject"),
     path("originals/<int:pk>/", v.original, name="original"),
     path("scans/", v.scan_upload, name="scans"),
+    path("scans/separator-sheet.pdf", v.separator_sheet, name="separator_sheet"),
     path("formservice/", v.form_import, name="formservice"),
 ]

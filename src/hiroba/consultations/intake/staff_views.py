@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from hiroba.consultations import forms as consultation_forms
 from hiroba.consultations import queries
-from hiroba.consultations.intake import conf, formservice, ocr, scans, services, tasks
+from hiroba.consultations.intake import conf, formservice, ocr, scans, separators, services, tasks
 from hiroba.consultations.intake.forms import ConfirmForm, MappingForm, RejectForm, ScanUploadForm
 from hiroba.consultations.intake.models import Entry, FormMapping, Original, State
 from hiroba.consultations.models import Case, Channel
@@ -107,7 +107,7 @@ def entry_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             except ConsultationError as exc:
                 exc.add_to_form(form)
             else:
-                messages.success(request, f"受付番号 {submission.receipt_number} で確定しました。")
+                messages.success(request, _("受付番号 %(number)s で確定しました。") % {"number": submission.receipt_number})
                 following = Entry.objects.filter(case=case, state=State.REVIEW).order_by("received_at", "id").first()
                 if following is not None:
                     return redirect("consultations_staff:intake:entry", slug=case.slug, pk=following.pk)
@@ -128,14 +128,14 @@ def entry_reject(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     entry = get_object_or_404(Entry, case=case, pk=pk)
     form = RejectForm(request.POST, prefix="reject")
     if not form.is_valid():
-        messages.error(request, "受け付けない理由を入力してください。")
+        messages.error(request, _("受け付けない理由を入力してください。"))
         return redirect("consultations_staff:intake:entry", slug=case.slug, pk=entry.pk)
     try:
         services.entry_reject(actor=request.user, entry=entry, reason=form.cleaned_data["reason"])
     except ConsultationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "受け付けないことにしました（取込みの記録と原本は残ります）。")
+        messages.success(request, _("受け付けないことにしました（取込みの記録と原本は残ります）。"))
     return redirect("consultations_staff:intake:queue", slug=case.slug)
 
 
@@ -151,6 +151,14 @@ def original(request: HttpRequest, slug: str, pk: int) -> FileResponse:
     return response
 
 
+def separator_sheet(request: HttpRequest, slug: str) -> HttpResponse:
+    """The separator sheet to print and put between letters scanned in one go (a PDF)."""
+    _case(request, slug)
+    response = HttpResponse(separators.sheet_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="hiroba-separator-sheet.pdf"'
+    return response
+
+
 def scan_upload(request: HttpRequest, slug: str) -> HttpResponse:
     case = _case(request, slug, "consultations.change_case")
     form = ScanUploadForm(request.POST or None)
@@ -159,17 +167,19 @@ def scan_upload(request: HttpRequest, slug: str) -> HttpResponse:
         files = request.FILES.getlist("files")
         limit = conf.get("CONSULTATIONS_INTAKE_MAX_ATTACHMENT_BYTES") * 5
         if why := ocr.available():
-            form.add_error(None, f"OCRを実行できません: {why}")
+            form.add_error(None, _("OCRを実行できません: %(why)s") % {"why": why})
         elif not files:
-            form.add_error(None, "スキャンしたファイルを選んでください。")
+            form.add_error(None, _("スキャンしたファイルを選んでください。"))
         elif any(f.size > limit for f in files):
-            form.add_error(None, f"ファイルが大きすぎます（1ファイル {limit // (1024 * 1024)}MB まで）。")
+            form.add_error(None, _("ファイルが大きすぎます（1ファイル %(limit)dMB まで）。") % {"limit": limit // (1024 * 1024)})
         elif form.is_valid():
             batch = scans.Batch()
             for upload in files:
                 scans.queue_file(case, upload.name or "", upload.read(), channel=form.cleaned_data["channel"], batch=batch)
-            messages.success(request, f"{batch.letters}通の意見書が見つかりました（新たに確認待ち {len(batch.queued)}通、"
-                                      f"取込み済み {batch.duplicate}通、読めなかったファイル {len(batch.held)}件）。")
+            messages.success(request, _("%(letters)d通の意見書が見つかりました（新たに確認待ち %(queued)d通、"
+                                        "取込み済み %(duplicate)d通、読めなかったファイル %(held)d件）。") % {
+                "letters": batch.letters, "queued": len(batch.queued), "duplicate": batch.duplicate,
+                "held": len(batch.held)})
             return redirect("consultations_staff:intake:queue", slug=case.slug)
         status = 400
     return render(request, "consultations/intake/scan_upload.html", {"case": case, "form": form}, status=status)
@@ -191,10 +201,11 @@ def form_import(request: HttpRequest, slug: str) -> HttpResponse:
                                                    row_key=form.cleaned_data["row_key"], columns=form.columns())
                 if upload is not None:
                     result = formservice.import_export(case, mapping, upload.name or "", upload.read(), actor=request.user)
-                    messages.success(request, f"取り込みました: 新規 {result.new}件、取込み済み {result.duplicate}件、"
-                                              f"要確認 {len(result.held)}件。")
+                    messages.success(request, _("取り込みました: 新規 %(new)d件、取込み済み %(duplicate)d件、"
+                                                "要確認 %(held)d件。") % {
+                        "new": result.new, "duplicate": result.duplicate, "held": len(result.held)})
                 else:
-                    messages.success(request, f"列の対応「{mapping.name}」を保存しました。")
+                    messages.success(request, _("列の対応「%(name)s」を保存しました。") % {"name": mapping.name})
             except ConsultationError as exc:
                 form.add_error(None, str(exc))
             else:
