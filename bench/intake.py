@@ -25,7 +25,6 @@ import argparse
 import base64
 import http.client
 import json
-import multiprocessing as mp
 import os
 import re
 import secrets
@@ -218,7 +217,7 @@ class Client:
         return resp.status, elapsed, number, resp.getheader("Retry-After", "")
 
 
-def _client_process(port: int, mode: str, threads: int, stop_at: float, timeout: float, out: Any) -> None:
+def _client_results(port: int, mode: str, threads: int, stop_at: float, timeout: float) -> list[tuple[int, float, str, str]]:
     results: list[tuple[int, float, str, str]] = []
     lock = threading.Lock()
 
@@ -235,25 +234,34 @@ def _client_process(port: int, mode: str, threads: int, stop_at: float, timeout:
         t.start()
     for t in pool:
         t.join()
-    out.put(results)
+    return results
+
+
+def _client_main(argv: list[str]) -> None:
+    """`python bench/intake.py --flood-client PORT MODE THREADS STOP_AT TIMEOUT`: one client
+    process of `flood`; its results as JSON on stdout."""
+    port, mode, threads, stop_at, timeout = int(argv[0]), argv[1], int(argv[2]), float(argv[3]), float(argv[4])
+    json.dump(_client_results(port, mode, threads, stop_at, timeout), sys.stdout)
 
 
 def flood(port: int, mode: str, *, duration: float, concurrency: int, processes: int = 4,
           timeout: float = 30) -> list[tuple[int, float, str, str]]:
-    """`concurrency` connections spread over client processes (the GIL stays out of the way)."""
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
+    """`concurrency` connections spread over client processes (the GIL stays out of the way).
+    The clients are fresh interpreters, never forks: a caller with threads running (a test
+    suite with a browser driver, a flood started from a thread) may hold a lock at the moment
+    of a fork, and the forked child would wait for it forever."""
     stop_at = time.time() + duration
     processes = max(1, min(processes, concurrency))
     per = [concurrency // processes + (1 if i < concurrency % processes else 0) for i in range(processes)]
-    procs = [ctx.Process(target=_client_process, args=(port, mode, n, stop_at, timeout, queue)) for n in per]
-    for p in procs:
-        p.start()
+    procs = [subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--flood-client", str(port), mode,
+                               str(n), repr(stop_at), str(timeout)], stdout=subprocess.PIPE)
+             for n in per]
     results: list[tuple[int, float, str, str]] = []
-    for _ in procs:
-        results.extend(queue.get())
-    for p in procs:
-        p.join()
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"a flood client failed (exit {proc.returncode})")
+        results.extend((int(r[0]), float(r[1]), str(r[2]), str(r[3])) for r in json.loads(out or b"[]"))
     return results
 
 
@@ -366,4 +374,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--flood-client"]:
+        _client_main(sys.argv[2:])
+    else:
+        main()
