@@ -35,17 +35,28 @@ def db_value(model: type[models.Model], field: str, value: Any) -> Any:
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
                 size: int = 5000) -> None:
     """INSERT `rows` (values in the order of `fields`, each ready for the database: str, int,
-    None, or `db_value`), `size` rows per ``executemany``: the rows ``bulk_create`` writes, with
-    no model instance, no ``pre_save`` (give every column a value: defaults are not applied),
-    no signal and no ids returned."""
+    None, or `db_value`), `size` rows at a time: the rows ``bulk_create`` writes, with no model
+    instance, no ``pre_save`` (give every column a value: defaults are not applied), no signal
+    and no ids returned.
+
+    SQLite: one ``executemany`` (a statement prepared once, bound per row). PostgreSQL: one
+    multi-row ``INSERT … VALUES (…), (…)`` per `size` rows — Django binds parameters on the client,
+    so an ``executemany`` there is a statement the server parses for every row."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(column(model, f) for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # nosec B608
+    one = f"({', '.join(['%s'] * len(fields))})"
     with connection.cursor() as cursor:
+        if connection.features.max_query_params is not None:  # SQLite (and any database limiting parameters)
+            for start in range(0, len(rows), size):
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {one}", rows[start:start + size])  # nosec B608
+            return
+        size = max(1, min(size, 65535 // len(fields)))  # the protocol's limit of parameters per statement
         for start in range(0, len(rows), size):
-            cursor.executemany(sql, rows[start:start + size])
+            part = rows[start:start + size]
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(part))}",  # nosec B608
+                           [value for row in part for value in row])
 
 
 def update_by_pk(model: type[models.Model], field: str, values: Mapping[int, int | None], *, size: int = 2000) -> int:
