@@ -384,6 +384,9 @@ DEFAULT_FROM_EMAIL = envstr("HIROBA_FROM_EMAIL", "hiroba <no-reply@hiroba.localh
 
 # --- Background work ------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+#: A mail claimed (送信中) longer ago than this was being sent by a worker that died: the next
+#: `hiroba notifications deliver` (the requeue timer runs it every minute) takes it again.
+HIROBA_NOTIFY_CLAIM_TIMEOUT = timedelta(seconds=envint("HIROBA_NOTIFY_CLAIM_TIMEOUT", 600))
 
 # --- Cache: shared by every process ------------------------------------------------------------
 # The TOTP replay guard (a code once accepted is refused for its whole validity window) and the

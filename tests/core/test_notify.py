@@ -90,7 +90,7 @@ def test_a_worker_that_died_mid_send_is_picked_up(smtp, settings, templates):  #
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     [row] = notify.send(template=templates, to="a@example.jp", context={"number": "1", "name": "x"})
     Notification.objects.filter(pk=row.pk).update(state="sending", attempts=1,
-                                                  next_attempt_at=timezone.now() - timedelta(hours=1))
+                                                  claimed_at=timezone.now() - timedelta(hours=1))
     assert notify.deliver_due() == 1
     row.refresh_from_db()
     assert row.state == Notification.State.SENT

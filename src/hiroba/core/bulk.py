@@ -1,6 +1,9 @@
-"""Set one column of many rows, each to its own value, in one statement per `size` rows.
+"""Write many rows without a model instance per row: `insert_rows` (an INSERT per row through
+``executemany``, values as tuples) and `update_by_pk` (one column of many rows, each to its own
+value, in one statement per `size` rows).
 
-Django's ``bulk_update`` writes ``SET col = CASE WHEN id = 1 THEN … WHEN id = 2 THEN … END``, which
+Building a model instance per row and preparing each field of it is most of ``bulk_create``'s
+time for tens of thousands of rows (a records scan's inventory, a notices batch). Django's ``bulk_update`` writes ``SET col = CASE WHEN id = 1 THEN … WHEN id = 2 THEN … END``, which
 the database evaluates row by row against every WHEN: quadratic in the batch size (a 6,000-notice
 dispatch spent most of its time there). ``UPDATE … FROM (VALUES …)`` joins instead; PostgreSQL and
 SQLite ≥ 3.33 both run it.
@@ -8,7 +11,8 @@ SQLite ≥ 3.33 both run it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import connection, models
 
@@ -20,6 +24,39 @@ def column(model: type[models.Model], field: str = "pk") -> str:
     if not isinstance(target, models.Field) or not target.column:
         raise ValueError(f"{meta.label}.{field} is not a column")
     return connection.ops.quote_name(target.column)
+
+
+def db_value(model: type[models.Model], field: str, value: Any) -> Any:
+    """`value` as the database takes it for ``model.field`` (a datetime, a JSON document), for
+    `insert_rows`: prepare a constant once, not once per row."""
+    return model._meta.get_field(field).get_db_prep_save(value, connection)  # type: ignore[union-attr]
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
+                size: int = 5000) -> None:
+    """INSERT `rows` (values in the order of `fields`, each ready for the database: str, int,
+    None, or `db_value`), `size` rows at a time: the rows ``bulk_create`` writes, with no model
+    instance, no ``pre_save`` (give every column a value: defaults are not applied), no signal
+    and no ids returned.
+
+    SQLite: one ``executemany`` (a statement prepared once, bound per row). PostgreSQL: one
+    multi-row ``INSERT … VALUES (…), (…)`` per `size` rows — Django binds parameters on the client,
+    so an ``executemany`` there is a statement the server parses for every row."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(column(model, f) for f in fields)
+    one = f"({', '.join(['%s'] * len(fields))})"
+    with connection.cursor() as cursor:
+        if connection.features.max_query_params is not None:  # SQLite (and any database limiting parameters)
+            for start in range(0, len(rows), size):
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {one}", rows[start:start + size])  # nosec B608
+            return
+        size = max(1, min(size, 65535 // len(fields)))  # the protocol's limit of parameters per statement
+        for start in range(0, len(rows), size):
+            part = rows[start:start + size]
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(part))}",  # nosec B608
+                           [value for row in part for value in row])
 
 
 def update_by_pk(model: type[models.Model], field: str, values: Mapping[int, int | None], *, size: int = 2000) -> int:

@@ -210,6 +210,7 @@ class Notification(models.Model):
     state = models.CharField("状態", max_length=8, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField("送信試行回数", default=0)
     next_attempt_at = models.DateTimeField("次の送信", null=True, blank=True)
+    claimed_at = models.DateTimeField("送信を始めた日時", null=True, blank=True)
     last_error = models.CharField("最後のエラー", max_length=500, blank=True)
     object_type = models.CharField("関連する記録の種類", max_length=100, blank=True)
     object_id = models.CharField("関連する記録のID", max_length=64, blank=True)

@@ -7,7 +7,10 @@ when that transaction commits, so
 
 - a write that rolls back sends nothing, and a committed one is never left unsent: the worker
   retries failures with backoff (`RETRY_DELAYS`), and `deliver_due` (``hiroba notifications
-  deliver``, run on a schedule) picks up anything a dead worker left behind;
+  deliver``, run every minute by the requeue timer) picks up anything a dead worker left behind,
+  including a message it had claimed (送信中) and not finished: claimed longer ago than
+  ``HIROBA_NOTIFY_CLAIM_TIMEOUT`` (10 minutes), it is claimed again and sent (at least once: a
+  worker that was only slow, not dead, may send it a second time — docs/decisions/0016);
 - a request never waits for the mail server, and a mail server that is down never turns a
   committed write into an error page;
 - every recipient gets a message of their own (no address is shown to another), and what was
@@ -40,8 +43,8 @@ log = logging.getLogger(__name__)
 #: Wait before each retry after a failed attempt (the first try is attempt 1).
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-#: A row left in 送信中 this long was being sent by a worker that died: try it again.
-STALE_SENDING = timedelta(minutes=10)
+#: last_error of a message whose last allowed attempt was cut short by a dead worker.
+DIED_WHILE_SENDING = "worker stopped while sending (the message may or may not have left)"
 #: Messages per queued task when one mail goes to many recipients.
 TASK_SIZE = 100
 
@@ -137,16 +140,33 @@ def _enqueue(ids: list[int], run_after: datetime | None = None) -> None:
             log.exception("could not queue notifications %s…%s", part[0], part[-1])
 
 
+def claim_timeout() -> timedelta:
+    """How long a claim (送信中) holds before the message counts as left by a dead worker."""
+    timeout: timedelta = settings.HIROBA_NOTIFY_CLAIM_TIMEOUT
+    return timeout
+
+
+def _claimable(now: datetime) -> Q:
+    """Rows a worker may claim now: waiting ones, and those a worker claimed longer ago than
+    `claim_timeout` and never finished (unless that was their last allowed attempt)."""
+    return (Q(state__in=[Notification.State.QUEUED, Notification.State.RETRY])
+            | Q(state=Notification.State.SENDING, claimed_at__lt=now - claim_timeout(), attempts__lt=MAX_ATTEMPTS))
+
+
 @task()
 def deliver(notification_id: int) -> None:
     """Send one stored message (claimed with a conditional UPDATE, so two workers never both
     send it); on failure schedule the next attempt or mark it failed."""
-    now = timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id, state__in=[Notification.State.QUEUED, Notification.State.RETRY],
-    ).update(state=Notification.State.SENDING, attempts=F("attempts") + 1, next_attempt_at=now)
+    _deliver(notification_id, now=timezone.now())
+
+
+def _deliver(notification_id: int, *, now: datetime) -> bool:
+    """`deliver` at time `now`; False when the message was not claimable (sent, or another
+    worker's claim still holds)."""
+    claimed = Notification.objects.filter(_claimable(now), pk=notification_id).update(
+        state=Notification.State.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     if not claimed:
-        return
+        return False
     note = Notification.objects.get(pk=notification_id)
     message = EmailMultiAlternatives(
         subject=note.subject, body=note.body, to=[note.recipient],
@@ -158,9 +178,11 @@ def deliver(notification_id: int) -> None:
         message.send(fail_silently=False)
     except Exception as exc:  # SMTP refusals, timeouts, DNS: all retried the same way
         _failed(note, exc)
-        return
+        return True
+    # unconditional: even when a slow send outlived its claim and another worker took it over, it was sent
     Notification.objects.filter(pk=note.pk).update(state=Notification.State.SENT, sent_at=timezone.now(),
                                                    last_error="")
+    return True
 
 
 @task()
@@ -174,31 +196,34 @@ def deliver_many(notification_ids: list[int]) -> None:
 
 def _failed(note: Notification, exc: Exception) -> None:
     error = f"{type(exc).__name__}: {exc}"[:500]
+    # only while this claim still holds: a send that outlived its claim must not undo the new claim's outcome
+    mine = Notification.objects.filter(pk=note.pk, state=Notification.State.SENDING, claimed_at=note.claimed_at)
     if note.attempts >= MAX_ATTEMPTS:
-        Notification.objects.filter(pk=note.pk).update(state=Notification.State.FAILED, last_error=error)
+        mine.update(state=Notification.State.FAILED, last_error=error)
         log.error("notification %s failed for good after %s attempts: %s", note.pk, note.attempts, error)
         return
     when = timezone.now() + RETRY_DELAYS[note.attempts - 1]
-    Notification.objects.filter(pk=note.pk).update(state=Notification.State.RETRY, next_attempt_at=when,
-                                                   last_error=error)
+    if not mine.update(state=Notification.State.RETRY, next_attempt_at=when, last_error=error):
+        return
     log.warning("notification %s attempt %s failed, retry at %s: %s", note.pk, note.attempts, when, error)
     _enqueue([note.pk], run_after=when)
 
 
 def deliver_due(*, now: datetime | None = None) -> int:
     """Send what is due now and was not (a worker died, or the queue was down): queued rows
-    older than a minute, retries whose time has come, and rows stuck in 送信中. Returns how
+    older than a minute, retries whose time has come, and rows a worker claimed (送信中) longer
+    ago than `claim_timeout` without finishing — each claimed again, so sent once more at most
+    per dead worker; one whose last allowed attempt died is marked 送信失敗 instead. Returns how
     many were attempted."""
     now = now or timezone.now()
-    Notification.objects.filter(state=Notification.State.SENDING, next_attempt_at__lt=now - STALE_SENDING).update(
-        state=Notification.State.RETRY, next_attempt_at=now,
-    )
+    stale = Q(state=Notification.State.SENDING, claimed_at__lt=now - claim_timeout())
+    Notification.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(state=Notification.State.FAILED,
+                                                                           last_error=DIED_WHILE_SENDING)
     due = list(
         Notification.objects.filter(
             Q(state=Notification.State.QUEUED, created_at__lte=now - timedelta(minutes=1))
             | Q(state=Notification.State.RETRY, next_attempt_at__lte=now)
+            | stale
         ).order_by("id").values_list("pk", flat=True)[:1000]
     )
-    for pk in due:
-        deliver.call(pk)
-    return len(due)
+    return sum(_deliver(pk, now=now) for pk in due)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.db.models import Max
@@ -17,7 +17,7 @@ from hiroba.core.actors import Actor
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.notices import audit_actions
-from hiroba.notices.models import PLACEHOLDER, NoticeTemplate, NoticeType, Recipient
+from hiroba.notices.models import PLACEHOLDER, NoticeTemplate, NoticeType
 
 DEFAULT_CONSENT = ("この種類の通知を、紙の郵送に代えて hiroba で受け取ることに同意します。"
                    "通知が届くとメールでお知らせします。期限までに開封されない場合は紙でお送りします。"
@@ -99,7 +99,20 @@ def _fill(escaped: str, escaped_values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda match: escaped_values.get(match.group(1), ""), escaped)
 
 
-def render(template: NoticeTemplate, recipient: Recipient, values: dict[str, str]) -> tuple[str, str, str]:
+class Addressee(Protocol):
+    """What rendering reads of a recipient: a `Recipient`, or a batch row's `batches.Person`."""
+
+    @property
+    def atena_number(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def postal_code(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+
+
+def render(template: NoticeTemplate, recipient: Addressee, values: dict[str, str]) -> tuple[str, str, str]:
     """(title, the notice as HTML, SHA-256 of both): what the resident reads and the letter prints."""
     full = {"宛名番号": recipient.atena_number, "氏名": recipient.name, "郵便番号": recipient.postal_code,
             "住所": recipient.address, **values}

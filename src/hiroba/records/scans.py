@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from hiroba.accounts.models import Role
 from hiroba.core import audit
 from hiroba.core.actors import Actor
-from hiroba.core.bulk import column
+from hiroba.core.bulk import insert_rows
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.records import access, conf, guidelines
@@ -110,8 +110,8 @@ def _store(result: Result, *, root: str, department: Department | None, guidelin
     gone_findings = [pk for key, pk in existing.items() if key not in found]
     for i in range(0, len(gone_findings), 900):
         ScanFinding.objects.filter(pk__in=gone_findings[i:i + 900]).delete()
-    _insert(ScanFinding, ["scan", "root", "kind", "path", "rule", "message", "suggestion"],
-            [(scan.pk, root, *key) for key in found if key not in existing], chunk)
+    insert_rows(ScanFinding, ["scan", "root", "kind", "path", "rule", "message", "suggestion"],
+                [(scan.pk, root, *key) for key in found if key not in existing], size=chunk)
     # The inventory: only what changed since the previous scan is written.
     gone = [pk for path, (pk, _e) in previous.items() if path not in result.entries]
     changed_pks: list[int] = []
@@ -127,22 +127,8 @@ def _store(result: Result, *, root: str, department: Department | None, guidelin
     stale_pks = gone + changed_pks
     for i in range(0, len(stale_pks), 900):
         InventoryFile.objects.filter(pk__in=stale_pks[i:i + 900]).delete()
-    _insert(InventoryFile, ["root", "path", "size", "mtime_ns", "partial_hash", "full_hash"], new, chunk)
+    insert_rows(InventoryFile, ["root", "path", "size", "mtime_ns", "partial_hash", "full_hash"], new, size=chunk)
     return scan
-
-
-def _insert(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]], chunk: int) -> None:
-    """INSERT the rows (values in the order of `fields`), `chunk` rows per `executemany`: the
-    same rows `bulk_create` writes, without building a model instance per file (which cost most
-    of a first scan's storing). No signal listens to these models' saves."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(column(model, f) for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # nosec B608
-    with connection.cursor() as cursor:
-        for i in range(0, len(rows), chunk):
-            cursor.executemany(sql, rows[i:i + chunk])
 
 
 def _top(data: dict[str, int], n: int) -> dict[str, int]:
