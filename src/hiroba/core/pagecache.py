@@ -2,14 +2,15 @@
 with `@pagecache.public_page("<scope>")` is kept in the shared cache (the default alias: the
 database cache, or Redis with HIROBA_CACHE_URL) and served from it to anonymous readers.
 
-The key is the scheme, host, path and query, the language the reader would be served, today's
-date (a period opens and closes by the day) and the *generation* of the page's scope. Every
-service that changes what such a page shows calls `pagecache.invalidate("<scope>")`: the
-generation becomes a fresh random token at once and again after the commit, so no reader is
-served a page older than a publication once it has committed (the token rather than
-`cache.incr`: the database cache's incr is a read and a write, and two bumps could land on the
-same number). A page rendered while the change was in flight is stored under the generation it
-read first, which the bump after the commit has left behind.
+The key is the scheme, host, path and query, the language the reader would be served and
+today's date (a period opens and closes by the day); the entry carries the *generation* of the
+page's scope it was rendered under, and a hit needs it to be the current one (both read in one
+round trip, `get_many`). Every service that changes what such a page shows calls
+`pagecache.invalidate("<scope>")`: the generation becomes a fresh random token at once and again
+after the commit, so no reader is served a page older than a publication once it has committed
+(a token rather than `cache.incr`: the database cache's incr is a read and a write, and two bumps
+could land on the same number). A page rendered while the change was in flight carries the
+generation it read before rendering, which the bump after the commit has left behind.
 
 Only what is the same for every anonymous reader is kept: a GET without a session or a
 messages cookie, answered 200 without Set-Cookie, without a CSRF token, not marked private or
@@ -68,13 +69,10 @@ def invalidate(scope: str) -> None:
     transaction.on_commit(lambda: _bump(scope))
 
 
-def generation(scope: str) -> str:
-    key = _GENERATION.format(scope=scope)
-    current = cache.get(key)
-    if current is None:  # first use, or culled: any fresh token will do
-        cache.add(key, secrets.token_hex(8), None)
-        current = cache.get(key) or ""
-    return str(current)
+def _fresh_generation(key: str) -> str:
+    """First use, or culled: any fresh token will do (another process may have set one first)."""
+    cache.add(key, secrets.token_hex(8), None)
+    return str(cache.get(key) or "")
 
 
 def seconds() -> int:
@@ -89,8 +87,8 @@ def _anonymous(request: HttpRequest) -> bool:
 
 def page_key(request: HttpRequest, scope: str) -> str:
     language = translation.get_language_from_request(request)
-    parts = [request.scheme or "", request.get_host(), request.get_full_path(), language,
-             timezone.localdate().isoformat(), generation(scope)]
+    parts = [scope, request.scheme or "", request.get_host(), request.get_full_path(), language,
+             timezone.localdate().isoformat()]
     return "pagecache:page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -109,9 +107,8 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     return vary <= _VARY_KEYED
 
 
-def _replay(request: HttpRequest, stored: tuple[list[tuple[str, str]], bytes]) -> HttpResponse:
+def _replay(request: HttpRequest, headers: list[tuple[str, str]], content: bytes) -> HttpResponse:
     """The stored page; 304 when the reader's ETag / Last-Modified still match (a calendar app)."""
-    headers, content = stored
     response = HttpResponse(content)
     for name, value in headers:
         response[name] = value
@@ -139,18 +136,20 @@ class PageCacheMiddleware:
         scope = getattr(match.func, ATTRIBUTE, None)
         if scope is None:
             return self.get_response(request)
-        key = page_key(request, scope)  # before the view reads anything (see the module's docstring)
-        stored = cache.get(key)
-        if stored is not None:
+        key, generation_key = page_key(request, scope), _GENERATION.format(scope=scope)
+        found = cache.get_many([generation_key, key])  # before the view reads anything (see above)
+        current = found.get(generation_key) or _fresh_generation(generation_key)
+        stored = found.get(key)
+        if stored is not None and stored[0] == current:
             request.resolver_match = match
-            return _replay(request, stored)
+            return _replay(request, stored[1], stored[2])
         response = self.get_response(request)
         if _storable(request, response):
             if "max-age" not in response.get("Cache-Control", ""):  # a feed says its own
                 patch_cache_control(response, public=True,
                                     max_age=int(getattr(settings, "HIROBA_PAGECACHE_MAX_AGE", 0)))
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
-            cache.set(key, ([(k, v) for k, v in response.items() if k != STATUS_HEADER], response.content),
+            cache.set(key, (current, [(k, v) for k, v in response.items() if k != STATUS_HEADER], response.content),
                       seconds())
             response[STATUS_HEADER] = "miss"
         return response
