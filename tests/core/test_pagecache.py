@@ -92,3 +92,10 @@ def test_seconds_zero_turns_it_off(client, settings):
     settings.HIROBA_PAGECACHE_SECONDS = 0
     client.get("/cached/plain/")
     assert pagecache.STATUS_HEADER not in client.get("/cached/plain/")
+
+
+def test_with_the_cache_away_the_page_is_rendered_as_if_it_were_off(client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:9/0"}}  # nothing listens there
+    first, second = client.get("/cached/plain/"), client.get("/cached/plain/")
+    assert first.status_code == second.status_code == 200 and second.content != first.content

@@ -24,6 +24,7 @@ briefly, `Vary: Accept-Language, Cookie` keeps a shared proxy from mixing reader
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import parse_http_date_safe
 
 V = TypeVar("V", bound=Callable[..., Any])
+logger = logging.getLogger(__name__)
 
 ATTRIBUTE = "pagecache_scope"
 STATUS_HEADER = "X-Hiroba-Cache"  # hit / miss, for the benchmark and operators' curl
@@ -137,8 +139,12 @@ class PageCacheMiddleware:
         if scope is None:
             return self.get_response(request)
         key, generation_key = page_key(request, scope), _GENERATION.format(scope=scope)
-        found = cache.get_many([generation_key, key])  # before the view reads anything (see above)
-        current = found.get(generation_key) or _fresh_generation(generation_key)
+        try:
+            found = cache.get_many([generation_key, key])  # before the view reads anything (see above)
+            current = found.get(generation_key) or _fresh_generation(generation_key)
+        except Exception:  # noqa: BLE001 (the cache away: the page is rendered as if it were off)
+            logger.warning("page cache unavailable", exc_info=True)
+            return self.get_response(request)
         stored = found.get(key)
         if stored is not None and stored[0] == current:
             request.resolver_match = match
@@ -149,7 +155,10 @@ class PageCacheMiddleware:
                 patch_cache_control(response, public=True,
                                     max_age=int(getattr(settings, "HIROBA_PAGECACHE_MAX_AGE", 0)))
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
-            cache.set(key, (current, [(k, v) for k, v in response.items() if k != STATUS_HEADER], response.content),
-                      seconds())
+            try:
+                cache.set(key, (current, [(k, v) for k, v in response.items() if k != STATUS_HEADER],
+                                response.content), seconds())
+            except Exception:  # noqa: BLE001 (not kept this time; the reader has the page)
+                logger.warning("page cache unavailable", exc_info=True)
             response[STATUS_HEADER] = "miss"
         return response
