@@ -1,14 +1,21 @@
 """Scale-out benchmark: the full submission path through nginx with 1 app server and with 2,
-measured in the same run on the same PostgreSQL database (scripts/cluster.sh starts each).
+measured in the same run on the same PostgreSQL database (scripts/cluster.sh starts each); then
+the readers: the published results page read by --readers concurrent anonymous readers through
+nginx with the page cache off and on (hiroba.core.pagecache), each cache backend asked for.
 
-    python bench/cluster.py                   # 6 s per phase, 16 connections
+    python bench/cluster.py                   # 6 s per phase, 16 connections, 200 readers
     python bench/cluster.py --duration 10 --concurrency 32 --web-workers 2
+    python bench/cluster.py --only readers --cache db,redis://127.0.0.1:6379/5
 
 Each app server runs the same gunicorn workers (--web-workers, gthread), with the task workers and
 the audit chainer beside them, all on this machine's cores: the ratio 2 servers / 1 server is what
 scale-out buys *on this machine*. The target (issue 20) is ≥ 1.6 where the machine has the cores for
 it (each app server its own cores); with fewer cores than app-server processes the ratio is printed
 as it is and per core, since both phases then share the same cores.
+
+The readers' target (issue 20) is the results page through the cache at >= 10x its uncached rate;
+the page is the seed consultation's (shared/fixtures, imported as published), the database the
+same PostgreSQL one, the baseline (HIROBA_PAGECACHE_SECONDS=0) measured in the same run.
 """
 
 from __future__ import annotations
@@ -41,12 +48,49 @@ def phase(c: lib.Cluster, apps: int, args: argparse.Namespace) -> dict:
     return {"app_servers": apps, "web_workers_each": args.web_workers, **summary}
 
 
+RESULTS_SLUG = "bench-results"
+SEED = ROOT / "src" / "hiroba" / "consultations" / "fixtures" / "chiyoda-dx-strategy-2025" / "consultation.json"
+
+
+def publish_seed(c: lib.Cluster) -> str:
+    """The seed consultation imported as published: the results page the readers read."""
+    done = c.hiroba("consultation", "import", str(SEED), "--slug", RESULTS_SLUG)
+    if done.returncode != 0:
+        sys.exit(f"could not import the seed consultation:\n{done.stdout}\n{done.stderr}")
+    return f"/consultations/{RESULTS_SLUG}/results/"
+
+
+def readers(c: lib.Cluster, path: str, args: argparse.Namespace, *, cache: str, seconds: int) -> dict:
+    """`args.readers` keep-alive readers GET `path` through nginx for `args.duration` seconds."""
+    c.env["CLUSTER_APPS"], c.apps = str(args.reader_apps), args.reader_apps
+    c.env["HIROBA_PAGECACHE_SECONDS"] = str(seconds)
+    if cache == "db":
+        c.env.pop("HIROBA_CACHE_URL", None)
+    else:
+        c.env["HIROBA_CACHE_URL"] = cache
+    c.script("start")
+    try:
+        intake.flood(c.port, path, duration=2, concurrency=args.readers, processes=4, timeout=60)  # warm-up
+        results = intake.flood(c.port, path, duration=args.duration, concurrency=args.readers, processes=4,
+                               timeout=60)
+    finally:
+        c.script("stop")
+    summary = intake.summarise(results, args.duration)
+    summary.pop("retry_after_on_shed", None)
+    return {"cache": cache if seconds else "off", "readers": args.readers, **summary,
+            "hits": sum(1 for r in results if r[3] == "hit")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=6)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=1, help="gunicorn workers per app server")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--readers", type=int, default=200, help="concurrent readers of the results page")
+    parser.add_argument("--reader-apps", type=int, default=1, help="app servers behind nginx for the readers")
+    parser.add_argument("--cache", default="db", help="page cache backends, comma-separated: db, redis://…")
+    parser.add_argument("--only", choices=["submissions", "readers"], help="one of the two benchmarks")
     args = parser.parse_args()
     if not lib.pg_available():
         sys.exit(f"bench/cluster.py needs PostgreSQL at {lib.PG_URL} (BENCH_POSTGRES_URL)")
@@ -55,11 +99,34 @@ def main() -> None:
         c = lib.create(Path(tmp), apps=1, task_workers=1, web_workers=args.web_workers, web_threads=args.threads,
                        inflight=32)
         try:
-            one = phase(c, 1, args)
-            two = phase(c, 2, args)
-            stored = intake.stored_numbers(c.url, c.workdir)
+            if args.only != "readers":
+                one = phase(c, 1, args)
+                two = phase(c, 2, args)
+                stored = intake.stored_numbers(c.url, c.workdir)
+            if args.only != "submissions":
+                path = publish_seed(c)
+                off = readers(c, path, args, cache="db", seconds=0)
+                cached = [readers(c, path, args, cache=backend, seconds=300) for backend in args.cache.split(",")]
         finally:
             c.close()
+    if args.only != "readers":
+        report_submissions(one, two, stored, cores, args)
+    if args.only != "submissions":
+        report_readers(off, cached)
+
+
+def report_readers(off: dict, cached: list[dict]) -> None:
+    ratios = {run["cache"]: round(run["per_second"] / max(off["per_second"], 0.1), 1) for run in cached}
+    print(json.dumps({"readers": {"off": off, "on": cached, "ratio_on_to_off": ratios}}, ensure_ascii=False))
+    for run in cached:
+        ratio = ratios[run["cache"]]
+        print(f"readers ({off['readers']}, results page): cache off {off['per_second']}/s (p50 {off['p50_ms']} ms, "
+              f"p99 {off['p99_ms']} ms), cache on [{run['cache']}] {run['per_second']}/s (p50 {run['p50_ms']} ms, "
+              f"p99 {run['p99_ms']} ms, {run['hits']} hits): ratio {ratio}; "
+              f"target >= 10: {'met' if ratio >= 10 else 'NOT met'}")
+
+
+def report_submissions(one: dict, two: dict, stored: list[str], cores: int, args: argparse.Namespace) -> None:
     ratio = round(two["per_second"] / max(one["per_second"], 0.1), 2)
     enough_cores = cores >= 2 * args.web_workers + 2  # each server its workers, plus nginx, postgres, the chainer
     report = {"cores": cores, "one": one, "two": two, "ratio_two_to_one": ratio,

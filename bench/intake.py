@@ -184,8 +184,26 @@ class Client:
         self.cookie = re.search(r"csrftoken=([^;]+)", cookie).group(1)
         self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
+    def read(self) -> tuple[int, float, str, str]:
+        """A reader (mode = the page's path): GET it; (status, seconds, "read" when 200, cache state)."""
+        started = time.perf_counter()
+        try:
+            conn = self._conn()
+            conn.request("GET", self.mode)
+            resp = conn.getresponse()
+            resp.read()
+        except (OSError, http.client.HTTPException):
+            self.conn = None
+            return 0, time.perf_counter() - started, "", ""
+        if resp.getheader("Connection", "").lower() == "close":
+            self.conn = None
+        return (resp.status, time.perf_counter() - started, "read" if resp.status == 200 else "",
+                resp.getheader("X-Hiroba-Cache", ""))
+
     def post(self) -> tuple[int, float, str, str]:
-        """(status, seconds, 受付番号 or '', Retry-After)."""
+        """(status, seconds, 受付番号 or '', Retry-After); a reader's mode is a path to GET instead."""
+        if self.mode.startswith("/"):
+            return self.read()
         body = {"name": "区民 花子", "address": "千代田区九段南1-2-1", "category": "resident",
                 "text": "ベンチマークの意見です。" * 20, "idempotency_key": uuid.uuid4().hex, "step": "submit"}
         headers = {"Content-Type": "application/x-www-form-urlencoded"}

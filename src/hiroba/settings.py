@@ -141,6 +141,8 @@ MIDDLEWARE = [
     "hiroba.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # the public pages many residents read at once, whole, for anonymous readers (hiroba.core.pagecache)
+    "hiroba.core.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -413,6 +415,12 @@ def _caches() -> dict[str, dict[str, object]]:
 
 
 CACHES = _caches()
+
+# Whole public pages (results, drafts, calendar feeds, vote results) kept in that cache for
+# anonymous readers: seconds an entry lives (0 turns the page cache off; a publication replaces
+# it at once whatever this says) and the max-age browsers are told.
+HIROBA_PAGECACHE_SECONDS = envint("HIROBA_PAGECACHE_SECONDS", 300)
+HIROBA_PAGECACHE_MAX_AGE = envint("HIROBA_PAGECACHE_MAX_AGE", 30)
 
 # --- hiroba ---------------------------------------------------------------------------------
 HIROBA_SITE_NAME = envstr("HIROBA_SITE_NAME", "広場 hiroba")

@@ -32,7 +32,7 @@ from hiroba.calendars.models import (
     School,
     Term,
 )
-from hiroba.core import audit
+from hiroba.core import audit, pagecache
 from hiroba.core.actors import Actor
 from hiroba.core.models import Department
 
@@ -66,6 +66,7 @@ def school_create(
         department=department, slug=slug, name=name, short_name=short_name, kind=kind,
         address=address, phone=phone, website=website, latitude=latitude, longitude=longitude,
     )
+    pagecache.invalidate("calendars")
     audit.record(actor=_audit_actor(who), action=actions.SCHOOL_CREATE, obj=school,
                  changes=audit.diff({}, audit.snapshot(school, ["slug", "name", "kind", "department_id"])))
     calendar_create(actor=who, school=school, audience=Calendar.Audience.SCHOOL)
@@ -109,6 +110,7 @@ def calendar_create(*, actor: ActorLike, school: School, audience: str, grade: i
         key=_calendar_key(school, audience, grade, class_name),
         sort_order=(grade or 0) * 100 + order * 10,
     )
+    pagecache.invalidate("calendars")
     audit.record(actor=_audit_actor(Actor.of(actor)), action=actions.CALENDAR_CREATE, obj=calendar,
                  changes=audit.diff({}, {"school": school.slug, "key": calendar.key, "label": calendar.label}))
     return calendar
@@ -131,6 +133,7 @@ def term_save(*, actor: ActorLike, school: School, fiscal_year: int, name: str, 
         term = Term(school=school, fiscal_year=fiscal_year, name=name)
     term.start_date, term.end_date = start_date, end_date
     term.save()
+    pagecache.invalidate("calendars")
     audit.record(actor=_audit_actor(Actor.of(actor)), action=actions.TERM_SAVE, obj=term, changes=changes)
     return term
 
@@ -138,6 +141,7 @@ def term_save(*, actor: ActorLike, school: School, fiscal_year: int, name: str, 
 @transaction.atomic
 def term_delete(*, actor: ActorLike, term: Term) -> None:
     """Remove a 学期 entered by mistake."""
+    pagecache.invalidate("calendars")
     audit.record(actor=_audit_actor(Actor.of(actor)), action=actions.TERM_DELETE, obj=term,
                  changes=audit.diff(audit.snapshot(term, ["name", "fiscal_year", "start_date", "end_date"]), {}))
     term.delete()
@@ -196,6 +200,7 @@ def _revise(event: Event, *, actor: ActorLike, action: str, changes: dict[str, A
     who = Actor.of(actor)
     EventRevision.objects.create(event=event, sequence=event.sequence, action=action, changes=changes,
                                  actor=who.account(), actor_label=who.audit_label[:254], import_batch=batch)
+    pagecache.invalidate("calendars")
     audit.record(actor=_audit_actor(who), action=actions.EVENT_ACTIONS[action], obj=event,
                  changes={**changes, "sequence": event.sequence, "uid": event.uid,
                           **({"import_batch": batch.pk} if batch else {})})

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from hiroba.calendars import exports, feeds, queries, services
 from hiroba.calendars.forms import CombinationForm
 from hiroba.calendars.models import Calendar, Combination, Event, School, fiscal_year_of
+from hiroba.core import pagecache
 from hiroba.core.errors import ServiceError
 
 MONTH_PARAM = re.compile(r"^(\d{4})-(\d{2})$")
@@ -256,6 +257,7 @@ def _feed_query(calendar: Calendar, options: dict[str, bool]) -> str:
     return "?" + urlencode(off) if off else ""
 
 
+@pagecache.public_page("calendars")
 @require_GET
 def calendar_feed(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     school = _school(slug)
@@ -274,6 +276,7 @@ def calendar_feed(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     return _feed_response(request, feed, f"{school.slug}-{calendar.key}.ics")
 
 
+@pagecache.public_page("calendars")
 @require_GET
 def school_feed(request: HttpRequest, slug: str) -> HttpResponse:
     school = _school(slug)
@@ -285,6 +288,7 @@ def school_feed(request: HttpRequest, slug: str) -> HttpResponse:
     return _feed_response(request, feed, f"{school.slug}.ics")
 
 
+@pagecache.public_page("calendars")
 @require_GET
 def combination_feed(request: HttpRequest, token: str) -> HttpResponse:
     combo, calendars, _ = _combination(token)

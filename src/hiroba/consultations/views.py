@@ -24,7 +24,7 @@ from hiroba.accounts.models import IdentityLevel
 from hiroba.consultations import conf, exports, queries, services
 from hiroba.consultations.forms import ImpersonationForm, OpinionForm
 from hiroba.consultations.models import Case, Channel, PublishedResult, Section, Submission
-from hiroba.core import links, pow, throttle
+from hiroba.core import links, pagecache, pow, throttle
 
 RECEIPT_SALT = "hiroba.consultations.receipt"
 _inflight: dict[str, Any] = {"lock": threading.Lock(), "count": 0}
@@ -63,6 +63,7 @@ def busy(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@pagecache.public_page("consultations")
 def case_list(request: HttpRequest) -> HttpResponse:
     cases = list(queries.public_cases().order_by("-period_start"))
     has_results = {c.pk: bool(getattr(c, "has_results", False)) for c in cases}  # public_cases() annotates it
@@ -77,6 +78,7 @@ def _public_case(slug: str) -> Case:
     return get_object_or_404(queries.public_cases(), slug=slug)
 
 
+@pagecache.public_page("consultations")
 def case_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The draft by section; while open, where and until when to send an opinion; once closed,
     「受付を終了しました」 with the expected date until the results are published."""
@@ -245,6 +247,7 @@ def _published(slug: str, version: int | None) -> tuple[Case, PublishedResult]:
     return case, result
 
 
+@pagecache.public_page("consultations")
 def results(request: HttpRequest, slug: str, version: int | None = None) -> HttpResponse:
     """The published results, rendered from the stored version (never from the live rows)."""
     case, result = _published(slug, version)

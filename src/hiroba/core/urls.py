@@ -5,4 +5,5 @@ from hiroba.core import views
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("language/", views.language, name="language"),
 ]

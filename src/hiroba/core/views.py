@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language
+from django.views.decorators.cache import never_cache
 
 from hiroba.core import context_processors
 
@@ -15,6 +18,27 @@ from hiroba.core import context_processors
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"today": timezone.localdate(),
                                               "things_to_do": context_processors.nav("home_public")})
+
+
+@never_cache
+def language(request: HttpRequest) -> HttpResponse:
+    """The header's language switch: a GET (no CSRF token in the page, so public pages can be
+    cached whole) that keeps the choice in the language cookie and goes back to `next` on this
+    site. Django's set_language (POST, /i18n/setlang/) still works for older pages and links."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    code = request.GET.get("language", "")
+    if code in dict(settings.LANGUAGES) and check_for_language(code):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]  # "Lax" (settings)
+        )
+    return response
 
 
 def bad_request(request: HttpRequest, *, reason: str = "") -> HttpResponse:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from hiroba.accounts.models import User
-from hiroba.core import throttle
+from hiroba.core import pagecache, throttle
 from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals import exports, queries, services
 from hiroba.proposals.forms import ProposalForm, VoteForm
@@ -166,6 +166,7 @@ def vote(request: HttpRequest, slug: str) -> HttpResponse:
     }, status=status)
 
 
+@pagecache.public_page("proposals")
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     call = _call(slug)
     if not hasattr(call, "result"):

@@ -18,7 +18,7 @@ from hiroba.consultations import audit_actions, staff_mail
 from hiroba.consultations.models import ApprovalDecision, ApprovalRound, ApprovalStep, Case
 from hiroba.consultations.services._common import _is_user, _pending_masks, _user, latest_published
 from hiroba.consultations.services.errors import ConsultationError
-from hiroba.core import audit
+from hiroba.core import audit, pagecache
 from hiroba.core.models import Department
 
 # --- approval (決裁) ------------------------------------------------------------------------
@@ -214,6 +214,7 @@ def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment
     if not approve:
         case.state = Case.State.ANSWERING
         case.save(update_fields=["state", "updated_at"])
+    pagecache.invalidate("consultations")
     audit.record(actor=actor, action=audit_actions.APPROVAL_APPROVE if approve else audit_actions.APPROVAL_RETURN, obj=case,
                  changes={"round": round_.number, "step": step["label"], "comment": comment.strip(),
                           "final": final})
@@ -239,6 +240,7 @@ def approval_reopen(*, actor: Any, case: Case, reason: str) -> Case:
     before = case.state
     case.state = Case.State.ANSWERING
     case.save(update_fields=["state", "updated_at"])
+    pagecache.invalidate("consultations")
     audit.record(actor=actor, action=audit_actions.APPROVAL_REOPEN, obj=case,
                  changes={"state": [before, "answering"], "reason": reason.strip(),
                           **({"correction": True} if before == Case.State.PUBLISHED else {})})

@@ -16,7 +16,7 @@ from hiroba.accounts.models import IdentityLevel
 from hiroba.consultations import audit_actions, conf
 from hiroba.consultations.models import Case, Category, Channel, period_warning
 from hiroba.consultations.services.errors import ConsultationError
-from hiroba.core import audit, dates
+from hiroba.core import audit, dates, pagecache
 from hiroba.core.models import Department
 
 CASE_FIELDS = [
@@ -82,6 +82,7 @@ def case_create(
     if draft_pdf is not None:
         case.draft_pdf.save(getattr(draft_pdf, "name", "draft.pdf"), draft_pdf, save=False)
     case.save()
+    pagecache.invalidate("consultations")
     audit.record(actor=actor, action=audit_actions.CASE_CREATE, obj=case,
                  changes={**audit.diff({}, audit.snapshot(case, CASE_FIELDS)), "draft_pdf": case.draft_pdf.name or ""})
     return case
@@ -153,6 +154,7 @@ def case_transition(
     before = audit.snapshot(case, ["state"])
     case.state = to
     case.save(update_fields=[*fields, "updated_at"])
+    pagecache.invalidate("consultations")
     audit.record(actor=actor, action=audit_actions.CASE_TRANSITION, obj=case,
                  changes={**audit.diff(before, audit.snapshot(case, ["state"])), **extra})
     return case
@@ -175,6 +177,7 @@ def case_update_details(*, actor: Any, case: Case, **values: Any) -> Case:
                                             missing="、".join(missing_contacts(case))), code="contacts_missing")
     case.save(update_fields=[*values, "updated_at"])
     changes = audit.diff(before, audit.snapshot(case, DETAIL_FIELDS))
+    pagecache.invalidate("consultations")
     audit.record(actor=actor, action=audit_actions.CASE_UPDATE_DETAILS, obj=case, changes=changes)
     return case
 

@@ -15,7 +15,7 @@ from hiroba.consultations import audit_actions
 from hiroba.consultations.models import ApprovalRound, Case, PublishedFile, PublishedResult
 from hiroba.consultations.services._common import _pending_masks, _user, latest_approved_round, latest_published
 from hiroba.consultations.services.errors import ConsultationError
-from hiroba.core import audit, dates
+from hiroba.core import audit, dates, pagecache
 
 
 def _store_publication(
@@ -81,6 +81,7 @@ def case_publish(*, actor: Any, case: Case, reported_on: date | None = None) -> 
     case.published_at = result.published_at
     case.reported_on = case.reported_on or day
     case.save(update_fields=["state", "published_at", "reported_on", "updated_at"])
+    pagecache.invalidate("consultations")
     audit.record(actor=actor, action=audit_actions.CASE_PUBLISH, obj=case,
                  changes={"state": ["approving", "published"], "round": approved.number, "version": result.version,
                           "digest": result.digest,
@@ -100,6 +101,7 @@ def publication_import(*, actor: Any, case: Case) -> PublishedResult:
     day = case.reported_on or timezone.localdate()
     result = _store_publication(actor=actor, case=case, pub=exports.build(case), day=day,
                                 source=PublishedResult.Source.IMPORT, round_=None)
+    pagecache.invalidate("consultations")
     audit.record(actor=actor, action=audit_actions.PUBLICATION_IMPORT, obj=case,
                  changes={"version": result.version, "digest": result.digest})
     return result

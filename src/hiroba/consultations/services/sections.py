@@ -13,7 +13,7 @@ from hiroba.consultations import audit_actions
 from hiroba.consultations.models import Case, Section
 from hiroba.consultations.services._common import check_table_open
 from hiroba.consultations.services.errors import ConsultationError
-from hiroba.core import audit
+from hiroba.core import audit, pagecache
 
 
 @transaction.atomic
@@ -31,6 +31,7 @@ def section_add(
     position = (case.sections.aggregate(m=Max("position"))["m"] or 0) + 1
     section = Section.objects.create(case=case, heading=heading, body=body, number=number, parent=parent,
                                      page=page, position=position)
+    pagecache.invalidate("consultations")
     audit.record(actor=actor, action=audit_actions.SECTION_ADD, obj=section,
                  changes={"case": case.slug, "heading": heading})
     return section

@@ -15,7 +15,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import IdentityLevel, Relationship
-from hiroba.core import audit
+from hiroba.core import audit, pagecache
 from hiroba.core.models import Department
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals.models import (
@@ -165,6 +165,7 @@ def call_create(
     ])
     changes = audit.diff({}, audit.snapshot(call, CALL_FIELDS + ["slug", "receipt_prefix", "department_id"]))
     changes["criteria"] = [f"{s.name}×{s.weight}/{s.scale_max}" for s in specs]
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.CALL_CREATE, obj=call, changes=changes)
     return call
 
@@ -203,5 +204,6 @@ def call_update(*, actor: Any, call: Call, criteria: Iterable[CriterionSpec | Se
         new = [f"{s.name}×{s.weight}/{s.scale_max}" for s in specs]
         if old != new:
             changes["criteria"] = [old, new]
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.CALL_UPDATE, obj=call, changes=changes)
     return call

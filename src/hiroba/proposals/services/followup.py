@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.core import audit
+from hiroba.core import audit, pagecache
 from hiroba.core.models import Department
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals.models import (
@@ -44,6 +44,7 @@ def proposal_adopt(*, actor: Any, proposal: Proposal, reason: str, department: D
     followup = FollowUp.objects.create(proposal=proposal, department=department or proposal.call.department,
                                        budget_step=budget_step.strip(), summary=summary.strip(),
                                        updated_at=_now(now))
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.PROPOSAL_ADOPT, obj=proposal,
                  changes={"reason": proposal.adoption_reason, "department": followup.department_id,
                           "budget_step": followup.budget_step})
@@ -64,6 +65,7 @@ def followup_update(*, actor: Any, followup: FollowUp, status: str, budget_step:
     followup.status, followup.budget_step, followup.summary = status, budget_step.strip(), summary.strip()
     followup.updated_at = _now(now)
     followup.save()
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.FOLLOWUP_UPDATE, obj=followup,
                  changes=audit.diff(before, audit.snapshot(followup, FOLLOWUP_FIELDS)))
     return followup
@@ -75,6 +77,7 @@ def milestone_add(*, actor: Any, followup: FollowUp, title: str, due_on: date, d
         raise ProposalsError(_("節目の内容を入力してください。"), code="required", field="title")
     milestone = Milestone.objects.create(followup=followup, title=title.strip()[:200], due_on=due_on, done_on=done_on)
     FollowUp.objects.filter(pk=followup.pk).update(updated_at=timezone.now())
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.MILESTONE_ADD, obj=milestone,
                  changes={"followup": followup.pk, "title": milestone.title, "due_on": due_on.isoformat(),
                           "done_on": done_on.isoformat() if done_on else None})
@@ -87,6 +90,7 @@ def milestone_complete(*, actor: Any, milestone: Milestone, done_on: date) -> Mi
     milestone.done_on = done_on
     milestone.save(update_fields=["done_on"])
     FollowUp.objects.filter(pk=milestone.followup_id).update(updated_at=timezone.now())
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.MILESTONE_COMPLETE, obj=milestone,
                  changes=audit.diff(before, audit.snapshot(milestone, ["done_on"])))
     return milestone

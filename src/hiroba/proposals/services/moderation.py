@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.core import audit
+from hiroba.core import audit, pagecache
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals.models import (
     REASON_MAX,
@@ -29,6 +29,7 @@ def proposal_hide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     proposal.hidden_at = timezone.now()
     proposal.hidden_reason = reason.strip()[:REASON_MAX]
     proposal.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.PROPOSAL_HIDE, obj=proposal,
                  changes=audit.diff(before, audit.snapshot(proposal, ["hidden_at", "hidden_reason"])))
     return proposal
@@ -46,5 +47,6 @@ def proposal_unhide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
     proposal.save(update_fields=["hidden_at", "hidden_reason", "updated_at"])
     changes: dict[str, Any] = audit.diff(before, audit.snapshot(proposal, ["hidden_at", "hidden_reason"]))
     changes["reason"] = reason.strip()
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.PROPOSAL_UNHIDE, obj=proposal, changes=changes)
     return proposal

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import User
-from hiroba.core import audit
+from hiroba.core import audit, pagecache
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals.models import (
@@ -93,6 +93,7 @@ def results_publish(*, actor: Any, call: Call, now: datetime | None = None) -> C
         tally={receipts[pid]: n for pid, n in sorted(counts.items(), key=lambda kv: receipts[kv[0]])},
         digest=ballot_math.digest(ballot_set),
     )
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.RESULTS_PUBLISH, obj=call,
                  changes={"applications": result.applications, "voters": result.voters, "votes": result.votes,
                           "digest": result.digest})

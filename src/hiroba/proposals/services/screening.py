@@ -12,7 +12,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import User
-from hiroba.core import audit
+from hiroba.core import audit, pagecache
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals import scoring
 from hiroba.proposals.models import (
@@ -173,6 +173,7 @@ def proposal_decide(*, actor: Any, proposal: Proposal, decision: str, reason: st
     proposal.screening_reason = reason.strip()[:REASON_MAX]
     proposal.decided_at = _now(now)
     proposal.save(update_fields=["screening_decision", "screening_reason", "decided_at", "updated_at"])
+    pagecache.invalidate("proposals")
     audit.record(actor=actor, action=actions.PROPOSAL_DECIDE, obj=proposal,
                  changes=audit.diff(before, audit.snapshot(proposal, ["screening_decision", "screening_reason"])))
     return proposal

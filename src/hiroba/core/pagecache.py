@@ -1,0 +1,164 @@
+"""The whole-page cache for what many residents read at once (issue 20): a public page marked
+with `@pagecache.public_page("<scope>")` is kept in the shared cache (the default alias: the
+database cache, or Redis with HIROBA_CACHE_URL) and served from it to anonymous readers.
+
+The key is the scheme, host, path and query, the language the reader would be served and
+today's date (a period opens and closes by the day); the entry carries the *generation* of the
+page's scope it was rendered under, and a hit needs it to be the current one (both read in one
+round trip, `get_many`). Every service that changes what such a page shows calls
+`pagecache.invalidate("<scope>")`: the generation becomes a fresh random token at once and again
+after the commit, so no reader is served a page older than a publication once it has committed
+(a token rather than `cache.incr`: the database cache's incr is a read and a write, and two bumps
+could land on the same number). A page rendered while the change was in flight carries the
+generation it read before rendering, which the bump after the commit has left behind.
+
+Only what is the same for every anonymous reader is kept: a GET without a session or a
+messages cookie, answered 200 without Set-Cookie, without a CSRF token, not marked private or
+no-store, varying on nothing but Accept-Language and Cookie (both in the key). A signed-in
+reader always gets the page rendered for them. The stored response carries every header the
+middleware below added (security headers, CSP, Content-Language), so a hit is answered as the
+page was; `Cache-Control: public, max-age=HIROBA_PAGECACHE_MAX_AGE` lets a browser keep it
+briefly, `Vary: Accept-Language, Cookie` keeps a shared proxy from mixing readers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import parse_http_date_safe
+
+V = TypeVar("V", bound=Callable[..., Any])
+logger = logging.getLogger(__name__)
+
+ATTRIBUTE = "pagecache_scope"
+STATUS_HEADER = "X-Hiroba-Cache"  # hit / miss, for the benchmark and operators' curl
+_VARY_KEYED = {"accept-language", "cookie"}
+_COMMAS = re.compile(r"\s*,\s*")
+_GENERATION = "pagecache:gen:{scope}"
+
+
+def public_page(scope: str) -> Callable[[V], V]:
+    """Mark a public view whose anonymous GETs may be served from the page cache; `scope` names
+    the data it shows (its app), which the services changing that data invalidate."""
+
+    def mark(view: V) -> V:
+        setattr(view, ATTRIBUTE, scope)
+        return view
+
+    return mark
+
+
+def _bump(scope: str) -> None:
+    cache.set(_GENERATION.format(scope=scope), secrets.token_hex(8), None)
+
+
+def invalidate(scope: str) -> None:
+    """Every cached page of `scope` is left behind: now, and once more when the current
+    transaction commits (a reader between the two may have rendered the old rows)."""
+    _bump(scope)
+    transaction.on_commit(lambda: _bump(scope))
+
+
+def _fresh_generation(key: str) -> str:
+    """First use, or culled: any fresh token will do (another process may have set one first)."""
+    cache.add(key, secrets.token_hex(8), None)
+    return str(cache.get(key) or "")
+
+
+def seconds() -> int:
+    return int(getattr(settings, "HIROBA_PAGECACHE_SECONDS", 0))
+
+
+def _anonymous(request: HttpRequest) -> bool:
+    cookies = request.COOKIES
+    return (settings.SESSION_COOKIE_NAME not in cookies and getattr(settings, "MESSAGES_COOKIE_NAME", "messages")
+            not in cookies and "HTTP_AUTHORIZATION" not in request.META)
+
+
+def page_key(request: HttpRequest, scope: str) -> str:
+    language = translation.get_language_from_request(request)
+    parts = [scope, request.scheme or "", request.get_host(), request.get_full_path(), language,
+             timezone.localdate().isoformat()]
+    return "pagecache:page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _storable(request: HttpRequest, response: HttpResponse) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # a form's token is in the page
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return False
+    control = {part.split("=")[0].strip().lower() for part in _COMMAS.split(response.get("Cache-Control", ""))}
+    if control & {"private", "no-store", "no-cache"}:
+        return False
+    vary = {part.strip().lower() for part in _COMMAS.split(response.get("Vary", "")) if part.strip()}
+    return vary <= _VARY_KEYED
+
+
+def _replay(request: HttpRequest, headers: list[tuple[str, str]], content: bytes) -> HttpResponse:
+    """The stored page; 304 when the reader's ETag / Last-Modified still match (a calendar app)."""
+    response = HttpResponse(content)
+    for name, value in headers:
+        response[name] = value
+    response[STATUS_HEADER] = "hit"
+    etag, modified = response.get("ETag"), parse_http_date_safe(response.get("Last-Modified", ""))
+    if etag or modified:
+        return get_conditional_response(request, etag=etag, last_modified=modified, response=response) or response
+    return response
+
+
+class PageCacheMiddleware:
+    """Serve and store the marked public pages (below SecurityMiddleware and WhiteNoise, above
+    everything that reads the session, the language or the CSRF cookie)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "GET" or not seconds() or not _anonymous(request):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        scope = getattr(match.func, ATTRIBUTE, None)
+        if scope is None:
+            return self.get_response(request)
+        key, generation_key = page_key(request, scope), _GENERATION.format(scope=scope)
+        try:
+            found = cache.get_many([generation_key, key])  # before the view reads anything (see above)
+            current = found.get(generation_key) or _fresh_generation(generation_key)
+        except Exception:  # noqa: BLE001 (the cache away: the page is rendered as if it were off)
+            logger.warning("page cache unavailable", exc_info=True)
+            return self.get_response(request)
+        stored = found.get(key)
+        if stored is not None and stored[0] == current:
+            request.resolver_match = match
+            return _replay(request, stored[1], stored[2])
+        response = self.get_response(request)
+        if _storable(request, response):
+            if "max-age" not in response.get("Cache-Control", ""):  # a feed says its own
+                patch_cache_control(response, public=True,
+                                    max_age=int(getattr(settings, "HIROBA_PAGECACHE_MAX_AGE", 0)))
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+            try:
+                cache.set(key, (current, [(k, v) for k, v in response.items() if k != STATUS_HEADER],
+                                response.content), seconds())
+            except Exception:  # noqa: BLE001 (not kept this time; the reader has the page)
+                logger.warning("page cache unavailable", exc_info=True)
+            response[STATUS_HEADER] = "miss"
+        return response
