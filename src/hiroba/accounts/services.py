@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -194,10 +194,14 @@ def resident_verification_store(*, user: User, identity: VerifiedIdentity,
         return None
     at = now or timezone.now()
     if current is None:
-        current = ResidentVerification.objects.create(
-            user=user, display_name=(identity.name or user.display_name or user.email)[:100],
-            identity_key=identity.subject_hash, method=ResidentVerification.Method.OIDC, verified_at=at,
-        )
+        try:
+            with transaction.atomic():
+                current = ResidentVerification.objects.create(
+                    user=user, display_name=(identity.name or user.display_name or user.email)[:100],
+                    identity_key=identity.subject_hash, method=ResidentVerification.Method.OIDC, verified_at=at,
+                )
+        except IntegrityError:  # the same resident, finishing in two tabs at once: the other stored it
+            return ResidentVerification.objects.filter(user=user).first()
         changes: dict[str, Any] = {"method": current.method, "user": user.pk}
     else:
         # The revoked check's relationship and birth date are not vouched for by the verifier.
