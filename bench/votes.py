@@ -88,10 +88,9 @@ def prepare(n_voters: int) -> tuple[int, list[int], list[int]]:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from hiroba.accounts.models import Relationship, Role, StaffMembership, User
+    from hiroba.accounts.models import Relationship, ResidentVerification, Role, StaffMembership, User
     from hiroba.core.models import Department
     from hiroba.proposals import services
-    from hiroba.proposals.models import VoterVerification
 
     today = timezone.localdate()
     dept = Department.objects.create(code="bench", name="ベンチ課")
@@ -118,9 +117,9 @@ def prepare(n_voters: int) -> tuple[int, list[int], list[int]]:
         users = list(User.objects.filter(email__in=emails).only("id", "email"))
         EmailAddress.objects.bulk_create([EmailAddress(user=u, email=u.email, verified=True, primary=True)
                                           for u in users])
-        VoterVerification.objects.bulk_create([
-            VoterVerification(user=u, display_name=u.email, residency=Relationship.RESIDENT,
-                              method=VoterVerification.Method.OIDC) for u in users])
+        ResidentVerification.objects.bulk_create([
+            ResidentVerification(user=u, display_name=u.email, residency=Relationship.RESIDENT,
+                                 method=ResidentVerification.Method.OIDC) for u in users])
     user_ids = [pk for _, pk in sorted(
         (int(e[1:].split("@")[0]), pk) for e, pk in User.objects.filter(email__startswith="v", kind="resident")
         .values_list("email", "pk"))]

@@ -121,3 +121,31 @@ def test_pkce_is_enforced_by_the_provider(client, make_case, provider, time_mach
     response = client.get(path)
     assert response.status_code == 400
     assert "hiroba_identity" not in client.session
+
+
+def test_a_signed_in_residents_verification_is_stored_and_serves_a_later_session(client, make_case, provider,
+                                                                                  resident, time_machine):
+    from django.test import Client
+
+    from hiroba.accounts.models import ResidentVerification
+
+    time_machine.move_to(DURING)
+    case = make_case(identity_level="verified")
+    client.force_login(resident)
+    assert client.get(authorize(client, case)).status_code == 302
+    stored = ResidentVerification.objects.get(user=resident)
+    subject_hash = hashlib.sha256(f"{provider.url}|resident-0001".encode()).hexdigest()
+    assert stored.method == "oidc" and stored.identity_key == subject_hash and stored.is_valid
+
+    later = Client()  # another browser, another session: nothing of the verifier in it
+    later.force_login(resident)
+    form = later.get(f"/consultations/{case.slug}/submit/")
+    assert "本人確認済み：番号 カード子" in form.content.decode()
+    assert "hiroba_identity" not in later.session and len(provider.token_requests) == 1
+    done = later.post(f"/consultations/{case.slug}/submit/", {
+        "name": "番号 カード子", "address": "千代田区", "category": "resident", "text": "次の日の意見です。",
+        "idempotency_key": uuid.uuid4().hex, "step": "submit"})
+    assert done.status_code == 303
+    submission = Submission.objects.get()
+    assert submission.identity_status == Submission.IdentityStatus.VERIFIED
+    assert (submission.verified_by, submission.verified_subject) == ("oidc", subject_hash)

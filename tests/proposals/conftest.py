@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from allauth.account.models import EmailAddress
 
-from hiroba.accounts.models import Relationship, Role, StaffMembership, User
+from hiroba.accounts.models import Relationship, ResidentVerification, Role, StaffMembership, User
 from hiroba.proposals import services
-from hiroba.proposals.models import Call, Proposal, ScreeningDecision, VoterVerification
+from hiroba.proposals.models import Call, Proposal, ScreeningDecision
 from tests.conftest import PASSWORD
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -121,5 +121,5 @@ def shortlisted(call, make_proposal, approver) -> list[Proposal]:
     return [Proposal.objects.get(pk=p.pk) for p in proposals]
 
 
-def verification_of(user: User) -> VoterVerification:
-    return VoterVerification.objects.get(user=user)
+def verification_of(user: User) -> ResidentVerification:
+    return ResidentVerification.objects.get(user=user)

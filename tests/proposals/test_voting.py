@@ -5,6 +5,8 @@ from datetime import date
 import pytest
 from django.db import IntegrityError, connection
 
+from hiroba.accounts import identity
+from hiroba.accounts import services as accounts_services
 from hiroba.accounts.models import IdentityLevel, Relationship
 from hiroba.core.models import AuditEntry
 from hiroba.proposals import services
@@ -105,6 +107,21 @@ def test_it_refuses_an_unverified_account(call, shortlisted, make_resident):
         services.ballot_replace(voter=make_resident(residency=None), call=call, proposal_ids=[shortlisted[0].pk],
                                 now=DURING_VOTING)
     assert exc.value.code == "ineligible" and not Participation.objects.exists()
+
+
+def test_the_verifiers_verification_counts_once_the_counter_records_the_relationship(call, shortlisted,
+                                                                                   make_resident, handler):
+    voter = make_resident(residency=None)
+    card = identity.VerifiedIdentity(verifier="oidc", issuer="https://idp.example", subject="voter-1", name="番号 一")
+    accounts_services.resident_verification_store(user=voter, identity=card)
+    with pytest.raises(services.VoteRefused, match="在住・在勤・在学の区分がまだ確認できていません") as exc:
+        services.vote_cast(voter=voter, call=call, proposal=shortlisted[0], now=DURING_VOTING)
+    assert exc.value.code == "ineligible" and not Participation.objects.exists()
+    services.voter_verify(actor=handler, user=voter, display_name="番号 一", residency=Relationship.RESIDENT,
+                          birth_date=date(1980, 4, 1), name_kana="ばんごう いち", address="千代田区九段南1-9")
+    services.vote_cast(voter=voter, call=call, proposal=shortlisted[0], now=DURING_VOTING)
+    assert services.tally(call) == {shortlisted[0].pk: 1}
+    assert Participation.objects.get().verification == verification_of(voter)
 
 
 def test_it_refuses_an_unconfirmed_email_when_the_call_asks_for_one(make_call, make_resident, approver,

@@ -1,10 +1,13 @@
 """Who a resident is, for every module: the identity levels' checks, the one verifier and the
-verification a resident keeps for the whole session.
+one stored verification (`ResidentVerification`) a resident keeps from one session to the next.
 
 A module states the level a write needs (`IdentityLevel`: none, a confirmed e-mail address, a
-verified identity) and asks `level(request)` / `satisfies(request, needed)`; it never keeps an
-identity of its own. A verified identity comes from the verifier and is kept in the resident's
-session (`remember`), once for every case and module, until the session ends.
+verified identity) and asks `level(request)` / `satisfies(request, needed)` (or, in a service
+given an account rather than a request, `user_level(user)` / `stored_verification(user)`); it
+never keeps an identity of its own. A verified identity comes from the verifier: `complete`
+keeps it in the session (`remember`) and, for a signed-in resident, on their account
+(`hiroba.accounts.services.resident_verification_store`), so every later session of theirs is
+verified too until staff revoke it. Staff record one at a counter (`resident_verify`).
 
 The verifier has `start(request, next_url=, redirect_uri=)` (sends the resident to the identity
 provider) and `finish(request, redirect_uri=)` (returns `(next_url, VerifiedIdentity)` or raises
@@ -20,29 +23,43 @@ former name CONSULTATIONS_OIDC is still read):
 
 Network calls use the standard library (urllib) with a timeout; no third-party IdP SDK.
 """
-
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 import time
 import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.module_loading import import_string
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from hiroba.accounts.models import IdentityLevel
+from hiroba.accounts.models import IdentityLevel, ResidentVerification
+from hiroba.core.text import fold
+
+
+class EmailFlag(TypedDict):
+    email_confirmed: bool  # the account's e-mail address is confirmed
+
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
+
+    StoredVerification = WithAnnotations[ResidentVerification, EmailFlag]
 
 SESSION_KEY = "hiroba_identity"
+_STORED = "_hiroba_stored_verification"
 PENDING_KEY = "hiroba_identity_oidc_pending"
 HTTP_TIMEOUT = 10
 CLOCK_SKEW = 60
@@ -58,11 +75,35 @@ class VerifiedIdentity:
     subject: str
     name: str = ""
     email: str = ""
+    #: A stored verification's identity key: its issuer and subject are not kept.
+    key: str = ""
 
     @property
     def subject_hash(self) -> str:
         """Who the person is, without the provider's identifier itself (kept on the records)."""
+        if self.key:
+            return self.key
         return hashlib.sha256(f"{self.issuer}|{self.subject}".encode()).hexdigest()
+
+
+def keyed_hash(purpose: bytes, message: str) -> str:
+    """An HMAC of `message` with a key derived for `purpose` from a secret that is not in the
+    database (settings.HIROBA_BALLOT_KEY, else SECRET_KEY)."""
+    secret = (getattr(settings, "HIROBA_BALLOT_KEY", "") or settings.SECRET_KEY).encode()
+    key = hmac.new(secret, purpose, hashlib.sha256).digest()
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def _normalise(text: str) -> str:
+    # hyphens, long-vowel marks, middle dots and commas are typed every which way in kana and addresses
+    return fold(text, drop="-‐ー－・,，、.")
+
+
+def identity_key(*, name_kana: str, birth_date: date, address: str) -> str:
+    """Who a person is, as a keyed hash: equal for the same name (かな), birth date and address.
+    (The purpose keeps the proposals app's name: the keys stored before are still equal.)"""
+    return keyed_hash(b"hiroba.proposals.identity/1",
+                      f"{_normalise(name_kana)}|{birth_date.isoformat()}|{_normalise(address)}")
 
 
 def _setting(name: str, former: str, default: Any = None) -> Any:
@@ -75,21 +116,81 @@ def remember(request: HttpRequest, identity: VerifiedIdentity) -> None:
     request.session[SESSION_KEY] = asdict(identity)
 
 
+def complete(request: HttpRequest, identity: VerifiedIdentity) -> ResidentVerification | None:
+    """The verifier vouched for this request's resident: keep it in the session and, when they
+    are signed in, as their stored verification (returned; None when nothing was stored)."""
+    from hiroba.accounts.services import resident_verification_store
+
+    remember(request, identity)
+    request.__dict__.pop(_STORED, None)
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    return resident_verification_store(user=user, identity=identity)
+
+
+def stored_verification(user: Any) -> StoredVerification | None:
+    """The account's live (not revoked) stored verification, if any, annotated with
+    `email_confirmed` (whether the account's e-mail address is confirmed): one query."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    from allauth.account.models import EmailAddress
+
+    confirmed = Exists(EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True))
+    return (ResidentVerification.objects.filter(user=user, revoked_at__isnull=True).select_related("user")
+            .annotate(email_confirmed=confirmed).first())
+
+
+def person_verification(*, name_kana: str, birth_date: date, address: str) -> ResidentVerification | None:
+    """The verification of the person with this name (かな), birth date and address (a paper
+    voter at a counter), revoked or not."""
+    key = identity_key(name_kana=name_kana, birth_date=birth_date, address=address)
+    return ResidentVerification.objects.filter(identity_key=key).first()
+
+
+def _stored_for(request: HttpRequest) -> StoredVerification | None:
+    """The signed-in resident's stored verification, looked up once per request."""
+    if _STORED not in request.__dict__:
+        request.__dict__[_STORED] = stored_verification(getattr(request, "user", None))
+    return request.__dict__[_STORED]  # type: ignore[no-any-return]
+
+
 def verified(request: HttpRequest) -> VerifiedIdentity | None:
-    """The identity this session's resident verified, if any. Without a session cookie nothing
-    is loaded (the hot path of an anonymous opinion)."""
+    """The identity this request's resident verified, if any: the one kept in this session, else
+    a signed-in resident's stored verification. Without a session cookie nothing is loaded (the
+    hot path of an anonymous opinion)."""
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return None
     data = request.session.get(SESSION_KEY)
-    return VerifiedIdentity(**data) if isinstance(data, dict) else None
+    if isinstance(data, dict):
+        return VerifiedIdentity(**data)
+    stored = _stored_for(request)
+    if stored is None:
+        return None
+    user = stored.user
+    # Who the person is: the identity key (a counter's, or the provider's subject hashed).
+    key = stored.identity_key or keyed_hash(b"hiroba.accounts.verification/1", str(stored.pk))
+    return VerifiedIdentity(verifier=stored.method, issuer="", subject="", name=stored.display_name,
+                            email=user.email if user is not None else "", key=key)
 
 
 def level(request: HttpRequest) -> IdentityLevel:
-    """The highest level this request's resident has reached: a verified identity in the session,
-    else a signed-in resident's confirmed e-mail address, else none."""
+    """The highest level this request's resident has reached: a verified identity (in the session
+    or stored on the signed-in resident's account), else a signed-in resident's confirmed e-mail
+    address, else none."""
     if verified(request) is not None:
         return IdentityLevel.VERIFIED
     user = getattr(request, "user", None)
+    if getattr(user, "is_authenticated", False) and email_confirmed(user):
+        return IdentityLevel.EMAIL
+    return IdentityLevel.NONE
+
+
+def user_level(user: Any) -> IdentityLevel:
+    """The level an account has reached outside any session: a live stored verification, else
+    a confirmed e-mail address, else none (for services given an account, not a request)."""
+    if stored_verification(user) is not None:
+        return IdentityLevel.VERIFIED
     if getattr(user, "is_authenticated", False) and email_confirmed(user):
         return IdentityLevel.EMAIL
     return IdentityLevel.NONE

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
@@ -145,3 +148,64 @@ class StaffMembership(models.Model):
     def is_current(self, on: object | None = None) -> bool:
         day = on or timezone.localdate()
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)  # type: ignore[operator]
+
+
+class ResidentVerification(models.Model):
+    """A person whose identity the ward has checked (本人確認): the one stored verification every
+    module asks for, through `hiroba.accounts.identity`, at the level it needs.
+
+    Written by staff at a counter (an ID document checked) or when a signed-in resident completes
+    the verifier (OpenID Connect). A counter-verified person need not have an account: paper
+    voters are identified by `identity_key`, an HMAC of their normalised name, birth date and
+    address, so the same person cannot be registered twice; for the verifier it is the hash of
+    the provider's subject. Nobody may hold two verifications. The relationship to the ward is
+    recorded at the counter; the verifier does not vouch for it (blank).
+    """
+
+    class Method(models.TextChoices):
+        COUNTER = "counter", "窓口で本人確認書類を確認"
+        OIDC = "oidc", "外部の本人確認サービス"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name="アカウント", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="resident_verification")
+    display_name = models.CharField("氏名", max_length=100)
+    identity_key = models.CharField("本人識別キー", max_length=64, blank=True)
+    residency = models.CharField("区分", max_length=8, choices=Relationship.choices, blank=True)
+    birth_date = models.DateField("生年月日", null=True, blank=True)
+    method = models.CharField("確認方法", max_length=10, choices=Method.choices)
+    verified_at = models.DateTimeField("確認日時", default=timezone.now)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="確認した職員", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "本人確認"
+        verbose_name_plural = "本人確認"
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["identity_key"], condition=~Q(identity_key=""),
+                                    name="accounts_verification_one_per_person"),
+            models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(identity_key=""),
+                                   name="accounts_verification_identifies"),
+            models.CheckConstraint(condition=~Q(method="counter") | Q(verified_by__isnull=False),
+                                   name="accounts_counter_verification_has_clerk"),
+            models.CheckConstraint(condition=Q(residency__in=["", "resident", "worker", "student"]),
+                                   name="accounts_verification_residency"),
+            models.CheckConstraint(condition=~Q(method="counter") | ~Q(residency=""),
+                                   name="accounts_counter_verification_has_residency"),
+        ]
+
+    def __str__(self) -> str:
+        if not self.residency:
+            return self.display_name
+        return f"{self.display_name}（{self.get_residency_display()}）"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

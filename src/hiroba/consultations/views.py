@@ -99,7 +99,7 @@ def _submitter(request: HttpRequest, slug: str) -> str | None:
     """The identity a submission is limited by: the verified subject, else the e-mail address given."""
     verified = identity.verified(request)  # no session load on the hot path without a cookie
     if verified:
-        return f"subject:{verified.issuer}:{verified.subject}"
+        return f"subject:{verified.subject_hash}"
     return throttle.posted("email")(request)
 
 
@@ -219,7 +219,7 @@ def verify_callback(request: HttpRequest) -> HttpResponse:
             request, redirect_uri=request.build_absolute_uri(reverse("consultations:verify_callback")))
     except identity.VerificationFailed as exc:
         return render(request, "consultations/verify_failed.html", {"reason": str(exc)}, status=400)
-    identity.remember(request, verified)
+    identity.complete(request, verified)  # the session, and a signed-in resident's stored verification
     messages.success(request, gettext("本人確認が完了しました。"))
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = reverse("consultations:list")

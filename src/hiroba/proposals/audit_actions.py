@@ -6,6 +6,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.accounts import audit_actions as accounts_actions
+
 CALL_CREATE = "proposals.call_create"
 CALL_UPDATE = "proposals.call_update"
 PROPOSAL_SUBMIT = "proposals.proposal_submit"
@@ -19,9 +21,10 @@ REVIEWER_ADD = "proposals.reviewer_add"
 REVIEWS_ASSIGN = "proposals.reviews_assign"
 REVIEW_SUBMIT = "proposals.review_submit"
 REVIEW_CONFLICT = "proposals.review_conflict"
-VOTER_VERIFY = "proposals.voter_verify"
-VOTER_LINK = "proposals.voter_link"
-VOTER_REVOKE = "proposals.voter_revoke"
+# The stored verification is hiroba.accounts' (labelled there); the former names stay.
+VOTER_VERIFY = accounts_actions.VERIFICATION_RECORD
+VOTER_LINK = accounts_actions.VERIFICATION_LINK
+VOTER_REVOKE = accounts_actions.VERIFICATION_REVOKE
 PAPER_BALLOT_ENTER = "proposals.paper_ballot_enter"
 RESULTS_PUBLISH = "proposals.results_publish"
 MILESTONE_ADD = "proposals.milestone_add"
@@ -42,9 +45,6 @@ LABELS = {
     REVIEWS_ASSIGN: _("デジタル活用提案：審査の割当て"),
     REVIEW_SUBMIT: _("デジタル活用提案：審査の提出"),
     REVIEW_CONFLICT: _("デジタル活用提案：利害関係の申告"),
-    VOTER_VERIFY: _("デジタル活用提案：投票者の確認"),
-    VOTER_LINK: _("デジタル活用提案：投票者の紐付け"),
-    VOTER_REVOKE: _("デジタル活用提案：投票資格の取消し"),
     PAPER_BALLOT_ENTER: _("デジタル活用提案：紙の投票の入力"),
     RESULTS_PUBLISH: _("デジタル活用提案：結果の公表"),
     MILESTONE_ADD: _("デジタル活用提案：事業化の予定の登録"),

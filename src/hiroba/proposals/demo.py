@@ -21,7 +21,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from hiroba.accounts import demo as accounts_demo
-from hiroba.accounts.models import Relationship, User
+from hiroba.accounts.models import Relationship, ResidentVerification, User
 from hiroba.core.models import Department
 from hiroba.proposals import queries, services
 from hiroba.proposals.demo_ideas import IDEAS
@@ -32,7 +32,6 @@ from hiroba.proposals.models import (
     ProposerCategory,
     ReviewAssignment,
     ScreeningDecision,
-    VoterVerification,
 )
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -174,21 +173,21 @@ def load_closed_call(say: Callable[[str], None]) -> Call:
     # 投票: 665 verified voters (600 online, 65 on paper at counters), 1,669 votes
     online = _bulk_residents("tohyo", VOTERS - PAPER_VOTERS, offset=APPLICATIONS)
     residencies = [Relationship.RESIDENT] * 6 + [Relationship.WORKER] * 3 + [Relationship.STUDENT]
-    verifications = [VoterVerification(
+    verifications = [ResidentVerification(
         user=u, display_name=u.display_name, residency=rng.choice(residencies),
         birth_date=date(1940 + rng.randint(0, 66), rng.randint(1, 12), rng.randint(1, 28)),
-        method=VoterVerification.Method.COUNTER, verified_by=clerk, verified_at=_at(date(2024, 10, 1)),
+        method=ResidentVerification.Method.COUNTER, verified_by=clerk, verified_at=_at(date(2024, 10, 1)),
         identity_key=services.identity_key(name_kana=f"でも とうひょう {i}", birth_date=date(1970, 1, 1),
                                            address=f"千代田区デモ{i}"),
     ) for i, u in enumerate(online)]
-    verifications += [VoterVerification(
+    verifications += [ResidentVerification(
         display_name=_name(VOTERS + i), residency=Relationship.RESIDENT, birth_date=date(1935 + i % 40, 4, 1),
-        method=VoterVerification.Method.COUNTER, verified_by=clerk, verified_at=_at(date(2024, 10, 20)),
+        method=ResidentVerification.Method.COUNTER, verified_by=clerk, verified_at=_at(date(2024, 10, 20)),
         identity_key=services.identity_key(name_kana=f"まどぐち とうひょう {i}", birth_date=date(1935 + i % 40, 4, 1),
                                            address=f"千代田区デモ窓口{i}"),
     ) for i in range(PAPER_VOTERS)]
-    VoterVerification.objects.bulk_create(verifications)
-    people = list(VoterVerification.objects.filter(identity_key__in=[v.identity_key for v in verifications])
+    ResidentVerification.objects.bulk_create(verifications)
+    people = list(ResidentVerification.objects.filter(identity_key__in=[v.identity_key for v in verifications])
                   .select_related("user").order_by("pk"))
     weights = [12.0 if p in adopted else rng.uniform(1.0, 6.0) for p in shortlist]
     voting_days = (call.voting_end - call.voting_start).days

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hiroba.accounts.models import IdentityLevel, Relationship, User
+from hiroba.accounts import identity
+from hiroba.accounts.models import IdentityLevel, Relationship, ResidentVerification, User
 from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.proposals import files
 from hiroba.proposals.models import (
@@ -25,7 +26,6 @@ from hiroba.proposals.models import (
     Proposal,
     ProposerCategory,
     ScreeningDecision,
-    VoterVerification,
 )
 
 
@@ -231,12 +231,10 @@ class PaperBallotForm(forms.Form):
         cast(forms.ChoiceField, self.fields["proposals"]).choices = [(str(p.pk), f"{p.receipt_number} {p.title}")
                                                                      for p in shortlist]
 
-    def verification(self) -> VoterVerification | None:
-        from hiroba.proposals.services import identity_key
-
-        key = identity_key(name_kana=self.cleaned_data["name_kana"], birth_date=self.cleaned_data["birth_date"],
-                           address=self.cleaned_data["address"])
-        return VoterVerification.objects.filter(identity_key=key).first()
+    def verification(self) -> ResidentVerification | None:
+        return identity.person_verification(name_kana=self.cleaned_data["name_kana"],
+                                            birth_date=self.cleaned_data["birth_date"],
+                                            address=self.cleaned_data["address"])
 
 
 class AdoptForm(forms.Form):

@@ -20,7 +20,7 @@ from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 
-from hiroba.accounts.models import IdentityLevel, Relationship
+from hiroba.accounts.models import IdentityLevel, Relationship, ResidentVerification
 
 TITLE_MAX = 80
 PROBLEM_MAX = 2000
@@ -400,58 +400,9 @@ class Score(models.Model):
 # --- Voters and ballots --------------------------------------------------------------------------
 
 
-class VoterVerification(models.Model):
-    """A person whose identity the ward has checked (本人確認), with residency and birth date.
-
-    Written by staff at a counter (checking an ID document) or, later, by the consultation app's
-    pluggable verifier (OpenID Connect). A counter-verified person need not have an account: paper
-    voters are identified by `identity_key`, an HMAC of their normalised name, birth date and
-    address, so the same person cannot be registered twice. Nobody may hold two verifications.
-    """
-
-    class Method(models.TextChoices):
-        COUNTER = "counter", "窓口で本人確認書類を確認"
-        OIDC = "oidc", "外部の本人確認サービス"
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name="アカウント", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="voter_verification")
-    display_name = models.CharField("氏名", max_length=100)
-    identity_key = models.CharField("本人識別キー", max_length=64, blank=True)
-    residency = models.CharField("区分", max_length=8, choices=Relationship.choices)
-    birth_date = models.DateField("生年月日", null=True, blank=True)
-    method = models.CharField("確認方法", max_length=10, choices=Method.choices)
-    verified_at = models.DateTimeField("確認日時", default=timezone.now)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="確認した職員", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
-    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "本人確認"
-        verbose_name_plural = "本人確認"
-        ordering = ["pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["identity_key"], condition=~Q(identity_key=""),
-                                    name="proposals_verification_one_per_person"),
-            models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(identity_key=""),
-                                   name="proposals_verification_identifies"),
-            models.CheckConstraint(condition=~Q(method="counter") | Q(verified_by__isnull=False),
-                                   name="proposals_counter_verification_has_clerk"),
-            models.CheckConstraint(condition=Q(residency__in=["resident", "worker", "student"]),
-                                   name="proposals_verification_residency"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.display_name}（{self.get_residency_display()}）"
-
-    @property
-    def is_valid(self) -> bool:
-        return self.revoked_at is None
-
-    def age_on(self, day: date) -> int | None:
-        if self.birth_date is None:
-            return None
-        born = self.birth_date
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+#: The stored verification is hiroba.accounts' (one per resident, for every module); the
+#: former name stays importable.
+VoterVerification = ResidentVerification
 
 
 class Participation(models.Model):
@@ -468,7 +419,7 @@ class Participation(models.Model):
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="participations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                              related_name="proposal_participations")
-    verification = models.ForeignKey(VoterVerification, null=True, blank=True, on_delete=models.PROTECT,
+    verification = models.ForeignKey(ResidentVerification, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="participations")
     channel = models.CharField("投票方法", max_length=8, choices=Channel.choices, default=Channel.ONLINE)
     ballot_count = models.PositiveSmallIntegerField("票数", default=0)

@@ -9,10 +9,11 @@ from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.functional import lazy
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from hiroba.core.forms import EmailField, HumanCheckForm
 from hiroba.workshops.models import GRADE_CHOICES, Output, Programme, Session
@@ -26,8 +27,24 @@ def ruby(base: str, reading: str) -> SafeString:
     return format_html("<ruby>{}<rp>（</rp><rt>{}</rt><rp>）</rp></ruby>", base, reading)
 
 
-def _label(*parts: str | SafeString) -> SafeString:
+def _with_furigana(text: str, readings: dict[str, str]) -> SafeString:
+    """The label in the reader's language: in Japanese with furigana over the words given (their
+    first appearance, in the order given); a translation is shown as it is, with no furigana."""
+    translated = gettext(text)
+    if translated != text:
+        return conditional_escape(translated)
+    parts: list[str] = [text]
+    for base, reading in readings.items():
+        before, _, after = parts.pop().partition(base)
+        parts += [before, ruby(base, reading), after]
     return format_html("".join("{}" for _ in parts), *parts)
+
+
+#: A form label with furigana, translated when the form is shown (not when this module is imported).
+furigana_label = lazy(_with_furigana, SafeString)
+
+
+_GUARDIAN = {"保護者": "ほごしゃ"}
 
 
 class DateInput(forms.DateInput):
@@ -49,33 +66,35 @@ class ApplicationForm(HumanCheckForm):
                                    widget=forms.TextInput(attrs={"autocomplete": "name"}))
     student_kana = forms.CharField(
         label=gettext_lazy("名前のふりがな"), max_length=100, help_text=gettext_lazy("ひらがなで書いてください。（例: ちよだ はなこ）"))
-    birth_date = forms.DateField(label=ruby("生年月日", "せいねんがっぴ"), widget=DateInput(),
+    birth_date = forms.DateField(label=furigana_label(gettext_noop("生年月日"), {"生年月日": "せいねんがっぴ"}), widget=DateInput(),
                                  help_text=gettext_lazy("例: 2012年4月15日生まれなら 2012-04-15"))
     school_name = forms.CharField(label=gettext_lazy("学校の名前"), max_length=100, help_text=gettext_lazy("例: 千代田区立麹町中学校"))
-    grade = forms.TypedChoiceField(label=ruby("学年", "がくねん"), coerce=int,
+    grade = forms.TypedChoiceField(label=furigana_label(gettext_noop("学年"), {"学年": "がくねん"}), coerce=int,
                                    choices=[("", gettext_lazy("えらんでください")), *GRADE_CHOICES])
     lives_in_ward = forms.BooleanField(label=gettext_lazy("わたしは千代田区に住んでいます"), required=False)
-    address = forms.CharField(label=ruby("住所", "じゅうしょ"), max_length=200,
+    address = forms.CharField(label=furigana_label(gettext_noop("住所"), {"住所": "じゅうしょ"}), max_length=200,
                               help_text=gettext_lazy("例: 千代田区九段南1-2-1"),
                               widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
     student_email = EmailField(label=gettext_lazy("あなたのメールアドレス（あれば）"), required=False,
                                      help_text=gettext_lazy("なければ書かなくてだいじょうぶです。"))
     student_phone = forms.CharField(label=gettext_lazy("あなたの電話番号（あれば）"), required=False, max_length=20,
                                     widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
-    guardian_name = forms.CharField(label=_label(ruby("保護者", "ほごしゃ"), "（おうちの人）の名前"), max_length=100)
+    guardian_name = forms.CharField(label=furigana_label(gettext_noop("保護者（おうちの人）の名前"), _GUARDIAN), max_length=100)
     guardian_relationship = forms.CharField(label=gettext_lazy("あなたとの関係（例: 母、父）"), required=False, max_length=20)
     guardian_email = EmailField(
-        label=_label(ruby("保護者", "ほごしゃ"), "のメールアドレス"),
-        help_text=_label("このアドレスに、", ruby("同意", "どうい"),
-                         "をお願いするメールが届きます。おうちの人が「同意します」を押すと、申込みが完了します。"))
-    guardian_phone = forms.CharField(label=_label(ruby("保護者", "ほごしゃ"), "の電話番号"), max_length=20,
+        label=furigana_label(gettext_noop("保護者のメールアドレス"), _GUARDIAN),
+        help_text=furigana_label(
+            gettext_noop("このアドレスに、同意をお願いするメールが届きます。おうちの人が「同意します」を押すと、申込みが完了します。"),
+            {"同意": "どうい"}))
+    guardian_phone = forms.CharField(label=furigana_label(gettext_noop("保護者の電話番号"), _GUARDIAN), max_length=20,
                                      widget=forms.TextInput(attrs={"type": "tel"}))
     interests = forms.CharField(label=gettext_lazy("やってみたいこと、きょうみのあること（書かなくてもよい）"), required=False,
                                 max_length=1000, widget=forms.Textarea(attrs={"rows": 4}))
     accessibility_needs = forms.CharField(
         label=gettext_lazy("参加するときに手伝ってほしいこと（書かなくてもよい）"), required=False, max_length=1000,
         help_text=gettext_lazy("例: 車いすを使っています、字幕があると助かります"), widget=forms.Textarea(attrs={"rows": 4}))
-    privacy_ack = forms.BooleanField(label=_label(ruby("個人情報", "こじんじょうほう"), "のあつかいを読みました"))
+    privacy_ack = forms.BooleanField(label=furigana_label(gettext_noop("個人情報のあつかいを読みました"),
+                                                          {"個人情報": "こじんじょうほう"}))
 
     def clean_student_kana(self) -> str:
         kana = unicodedata.normalize("NFKC", self.cleaned_data["student_kana"]).strip()

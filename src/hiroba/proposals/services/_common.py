@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import date, datetime
 
-from django.conf import settings
 from django.utils import timezone
+
+from hiroba.accounts.identity import keyed_hash
 
 
 def _now(now: datetime | None) -> datetime:
@@ -21,6 +20,4 @@ def _jp(day: date) -> str:
 
 
 def _keyed(purpose: bytes, message: str) -> str:
-    secret = (getattr(settings, "HIROBA_BALLOT_KEY", "") or settings.SECRET_KEY).encode()
-    key = hmac.new(secret, purpose, hashlib.sha256).digest()
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(purpose, message)

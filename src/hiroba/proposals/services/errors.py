@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from hiroba.accounts.services import VerificationRefused
 from hiroba.core.errors import ServiceError
+
+__all__ = ["ProposalsError", "CallInvalid", "SubmissionRefused", "ScreeningRefused", "VoteRefused",
+           "AlreadyProcessed", "VerificationRefused"]
 
 
 class ProposalsError(ServiceError):
@@ -31,6 +35,3 @@ class AlreadyProcessed(VoteRefused):
 
     code = "replayed"
 
-
-class VerificationRefused(ProposalsError):
-    pass

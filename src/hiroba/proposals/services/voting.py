@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from allauth.account.models import EmailAddress
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.accounts.models import IdentityLevel, User
+from hiroba.accounts import identity
+from hiroba.accounts.models import IdentityLevel, ResidentVerification, User
 from hiroba.core import audit
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals.models import (
@@ -27,7 +27,6 @@ from hiroba.proposals.models import (
     Proposal,
     ScreeningDecision,
     VoteRequest,
-    VoterVerification,
 )
 from hiroba.proposals.services._common import _jp, _keyed, _now
 from hiroba.proposals.services.errors import (
@@ -40,14 +39,17 @@ from hiroba.proposals.services.errors import (
 class Eligibility:
     ok: bool
     reason: str | Promise = ""  # a lazy translated message
-    verification: VoterVerification | None = None
+    verification: ResidentVerification | None = None
 
 
-def _person_eligibility(call: Call, verification: VoterVerification | None, now: datetime | None) -> Eligibility:
+def _person_eligibility(call: Call, verification: ResidentVerification | None, now: datetime | None) -> Eligibility:
     if verification is None or not verification.is_valid:
         if call.voting_identity_level == IdentityLevel.VERIFIED:
             return Eligibility(False, _("この募集の投票には本人確認が必要です。区役所の窓口で本人確認を受けてください。"))
         return Eligibility(True, verification=None)
+    if not verification.residency:  # the verifier vouches for who, not for the tie to the ward
+        return Eligibility(False, _("在住・在勤・在学の区分がまだ確認できていません。区役所の窓口で確認を受けてください。"),
+                           verification)
     if verification.residency not in call.eligible_residencies:
         with translation.override("ja"):  # the reason is a Japanese sentence
             allowed = "・".join(call.residency_labels())
@@ -75,13 +77,10 @@ def voter_eligibility(*, user: Any, call: Call, now: datetime | None = None) -> 
         return Eligibility(False, _("投票するにはログインしてください。"))
     if not user.is_resident:
         return Eligibility(False, _("投票は区民等のアカウントで行ってください（職員のアカウントでは投票できません）。"))
-    email_ok = Exists(EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True))
-    verification = (VoterVerification.objects.filter(user=user, revoked_at__isnull=True)
-                    .annotate(email_ok=email_ok).first())
+    verification = identity.stored_verification(user)  # the resident's one verification (accounts)
     needs_email = IdentityLevel.rank(call.voting_identity_level) >= IdentityLevel.rank(IdentityLevel.EMAIL)
     if needs_email:
-        confirmed = verification.email_ok if verification is not None else \
-            EmailAddress.objects.filter(user=user, verified=True).exists()
+        confirmed = verification.email_confirmed if verification is not None else identity.email_confirmed(user)
         if not confirmed:
             return Eligibility(False, _("メールアドレスの確認が済んでいません。確認メールのリンクを開いてください。"))
     return _person_eligibility(call, verification, now)
@@ -122,7 +121,7 @@ def _check_targets(call: Call, proposal_ids: Sequence[int]) -> None:
                           code="not_shortlisted")
 
 
-def _online_participation(call: Call, user: User, verification: VoterVerification | None) -> Participation:
+def _online_participation(call: Call, user: User, verification: ResidentVerification | None) -> Participation:
     """The voter's participation row, created if need be, locked (SELECT … FOR UPDATE)."""
     lookup = Q(user=user) | Q(verification=verification) if verification else Q(user=user)
     part = Participation.objects.select_for_update().filter(lookup, call=call).first()
@@ -235,7 +234,7 @@ def my_choices(*, voter: Any, call: Call) -> set[int]:
 
 
 @transaction.atomic
-def paper_ballot_enter(*, actor: Any, call: Call, verification: VoterVerification, proposal_ids: Sequence[int],
+def paper_ballot_enter(*, actor: Any, call: Call, verification: ResidentVerification, proposal_ids: Sequence[int],
                        received_on: date, now: datetime | None = None) -> Participation:
     """Enter a paper ballot collected at a counter, tied to a verified person: that person can then
     no longer vote online (and somebody who voted online cannot hand in paper)."""
@@ -249,7 +248,7 @@ def paper_ballot_enter(*, actor: Any, call: Call, verification: VoterVerificatio
     if not proposal_ids:
         raise VoteRefused(_("投票先が選ばれていません（白票は入力しません）。"), code="required", field="proposals")
     _check_targets(call, proposal_ids)
-    verification = VoterVerification.objects.select_for_update().get(pk=verification.pk)
+    verification = ResidentVerification.objects.select_for_update().get(pk=verification.pk)
     eligibility = _person_eligibility(call, verification, now)
     if not verification.is_valid:
         raise VoteRefused(_("本人確認が取り消されています。"), code="ineligible")
