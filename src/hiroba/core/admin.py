@@ -81,11 +81,8 @@ class DepartmentAdmin(AuditedModelAdmin):
     search_fields = ["code", "name"]
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["seq", "occurred_at", "actor_label", "action", "object_type", "object_repr", "ip_address"]
-    list_filter = ["action"]
-    search_fields = ["actor_label", "object_repr", "request_id"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the admin shows and never changes (the audit chain, the outbox)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -97,8 +94,15 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "occurred_at", "actor_label", "action", "object_type", "object_repr", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["actor_label", "object_repr", "request_id"]
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     """What was sent, to whom, when, and what failed (read only: the outbox is written by
     `core.notify` and changed only by its delivery)."""
 
@@ -106,12 +110,3 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ["state", "template"]
     search_fields = ["recipient", "subject", "object_type", "object_id"]
     readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
