@@ -7,10 +7,14 @@
 
 1. Generates a share tree (`hiroba.records.sharegen`: departments, zones, fiscal years, ~5 %
    duplicates, small lognormal sizes) unless --tree names an existing one.
-2. Baseline, on the same tree: `find TREE -type f -printf '%s %T@ %p\\n'` plus, when the Debian
-   package is installed, `jdupes -r -q TREE` (the time of both added). Without jdupes the
-   duplicate sets are checked against a plain full-content grouping (SHA-256 of every file in a
-   size group) instead, and the baseline is find alone — say so when quoting the figure.
+2. Baseline, on the same tree: `find TREE -printf '%s %T@\\n'` (size and mtime of everything)
+   plus `jdupes -r -q -H TREE` (the time of both added; jdupes 1.21 from Debian, installed by
+   scripts/system-packages.sh). The options are aligned with the scanner: both skip zero-length
+   files (jdupes' default; `-z` would match them), both leave symbolic links out, and `-H` makes
+   jdupes count hard links to one file as duplicates, as the scanner does (it groups names, not
+   inodes). The duplicate sets must be equal. Without jdupes (not the CI case) the sets are
+   checked against a plain full-content grouping (SHA-256 of every file in a size group) and the
+   baseline is find alone — say so when quoting the figure.
 3. The full scan through `scans.run_scan` (every report, the inventory and findings stored in a
    fresh database), then a re-scan after changing 1 % of the files (same size, new content,
    new mtime). Prints times, ratios (baseline / scan, target ≥ 1; first scan / re-scan, target
@@ -37,23 +41,26 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
+JDUPES_OPTIONS = ["-r", "-q", "-H"]  # recurse, no progress, hard links count (zero-length files skipped)
+
+
+def parse_jdupes(out: bytes, tree: Path) -> list[list[str]]:
+    """jdupes' printed sets (paths a line, a blank line between sets) as sorted relative paths;
+    names that are not UTF-8 read with \\xNN, as the scanner shows them."""
+    sets: list[list[str]] = []
+    for block in out.decode("utf-8", "backslashreplace").split("\n\n"):
+        paths = [line for line in block.splitlines() if line]
+        if len(paths) > 1:
+            sets.append(sorted(os.path.relpath(p, tree).replace(os.sep, "/") for p in paths))
+    return sorted(sets)
+
+
 def jdupes_sets(tree: Path) -> list[list[str]] | None:
     exe = shutil.which("jdupes")
     if exe is None:
         return None
-    out = subprocess.run([exe, "-r", "-q", str(tree)], capture_output=True, check=False).stdout.decode(
-        "utf-8", "backslashreplace")
-    sets, current = [], []
-    for line in out.splitlines():
-        if not line.strip():
-            if len(current) > 1:
-                sets.append(sorted(os.path.relpath(p, tree) for p in current))
-            current = []
-        else:
-            current.append(line)
-    if len(current) > 1:
-        sets.append(sorted(os.path.relpath(p, tree) for p in current))
-    return sorted(sets)
+    done = subprocess.run([exe, *JDUPES_OPTIONS, str(tree)], capture_output=True, check=False)
+    return parse_jdupes(done.stdout, tree)
 
 
 def reference_sets(tree: Path) -> list[list[str]]:
@@ -129,7 +136,7 @@ def main() -> int:
         print(f"generated {made['files']:,} files, {made['bytes'] / 1e9:.2f} GB, {made['duplicates']:,} duplicate "
               f"copies in {t:.0f} s")
     drop_caches_hint()
-    t_find, _ = timed(subprocess.run, ["find", str(TREE), "-type", "f", "-printf", "%s %T@ %p\n"],
+    t_find, _ = timed(subprocess.run, ["find", str(TREE), "-printf", "%s %T@\n"],
                       stdout=subprocess.DEVNULL, check=True)
     t_jdupes, jd = timed(jdupes_sets, TREE)
     if jd is None:
@@ -160,13 +167,15 @@ def main() -> int:
     print(f"database: {connection.vendor}; files {result.files:,}, {result.bytes / 1e9:.2f} GB, "
           f"{len(result.duplicates):,} duplicate sets, {len(result.violations):,} violations, "
           f"{len(result.stale):,} stale, {len(result.errors):,} errors")
-    print(f"baseline: find {t_find:.1f} s + jdupes {t_jdupes:.1f} s = {baseline:.1f} s")
+    print(f"baseline: find {t_find:.1f} s + jdupes {' '.join(JDUPES_OPTIONS)} {t_jdupes:.1f} s = {baseline:.1f} s"
+          + ("" if jd is not None else " (jdupes not installed: find alone)"))
     print(f"full scan (walk, hashes, rules, report, inventory stored): {t_scan:.1f} s "
           f"(walk and hashing {result.seconds:.1f} s, {result.hashed:,} files read); "
           f"ratio baseline/scan = {baseline / t_scan:.2f} (target ≥ 1)")
     print(f"re-scan after changing 1 %: {t_rescan:.1f} s ({result2.hashed:,} files read); "
           f"ratio first/re-scan = {t_scan / t_rescan:.1f} (target ≥ 10)")
-    print(f"duplicate sets equal the reference's: first {same}, re-scan {same2}")
+    print(f"duplicate sets equal {'jdupes' if jd is not None else 'the full-content grouping'}'s: "
+          f"first {same} ({len(reference):,} sets), re-scan {same2}")
     print(f"peak memory (max RSS): {rss_first:.0f} MB after the first scan, {rss:.0f} MB in all")
     if not args.keep and not args.tree:
         shutil.rmtree(tmp, ignore_errors=True)
