@@ -19,6 +19,7 @@ FILE_TRANSFER = "records.file_transfer"
 FILE_EXTEND = "records.file_extend"
 EXPIRY_NOTICE = "records.expiry_notice"
 SCAN_RUN = "records.scan_run"
+DOCUMENTS_INDEX = "records.documents_index"
 
 LABELS = {
     GUIDELINE_CREATE: _("電子文書管理：ガイドラインの作成"),
@@ -38,4 +39,5 @@ LABELS = {
     FILE_EXTEND: _("電子文書管理：保存期間の延長"),
     EXPIRY_NOTICE: _("電子文書管理：満了の通知"),
     SCAN_RUN: _("電子文書管理：共有フォルダの点検"),
+    DOCUMENTS_INDEX: _("電子文書管理：文書の本文の索引"),
 }

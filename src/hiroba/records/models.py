@@ -469,3 +469,36 @@ class ExpiryNotice(models.Model):
     def __str__(self) -> str:
         return f"{self.department} {self.fiscal_year}"
 
+
+
+class DocumentText(models.Model):
+    """The text of one document on a scanned share (PDF, Word, Excel, text), for the records search
+    (`hiroba records index`). Rows follow the root's inventory: a file whose size and mtime are
+    unchanged is not read again. On SQLite an FTS5 table with the trigram tokenizer indexes `name`
+    and `text` (kept in step by triggers); on PostgreSQL pg_trgm GIN indexes (migration 0002)."""
+
+    root = models.CharField("対象フォルダ", max_length=500)
+    path = models.CharField("パス", max_length=1000)
+    name = models.CharField("名称", max_length=1300, help_text="ファイル名と、管理簿のファイルの名称")
+    kind = models.CharField("種類", max_length=8)
+    department = models.ForeignKey("core.Department", verbose_name="所属", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="record_documents")
+    record_file = models.ForeignKey(RecordFile, verbose_name="行政文書ファイル", null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="documents")
+    fiscal_year = models.PositiveSmallIntegerField("年度（西暦）", null=True, blank=True)
+    large = models.CharField("大分類", max_length=100, blank=True)
+    size = models.BigIntegerField("大きさ")
+    mtime_ns = models.BigIntegerField("更新日時（ns）")
+    text = models.TextField("本文", blank=True)
+    error = models.CharField("読めなかった理由", max_length=40, blank=True)
+    indexed_at = models.DateTimeField("索引日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "文書の本文"
+        verbose_name_plural = "文書の本文"
+        ordering = ["path"]
+        constraints = [models.UniqueConstraint(fields=["root", "path"], name="documenttext_unique")]
+        indexes = [models.Index(fields=["department", "fiscal_year"], name="documenttext_dept_year")]
+
+    def __str__(self) -> str:
+        return self.path

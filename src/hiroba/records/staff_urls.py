@@ -17,4 +17,5 @@ urlpatterns = [
     path("approvals/", views.approvals, name="approvals"),
     path("scans/", views.scan_list, name="scans"),
     path("scans/<int:pk>/", views.scan_detail, name="scan"),
+    path("search/", views.search, name="search"),
 ]
