@@ -122,6 +122,12 @@ def test_a_re_index_reads_only_what_changed_and_drops_what_is_gone(share):
     assert found("ガバメント") == [] and found("苦情") == ["件数.csv"] and found("相談") == []
 
 
+def test_the_engine_is_the_databases_index():
+    from django.db import connection
+
+    assert documents.engine() == ("fts5_trigram" if connection.vendor == "sqlite" else "pg_trgm")
+
+
 def test_an_unscanned_folder_is_refused(tmp_path, departments):
     from hiroba.core.errors import ServiceError
 
@@ -151,7 +157,7 @@ def test_the_index_command(share, capsys):
     root, _ = share
     call_command("records", "index", str(root))
     out = capsys.readouterr().out
-    assert "索引 0 件、変更なし 6 件" in out
+    assert "索引 0 件、変更なし 6 件" in out and f"検索の方式: {documents.engine()}" in out
 
 
 def test_extract_limits_and_encodings(tmp_path):

@@ -146,6 +146,16 @@ def index(*, actor: Any, path: str) -> IndexReport:
     return report
 
 
+def engine() -> str:
+    """Which engine serves the search here: `fts5_trigram` (SQLite), `pg_trgm` (PostgreSQL with the
+    extension's indexes) or `ilike` (PostgreSQL without them: the extension could not be created)."""
+    if connection.vendor == "sqlite":
+        return "fts5_trigram"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", ["records_documenttext_text_trgm"])
+        return "pg_trgm" if cursor.fetchone() else "ilike"
+
+
 def words_of(q: str) -> list[str]:
     return (q or "").split()[:MAX_WORDS]
 

@@ -117,6 +117,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"{error['path']}: {error['reason']}")
             self.stdout.write(f"{report.root}: 索引 {report.indexed:,} 件、変更なし {report.unchanged:,} 件、"
                               f"削除 {report.removed:,} 件、読めなかったもの {len(report.errors):,} 件")
+        self.stdout.write(f"検索の方式: {documents.engine()}")
 
     def do_register(self, options: dict[str, Any]) -> None:
         from hiroba.records import register
