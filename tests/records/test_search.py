@@ -53,7 +53,8 @@ def pdf() -> bytes:
 
 
 @pytest.fixture
-def share(tmp_path, departments):
+def share(tmp_path, departments, monkeypatch):
+    monkeypatch.setattr(documents, "BATCH", 4)  # 6 documents: two batches
     root = tmp_path / "share"
     files = {
         f"{CARE}/調査報告.pdf": pdf(),

@@ -47,6 +47,7 @@ from hiroba.records.services import who
 FTS_MATCH = "SELECT rowid FROM records_documenttext_fts WHERE records_documenttext_fts MATCH %s"
 MAX_WORDS = 5
 THREADS = 4
+BATCH = 100  # documents read, then written, at a time
 
 
 @dataclass
@@ -122,24 +123,33 @@ def index(*, actor: Any, path: str) -> IndexReport:
             return rel, "", exc.reason
 
     department_of, register_of = _department_of(scan), _register_of(root)
+
+    def store(rel: str, text: str, reason: str) -> None:
+        size, mtime = inventory[rel]
+        record = register_of(rel)
+        name = rel.rsplit("/", 1)[-1] + (f" {record.name}" if record else "")
+        year = record.fiscal_year if record else fiscal_year_of(
+            datetime.fromtimestamp(mtime / 1e9, tz=timezone.get_current_timezone()).date())
+        DocumentText.objects.update_or_create(root=root, path=rel, defaults=dict(
+            name=name[:1300], kind=textract.kind_of(rel) or "", department=department_of(rel), record_file=record,
+            fiscal_year=year, large=record.large if record else "", size=size, mtime_ns=mtime, text=text,
+            error=reason, indexed_at=timezone.now()))
+        if reason:
+            report.errors.append({"path": rel, "reason": reason})
+
+    # A batch of texts in memory at a time (each up to RECORDS_INDEX_MAX_CHARS), each batch its own
+    # transaction, so that a large share's run neither holds every text nor one long transaction.
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        texts = list(pool.map(read, todo))
+        for i in range(0, len(todo), BATCH):
+            texts = list(pool.map(read, todo[i:i + BATCH]))
+            with transaction.atomic():
+                for rel, text, reason in texts:
+                    store(rel, text, reason)
+            report.indexed += len(texts)
     with transaction.atomic():
         for i in range(0, len(gone), 900):
             DocumentText.objects.filter(pk__in=gone[i:i + 900]).delete()
-        for rel, text, reason in texts:
-            size, mtime = inventory[rel]
-            record = register_of(rel)
-            name = rel.rsplit("/", 1)[-1] + (f" {record.name}" if record else "")
-            year = record.fiscal_year if record else fiscal_year_of(
-                datetime.fromtimestamp(mtime / 1e9, tz=timezone.get_current_timezone()).date())
-            DocumentText.objects.update_or_create(root=root, path=rel, defaults=dict(
-                name=name[:1300], kind=textract.kind_of(rel) or "", department=department_of(rel), record_file=record,
-                fiscal_year=year, large=record.large if record else "", size=size, mtime_ns=mtime, text=text,
-                error=reason, indexed_at=timezone.now()))
-            if reason:
-                report.errors.append({"path": rel, "reason": reason})
-        report.indexed, report.removed = len(texts), len(gone)
+        report.removed = len(gone)
         audit.record(actor=who(actor), action=actions.DOCUMENTS_INDEX, obj=scan,
                      changes={"root": root, "indexed": report.indexed, "unchanged": report.unchanged,
                               "removed": report.removed, "errors": len(report.errors)})
