@@ -20,6 +20,11 @@ FILE_EXTEND = "records.file_extend"
 EXPIRY_NOTICE = "records.expiry_notice"
 SCAN_RUN = "records.scan_run"
 DOCUMENTS_INDEX = "records.documents_index"
+TRANSFER_REQUEST = "records.transfer_request"
+TRANSFER_APPROVE = "records.transfer_approve"
+TRANSFER_REJECT = "records.transfer_reject"
+TRANSFER_WITHDRAW = "records.transfer_withdraw"
+TRANSFER_DOWNLOAD = "records.transfer_download"
 
 LABELS = {
     GUIDELINE_CREATE: _("電子文書管理：ガイドラインの作成"),
@@ -40,4 +45,9 @@ LABELS = {
     EXPIRY_NOTICE: _("電子文書管理：満了の通知"),
     SCAN_RUN: _("電子文書管理：共有フォルダの点検"),
     DOCUMENTS_INDEX: _("電子文書管理：文書の本文の索引"),
+    TRANSFER_REQUEST: _("電子文書管理：セグメント間転送の申請"),
+    TRANSFER_APPROVE: _("電子文書管理：セグメント間転送の承認"),
+    TRANSFER_REJECT: _("電子文書管理：セグメント間転送の却下"),
+    TRANSFER_WITHDRAW: _("電子文書管理：セグメント間転送の取下げ"),
+    TRANSFER_DOWNLOAD: _("電子文書管理：セグメント間転送の受け渡し"),
 }
