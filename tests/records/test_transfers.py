@@ -235,3 +235,10 @@ def test_an_office_package_that_cannot_be_read_is_refused():
     broken = docx(macro=False, extra={"word/_rels/document.xml.rels": "<not xml"})
     v = contentcheck.check(broken)
     assert v.verdict == contentcheck.REFUSED and v.safe is None
+
+
+def test_a_pdf_whose_streams_decompress_past_the_budget_is_not_trusted(settings):
+    import zlib
+    settings.RECORDS_TRANSFER_MAX_BYTES = 1000
+    bomb = b"%PDF-1.4\nstream\n" + zlib.compress(b" " * 10_000) + b"\nendstream"
+    assert contentcheck.pdf_active_content(bomb) == ["unchecked"]

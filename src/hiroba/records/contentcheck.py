@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -132,22 +133,34 @@ def _names(raw: bytes) -> bytes:
     return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
 
 
-def _streams(data: bytes, budget: int) -> list[bytes]:
-    out: list[bytes] = []
+def _streams(data: bytes, budget: int) -> Iterator[bytes | None]:
+    """Each Flate stream decompressed (object streams too); None once `budget` bytes in all are
+    spent (what is left is not read: the caller treats the file as not checked)."""
+    view = memoryview(data)
     for m in re.finditer(rb"stream\r?\n", data):
-        chunk = data[m.end():m.end() + budget]
+        if budget <= 0:
+            yield None
+            return
+        inflate = zlib.decompressobj()
         try:
-            out.append(zlib.decompressobj().decompress(chunk, budget))
+            out = inflate.decompress(view[m.end():], budget)
         except zlib.error:
             continue
-    return out
+        budget -= len(out)
+        yield out
+        if inflate.unconsumed_tail and not inflate.eof and budget <= 0:
+            yield None
+            return
 
 
 def pdf_active_content(data: bytes) -> list[str]:
-    """The active-content names found in the raw bytes or the Flate streams (object streams too)."""
-    budget = conf.get("RECORDS_TRANSFER_MAX_BYTES") * 4
+    """The active-content names found in the raw bytes or the Flate streams; "unchecked" when the
+    streams decompress to more than four times the size limit."""
     found: set[str] = set()
-    for part in [data, *_streams(data, budget)]:
+    for part in [data, *_streams(data, conf.get("RECORDS_TRANSFER_MAX_BYTES") * 4)]:
+        if part is None:
+            found.add("unchecked")
+            break
         text = _names(part)
         for token in PDF_ACTIVE:
             if re.search(re.escape(token) + rb"(?![A-Za-z0-9])", text):
