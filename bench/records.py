@@ -7,10 +7,15 @@
 
 1. Generates a share tree (`hiroba.records.sharegen`: departments, zones, fiscal years, ~5 %
    duplicates, small lognormal sizes) unless --tree names an existing one.
-2. Baseline, on the same tree: `find TREE -type f -printf '%s %T@ %p\\n'` plus, when the Debian
-   package is installed, `jdupes -r -q TREE` (the time of both added). Without jdupes the
-   duplicate sets are checked against a plain full-content grouping (SHA-256 of every file in a
-   size group) instead, and the baseline is find alone — say so when quoting the figure.
+2. Baseline, on the same tree: `find TREE -printf '%s %T@\\n'` (size and mtime of everything)
+   plus `jdupes -r -q -H TREE` (the time of both added; jdupes 1.21 from Debian, installed by
+   scripts/system-packages.sh). The options are aligned with the scanner: both skip zero-length
+   files (jdupes' default; `-z` would match them), both leave symbolic links out, and `-H` makes
+   jdupes count hard links to one file as duplicates, as the scanner does (it groups names, not
+   inodes). The duplicate sets must be equal. Without jdupes (not the CI case) the sets are
+   checked against a plain full-content grouping (SHA-256 of every file in a size group) and the
+   baseline is find alone — say so when quoting the figure. The CPU time (user + system) of
+   both is printed beside the wall-clock ratio: on a loaded machine it moves less.
 3. The full scan through `scans.run_scan` (every report, the inventory and findings stored in a
    fresh database), then a re-scan after changing 1 % of the files (same size, new content,
    new mtime). Prints times, ratios (baseline / scan, target ≥ 1; first scan / re-scan, target
@@ -37,23 +42,26 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
+JDUPES_OPTIONS = ["-r", "-q", "-H"]  # recurse, no progress, hard links count (zero-length files skipped)
+
+
+def parse_jdupes(out: bytes, tree: Path) -> list[list[str]]:
+    """jdupes' printed sets (paths a line, a blank line between sets) as sorted relative paths;
+    names that are not UTF-8 read with \\xNN, as the scanner shows them."""
+    sets: list[list[str]] = []
+    for block in out.decode("utf-8", "backslashreplace").split("\n\n"):
+        paths = [line for line in block.splitlines() if line]
+        if len(paths) > 1:
+            sets.append(sorted(os.path.relpath(p, tree).replace(os.sep, "/") for p in paths))
+    return sorted(sets)
+
+
 def jdupes_sets(tree: Path) -> list[list[str]] | None:
     exe = shutil.which("jdupes")
     if exe is None:
         return None
-    out = subprocess.run([exe, "-r", "-q", str(tree)], capture_output=True, check=False).stdout.decode(
-        "utf-8", "backslashreplace")
-    sets, current = [], []
-    for line in out.splitlines():
-        if not line.strip():
-            if len(current) > 1:
-                sets.append(sorted(os.path.relpath(p, tree) for p in current))
-            current = []
-        else:
-            current.append(line)
-    if len(current) > 1:
-        sets.append(sorted(os.path.relpath(p, tree) for p in current))
-    return sorted(sets)
+    done = subprocess.run([exe, *JDUPES_OPTIONS, str(tree)], capture_output=True, check=False)
+    return parse_jdupes(done.stdout, tree)
 
 
 def reference_sets(tree: Path) -> list[list[str]]:
@@ -71,6 +79,12 @@ def reference_sets(tree: Path) -> list[list[str]]:
                 with open(p, "rb") as f:
                     groups[hashlib.sha256(f.read()).hexdigest()].append(os.path.relpath(p, tree))
     return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+
+
+def cpu(who: int = resource.RUSAGE_SELF) -> float:
+    """User + system CPU seconds of this process (all its threads) or of its waited-for children."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
 
 
 def timed(fn, *args, **kwargs):
@@ -129,17 +143,21 @@ def main() -> int:
         print(f"generated {made['files']:,} files, {made['bytes'] / 1e9:.2f} GB, {made['duplicates']:,} duplicate "
               f"copies in {t:.0f} s")
     drop_caches_hint()
-    t_find, _ = timed(subprocess.run, ["find", str(TREE), "-type", "f", "-printf", "%s %T@ %p\n"],
+    cpu_children = cpu(resource.RUSAGE_CHILDREN)
+    t_find, _ = timed(subprocess.run, ["find", str(TREE), "-printf", "%s %T@\n"],
                       stdout=subprocess.DEVNULL, check=True)
     t_jdupes, jd = timed(jdupes_sets, TREE)
     if jd is None:
         t_jdupes = 0.0
         print("jdupes is not installed: baseline = find alone; duplicate sets checked against a full-content grouping")
     baseline = t_find + t_jdupes
+    cpu_baseline = cpu(resource.RUSAGE_CHILDREN) - cpu_children
     setup_django(tmp)
     from hiroba.records import scans
 
+    cpu_before = cpu()
     t_scan, (scan, result) = timed(scans.run_scan, actor="bench", path=str(TREE))
+    cpu_scan = cpu() - cpu_before
     reference = jd if jd is not None else reference_sets(TREE)
     same = result.duplicates == reference
     rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -160,13 +178,18 @@ def main() -> int:
     print(f"database: {connection.vendor}; files {result.files:,}, {result.bytes / 1e9:.2f} GB, "
           f"{len(result.duplicates):,} duplicate sets, {len(result.violations):,} violations, "
           f"{len(result.stale):,} stale, {len(result.errors):,} errors")
-    print(f"baseline: find {t_find:.1f} s + jdupes {t_jdupes:.1f} s = {baseline:.1f} s")
+    print(f"baseline: find {t_find:.1f} s + jdupes {' '.join(JDUPES_OPTIONS)} {t_jdupes:.1f} s = {baseline:.1f} s"
+          + ("" if jd is not None else " (jdupes not installed: find alone)"))
     print(f"full scan (walk, hashes, rules, report, inventory stored): {t_scan:.1f} s "
           f"(walk and hashing {result.seconds:.1f} s, {result.hashed:,} files read); "
           f"ratio baseline/scan = {baseline / t_scan:.2f} (target ≥ 1)")
+    print(f"CPU time (user + system; less sensitive to a loaded machine than the wall clock): baseline "
+          f"{cpu_baseline:.1f} s, full scan {cpu_scan:.1f} s (in this process: SQLite's work is counted, a "
+          f"PostgreSQL server's is not); ratio {cpu_baseline / cpu_scan:.2f}")
     print(f"re-scan after changing 1 %: {t_rescan:.1f} s ({result2.hashed:,} files read); "
           f"ratio first/re-scan = {t_scan / t_rescan:.1f} (target ≥ 10)")
-    print(f"duplicate sets equal the reference's: first {same}, re-scan {same2}")
+    print(f"duplicate sets equal {'jdupes' if jd is not None else 'the full-content grouping'}'s: "
+          f"first {same} ({len(reference):,} sets), re-scan {same2}")
     print(f"peak memory (max RSS): {rss_first:.0f} MB after the first scan, {rss:.0f} MB in all")
     if not args.keep and not args.tree:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -2,11 +2,12 @@
 # Installs the Debian packages hiroba needs when they are missing:
 # fonts for PDFs and web fonts, Chromium for browser tests, gettext for translations,
 # Pango for WeasyPrint, nginx for the loopback cluster (scripts/cluster.sh), Tesseract with Japanese
-# (horizontal and vertical) and Poppler for the OCR of scanned letters and faxes. Does nothing when all
-# are present.
+# (horizontal and vertical) and Poppler for the OCR of scanned letters and faxes (and the records search's
+# PDF text), jdupes as the share scanner's reference for duplicates (bench/records.py, tests/records).
+# Does nothing when all are present.
 set -euo pipefail
 needed=(fonts-noto-cjk chromium gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 nginx-light
-        tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert poppler-utils)
+        tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert poppler-utils jdupes)
 missing=()
 for p in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -19,6 +19,12 @@ FILE_TRANSFER = "records.file_transfer"
 FILE_EXTEND = "records.file_extend"
 EXPIRY_NOTICE = "records.expiry_notice"
 SCAN_RUN = "records.scan_run"
+DOCUMENTS_INDEX = "records.documents_index"
+TRANSFER_REQUEST = "records.transfer_request"
+TRANSFER_APPROVE = "records.transfer_approve"
+TRANSFER_REJECT = "records.transfer_reject"
+TRANSFER_WITHDRAW = "records.transfer_withdraw"
+TRANSFER_DOWNLOAD = "records.transfer_download"
 
 LABELS = {
     GUIDELINE_CREATE: _("電子文書管理：ガイドラインの作成"),
@@ -38,4 +44,10 @@ LABELS = {
     FILE_EXTEND: _("電子文書管理：保存期間の延長"),
     EXPIRY_NOTICE: _("電子文書管理：満了の通知"),
     SCAN_RUN: _("電子文書管理：共有フォルダの点検"),
+    DOCUMENTS_INDEX: _("電子文書管理：文書の本文の索引"),
+    TRANSFER_REQUEST: _("電子文書管理：セグメント間転送の申請"),
+    TRANSFER_APPROVE: _("電子文書管理：セグメント間転送の承認"),
+    TRANSFER_REJECT: _("電子文書管理：セグメント間転送の却下"),
+    TRANSFER_WITHDRAW: _("電子文書管理：セグメント間転送の取下げ"),
+    TRANSFER_DOWNLOAD: _("電子文書管理：セグメント間転送の受け渡し"),
 }

@@ -16,6 +16,18 @@ DEFAULTS: dict[str, Any] = {
     "RECORDS_SCAN_CHUNK": 5000,
     # The largest register file an import reads.
     "RECORDS_MAX_IMPORT_BYTES": 20 * 1024 * 1024,
+    # The records search's index (`hiroba records index`): the largest document read, the text kept
+    # per document, and the seconds pdftotext may take on one PDF.
+    "RECORDS_INDEX_MAX_BYTES": 50 * 1024 * 1024,
+    "RECORDS_INDEX_MAX_CHARS": 1_000_000,
+    "RECORDS_INDEX_TIMEOUT": 30,
+    # Segment transfer (インターネット系 ↔ LGWAN系): the types that may cross (decided by content),
+    # the largest file, and how a PDF with active content is drawn as the safe copy.
+    "RECORDS_TRANSFER_TYPES": ["pdf", "png", "jpeg", "text", "docx", "xlsx", "pptx"],
+    "RECORDS_TRANSFER_MAX_BYTES": 20 * 1024 * 1024,
+    "RECORDS_TRANSFER_RENDER_DPI": 150,
+    "RECORDS_TRANSFER_RENDER_PAGES": 200,
+    "RECORDS_TRANSFER_RENDER_TIMEOUT": 120,
 }
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core.forms import set_choices
-from hiroba.records.models import Action, Disposition, LegalHold, Medium, Retention, ShortReason
+from hiroba.records.models import Action, Disposition, LegalHold, Medium, Retention, ShortReason, TransferRequest
 
 
 class RegisterSearchForm(forms.Form):
@@ -61,3 +61,26 @@ class DispositionForm(forms.Form):
     kind = forms.ChoiceField(label=_("措置"), choices=Disposition.Kind.choices)
     reason = forms.CharField(label=_("理由（延長のときは必須）"), max_length=500, required=False)
     extend_years = forms.IntegerField(label=_("延長する年数"), min_value=1, max_value=30, required=False)
+
+
+class _MultipleFiles(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _FilesField(forms.FileField):
+    widget = _MultipleFiles
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, list | tuple) else [data]
+        return [super(_FilesField, self).clean(item, initial) for item in items if item]
+
+
+class TransferForm(forms.Form):
+    department = forms.TypedChoiceField(label=_("所属"), coerce=int)
+    direction = forms.ChoiceField(label=_("方向"), choices=TransferRequest.Direction.choices)
+    reason = forms.CharField(label=_("理由（何のために持ち込む・持ち出すか）"), max_length=500)
+    uploads = _FilesField(label=_("ファイル（複数可）"))
+
+    def __init__(self, *args, departments=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "department", [(d.pk, d.name) for d in departments])

@@ -266,7 +266,23 @@ class LegalHold(models.Model):
         return self.file.department_id
 
 
-class Disposition(models.Model):
+class Decided(models.Model):
+    """Who asked and when, who decided, when and why: a request someone other than the
+    requester approves (a disposition, a segment transfer)."""
+
+    requested_at = models.DateTimeField("申請日時", default=timezone.now)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申請者", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField("決定日時", null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="決定者", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decision_note = models.CharField("決定の理由", max_length=500, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Disposition(Decided):
     """The decision for a file at the end of its period: 廃棄, 移管 or 延長 (with a reason and
     the new period), asked for by the department and approved by the records manager."""
 
@@ -286,13 +302,6 @@ class Disposition(models.Model):
     reason = models.CharField("理由", max_length=500, blank=True)
     extend_years = models.PositiveSmallIntegerField("延長する年数", null=True, blank=True)
     state = models.CharField("状態", max_length=10, choices=State.choices, default=State.REQUESTED)
-    requested_at = models.DateTimeField("申請日時", default=timezone.now)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申請者", null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
-    decided_at = models.DateTimeField("決定日時", null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="決定者", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
-    decision_note = models.CharField("決定の理由", max_length=500, blank=True)
 
     workflow = StateMachine("state", [
         Transition("approve", source=[State.REQUESTED], target=State.APPROVED, label=_("承認する"),
@@ -469,3 +478,130 @@ class ExpiryNotice(models.Model):
     def __str__(self) -> str:
         return f"{self.department} {self.fiscal_year}"
 
+
+
+class DocumentText(models.Model):
+    """The text of one document on a scanned share (PDF, Word, Excel, text), for the records search
+    (`hiroba records index`). Rows follow the root's inventory: a file whose size and mtime are
+    unchanged is not read again. On SQLite an FTS5 table with the trigram tokenizer indexes `name`
+    and `text` (kept in step by triggers); on PostgreSQL pg_trgm GIN indexes (migration 0002)."""
+
+    root = models.CharField("対象フォルダ", max_length=500)
+    path = models.CharField("パス", max_length=1000)
+    name = models.CharField("名称", max_length=1300, help_text="ファイル名と、管理簿のファイルの名称")
+    kind = models.CharField("種類", max_length=8)
+    department = models.ForeignKey("core.Department", verbose_name="所属", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="record_documents")
+    record_file = models.ForeignKey(RecordFile, verbose_name="行政文書ファイル", null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="documents")
+    fiscal_year = models.PositiveSmallIntegerField("年度（西暦）", null=True, blank=True)
+    large = models.CharField("大分類", max_length=100, blank=True)
+    size = models.BigIntegerField("大きさ")
+    mtime_ns = models.BigIntegerField("更新日時（ns）")
+    text = models.TextField("本文", blank=True)
+    error = models.CharField("読めなかった理由", max_length=40, blank=True)
+    indexed_at = models.DateTimeField("索引日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "文書の本文"
+        verbose_name_plural = "文書の本文"
+        ordering = ["path"]
+        constraints = [models.UniqueConstraint(fields=["root", "path"], name="documenttext_unique")]
+        indexes = [models.Index(fields=["department", "fiscal_year"], name="documenttext_dept_year")]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class TransferRequest(Decided):
+    """A request to carry files between the internet segment and LGWAN (インターネット系 ↔ LGWAN系),
+    approved by the requester's supervisor (承認 on the department); only the safe copies of the
+    files that passed the content check are handed over, and only after approval."""
+
+    class Direction(models.TextChoices):
+        TO_LGWAN = "to_lgwan", "インターネット系 → LGWAN系"
+        TO_INTERNET = "to_internet", "LGWAN系 → インターネット系"
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "申請中"
+        APPROVED = "approved", "承認"
+        REJECTED = "rejected", "却下"
+        WITHDRAWN = "withdrawn", "取下げ"
+        DELIVERED = "delivered", "受け渡し済み"
+
+    direction = models.CharField("方向", max_length=12, choices=Direction.choices)
+    department = models.ForeignKey("core.Department", verbose_name="所属", on_delete=models.PROTECT,
+                                   related_name="+")
+    reason = models.CharField("理由", max_length=500)
+    state = models.CharField("状態", max_length=10, choices=State.choices, default=State.REQUESTED)
+    delivered_at = models.DateTimeField("受け渡し日時", null=True, blank=True)
+
+    workflow = StateMachine("state", [
+        Transition("approve", source=[State.REQUESTED], target=State.APPROVED, label=_("承認する"),
+                   permission="records.approve_transfer",
+                   confirm=_("承認すると、安全な写しを相手のセグメントへ受け渡せるようになります。")),
+        Transition("reject", source=[State.REQUESTED], target=State.REJECTED, label=_("却下する"),
+                   permission="records.approve_transfer", reason="always", style="danger"),
+        Transition("withdraw", source=[State.REQUESTED], target=State.WITHDRAWN, label=_("取り下げる"),
+                   permission="records.request_transfer", style="secondary"),
+        Transition("deliver", source=[State.APPROVED], target=State.DELIVERED, label=_("受け渡す"),
+                   permission="records.request_transfer"),
+    ])
+
+    class Meta:
+        verbose_name = "セグメント間転送"
+        verbose_name_plural = "セグメント間転送"
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} #{self.pk}（{self.get_state_display()}）"
+
+
+class TransferFileQuerySet(models.QuerySet["TransferFile"]):
+    def update(self, **kwargs: object) -> int:
+        raise TypeError("transfer files are kept as received")
+
+
+class TransferFile(models.Model):
+    """One file of a transfer: the original as received (never handed over, never changed) with
+    its SHA-256, the type its content shows, the verdict, and the safe copy with its SHA-256."""
+
+    class Verdict(models.TextChoices):
+        PASSED = "passed", "通過"
+        STRIPPED = "stripped", "マクロを除去して通過"
+        RENDERED = "rendered", "画像化したPDFで通過"
+        REFUSED = "refused", "拒否"
+
+    request = models.ForeignKey(TransferRequest, verbose_name="申請", on_delete=models.PROTECT, related_name="files")
+    name = models.CharField("ファイル名", max_length=255)
+    size = models.PositiveBigIntegerField("大きさ（バイト）")
+    original = models.BinaryField("原本", editable=False)
+    sha256_before = models.CharField("原本のSHA-256", max_length=64)
+    detected_type = models.CharField("内容から判定した種類", max_length=10)
+    verdict = models.CharField("判定", max_length=10, choices=Verdict.choices)
+    verdict_reason = models.CharField("判定の理由", max_length=500)
+    safe = models.BinaryField("安全な写し", null=True, editable=False)
+    safe_name = models.CharField("写しのファイル名", max_length=255, blank=True)
+    sha256_after = models.CharField("写しのSHA-256", max_length=64, blank=True)
+
+    objects = TransferFileQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "転送ファイル"
+        verbose_name_plural = "転送ファイル"
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(verdict="refused") | ~Q(sha256_after=""), name="transfer_safe_hashed"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise TypeError("transfer files are kept as received")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def crosses(self) -> bool:
+        return self.verdict != self.Verdict.REFUSED

@@ -29,6 +29,11 @@ def search(qs: QuerySet[RecordFile], data: dict[str, Any]) -> QuerySet[RecordFil
     for word in q.split()[:5]:
         qs = qs.filter(Q(name__icontains=word) | Q(large__icontains=word) | Q(medium__icontains=word)
                        | Q(small__icontains=word) | Q(note__icontains=word))
+    return filtered(qs, data)
+
+
+def filtered(qs: QuerySet[Any], data: dict[str, Any]) -> QuerySet[Any]:
+    """The search forms' filters: department, fiscal year, 大分類 (the register and the documents)."""
     if data.get("department"):
         qs = qs.filter(department_id=data["department"])
     if data.get("year"):

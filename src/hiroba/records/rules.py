@@ -11,7 +11,7 @@ from typing import Any
 import rules
 
 from hiroba.accounts.models import Role
-from hiroba.accounts.rules import is_staff_member
+from hiroba.accounts.rules import is_staff_member, role_on_department
 from hiroba.records import access
 
 
@@ -43,3 +43,6 @@ rules.add_perm("records.place_hold", staff & records_role(Role.APPROVE))
 rules.add_perm("records.approve_disposition", staff & office(Role.APPROVE))
 rules.add_perm("records.manage_guideline", staff & office(Role.HANDLE))
 rules.add_perm("records.run_scan", staff & records_role(Role.HANDLE))
+# Segment transfer: a department's clerk asks, its supervisor (承認 on that department) approves.
+rules.add_perm("records.request_transfer", staff & records_role(Role.HANDLE))
+rules.add_perm("records.approve_transfer", staff & role_on_department(Role.APPROVE))

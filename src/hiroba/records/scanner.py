@@ -246,11 +246,17 @@ class Scanner:
                 continue
             files: list[tuple[str, str, os.stat_result]] = []
             lead = prefix + "/" if prefix else ""
+            lead_native = "\\x" in lead
+            try:  # one check for the folder: are all its names UTF-8 (nearly always)?
+                "/".join([c.name for c in children]).encode("utf-8")
+                all_utf8 = True
+            except UnicodeEncodeError:
+                all_utf8 = False
             for child in children:
                 name = child.name
-                shown = display(name)
+                shown = name if all_utf8 else display(name)
                 rel = lead + shown
-                if "\\x" in rel:  # a name (or a folder above it) that is not UTF-8
+                if lead_native or "\\x" in shown:  # a name (or a folder above it) that is not UTF-8
                     result.native[rel] = child.path
                 if shown != name:
                     reading = shift_jis_reading(name)

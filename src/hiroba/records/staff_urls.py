@@ -3,6 +3,7 @@
 from django.urls import path
 
 from hiroba.records import staff_views as views
+from hiroba.records import transfer_views
 
 app_name = "records_staff"
 urlpatterns = [
@@ -17,4 +18,10 @@ urlpatterns = [
     path("approvals/", views.approvals, name="approvals"),
     path("scans/", views.scan_list, name="scans"),
     path("scans/<int:pk>/", views.scan_detail, name="scan"),
+    path("search/", views.search, name="search"),
+    path("transfers/", transfer_views.transfer_list, name="transfers"),
+    path("transfers/new/", transfer_views.transfer_new, name="transfer_new"),
+    path("transfers/<int:pk>/", transfer_views.transfer_detail, name="transfer"),
+    path("transfers/<int:pk>/files/<int:file_pk>/", transfer_views.transfer_download, name="transfer_download"),
+    path("transfers/<int:pk>/<str:what>/", transfer_views.transfer_action, name="transfer_action"),
 ]

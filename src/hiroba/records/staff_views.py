@@ -20,8 +20,17 @@ from hiroba.accounts.models import Role
 from hiroba.core import charts
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
-from hiroba.records import access, forms, guidelines, lifecycle, queries, register
-from hiroba.records.models import Classification, Disposition, Guideline, LegalHold, RecordFile, Retention, Scan
+from hiroba.records import access, documents, forms, guidelines, lifecycle, queries, register
+from hiroba.records.models import (
+    Classification,
+    Disposition,
+    DocumentText,
+    Guideline,
+    LegalHold,
+    RecordFile,
+    Retention,
+    Scan,
+)
 
 PAGE = 50
 
@@ -254,4 +263,24 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "scan": scan, "counts": queries.finding_counts(scan), "kind": kind, "latest": queries.is_latest(scan),
         "page": _page(request, queries.findings(scan, kind)), "charts": chart_list,
         "duplicates": scan.duplicates[:100], "errors": scan.errors[:200],
+    })
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """Full-text search of the scanned shares' documents (names and contents), with filters."""
+    _need(request, "records.view_record")
+    docs = access.scope(DocumentText.objects.all(), request.user)
+    years = [(y, queries.fiscal_label(y)) for y in docs.order_by("-fiscal_year")
+             .values_list("fiscal_year", flat=True).distinct() if y is not None]
+    form = forms.RegisterSearchForm(request.GET or None, departments=_departments(request), years=years)
+    data = form.cleaned_data if form.is_valid() else {}
+    asked = any(data.get(k) for k in ("q", "department", "year", "large"))
+    page = _page(request, documents.search(docs, data) if asked else docs.none())
+    words = documents.words_of(data.get("q") or "")
+    for doc in page:
+        doc.snippet = documents.snippet(doc.text, words)
+        doc.year_label = queries.fiscal_label(doc.fiscal_year) if doc.fiscal_year else ""
+    return render(request, "records/staff/search.html", {
+        "form": form, "page": page, "asked": asked, "indexed": docs.count(),
     })

@@ -1,6 +1,7 @@
 """hiroba records … — 電子文書管理 from the command line (keep these contracts stable).
 
     hiroba records scan PATH [--department D] [--json OUT]
+    hiroba records index [PATH]      # the text of the scanned documents, for the search (all roots without PATH)
     hiroba records register import FILE
     hiroba records register export --format xlsx|csv OUT
     hiroba records expiring [--year YYYY] [--department D]
@@ -38,6 +39,9 @@ class Command(BaseCommand):
         scan.add_argument("--department", default=None, help="所属の名称またはコード")
         scan.add_argument("--json", dest="json_out", default=None, help="結果を JSON で書き出すファイル")
         scan.add_argument("--quiet", action="store_true", help="進み具合を表示しない")
+
+        index = sub.add_parser("index", help="点検した共有フォルダの文書（PDF・Word・Excel・テキスト）の本文を索引する")
+        index.add_argument("path", nargs="?", default=None, help="点検したフォルダ。省略するとすべて")
 
         register = sub.add_parser("register", help="行政文書ファイル管理簿")
         reg_sub = register.add_subparsers(dest="register_action", required=True)
@@ -101,6 +105,19 @@ class Command(BaseCommand):
         self.stdout.write(f"点検 {scan.pk}: ファイル {scan.files:,} 件（{scan.bytes:,} バイト）、重複 {scan.duplicate_sets:,} 組、"
                           f"ルール違反 {scan.violation_count:,} 件、放置された作業ファイル {scan.stale_count:,} 件、"
                           f"読めなかったもの {scan.error_count:,} 件、{scan.seconds:.1f} 秒（読み込み {scan.hashed:,} 件）")
+
+    def do_index(self, options: dict[str, Any]) -> None:
+        from hiroba.records import documents
+        from hiroba.records.models import Scan
+
+        roots = [options["path"]] if options["path"] else sorted(set(Scan.objects.values_list("root", flat=True)))
+        for root in roots:
+            report = documents.index(actor=ACTOR, path=root)
+            for error in report.errors:
+                self.stderr.write(f"{error['path']}: {error['reason']}")
+            self.stdout.write(f"{report.root}: 索引 {report.indexed:,} 件、変更なし {report.unchanged:,} 件、"
+                              f"削除 {report.removed:,} 件、読めなかったもの {len(report.errors):,} 件")
+        self.stdout.write(f"検索の方式: {documents.engine()}")
 
     def do_register(self, options: dict[str, Any]) -> None:
         from hiroba.records import register

@@ -1,0 +1,115 @@
+"""Staff pages of segment transfer (/staff/records/transfers/): the list, a new request (upload,
+then each file's verdict), a request with the buttons its workflow allows, and the download of
+a safe copy once approved (originals are never offered)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from hiroba.accounts.models import Role
+from hiroba.core.errors import ServiceError
+from hiroba.core.models import Department
+from hiroba.records import access, contentcheck, forms, transfers
+from hiroba.records.models import TransferFile, TransferRequest
+
+
+def _requests(request: HttpRequest) -> Any:
+    return access.scope(TransferRequest.objects.select_related("department", "requested_by", "decided_by"),
+                        request.user)
+
+
+def _need(request: HttpRequest) -> None:
+    if not request.user.has_perm("records.view_record"):
+        raise PermissionDenied
+
+
+@require_GET
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    _need(request)
+    page = Paginator(_requests(request), 50).get_page(request.GET.get("page"))
+    return render(request, "records/staff/transfer_list.html", {
+        "page": page, "can_request": request.user.has_perm("records.request_transfer")})
+
+
+@require_http_methods(["GET", "POST"])
+def transfer_new(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("records.request_transfer"):
+        raise PermissionDenied
+    departments = access.scope(Department.objects.filter(is_active=True), request.user, Role.HANDLE, field="pk")
+    form = forms.TransferForm(request.POST or None, request.FILES or None, departments=departments)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        department = get_object_or_404(departments, pk=d["department"])
+        try:
+            req = transfers.request_create(actor=request.user, department=department, direction=d["direction"],
+                                           reason=d["reason"], files=[(f.name, f.read()) for f in d["uploads"]])
+        except ServiceError as exc:
+            exc.add_to_form(form)
+        else:
+            messages.success(request, _("転送を申請しました。各ファイルの判定を確認してください。所属の承認者が承認します。"))
+            return HttpResponseRedirect(reverse("records_staff:transfer", args=[req.pk]), status=303)
+    return render(request, "records/staff/transfer_new.html", {
+        "form": form, "types": contentcheck.allowed_labels()}, status=400 if request.method == "POST" else 200)
+
+
+@require_GET
+def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    req = get_object_or_404(_requests(request), pk=pk)
+    buttons = [t for t in TransferRequest.workflow.available(req, request.user) if t.name != "deliver"]
+    if request.user.pk == req.requested_by_id:
+        buttons = [t for t in buttons if t.name not in ("approve", "reject")]
+    else:
+        buttons = [t for t in buttons if t.name != "withdraw"]
+    return render(request, "records/staff/transfer_detail.html", {
+        "req": req, "files": req.files.defer("original", "safe"), "buttons": buttons,
+        "can_download": req.state in (TransferRequest.State.APPROVED, TransferRequest.State.DELIVERED)
+        and request.user.has_perm("records.request_transfer", req)})
+
+
+@require_POST
+def transfer_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
+    req = get_object_or_404(_requests(request), pk=pk)
+    reason = request.POST.get("reason", "")
+    try:
+        if what == "approve":
+            transfers.request_approve(actor=request.user, request=req, note=reason)
+            done = _("承認しました。安全な写しを受け渡せます。")
+        elif what == "reject":
+            transfers.request_reject(actor=request.user, request=req, reason=reason)
+            done = _("却下しました。")
+        elif what == "withdraw":
+            transfers.request_withdraw(actor=request.user, request=req)
+            done = _("取り下げました。")
+        else:
+            raise PermissionDenied
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(reverse("records_staff:transfer", args=[req.pk]), status=303)
+
+
+@require_GET
+def transfer_download(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    req = get_object_or_404(_requests(request), pk=pk)
+    f = get_object_or_404(TransferFile.objects.select_related("request"), pk=file_pk, request=req)
+    try:
+        name, data = transfers.safe_copy(actor=request.user, file=f)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("records_staff:transfer", args=[req.pk]), status=303)
+    kind = "pdf" if f.verdict == TransferFile.Verdict.RENDERED else f.detected_type
+    response = HttpResponse(data, content_type=contentcheck.MIME.get(kind, "application/octet-stream"))
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
