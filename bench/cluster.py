@@ -23,6 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -70,6 +73,10 @@ def readers(c: lib.Cluster, path: str, args: argparse.Namespace, *, cache: str, 
         c.env["HIROBA_CACHE_URL"] = cache
     c.script("start")
     try:
+        if args.client == "wrk":
+            _wrk(c.port, path, duration=2, readers=args.readers)  # warm-up
+            summary = _wrk(c.port, path, duration=args.duration, readers=args.readers)
+            return {"cache": cache if seconds else "off", "readers": args.readers, "client": "wrk", **summary}
         intake.flood(c.port, path, duration=2, concurrency=args.readers, processes=4, timeout=60)  # warm-up
         results = intake.flood(c.port, path, duration=args.duration, concurrency=args.readers, processes=4,
                                timeout=60)
@@ -79,6 +86,26 @@ def readers(c: lib.Cluster, path: str, args: argparse.Namespace, *, cache: str, 
     summary.pop("retry_after_on_shed", None)
     return {"cache": cache if seconds else "off", "readers": args.readers, **summary,
             "hits": sum(1 for r in results if r[3] == "hit")}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], 1)
+
+
+def _wrk(port: int, path: str, *, duration: float, readers: int) -> dict:
+    """`readers` keep-alive connections from wrk (C, two threads): a load generator that costs the
+    machine little, so the rate measured is the server's, not the Python client's."""
+    out = subprocess.run(["wrk", "-t2", f"-c{readers}", f"-d{max(1, round(duration))}s", "--latency", "--timeout", "60s",
+                          f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"per_second": round(per_second, 1), "p50_ms": _ms(p50.group(1)) if p50 else None,
+            "p99_ms": _ms(p99.group(1)) if p99 else None, "statuses": {"non_2xx": int(bad.group(1)) if bad else 0,
+            "socket_errors": errors.group(1) if errors else ""}, "hits": "n/a (wrk)"}
 
 
 def main() -> None:
@@ -91,6 +118,8 @@ def main() -> None:
     parser.add_argument("--reader-apps", type=int, default=1, help="app servers behind nginx for the readers")
     parser.add_argument("--cache", default="db", help="page cache backends, comma-separated: db, redis://…")
     parser.add_argument("--only", choices=["submissions", "readers"], help="one of the two benchmarks")
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
+                        help="the readers' load generator: wrk (Debian's, when installed) or hiroba's Python client")
     args = parser.parse_args()
     if not lib.pg_available():
         sys.exit(f"bench/cluster.py needs PostgreSQL at {lib.PG_URL} (BENCH_POSTGRES_URL)")

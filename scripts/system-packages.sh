@@ -3,10 +3,11 @@
 # fonts for PDFs and web fonts, Chromium for browser tests, gettext for translations,
 # Pango for WeasyPrint, nginx for the loopback cluster (scripts/cluster.sh), Tesseract with Japanese
 # (horizontal and vertical) and Poppler for the OCR of scanned letters and faxes (and the records search's
-# PDF text), jdupes as the share scanner's reference for duplicates (bench/records.py, tests/records).
+# PDF text), jdupes as the share scanner's reference for duplicates (bench/records.py, tests/records),
+# wrk as the load generator of the readers in bench/cluster.py.
 # Does nothing when all are present.
 set -euo pipefail
-needed=(fonts-noto-cjk chromium gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 nginx-light
+needed=(fonts-noto-cjk chromium gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 nginx-light wrk
         tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert poppler-utils jdupes)
 missing=()
 for p in "${needed[@]}"; do

@@ -34,7 +34,7 @@ def _pg_available() -> bool:
         return False
 
 
-@pytest.mark.parametrize("db", ["sqlite", "postgres"])
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_every_acknowledged_receipt_survives_a_sigkill(db, tmp_path):
     drop = None
     if db == "postgres":
