@@ -28,7 +28,7 @@ def add_findings(site, n: int, start: int = 0) -> None:
 
 
 def count_queries(user, **kwargs) -> tuple[int, object]:
-    access.forget(user)
+    access.OFFICE.forget(user)
     with CaptureQueriesContext(connection) as ctx:
         dash = queries.overdue_dashboard(user, **kwargs)
     return len(ctx.captured_queries), dash

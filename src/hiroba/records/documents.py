@@ -102,8 +102,8 @@ def index(*, actor: Any, path: str) -> IndexReport:
         raise ServiceError(format_lazy(_("{path} はまだ点検されていません。先に点検してください。"), path=path),
                            code="not_scanned")
     user = Actor.of(actor).user
-    if user is not None and not (access.is_office(user, Role.HANDLE) if scan.department_id is None
-                                 else access.has_role(user, scan.department_id, Role.HANDLE)):
+    if user is not None and not (access.OFFICE.is_office(user, Role.HANDLE) if scan.department_id is None
+                                 else access.OFFICE.has_role(user, scan.department_id, Role.HANDLE)):
         raise NotAllowed(_("文書の本文を索引する権限がありません。"))
     report = IndexReport(root=root)
     inventory = {p: (size, mtime) for p, size, mtime in

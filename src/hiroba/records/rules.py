@@ -21,8 +21,8 @@ def records_role(minimum: Role) -> Any:
     @rules.predicate(name=f"records_role_{minimum.name.lower()}")
     def predicate(user: Any, obj: Any = None) -> bool:
         if obj is None:
-            return access.is_office(user, minimum) or bool(access.department_ids(user, minimum))
-        return access.has_role(user, getattr(obj, "department_id", None), minimum)
+            return access.OFFICE.is_office(user, minimum) or bool(access.OFFICE.department_ids(user, minimum))
+        return access.OFFICE.has_role(user, getattr(obj, "department_id", None), minimum)
 
     return predicate
 
@@ -30,7 +30,7 @@ def records_role(minimum: Role) -> Any:
 def office(minimum: Role) -> Any:
     @rules.predicate(name=f"records_office_{minimum.name.lower()}")
     def predicate(user: Any) -> bool:
-        return access.is_office(user, minimum)
+        return access.OFFICE.is_office(user, minimum)
 
     return predicate
 

@@ -59,8 +59,8 @@ def run_scan(*, actor: Any, path: str, department: Department | None = None,
              progress: Callable[[int, int], None] | None = None, threads: int | None = None) -> tuple[Scan, Result]:
     """Scan `path` with the guideline in force and store the result (one transaction)."""
     user = Actor.of(actor).user
-    if user is not None and not (access.is_office(user, Role.HANDLE) if department is None
-                                 else access.has_role(user, department.pk, Role.HANDLE)):
+    if user is not None and not (access.OFFICE.is_office(user, Role.HANDLE) if department is None
+                                 else access.OFFICE.has_role(user, department.pk, Role.HANDLE)):
         raise NotAllowed(_("共有フォルダを点検する権限がありません。"))
     root = allowed_root(path)
     rules, zones, stale_days, guideline = guidelines.rules_in_force()

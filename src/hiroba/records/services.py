@@ -35,7 +35,7 @@ def require(actor: Any, permission: str, obj: Any, message: Any) -> None:
 
 def require_department(actor: Any, department: Department, minimum: Role = Role.HANDLE) -> None:
     user = user_of(actor)
-    if user is not None and not access.has_role(user, department.pk, minimum):
+    if user is not None and not access.OFFICE.has_role(user, department.pk, minimum):
         raise NotAllowed(format_lazy(_("{department}の文書を扱う権限がありません。"), department=department.name))
 
 

@@ -36,12 +36,12 @@ PAGE = 50
 
 
 def _departments(request: HttpRequest, minimum: Role = Role.READ) -> Any:
-    return access.scope(Department.objects.filter(is_active=True).select_related("parent"), request.user, minimum,
+    return access.OFFICE.scope(Department.objects.filter(is_active=True).select_related("parent"), request.user, minimum,
                         field="pk")
 
 
 def _files(request: HttpRequest) -> Any:
-    return access.scope(RecordFile.objects.select_related("department"), request.user)
+    return access.OFFICE.scope(RecordFile.objects.select_related("department"), request.user)
 
 
 def _page(request: HttpRequest, qs: Any) -> Any:
@@ -61,10 +61,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "records/staff/home.html", {
         "guideline": guidelines.current(), "file_count": files.count(), "year_label": queries.fiscal_label(year),
         "expiring": lifecycle.expiring(year, files).count(),
-        "pending": queries.pending(access.scope(Disposition.objects.all(), request.user, field="file__department_id"))
+        "pending": queries.pending(access.OFFICE.scope(Disposition.objects.all(), request.user, field="file__department_id"))
         .count(),
-        "scans": access.scope(Scan.objects.select_related("department"), request.user)[:5],
-        "is_office": access.is_office(request.user),
+        "scans": access.OFFICE.scope(Scan.objects.select_related("department"), request.user)[:5],
+        "is_office": access.OFFICE.is_office(request.user),
     })
 
 
@@ -84,7 +84,7 @@ def guideline(request: HttpRequest) -> HttpResponse:
     g = guidelines.current()
     drafts = Guideline.objects.filter(state=Guideline.State.DRAFT) if request.user.has_perm(
         "records.manage_guideline") else Guideline.objects.none()
-    classifications = access.scope(Classification.objects.select_related("department"), request.user)
+    classifications = access.OFFICE.scope(Classification.objects.select_related("department"), request.user)
     from hiroba.records import naming
 
     return render(request, "records/staff/guideline.html", {
@@ -231,14 +231,14 @@ def expiry(request: HttpRequest) -> HttpResponse:
 @require_GET
 def approvals(request: HttpRequest) -> HttpResponse:
     _need(request, "records.view_record")
-    qs = queries.pending(access.scope(Disposition.objects.all(), request.user, field="file__department_id"))
+    qs = queries.pending(access.OFFICE.scope(Disposition.objects.all(), request.user, field="file__department_id"))
     return render(request, "records/staff/approvals.html", {"page": _page(request, qs)})
 
 
 @require_GET
 def scan_list(request: HttpRequest) -> HttpResponse:
     _need(request, "records.view_record")
-    qs = access.scope(Scan.objects.select_related("department"), request.user)
+    qs = access.OFFICE.scope(Scan.objects.select_related("department"), request.user)
     return render(request, "records/staff/scan_list.html", {"page": _page(request, qs)})
 
 
@@ -248,7 +248,7 @@ def _mb(n: int) -> float:
 
 @require_GET
 def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    scan = get_object_or_404(access.scope(Scan.objects.select_related("department", "guideline"), request.user), pk=pk)
+    scan = get_object_or_404(access.OFFICE.scope(Scan.objects.select_related("department", "guideline"), request.user), pk=pk)
     kind = request.GET.get("kind") or None
     cap = scan.capacity or {}
     chart_data = [
@@ -270,7 +270,7 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """Full-text search of the scanned shares' documents (names and contents), with filters."""
     _need(request, "records.view_record")
-    docs = access.scope(DocumentText.objects.all(), request.user)
+    docs = access.OFFICE.scope(DocumentText.objects.all(), request.user)
     years = [(y, queries.fiscal_label(y)) for y in docs.order_by("-fiscal_year")
              .values_list("fiscal_year", flat=True).distinct() if y is not None]
     form = forms.RegisterSearchForm(request.GET or None, departments=_departments(request), years=years)

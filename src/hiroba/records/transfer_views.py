@@ -24,7 +24,7 @@ from hiroba.records.models import TransferFile, TransferRequest
 
 
 def _requests(request: HttpRequest) -> Any:
-    return access.scope(TransferRequest.objects.select_related("department", "requested_by", "decided_by"),
+    return access.OFFICE.scope(TransferRequest.objects.select_related("department", "requested_by", "decided_by"),
                         request.user)
 
 
@@ -45,7 +45,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 def transfer_new(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("records.request_transfer"):
         raise PermissionDenied
-    departments = access.scope(Department.objects.filter(is_active=True), request.user, Role.HANDLE, field="pk")
+    departments = access.OFFICE.scope(Department.objects.filter(is_active=True), request.user, Role.HANDLE, field="pk")
     form = forms.TransferForm(request.POST or None, request.FILES or None, departments=departments)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

@@ -13,11 +13,3 @@ from hiroba.accounts.offices import Office
 from hiroba.security import conf
 
 OFFICE = Office("SECURITY_OFFICE_DEPARTMENT", conf.get)
-
-office_department = OFFICE.department
-office_role = OFFICE.role
-is_office = OFFICE.is_office
-department_ids = OFFICE.department_ids
-has_role = OFFICE.has_role
-scope = OFFICE.scope
-forget = OFFICE.forget

@@ -43,7 +43,7 @@ def _next_receipt(day: date) -> str:
 
 
 def office_recipients() -> list[str]:
-    office = access.office_department()
+    office = access.OFFICE.department()
     if office is None:
         return []
     today = timezone.localdate()
@@ -60,7 +60,7 @@ def incident_report_receive(*, actor: Any, description: str, related_url: str = 
     description = description.strip()
     if not description:
         raise ServiceError(_("ご連絡の内容を入力してください。"), code="description_required", field="description")
-    office = access.office_department()
+    office = access.OFFICE.department()
     if office is None:
         raise ServiceError(_("受付の窓口が設定されていません。お手数ですが電話でご連絡ください。"), code="no_office")
     now = timezone.now()
@@ -90,7 +90,7 @@ def incident_create(*, actor: Any, title: str, description: str, channel: str, d
                     participant_count: int | None = None, **facts: Any) -> Incident:
     """Register an incident (or a drill, which uses the same record with a scenario)."""
     a = Actor.of(actor)
-    if a.user is not None and not access.has_role(a.user, department.pk, Role.HANDLE):
+    if a.user is not None and not access.OFFICE.has_role(a.user, department.pk, Role.HANDLE):
         raise NotAllowed(_("この所属のインシデントを登録する権限がありません。"))
     if not title.strip():
         raise ServiceError(_("件名を入力してください。"), code="title_required", field="title")
@@ -245,7 +245,7 @@ def improvement_create(*, actor: Any, incident: Incident, opinion: str, departme
 def improvement_close(*, actor: Any, item: ImprovementAction, note: str) -> ImprovementAction:
     item = ImprovementAction.objects.select_for_update().get(pk=item.pk)
     a = Actor.of(actor)
-    if a.user is not None and not access.has_role(a.user, item.department_id, Role.HANDLE):
+    if a.user is not None and not access.OFFICE.has_role(a.user, item.department_id, Role.HANDLE):
         raise NotAllowed(_("この改善事項を完了にする権限がありません。"))
     if item.state == ImprovementAction.State.DONE:
         raise ServiceError(_("この改善事項は完了済みです。"), code="done")

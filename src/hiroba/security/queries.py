@@ -38,7 +38,7 @@ GRADES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
 
 
 def _scope(qs: QuerySet, user: Any, minimum: Role, path: str) -> QuerySet:
-    ids = access.department_ids(user, minimum)
+    ids = access.OFFICE.department_ids(user, minimum)
     return qs if ids is None else qs.filter(**{f"{path}__in": ids})
 
 
@@ -73,7 +73,7 @@ def actions_for(user: Any, minimum: Role = Role.READ) -> QuerySet[CorrectiveActi
 
 def audits_for(user: Any) -> QuerySet[Audit]:
     """Audits: the office sees all; a department those it is in scope of or owns an action of."""
-    ids = access.department_ids(user, Role.READ)
+    ids = access.OFFICE.department_ids(user, Role.READ)
     qs = Audit.objects.all()
     if ids is None:
         return qs
@@ -230,7 +230,7 @@ class MissingRow:
 
 
 def _missing_by_department(user: Any, done_user_ids: set[int], done_numbers: set[str]) -> list[MissingRow]:
-    ids = access.department_ids(user, Role.READ)
+    ids = access.OFFICE.department_ids(user, Role.READ)
     rows: dict[int, MissingRow] = {}
     memberships = _staff_of(ids).select_related("user", "department__parent").order_by(
         "department__sort_order", "department__code", "user__email")

@@ -21,8 +21,8 @@ def security_role(minimum: Role) -> Any:
     @rules.predicate(name=f"security_role_{minimum.name.lower()}")
     def predicate(user: Any, obj: Any) -> bool:
         if obj is None:
-            return access.is_office(user, minimum)
-        return access.has_role(user, getattr(obj, "department_id", None), minimum)
+            return access.OFFICE.is_office(user, minimum)
+        return access.OFFICE.has_role(user, getattr(obj, "department_id", None), minimum)
 
     return predicate
 
@@ -42,7 +42,7 @@ def department_role(minimum: Role) -> Any:
 def office(minimum: Role) -> Any:
     @rules.predicate(name=f"security_office_{minimum.name.lower()}")
     def predicate(user: Any) -> bool:
-        return access.is_office(user, minimum)
+        return access.OFFICE.is_office(user, minimum)
 
     return predicate
 

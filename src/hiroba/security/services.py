@@ -85,7 +85,7 @@ def system_create(
     if a.user is not None and not permissions.has_role(a.user, department.pk, Role.HANDLE):
         from hiroba.security import access
 
-        if not access.is_office(a.user, Role.HANDLE):
+        if not access.OFFICE.is_office(a.user, Role.HANDLE):
             raise NotAllowed(_("この所属のシステムを登録する権限がありません。"))
     url = normalise_url(url)
     name = name.strip()
@@ -121,7 +121,7 @@ def system_update(*, actor: Any, system: System, **values: Any) -> System:
     new_department = values.get("department", system.department)
     if a.user is not None:
         for dept_id in {system.department_id, new_department.pk}:
-            if not (permissions.has_role(a.user, dept_id, Role.HANDLE) or access.is_office(a.user, Role.HANDLE)):
+            if not (permissions.has_role(a.user, dept_id, Role.HANDLE) or access.OFFICE.is_office(a.user, Role.HANDLE)):
                 raise NotAllowed(_("この所属のシステムを変更する権限がありません。"))
     before = audit.snapshot(system, SYSTEM_FIELDS)
     if "url" in values:

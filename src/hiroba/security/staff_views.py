@@ -63,7 +63,7 @@ def _download(body: bytes, filename: str, content_type: str) -> HttpResponse:
 
 
 def _departments(request: HttpRequest, minimum: Role = Role.HANDLE) -> Any:
-    ids = access.department_ids(request.user, minimum)
+    ids = access.OFFICE.department_ids(request.user, minimum)
     qs = Department.objects.filter(is_active=True).select_related("parent")
     return qs if ids is None else qs.filter(pk__in=ids)
 
@@ -562,7 +562,7 @@ def acceptance_list(request: HttpRequest) -> HttpResponse:
 
 def _office_only(request: HttpRequest) -> Department:
     """The CISO office, when the user may register for it (403 otherwise)."""
-    office = access.office_department()
+    office = access.OFFICE.department()
     if office is None or not request.user.has_perm("security.manage_register"):
         raise PermissionDenied(_("登録は情報システム課（CISO事務局）が行います。"))
     return office
