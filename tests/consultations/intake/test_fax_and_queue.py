@@ -98,3 +98,17 @@ def test_the_queue_shows_every_channel_and_counts_by_day(clerk, case, maildir, s
 def test_other_departments_do_not_see_the_queue(client, make_staff, case):
     client.force_login(make_staff(email="care@example.jp", department="care", role=Role.HANDLE).user)
     assert client.get(f"/staff/consultations/{case.slug}/channels/").status_code == 404
+
+
+def test_the_queue_is_paginated_and_keeps_its_filter_across_pages(clerk, case, maildir, monkeypatch):
+    from hiroba.consultations.intake import staff_views
+
+    monkeypatch.setattr(staff_views, "PAGE", 2)
+    run(case, maildir(jp_mail(text="一通目の意見です。"), jp_mail(text="二通目の意見です。"),
+                      jp_mail(text="三通目の意見です。")))
+    url = f"/staff/consultations/{case.slug}/channels/"
+    first = clerk.get(url + "?channel=email").content.decode()
+    assert 'class="pagination"' in first and "?channel=email&amp;page=2" in first
+    assert first.count("intake-state--") == 2
+    second = clerk.get(url + "?channel=email&page=2").content.decode()
+    assert second.count("intake-state--") == 1 and 'aria-current="page"' in second

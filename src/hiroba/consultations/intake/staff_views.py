@@ -8,6 +8,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -58,8 +59,9 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     labels = [case.channel_label(c) for c in channels]
     chart = charts.stacked_bar_chart(_("提出方法別・日別の件数"), [(d, c) for d, c in days[-31:]], labels,
                                      chart_id="intake-daily") if days else ""
+    page = Paginator(entries, PAGE).get_page(request.GET.get("page"))
     return render(request, "consultations/intake/queue.html", {
-        "case": case, "entries": entries[:PAGE], "total": entries.count(), "state": state, "channel": channel,
+        "case": case, "page": page, "entries": page.object_list, "total": page.paginator.count, "state": state, "channel": channel,
         "states": State.choices, "channels": [(c, case.channel_label(c)) for c in Channel.values if c != Channel.UNKNOWN],
         "days": days, "day_channels": labels, "chart": chart,
         "waiting": Entry.objects.filter(case=case, state=State.REVIEW).count(), "mailbox": tasks.last_pass(case),
