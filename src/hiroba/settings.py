@@ -245,6 +245,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[hiroba] "
 MFA_ADAPTER = "hiroba.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = envstr("HIROBA_MFA_ISSUER", "hiroba")
+# One 30-second step either side (RFC 6238 §5.2): a code typed as its window turns, or read off a
+# phone whose clock is a few seconds out, is still accepted. The replay guard covers all three
+# steps, so an accepted code is refused for its whole validity.
+MFA_TOTP_TOLERANCE = 1
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
 
