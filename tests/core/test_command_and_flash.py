@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django import forms
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.management.base import CommandError
@@ -12,6 +13,7 @@ from django.test import RequestFactory
 
 from hiroba.core.commands import ActionCommand, iso_date
 from hiroba.core.errors import ServiceError, flashed
+from hiroba.core.forms import cleaned_or_refuse
 
 
 class _Command(ActionCommand):
@@ -81,3 +83,19 @@ def test_flashed_says_the_refusal_instead_and_swallows_only_service_errors():
     assert [(m.level_tag, str(m)) for m in get_messages(request)] == [("error", "この状態からは進められません。")]
     with pytest.raises(LookupError), flashed(_request(), "更新しました。"):
         raise LookupError("not a refusal: a bug, which must not be hidden")
+
+
+class _ReasonForm(forms.Form):
+    reason = forms.CharField()
+
+
+def test_cleaned_or_refuse_gives_the_data_or_the_refusal_that_flashed_shows():
+    assert cleaned_or_refuse(_ReasonForm({"reason": "誤登録"}), "理由を入力してください。") == {"reason": "誤登録"}
+    request = _request()
+    with flashed(request, "更新しました。"):
+        cleaned_or_refuse(_ReasonForm({}), "理由を入力してください。", code="reason_required")
+        raise AssertionError("the block goes no further than the refusal")
+    assert [(m.level_tag, str(m)) for m in get_messages(request)] == [("error", "理由を入力してください。")]
+    with pytest.raises(ServiceError) as refused:
+        cleaned_or_refuse(_ReasonForm({"reason": ""}), "理由を入力してください。", code="reason_required")
+    assert refused.value.code == "reason_required"

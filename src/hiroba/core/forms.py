@@ -19,6 +19,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.core.errors import ServiceError
+
 SALT = "hiroba.core.forms.started"
 MAX_AGE_SECONDS = 24 * 3600  # a form left open longer is simply shown again with a fresh stamp
 HONEYPOT = "website"
@@ -129,3 +131,11 @@ def set_choices(form: forms.BaseForm, name: str, choices: Any) -> None:
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
     field.choices = choices
+
+
+def cleaned_or_refuse(form: forms.BaseForm, message: Any, *, code: str = "invalid") -> dict[str, Any]:
+    """A staff button's small form: its cleaned data, or a `ServiceError` with ``message`` (which
+    `core.errors.flashed` shows as the refusal) when the form is not valid."""
+    if not form.is_valid():
+        raise ServiceError(message, code=code)
+    return form.cleaned_data

@@ -4,7 +4,8 @@ approvals, and the share scans' reports. Rows outside the user's departments are
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -14,11 +15,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hiroba.accounts.models import Role
 from hiroba.core import charts
-from hiroba.core.errors import ServiceError
+from hiroba.core.errors import ServiceError, flashed
+from hiroba.core.forms import cleaned_or_refuse
 from hiroba.core.models import Department
 from hiroba.records import access, documents, forms, guidelines, lifecycle, queries, register
 from hiroba.records.models import (
@@ -33,6 +36,9 @@ from hiroba.records.models import (
 )
 
 PAGE = 50
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _departments(request: HttpRequest, minimum: Role = Role.READ) -> Any:
@@ -74,12 +80,8 @@ def guideline(request: HttpRequest) -> HttpResponse:
     _need(request, "records.view_record")
     if request.method == "POST":
         draft = get_object_or_404(Guideline, pk=request.POST.get("guideline"), state=Guideline.State.DRAFT)
-        try:
+        with flashed(request, _("ガイドラインを施行しました。")):
             guidelines.guideline_publish(actor=request.user, guideline=draft)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("ガイドラインを施行しました。"))
         return HttpResponseRedirect(reverse("records_staff:guideline"), status=303)
     g = guidelines.current()
     drafts = Guideline.objects.filter(state=Guideline.State.DRAFT) if request.user.has_perm(
@@ -175,41 +177,54 @@ def _back(pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("records_staff:file", args=[pk]), status=303)
 
 
+def _file_hold(request: HttpRequest, f: RecordFile) -> None:
+    lifecycle.hold_place(actor=request.user, file=f, **cleaned_or_refuse(
+        forms.HoldForm(request.POST), _("種別と理由を入力してください。")))
+
+
+def _file_release(request: HttpRequest, f: RecordFile) -> None:
+    hold = get_object_or_404(LegalHold, pk=request.POST.get("hold"), file=f)
+    lifecycle.hold_release(actor=request.user, hold=hold, reason=request.POST.get("reason", ""))
+
+
+def _file_request(request: HttpRequest, f: RecordFile) -> None:
+    lifecycle.disposition_request(actor=request.user, file=f, **cleaned_or_refuse(
+        forms.DispositionForm(request.POST), _("措置と理由を確認してください。")))
+
+
+def _disposition(request: HttpRequest, f: RecordFile) -> Disposition:
+    return get_object_or_404(Disposition, pk=request.POST.get("disposition"), file=f)
+
+
+def _file_approve(request: HttpRequest, f: RecordFile) -> None:
+    lifecycle.disposition_approve(actor=request.user, disposition=_disposition(request, f),
+                                  note=request.POST.get("reason", ""))
+
+
+def _file_reject(request: HttpRequest, f: RecordFile) -> None:
+    lifecycle.disposition_reject(actor=request.user, disposition=_disposition(request, f),
+                                 reason=request.POST.get("reason", ""))
+
+
+# The file page's buttons (`what` in the URL): the handler and the message flashed when it is done.
+FILE_ACTIONS: dict[str, tuple[Callable[[HttpRequest, RecordFile], None], StrOrPromise]] = {
+    "hold": (_file_hold, gettext_lazy("保存の継続を設定しました。")),
+    "release": (_file_release, gettext_lazy("保存の継続を解除しました。")),
+    "request": (_file_request, gettext_lazy("満了時の措置を申請しました。文書主管課が承認します。")),
+    "approve": (_file_approve, gettext_lazy("承認しました。")),
+    "reject": (_file_reject, gettext_lazy("差し戻しました。")),
+}
+
+
 @require_POST
 def file_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     """hold / release / request on a file; approve / reject on a disposition (POST only)."""
     f = get_object_or_404(_files(request), pk=pk)
-    try:
-        if what == "hold":
-            form = forms.HoldForm(request.POST)
-            if not form.is_valid():
-                raise ServiceError(_("種別と理由を入力してください。"), code="invalid")
-            lifecycle.hold_place(actor=request.user, file=f, **form.cleaned_data)
-            done = _("保存の継続を設定しました。")
-        elif what == "release":
-            hold = get_object_or_404(LegalHold, pk=request.POST.get("hold"), file=f)
-            lifecycle.hold_release(actor=request.user, hold=hold, reason=request.POST.get("reason", ""))
-            done = _("保存の継続を解除しました。")
-        elif what == "request":
-            request_form = forms.DispositionForm(request.POST)
-            if not request_form.is_valid():
-                raise ServiceError(_("措置と理由を確認してください。"), code="invalid")
-            lifecycle.disposition_request(actor=request.user, file=f, **request_form.cleaned_data)
-            done = _("満了時の措置を申請しました。文書主管課が承認します。")
-        elif what in ("approve", "reject"):
-            d = get_object_or_404(Disposition, pk=request.POST.get("disposition"), file=f)
-            if what == "approve":
-                lifecycle.disposition_approve(actor=request.user, disposition=d, note=request.POST.get("reason", ""))
-                done = _("承認しました。")
-            else:
-                lifecycle.disposition_reject(actor=request.user, disposition=d, reason=request.POST.get("reason", ""))
-                done = _("差し戻しました。")
-        else:
-            raise PermissionDenied
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+    if what not in FILE_ACTIONS:
+        raise PermissionDenied
+    handler, done = FILE_ACTIONS[what]
+    with flashed(request, done):
+        handler(request, f)
     return _back(f.pk)
 
 

@@ -4,7 +4,8 @@ a safe copy once approved (originals are never offered)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -14,13 +15,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hiroba.accounts.models import Role
-from hiroba.core.errors import ServiceError
+from hiroba.core.errors import ServiceError, flashed
 from hiroba.core.models import Department
 from hiroba.records import access, contentcheck, forms, transfers
 from hiroba.records.models import TransferFile, TransferRequest
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _requests(request: HttpRequest) -> Any:
@@ -76,26 +81,34 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and request.user.has_perm("records.request_transfer", req)})
 
 
+def _transfer_approve(request: HttpRequest, req: TransferRequest) -> None:
+    transfers.request_approve(actor=request.user, request=req, note=request.POST.get("reason", ""))
+
+
+def _transfer_reject(request: HttpRequest, req: TransferRequest) -> None:
+    transfers.request_reject(actor=request.user, request=req, reason=request.POST.get("reason", ""))
+
+
+def _transfer_withdraw(request: HttpRequest, req: TransferRequest) -> None:
+    transfers.request_withdraw(actor=request.user, request=req)
+
+
+# A request's buttons (`what` in the URL): the handler and the message flashed when it is done.
+TRANSFER_ACTIONS: dict[str, tuple[Callable[[HttpRequest, TransferRequest], None], StrOrPromise]] = {
+    "approve": (_transfer_approve, gettext_lazy("承認しました。安全な写しを受け渡せます。")),
+    "reject": (_transfer_reject, gettext_lazy("却下しました。")),
+    "withdraw": (_transfer_withdraw, gettext_lazy("取り下げました。")),
+}
+
+
 @require_POST
 def transfer_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     req = get_object_or_404(_requests(request), pk=pk)
-    reason = request.POST.get("reason", "")
-    try:
-        if what == "approve":
-            transfers.request_approve(actor=request.user, request=req, note=reason)
-            done = _("承認しました。安全な写しを受け渡せます。")
-        elif what == "reject":
-            transfers.request_reject(actor=request.user, request=req, reason=reason)
-            done = _("却下しました。")
-        elif what == "withdraw":
-            transfers.request_withdraw(actor=request.user, request=req)
-            done = _("取り下げました。")
-        else:
-            raise PermissionDenied
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
+    if what not in TRANSFER_ACTIONS:
+        raise PermissionDenied
+    handler, done = TRANSFER_ACTIONS[what]
+    with flashed(request, done):
+        handler(request, req)
     return HttpResponseRedirect(reverse("records_staff:transfer", args=[req.pk]), status=303)
 
 

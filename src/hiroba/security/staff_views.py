@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hiroba.accounts.models import Role
 from hiroba.core import charts
 from hiroba.core.errors import ServiceError, flashed
+from hiroba.core.forms import cleaned_or_refuse
 from hiroba.core.models import AuditEntry, Department
 from hiroba.security import (
     access,
@@ -358,11 +359,9 @@ def action_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     action = get_object_or_404(queries.actions_for(request.user).select_related("evaluation__audit"), pk=pk)
     with flashed(request, _("是正措置を更新しました。")):
         if name == "submit":
-            form = forms.ActionSubmitForm(request.POST, request.FILES)
-            if not form.is_valid():
-                raise ServiceError(_("完了報告（実施した内容）を入力してください。"), code="note_required")
-            audits.action_submit(actor=request.user, action=action, note=form.cleaned_data["note"],
-                                 evidence=form.cleaned_data["evidence"])
+            data = cleaned_or_refuse(forms.ActionSubmitForm(request.POST, request.FILES),
+                                     _("完了報告（実施した内容）を入力してください。"), code="note_required")
+            audits.action_submit(actor=request.user, action=action, note=data["note"], evidence=data["evidence"])
         else:
             reason = forms.ReasonForm(request.POST)
             reason.is_valid()
@@ -440,14 +439,12 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _incident_timeline(request: HttpRequest, incident: Incident) -> None:
-    form = forms.TimelineForm(request.POST)
-    if not form.is_valid():
-        raise ServiceError(_("経過の内容を入力してください。"), code="text_required")
-    when = form.cleaned_data["occurred_at"]
+    data = cleaned_or_refuse(forms.TimelineForm(request.POST), _("経過の内容を入力してください。"), code="text_required")
+    when = data["occurred_at"]
     if isinstance(when, datetime) and timezone.is_naive(when):
         when = timezone.make_aware(when)
-    incidents.timeline_append(actor=request.user, incident=incident, text=form.cleaned_data["text"],
-                              kind=form.cleaned_data["kind"], occurred_at=when)
+    incidents.timeline_append(actor=request.user, incident=incident, text=data["text"], kind=data["kind"],
+                              occurred_at=when)
 
 
 def _incident_checklist(request: HttpRequest, incident: Incident) -> None:
@@ -461,10 +458,9 @@ def _incident_tick(request: HttpRequest, incident: Incident) -> None:
 
 
 def _incident_improvement_add(request: HttpRequest, incident: Incident) -> None:
-    improvement = forms.ImprovementForm(request.POST, departments=_departments(request))
-    if not improvement.is_valid():
-        raise ServiceError(_("意見・気づきと担当所属を入力してください。"), code="improvement_invalid")
-    incidents.improvement_create(actor=request.user, incident=incident, **improvement.cleaned_data)
+    incidents.improvement_create(actor=request.user, incident=incident, **cleaned_or_refuse(
+        forms.ImprovementForm(request.POST, departments=_departments(request)),
+        _("意見・気づきと担当所属を入力してください。"), code="improvement_invalid"))
 
 
 def _incident_improvement_close(request: HttpRequest, incident: Incident) -> None:
