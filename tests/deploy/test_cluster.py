@@ -1,8 +1,9 @@
 """The loopback cluster (scripts/cluster.sh) on PostgreSQL: start, flood, kill, verify, stop.
 
 nginx → 2 app servers, 2 task workers, the audit chainer. During a flood of submissions through
-nginx one app server and one worker are SIGKILLed: nginx routes around the dead server, every
-acknowledged 受付番号 is stored exactly once and has its audit entry in an intact chain, and the
+nginx (and of residents' votes) one app server and one worker are SIGKILLed: nginx routes around
+the dead server, every acknowledged 受付番号 is stored exactly once and has its audit entry in an
+intact chain, every acknowledged vote is counted exactly once, and the
 dead worker's tasks are taken by the other. Then every database connection is cut (as a database
 restart does) during a second flood: requests fail with the Japanese 503 and the servers recover
 by themselves; with the database refusing connections the pages are the Japanese 503; and a rate
@@ -18,8 +19,10 @@ import time
 import pytest
 
 from tests.deploy import cluster as lib
+from tests.deploy import votes
 
 intake = lib.intake
+VOTERS = 240
 QUEUE = '''
 from hiroba.core import notify
 from django.db import transaction
@@ -82,6 +85,14 @@ def test_cluster_survives_a_killed_server_and_worker(tmp_path):
         code, _ = _get(c.port, "/metrics")
         assert code == 200  # loopback is the operator network here
 
+        # residents signed in to vote during the same flood
+        prepared = c.hiroba("shell", "--no-imports", "-c", votes.SETUP.format(slug=votes.SLUG, proposals=votes.PROPOSALS,
+                                                                                voters=VOTERS))
+        assert prepared.returncode == 0, prepared.stderr
+        ballot_setup = votes.parse(prepared.stdout)
+        voted: list[votes.Outcome] = []
+        voter = threading.Thread(target=lambda: voted.append(votes.cast(c.port, ballot_setup)))
+
         # mail queued while the flood runs (the workers deliver it), before and after the kill
         queuer = threading.Thread(target=lambda: c.hiroba("shell", "--no-imports", "-c", QUEUE.format(n=1200)))
         queuer.start()
@@ -89,12 +100,14 @@ def test_cluster_survives_a_killed_server_and_worker(tmp_path):
         flooder = threading.Thread(target=lambda: results.extend(
             intake.flood(c.port, "full", duration=8, concurrency=8, processes=2, timeout=15)))
         flooder.start()
+        voter.start()
         time.sleep(2.5)
         killed_at = time.time()
         c.kill("app1")
         c.kill("worker1")
         flooder.join()
         queuer.join()
+        voter.join()
         queued = c.hiroba("shell", "--no-imports", "-c", QUEUE.format(n=100))  # only the live worker is left
         assert queued.returncode == 0, queued.stderr
 
@@ -111,6 +124,18 @@ def test_cluster_survives_a_killed_server_and_worker(tmp_path):
         stored = intake.stored_numbers(c.url, c.workdir)
         assert set(acknowledged) <= set(stored)
         assert len(stored) == len(set(stored)) and len(acknowledged) == len(set(acknowledged))
+
+        # Every vote acknowledged is stored exactly once: a vote whose answer was lost with the
+        # killed server was sent again with its key, and counted once.
+        outcome = voted[0]
+        assert outcome.last_acknowledged_at > killed_at, "the voting ended before the kill: it would prove nothing"
+        assert set(outcome.statuses()) <= {302, 502, 503}, outcome.statuses()
+        assert outcome.acknowledged == set(range(VOTERS)), sorted(set(range(VOTERS)) - outcome.acknowledged)[:10]
+        ballots = votes.parse(c.hiroba("shell", "--no-imports", "-c", votes.STORED.format(slug=votes.SLUG)).stdout)
+        assert len(ballots["participations"]) == VOTERS
+        assert set(ballots["participations"].values()) == {votes.CHOICES}
+        assert ballots["ballots"] == votes.CHOICES * VOTERS
+        assert ballots["tally"] == votes.expected(outcome.acknowledged, ballot_setup["proposals"])
 
         down = c.script("status", check=False)
         assert down.returncode == 1 and "app1: DOWN" in down.stdout and "worker1: DOWN" in down.stdout
