@@ -25,6 +25,7 @@ TRANSFER_APPROVE = "records.transfer_approve"
 TRANSFER_REJECT = "records.transfer_reject"
 TRANSFER_WITHDRAW = "records.transfer_withdraw"
 TRANSFER_DOWNLOAD = "records.transfer_download"
+TRANSFER_RENDER = "records.transfer_render"
 
 LABELS = {
     GUIDELINE_CREATE: _("電子文書管理：ガイドラインの作成"),
@@ -50,4 +51,5 @@ LABELS = {
     TRANSFER_REJECT: _("電子文書管理：セグメント間転送の却下"),
     TRANSFER_WITHDRAW: _("電子文書管理：セグメント間転送の取下げ"),
     TRANSFER_DOWNLOAD: _("電子文書管理：セグメント間転送の受け渡し"),
+    TRANSFER_RENDER: _("電子文書管理：セグメント間転送のPDF版作成"),
 }

@@ -28,8 +28,23 @@ DEFAULTS: dict[str, Any] = {
     "RECORDS_TRANSFER_RENDER_DPI": 150,
     "RECORDS_TRANSFER_RENDER_PAGES": 200,
     "RECORDS_TRANSFER_RENDER_TIMEOUT": 120,
+    # Office files (.docx/.xlsx/.pptx) that cross are also rendered to PDF by LibreOffice in the
+    # background worker (a PDF copy beside the macro-free copy): the `soffice` program ("" turns
+    # the PDF copy off; None looks for it on PATH) and the seconds one conversion may take.
+    "RECORDS_TRANSFER_SOFFICE": None,
+    "RECORDS_TRANSFER_SOFFICE_TIMEOUT": 180,
 }
 
 
 def get(name: str) -> Any:
     return getattr(settings, name, DEFAULTS[name])
+
+
+def soffice() -> str | None:
+    """The LibreOffice program that renders Office files to PDF, or None when there is none."""
+    import shutil
+
+    configured = get("RECORDS_TRANSFER_SOFFICE")
+    if configured == "":
+        return None
+    return shutil.which(configured or "soffice")

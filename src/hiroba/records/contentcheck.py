@@ -1,7 +1,8 @@
 """What may cross between the internet segment and LGWAN (インターネット系 ↔ LGWAN系): the
 type of a file decided by its content (magic bytes, never the name), Office macros stripped,
 Office files with ActiveX, embedded objects or external links refused, PDFs with active content
-re-rendered to images (pdftoppm, then Pillow) as the safe copy.
+re-rendered to images (pdftoppm, then Pillow) as the safe copy; `render_office` draws a checked
+Office file as PDF with LibreOffice (headless, a profile of its own per run, no macros).
 
 `check(name, data)` returns a `Verdict`; nothing here touches the database.
 """
@@ -189,6 +190,30 @@ def render_pdf(data: bytes) -> bytes:
         out = io.BytesIO()
         images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=72.0)
         return out.getvalue()
+
+
+def render_office(data: bytes, kind: str) -> bytes:
+    """The Office file (docx, xlsx or pptx; already checked, macros removed) drawn as PDF by
+    LibreOffice, headless, with a throwaway profile, so that no setting, macro permission or
+    recent-file list carries from one conversion to the next. Raises ValueError when it cannot."""
+    program = conf.soffice()
+    if program is None or kind not in OOXML.values():
+        raise ValueError("no LibreOffice" if program is None else f"not an Office file: {kind}")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / f"in{EXTENSION[kind]}"
+        source.write_bytes(data)
+        try:
+            subprocess.run([program, f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}", "--headless",
+                            "--norestore", "--nolockcheck", "--nodefault", "--convert-to", "pdf",
+                            "--outdir", str(Path(tmp) / "out"), str(source)],
+                           check=True, capture_output=True, timeout=conf.get("RECORDS_TRANSFER_SOFFICE_TIMEOUT"),
+                           env={"HOME": tmp, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ValueError(str(exc)) from exc
+        out = Path(tmp) / "out" / "in.pdf"
+        if not out.exists() or not out.read_bytes().startswith(b"%PDF-"):
+            raise ValueError("LibreOffice wrote no PDF")
+        return out.read_bytes()
 
 
 def _check_pdf(data: bytes) -> Verdict:

@@ -11,6 +11,8 @@
   department and approved by the records manager; `DisposalRecord` keeps what was disposed of
   or transferred, when, who approved and under which rule — forever (it cannot be changed or
   deleted through the ORM).
+- `TransferRequest` / `TransferFile` / `TransferRendering`: segment transfer (the files as received,
+  their safe copies, and the PDF copy of an Office file).
 - `Scan` / `InventoryFile` / `ScanFinding`: a share-folder scan, the inventory it keeps for the
   next (incremental) scan, and what it found.
 
@@ -21,6 +23,7 @@ the security register (`hiroba.records.access`).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -557,7 +560,9 @@ class TransferRequest(Decided):
         return f"{self.get_direction_display()} #{self.pk}（{self.get_state_display()}）"
 
 
-class TransferFileQuerySet(models.QuerySet["TransferFile"]):
+class KeptQuerySet(models.QuerySet[Any]):
+    """Rows written once (transfer files and their PDF copies): a bulk update is refused too."""
+
     def update(self, **kwargs: object) -> int:
         raise TypeError("transfer files are kept as received")
 
@@ -584,7 +589,7 @@ class TransferFile(models.Model):
     safe_name = models.CharField("写しのファイル名", max_length=255, blank=True)
     sha256_after = models.CharField("写しのSHA-256", max_length=64, blank=True)
 
-    objects = TransferFileQuerySet.as_manager()
+    objects = KeptQuerySet.as_manager()
 
     class Meta:
         verbose_name = "転送ファイル"
@@ -605,3 +610,40 @@ class TransferFile(models.Model):
     @property
     def crosses(self) -> bool:
         return self.verdict != self.Verdict.REFUSED
+
+    @property
+    def rendering_or_none(self) -> TransferRendering | None:
+        """The PDF copy, once the worker has made it (or failed to)."""
+        try:
+            return self.rendering
+        except TransferRendering.DoesNotExist:
+            return None
+
+
+class TransferRendering(models.Model):
+    """The PDF copy of an Office file that crosses, drawn by LibreOffice in the background worker
+    from the macro-free copy: made once, never changed (a failure is kept with its reason)."""
+
+    file = models.OneToOneField(TransferFile, verbose_name="転送ファイル", on_delete=models.PROTECT,
+                                related_name="rendering")
+    pdf = models.BinaryField("PDF版", null=True, editable=False)
+    sha256 = models.CharField("PDF版のSHA-256", max_length=64, blank=True)
+    error = models.CharField("作成できなかった理由", max_length=500, blank=True)
+    made_at = models.DateTimeField("作成日時", auto_now_add=True)
+
+    objects = KeptQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "転送ファイルのPDF版"
+        verbose_name_plural = "転送ファイルのPDF版"
+        constraints = [
+            models.CheckConstraint(condition=~Q(sha256="") | ~Q(error=""), name="transfer_rendering_made_or_failed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file} (PDF)"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise TypeError("a PDF copy is made once")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hiroba.accounts.models import Role
 from hiroba.core.errors import ServiceError, flashed
 from hiroba.core.models import Department
-from hiroba.records import access, contentcheck, forms, transfers
+from hiroba.records import access, conf, contentcheck, forms, transfers
 from hiroba.records.models import TransferFile, TransferRequest
 
 if TYPE_CHECKING:
@@ -76,7 +76,9 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         buttons = [t for t in buttons if t.name != "withdraw"]
     return render(request, "records/staff/transfer_detail.html", {
-        "req": req, "files": req.files.defer("original", "safe"), "buttons": buttons,
+        "req": req, "files": req.files.select_related("rendering").defer("original", "safe", "rendering__pdf"),
+        "buttons": buttons, "pdf_copies": conf.soffice() is not None,
+        "office_types": transfers.OFFICE,
         "can_download": req.state in (TransferRequest.State.APPROVED, TransferRequest.State.DELIVERED)
         and request.user.has_perm("records.request_transfer", req)})
 
@@ -117,11 +119,11 @@ def transfer_download(request: HttpRequest, pk: int, file_pk: int) -> HttpRespon
     req = get_object_or_404(_requests(request), pk=pk)
     f = get_object_or_404(TransferFile.objects.select_related("request"), pk=file_pk, request=req)
     try:
-        name, data = transfers.safe_copy(actor=request.user, file=f)
+        name, data = transfers.safe_copy(actor=request.user, file=f, as_pdf=request.GET.get("copy") == "pdf")
     except ServiceError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(reverse("records_staff:transfer", args=[req.pk]), status=303)
-    kind = "pdf" if f.verdict == TransferFile.Verdict.RENDERED else f.detected_type
+    kind = "pdf" if f.verdict == TransferFile.Verdict.RENDERED or request.GET.get("copy") == "pdf" else f.detected_type
     response = HttpResponse(data, content_type=contentcheck.MIME.get(kind, "application/octet-stream"))
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     response["X-Content-Type-Options"] = "nosniff"

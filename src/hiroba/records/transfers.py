@@ -16,12 +16,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
+from hiroba.core.actors import Actor
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.records import audit_actions as actions
-from hiroba.records import contentcheck
-from hiroba.records.models import TransferFile, TransferRequest
+from hiroba.records import conf, contentcheck
+from hiroba.records.models import TransferFile, TransferRendering, TransferRequest
 from hiroba.records.services import require, require_department, user_of, who
+
+# Office files that cross get a PDF copy too (LibreOffice, in the background worker).
+OFFICE = frozenset(contentcheck.OOXML.values())
 
 
 def _sha256(data: bytes) -> str:
@@ -46,7 +50,7 @@ def request_create(*, actor: Any, department: Department, direction: str, reason
         raise ServiceError(_("転送するファイルを選んでください。"), code="no_files", field="files")
     req = TransferRequest.objects.create(direction=direction, department=department, reason=reason.strip()[:500],
                                          requested_by=user_of(actor))
-    logged = []
+    logged, office = [], []
     for name, data in files:
         verdict = contentcheck.check(data)
         safe = verdict.safe if verdict.verdict != contentcheck.REFUSED else None
@@ -55,12 +59,52 @@ def request_create(*, actor: Any, department: Department, direction: str, reason
             sha256_before=_sha256(data), detected_type=verdict.detected, verdict=verdict.verdict,
             verdict_reason=verdict.reason[:500], safe=safe, safe_name=_safe_name(name, verdict) if safe else "",
             sha256_after=_sha256(safe) if safe is not None else "")
+        if f.crosses and f.detected_type in OFFICE:
+            office.append(f.pk)
         logged.append({"file": f.pk, "name": f.name, "type": f.detected_type, "verdict": f.verdict,
                        "sha256_before": f.sha256_before, "sha256_after": f.sha256_after})
     audit.record(actor=who(actor), action=actions.TRANSFER_REQUEST, obj=req,
                  changes={"direction": direction, "department": department.pk, "reason": req.reason,
                           "files": logged})
+    if office and conf.soffice() is not None:
+        transaction.on_commit(lambda: _queue_renderings(office))
     return req
+
+
+def _queue_renderings(file_ids: list[int]) -> None:
+    from hiroba.records import tasks
+
+    for pk in file_ids:
+        tasks.render_transfer_pdf.enqueue(pk)
+
+
+def rendering_make(file: TransferFile) -> TransferRendering:
+    """The PDF copy of an Office file that crosses, drawn from its macro-free copy and checked as
+    any PDF is (one with active content is kept as its rendering to images); made once — a second
+    call, or a task run twice, returns the first. A conversion that fails is kept with its reason."""
+    done = TransferRendering.objects.filter(file=file).first()
+    if done is not None:
+        return done
+    if file.safe is None or not file.crosses or file.detected_type not in OFFICE:
+        raise ServiceError(_("PDF版を作れるのは受け渡すOfficeファイルだけです。"), code="not_office")
+    try:
+        verdict = contentcheck.check(contentcheck.render_office(bytes(file.safe), file.detected_type))
+        if verdict.detected != "pdf" or verdict.verdict == contentcheck.REFUSED or verdict.safe is None:
+            raise ValueError(verdict.reason)
+        pdf, error = verdict.safe, ""
+    except ValueError as exc:
+        pdf, error = None, str(exc)[:500] or "LibreOffice"
+    with transaction.atomic():
+        locked = TransferFile.objects.select_for_update().get(pk=file.pk)
+        done = TransferRendering.objects.filter(file=locked).first()
+        if done is not None:  # another worker made it meanwhile
+            return done
+        made = TransferRendering.objects.create(file=locked, pdf=pdf, sha256=_sha256(pdf) if pdf else "",
+                                                error="" if pdf else error)
+        audit.record(actor=Actor.system("records.transfer"), action=actions.TRANSFER_RENDER, obj=locked.request,
+                     changes={"file": file.pk, "sha256_before": file.sha256_after, "sha256_after": made.sha256,
+                              "error": made.error})
+    return made
 
 
 def _locked(req: TransferRequest) -> TransferRequest:
@@ -108,23 +152,29 @@ def _decide(actor: Any, req: TransferRequest, name: str, note: str, action: str)
 
 
 @transaction.atomic
-def safe_copy(*, actor: Any, file: TransferFile) -> tuple[str, bytes]:
-    """The safe copy of an approved request's file (name, bytes), audited with both hashes; the
-    first download marks the request 受け渡し済み. Refused before approval, and for refused files."""
+def safe_copy(*, actor: Any, file: TransferFile, as_pdf: bool = False) -> tuple[str, bytes]:
+    """The safe copy of an approved request's file (name, bytes), or with `as_pdf` its PDF copy,
+    audited with both hashes; the first download marks the request 受け渡し済み. Refused before
+    approval, and for refused files."""
     req = _locked(file.request)
     require(actor, "records.request_transfer", req, _("この転送の写しを受け取る権限がありません。"))
     if req.state not in (TransferRequest.State.APPROVED, TransferRequest.State.DELIVERED):
         raise NotAllowed(_("承認されるまで写しは受け渡せません。"))
     if file.safe is None or not file.crosses:
         raise NotAllowed(_("このファイルは拒否されたため受け渡せません。"))
-    data = bytes(file.safe)
-    if _sha256(data) != file.sha256_after:
+    name, data, expected = file.safe_name, bytes(file.safe), file.sha256_after
+    if as_pdf:
+        rendering = TransferRendering.objects.filter(file=file).first()
+        if rendering is None or rendering.pdf is None:
+            raise NotAllowed(_("このファイルのPDF版はありません。"))
+        name, data, expected = f"{PurePath(file.name).stem or 'file'}.pdf"[:255], bytes(rendering.pdf), rendering.sha256
+    if _sha256(data) != expected:
         raise ServiceError(_("写しのハッシュ値が記録と一致しません。受け渡しを中止しました。"), code="hash_mismatch")
-    changes: dict[str, Any] = {"file": file.pk, "name": file.safe_name, "sha256_before": file.sha256_before,
-                               "sha256_after": file.sha256_after}
+    changes: dict[str, Any] = {"file": file.pk, "name": name, "sha256_before": file.sha256_before,
+                               "sha256_after": expected}
     if req.state == TransferRequest.State.APPROVED:
         changes["state"] = list(TransferRequest.workflow.apply(req, "deliver", actor=actor))
         req.delivered_at = timezone.now()
         req.save(update_fields=["state", "delivered_at"])
     audit.record(actor=who(actor), action=actions.TRANSFER_DOWNLOAD, obj=req, changes=changes)
-    return file.safe_name, data
+    return name, data
