@@ -402,6 +402,9 @@ class Scan(models.Model):
     capacity = models.JSONField("容量の内訳", default=dict)
     duplicates = models.JSONField("重複", default=list)
     errors = models.JSONField("エラー", default=list)
+    # naming.Rules.digest of the rules this scan checked names with: the next scan with the same
+    # digest reuses the naming results of files it already knows ("" before it was recorded)
+    rules_digest = models.CharField("命名ルールの指紋", max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = "共有フォルダの点検"

@@ -18,12 +18,18 @@ suggested name built by applying every rule's fix in order, so the suggestion pa
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+#: Part of `Rules.digest`: raise it when `Rules.check` finds something else for the same rules,
+#: so that a re-scan checks every name again instead of reusing the previous scan's results.
+CHECK_VERSION = 1
 
 KINDS = ("forbidden_words", "personal_name", "max_length", "forbidden_chars", "leading_fiscal_year",
          "temporary_file")
@@ -81,8 +87,12 @@ class Rules:
     _any: re.Pattern[str] | None = field(default=None, init=False)  # matches a name some rule may break
     _shortest_limit: int = field(default=10**9, init=False)
     _surnames: list[str] = field(default_factory=list, init=False)
+    digest: str = field(default="", init=False)  # of the rules and CHECK_VERSION: same digest, same results
+    _order: dict[str, int] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
+        self.digest = hashlib.sha256(json.dumps([CHECK_VERSION, list(self.rules)], sort_keys=True, default=str,
+                                                ensure_ascii=False).encode("utf-8")).hexdigest()
         for r in self.rules:
             kind, code, message = r["kind"], r.get("code", r["kind"]), r.get("message", "")
             applies = r.get("applies_to", "both")
@@ -120,6 +130,17 @@ class Rules:
         alternatives += ["^" + re.escape(prefix) for _, _, prefixes in self._temp for prefix in prefixes]
         self._any = re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
         self._shortest_limit = min((limit for _, _, _, limit in self._lengths), default=10**9)
+        # the order in which `check` lists the rules a name breaks
+        codes = [c for c, _, _ in self._temp] + [c for c, _, _ in self._words] + [c for c, _, _ in self._names]
+        codes += [c for c, _, _, _ in self._chars] + ([self.fiscal_year_rule[0]] if self.fiscal_year_rule else [])
+        codes += [c for c, _, _, _ in self._lengths]
+        for i, code in enumerate(codes):
+            self._order.setdefault(code, i)
+
+    def order(self, rule: str) -> int:
+        """Where `check` lists a violation of `rule` among those of one name (to put stored
+        results back in the order `check` gives them)."""
+        return self._order.get(rule, len(self._order))
 
     def check(self, name: str, *, is_dir: bool, needs_fiscal_year: bool = False,
               fiscal_year: int | None = None) -> list[Violation]:

@@ -18,15 +18,16 @@ import errno
 import gc
 import hashlib
 import os
-import stat
 import time
 import unicodedata
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from stat import S_ISDIR, S_ISREG
 from typing import Any
 
 from hiroba.records.naming import Rules, Violation, Zone, fiscal_year_of
@@ -37,15 +38,10 @@ HASH_THREADS = 8
 HASH_BATCH = 256  # files per hashing task
 
 
-@dataclass(slots=True)
-class Entry:
-    """One regular file of the inventory (paths relative to the root, `/`-separated)."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    partial: str = ""
-    full: str = ""
+# One regular file of the inventory, keyed by its path (relative to the root, `/`-separated):
+# (size, mtime_ns, partial hash, full hash); "" where not hashed. A plain tuple, not an object per
+# file: a re-scan keeps the previous scan's tuple of an unchanged file as it is.
+Entry = tuple[int, int, str, str]
 
 
 @dataclass
@@ -69,6 +65,7 @@ class Result:
     stale: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     native: dict[str, str] = field(default_factory=dict)  # shown path → real path, for names not UTF-8
+    changed: set[str] = field(default_factory=set)  # paths whose entry is not the previous scan's (new, changed, hashed)
     hashed: int = 0  # files read for a hash in this scan (the rest reused the inventory's)
     seconds: float = 0.0
     capacity_folder: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -130,11 +127,16 @@ def no_gc() -> Iterator[None]:
 
 
 class Scanner:
-    """One walk of `root`. `previous` is the inventory of the last scan (path → Entry)."""
+    """One walk of `root`. `previous` is the inventory of the last scan (path → Entry).
+
+    `naming`, when given, holds the naming-rule results of the previous scan made with the same
+    rules (path → [(rule, message, suggestion)], None: check again): a file whose path is in
+    `previous` is not checked again (its name, hence its result, is the same), a new path is."""
 
     def __init__(
         self, root: str, *, rules: Rules, zones: Mapping[str, Zone], stale_days: int = 180,
         expired_folders: Mapping[str, str] | None = None, previous: Mapping[str, Entry] | None = None,
+        naming: Mapping[str, list[tuple[str, str, str]] | None] | None = None,
         progress: Callable[[int, int], None] | None = None, today: date | None = None, threads: int = HASH_THREADS,
     ) -> None:
         self.root = os.path.abspath(root)
@@ -143,8 +145,10 @@ class Scanner:
         self.stale_days = stale_days
         self.expired = dict(expired_folders or {})  # relative folder → the register entry's name
         self.previous = previous or {}
+        self.naming = naming
         self.progress = progress
-        self.now = time.time()
+        self.now_ns = time.time_ns()
+        self.now = self.now_ns / 1e9
         self.today = today or date.today()
         self.threads = threads
         self.level = 0
@@ -172,10 +176,15 @@ class Scanner:
         result = Result(root=self.root)
         if not os.path.isdir(self.root):
             raise FileNotFoundError(errno.ENOENT, "not a folder", self.root)
-        stale_before = self.now - self.stale_days * 86400
+        day_ns = 86400 * 10**9
+        stale_before = self.now_ns - self.stale_days * day_ns
         level = self.level = result.zone_level = self._detect_level()
-        age_limits = [(self.now - days * 86400, label) for days, label in AGE_BUCKETS]
-        previous, entries, check = self.previous, result.entries, self.rules.check
+        # the age buckets as ascending limits: bisect_left counts the limits a time is past
+        age_limits = [self.now_ns - days * day_ns for days, _ in reversed(AGE_BUCKETS)]
+        age_labels = [AGE_OLDEST, *(label for _, label in reversed(AGE_BUCKETS))]
+        previous, entries, changed, check = self.previous, result.entries, result.changed, self.rules.check
+        known = self.naming
+        violations, stale = result.violations, result.stale
         cap_folder, cap_type, cap_age = result.capacity_folder, result.capacity_type, result.capacity_age
         for kind, rel, parts, files in self._walk(result):
             if kind == "dir":
@@ -190,29 +199,27 @@ class Scanner:
             expired = self._expired_folder([*parts, ""])
             dept = parts[0] if level and parts else "."
             folder_bytes = 0
-            for rel, name, st in files:
-                size, mtime = st.st_size, st.st_mtime
+            for rel, name, size, mtime in files:
                 folder_bytes += size
-                found = check(name, is_dir=False)
-                for v in found:
-                    result.violations.append(Finding(rel, "naming", v.rule, v.message, _sibling(rel, v.suggestion)))
-                entry = Entry(rel, size, st.st_mtime_ns)
                 prev = previous.get(rel)
-                if prev is not None and prev.size == size and prev.mtime_ns == entry.mtime_ns:
-                    entry.partial, entry.full = prev.partial, prev.full
-                entries[rel] = entry
+                if prev is not None and known is not None and (reused := known.get(rel, ())) is not None:
+                    for rule, message, suggestion in reused:
+                        violations.append(Finding(rel, "naming", rule, message, suggestion))
+                else:
+                    for v in check(name, is_dir=False):
+                        violations.append(Finding(rel, "naming", v.rule, v.message, _sibling(rel, v.suggestion)))
+                if prev is not None and prev[0] == size and prev[1] == mtime:
+                    entries[rel] = prev  # unchanged: the previous scan's hashes hold
+                else:
+                    entries[rel] = (size, mtime, "", "")
+                    changed.add(rel)
                 dot = name.rfind(".")
                 cap_type[name[dot:].lower() if 0 < dot > len(name) - 9 else "（拡張子なし）"] += size
-                for limit, label in age_limits:
-                    if mtime > limit:
-                        cap_age[label] += size
-                        break
-                else:
-                    cap_age[AGE_OLDEST] += size
+                cap_age[age_labels[bisect_left(age_limits, mtime)]] += size
                 if work and mtime < stale_before:
-                    result.stale.append(rel)
+                    stale.append(rel)
                 if expired is not None:
-                    result.violations.append(Finding(rel, "retention", "retention_expired", f"保存期間満了: {expired}"))
+                    violations.append(Finding(rel, "retention", "retention_expired", f"保存期間満了: {expired}"))
             result.files += len(files)
             result.bytes += folder_bytes
             cap_folder[folder] += folder_bytes
@@ -225,8 +232,9 @@ class Scanner:
         result.seconds = time.perf_counter() - started
         return result
 
-    def _walk(self, result: Result) -> Iterator[tuple[str, str, list[str], list[tuple[str, str, os.stat_result]]]]:
-        """("dir", rel, parts, []) for each folder, then ("files", prefix, parts, files) for its files."""
+    def _walk(self, result: Result) -> Iterator[tuple[str, str, list[str], list[tuple[str, str, int, int]]]]:
+        """("dir", rel, parts, []) for each folder, then ("files", prefix, parts, files) for its
+        files, each (rel, name, size, mtime_ns)."""
         stack: list[tuple[str, list[str]]] = [(self.root, [])]
         while stack:
             folder, parts = stack.pop()
@@ -244,7 +252,7 @@ class Scanner:
                 result.errors.append({"path": prefix or ".",
                                       "reason": errno.errorcode.get(exc.errno or 0, "oserror").lower()})
                 continue
-            files: list[tuple[str, str, os.stat_result]] = []
+            files: list[tuple[str, str, int, int]] = []
             lead = prefix + "/" if prefix else ""
             lead_native = "\\x" in lead
             try:  # one check for the folder: are all its names UTF-8 (nearly always)?
@@ -281,12 +289,13 @@ class Scanner:
                 except OSError:
                     result.errors.append({"path": rel, "reason": "unreadable"})
                     continue
-                if stat.S_ISDIR(st.st_mode):
+                mode = st.st_mode
+                if S_ISREG(mode):
+                    files.append((rel, shown, st.st_size, st.st_mtime_ns))
+                elif S_ISDIR(mode):
                     child_parts = [*parts, shown]
                     yield "dir", rel, child_parts, []
                     stack.append((child.path, child_parts))
-                elif stat.S_ISREG(st.st_mode):
-                    files.append((rel, shown, st))
             if files:
                 yield "files", prefix, parts, files
 
@@ -329,60 +338,67 @@ class Scanner:
     # --- duplicates -------------------------------------------------------------------------
 
     def _duplicates(self, result: Result) -> None:
-        by_size: dict[int, list[Entry]] = defaultdict(list)
-        for entry in result.entries.values():
-            if entry.size > 0:
-                by_size[entry.size].append(entry)
-        candidates = [e for group in by_size.values() if len(group) > 1 for e in group]
-        self._hash(result, [e for e in candidates if not e.partial], partial=True)
-        by_partial: dict[tuple[int, str], list[Entry]] = defaultdict(list)
-        for e in candidates:
-            if e.partial:
-                by_partial[(e.size, e.partial)].append(e)
-        need_full = [e for group in by_partial.values() if len(group) > 1 for e in group
-                     if e.size > PARTIAL and not e.full]
+        entries = result.entries
+        by_size: dict[int, list[str]] = defaultdict(list)
+        for path, e in entries.items():
+            if e[0] > 0:  # empty files are not duplicates
+                by_size[e[0]].append(path)
+        candidates = [p for group in by_size.values() if len(group) > 1 for p in group]
+        self._hash(result, [p for p in candidates if not entries[p][2]], partial=True)
+        by_partial: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for p in candidates:
+            e = entries[p]  # with the hashes just read
+            if e[2]:
+                by_partial[(e[0], e[2])].append(p)
+        need_full = [p for (size, _), group in by_partial.items() if len(group) > 1 and size > PARTIAL
+                     for p in group if not entries[p][3]]
         self._hash(result, need_full, partial=False)
-        groups: dict[tuple[int, str], list[str]] = defaultdict(list)
-        for group in by_partial.values():
+        groups: list[list[str]] = []
+        for (size, _partial), group in by_partial.items():
             if len(group) < 2:
                 continue
-            for e in group:
-                key = e.partial if e.size <= PARTIAL else e.full
-                if key:
-                    groups[(e.size, key)].append(e.path)
-        result.duplicates = sorted(sorted(paths) for paths in groups.values() if len(paths) > 1)
+            if size <= PARTIAL:  # the partial hash is the whole file's
+                groups.append(group)
+                continue
+            by_full: dict[str, list[str]] = defaultdict(list)
+            for p in group:
+                if full := entries[p][3]:
+                    by_full[full].append(p)
+            groups += by_full.values()
+        result.duplicates = sorted(sorted(paths) for paths in groups if len(paths) > 1)
 
-    def _hash(self, result: Result, entries: list[Entry], *, partial: bool) -> None:
-        if not entries:
+    def _hash(self, result: Result, paths: list[str], *, partial: bool) -> None:
+        if not paths:
             return
         root, native, limit = self.root, result.native, PARTIAL if partial else None
 
-        def work(batch: list[Entry]) -> list[tuple[Entry, str | None, str]]:
+        def work(batch: list[str]) -> list[tuple[str, str | None, str]]:
             # A batch per task: a future per file costs more than hashing a small file.
-            done: list[tuple[Entry, str | None, str]] = []
-            for entry in batch:
-                path = native.get(entry.path) or os.path.join(root, entry.path)
+            done: list[tuple[str, str | None, str]] = []
+            for path in batch:
                 try:
-                    done.append((entry, _digest(path, limit), ""))
+                    done.append((path, _digest(native.get(path) or os.path.join(root, path), limit), ""))
                 except FileNotFoundError:
-                    done.append((entry, None, "vanished"))
+                    done.append((path, None, "vanished"))
                 except OSError:
-                    done.append((entry, None, "unreadable"))
+                    done.append((path, None, "unreadable"))
             return done
 
-        batches = [entries[i:i + HASH_BATCH] for i in range(0, len(entries), HASH_BATCH)]
+        entries, changed = result.entries, result.changed
+        batches = [paths[i:i + HASH_BATCH] for i in range(0, len(paths), HASH_BATCH)]
         with ThreadPoolExecutor(max_workers=max(1, min(self.threads, len(batches)))) as pool:
             for done in pool.map(work, batches):
-                for entry, digest, reason in done:
+                for path, digest, reason in done:
                     result.hashed += 1
                     if digest is None:
-                        result.errors.append({"path": entry.path, "reason": reason})
-                    elif partial:
-                        entry.partial = digest
-                        if entry.size <= PARTIAL:
-                            entry.full = digest
+                        result.errors.append({"path": path, "reason": reason})
+                        continue
+                    size, mtime, old_partial, _full = entries[path]
+                    if partial:
+                        entries[path] = (size, mtime, digest, digest if size <= PARTIAL else "")
                     else:
-                        entry.full = digest
+                        entries[path] = (size, mtime, old_partial, digest)
+                    changed.add(path)
 
 
 def _digest(path: str, limit: int | None) -> str:

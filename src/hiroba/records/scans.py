@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from hiroba.accounts.models import Role
 from hiroba.core import audit
 from hiroba.core.actors import Actor
-from hiroba.core.bulk import insert_rows
+from hiroba.core.bulk import column, insert_rows
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.records import access, conf, guidelines
@@ -40,10 +40,66 @@ def allowed_root(path: str) -> str:
     return real
 
 
-def previous_inventory(root: str) -> dict[str, tuple[int, Entry]]:
-    return {path: (pk, Entry(path, size, mtime, partial, full)) for pk, path, size, mtime, partial, full in
-            InventoryFile.objects.filter(root=root).values_list("id", "path", "size", "mtime_ns", "partial_hash",
-                                                                "full_hash").iterator(chunk_size=20000)}
+def previous_inventory(root: str) -> dict[str, Entry]:
+    """The root's inventory as the last scan left it: path → (size, mtime_ns, partial, full),
+    read as plain tuples (no model instance per row)."""
+    table = connection.ops.quote_name(InventoryFile._meta.db_table)
+    cols = ", ".join(column(InventoryFile, f) for f in ("path", "size", "mtime_ns", "partial_hash", "full_hash"))
+    # `+root` keeps SQLite from the (root, path) index when the root's rows are most of the table:
+    # a look-up in the table per row through the index took 3× a plain scan of it
+    where = ("+" if connection.vendor == "sqlite" and _most_of_inventory(root) else "") + column(InventoryFile, "root")
+    out: dict[str, Entry] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {cols} FROM {table} WHERE {where} = %s", [root])  # nosec B608
+        while rows := cursor.fetchmany(20000):
+            out.update({row[0]: row[1:] for row in rows})
+    return out
+
+
+PATH_MAX, MESSAGE_MAX = 1000, 500  # the columns' lengths (ScanFinding.path and .suggestion, .message)
+def _most_of_inventory(root: str) -> bool:
+    """Whether `root` holds at least half of the inventory's files, by the latest scan of each root."""
+    latest: dict[str, int] = {}
+    for r, files in Scan.objects.order_by("started_at", "id").values_list("root", "files"):
+        latest[r] = files
+    return latest.get(root, 0) * 2 >= sum(latest.values())
+
+
+FindingKey = tuple[str, str, str, str, str]  # kind, path, rule, message, suggestion (as stored)
+
+
+def current_findings(root: str) -> dict[FindingKey, int]:
+    """The root's findings as the last scan left them (key → id), in the order they were stored."""
+    table = connection.ops.quote_name(ScanFinding._meta.db_table)
+    cols = ", ".join(column(ScanFinding, f) for f in ("id", "kind", "path", "rule", "message", "suggestion"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {cols} FROM {table} WHERE {column(ScanFinding, 'root')} = %s ORDER BY 1",  # nosec B608
+                       [root])
+        return {(kind, path, rule, message, suggestion): pk for pk, kind, path, rule, message, suggestion in
+                cursor.fetchall()}
+
+
+def known_naming(root: str, rules: Any, existing: dict[FindingKey, int]) -> dict[str, list[tuple[str, str, str]] | None] | None:
+    """The naming results the previous scan stored (path → [(rule, message, suggestion)] in the
+    order `Rules.check` gives them), when it checked with the same rules; None otherwise. A path
+    with a value that may have been cut to its column's length maps to None: checked again."""
+    last = Scan.objects.filter(root=root).order_by("-started_at", "-id").values_list("rules_digest", flat=True).first()
+    if not last or last != rules.digest:
+        return None
+    known: dict[str, list[tuple[str, str, str]] | None] = {}
+    for kind, path, rule, message, suggestion in existing:
+        if kind != ScanFinding.Kind.NAMING:
+            continue
+        if len(path) >= PATH_MAX or len(message) >= MESSAGE_MAX or len(suggestion) >= PATH_MAX:
+            known[path] = None
+            continue
+        found = known.setdefault(path, [])
+        if found is not None:
+            found.append((rule, message, suggestion))
+    for found in known.values():
+        if found is not None and len(found) > 1:
+            found.sort(key=lambda f: rules.order(f[0]))
+    return known
 
 
 def expired_folders(department: Department | None) -> dict[str, str]:
@@ -71,14 +127,15 @@ def run_scan(*, actor: Any, path: str, department: Department | None = None,
 def _scan(actor: Any, root: str, department: Department | None, rules: Any, zones: Any, stale_days: int,
           guideline: Any, progress: Callable[[int, int], None] | None, threads: int | None) -> tuple[Scan, Result]:
     previous = previous_inventory(root)
+    existing = current_findings(root)
     scanner = Scanner(root, rules=rules, zones=zones, stale_days=stale_days, expired_folders=expired_folders(department),
-                      previous={p: e for p, (_pk, e) in previous.items()}, progress=progress,
+                      previous=previous, naming=known_naming(root, rules, existing), progress=progress,
                       threads=threads or HASH_THREADS)
     started = timezone.now()
     result = scanner.run()
     with transaction.atomic():
         scan = _store(result, root=root, department=department, guideline=guideline, started=started,
-                      previous=previous, stale_days=stale_days)
+                      previous=previous, existing=existing, stale_days=stale_days, rules_digest=rules.digest)
         audit.record(actor=who(actor), action=actions.SCAN_RUN, obj=scan,
                      changes={"root": root, "files": result.files, "bytes": result.bytes,
                               "duplicates": len(result.duplicates), "violations": len(result.violations),
@@ -87,10 +144,10 @@ def _scan(actor: Any, root: str, department: Department | None, rules: Any, zone
 
 
 def _store(result: Result, *, root: str, department: Department | None, guideline: Any, started: Any,
-           previous: dict[str, tuple[int, Entry]], stale_days: int) -> Scan:
+           previous: dict[str, Entry], existing: dict[FindingKey, int], stale_days: int, rules_digest: str) -> Scan:
     chunk = conf.get("RECORDS_SCAN_CHUNK")
-    sizes = {e.path: e.size for e in result.entries.values()}
-    dup_bytes = sum(sizes[g[0]] * (len(g) - 1) for g in result.duplicates)
+    entries = result.entries
+    dup_bytes = sum(entries[g[0]][0] * (len(g) - 1) for g in result.duplicates)
     scan = Scan.objects.create(
         root=root, department=department, guideline=guideline, started_at=started, finished_at=timezone.now(),
         seconds=round(result.seconds, 3), files=result.files, folders=result.folders, bytes=result.bytes,
@@ -98,35 +155,38 @@ def _store(result: Result, *, root: str, department: Department | None, guidelin
         violation_count=len(result.violations), stale_count=len(result.stale), error_count=len(result.errors),
         capacity={"folder": _top(result.capacity_folder, 30), "type": _top(result.capacity_type, 20),
                   "age": dict(result.capacity_age), "zone": dict(result.capacity_zone)},
-        duplicates=result.duplicates[:5000], errors=result.errors[:5000])
+        duplicates=result.duplicates[:5000], errors=result.errors[:5000], rules_digest=rules_digest)
     # The findings: the root's current ones are kept, the new ones added, the gone ones removed.
     stale_message = f"{stale_days}日以上更新されていない作業用ファイル"
-    found = {(v.kind, v.path[:1000], v.rule, v.message[:500], v.suggestion[:1000]): None for v in result.violations}
-    found.update({(ScanFinding.Kind.STALE, p[:1000], "stale_work_file", stale_message, ""): None
+    found = {(v.kind, v.path[:PATH_MAX], v.rule, v.message[:MESSAGE_MAX], v.suggestion[:PATH_MAX]): None
+             for v in result.violations}
+    found.update({(ScanFinding.Kind.STALE, p[:PATH_MAX], "stale_work_file", stale_message, ""): None
                   for p in result.stale})
-    existing = {(kind, path, rule, message, suggestion): pk for pk, kind, path, rule, message, suggestion in
-                ScanFinding.objects.filter(root=root).values_list("id", "kind", "path", "rule", "message",
-                                                                  "suggestion").iterator(chunk_size=20000)}
     gone_findings = [pk for key, pk in existing.items() if key not in found]
     for i in range(0, len(gone_findings), 900):
         ScanFinding.objects.filter(pk__in=gone_findings[i:i + 900]).delete()
     insert_rows(ScanFinding, ["scan", "root", "kind", "path", "rule", "message", "suggestion"],
                 [(scan.pk, root, *key) for key in found if key not in existing], size=chunk)
-    # The inventory: only what changed since the previous scan is written.
-    gone = [pk for path, (pk, _e) in previous.items() if path not in result.entries]
-    changed_pks: list[int] = []
+    # The inventory, kept up to date in place: only the rows of removed, new and changed (or
+    # newly hashed) files are written.
+    gone = [path for path in previous.keys() - entries.keys()]
+    for i in range(0, len(gone), 500):
+        InventoryFile.objects.filter(root=root, path__in=gone[i:i + 500]).delete()
     new: list[tuple[str, str, int, int, str, str]] = []
-    for path, e in result.entries.items():
-        old = previous.get(path)
-        if old is not None:
-            o = old[1]
-            if (o.size, o.mtime_ns, o.partial, o.full) == (e.size, e.mtime_ns, e.partial, e.full):
-                continue
-            changed_pks.append(old[0])
-        new.append((root, path[:1000], e.size, e.mtime_ns, e.partial, e.full))
-    stale_pks = gone + changed_pks
-    for i in range(0, len(stale_pks), 900):
-        InventoryFile.objects.filter(pk__in=stale_pks[i:i + 900]).delete()
+    changed: list[tuple[int, int, str, str, str, str]] = []
+    for path in result.changed:
+        size, mtime, partial, full = entries[path]
+        if path in previous:
+            changed.append((size, mtime, partial, full, root, path))
+        else:
+            new.append((root, path[:PATH_MAX], size, mtime, partial, full))
+    if changed:
+        sets = ", ".join(f"{column(InventoryFile, f)} = %s" for f in ("size", "mtime_ns", "partial_hash", "full_hash"))
+        where = f"{column(InventoryFile, 'root')} = %s AND {column(InventoryFile, 'path')} = %s"
+        table = connection.ops.quote_name(InventoryFile._meta.db_table)
+        with connection.cursor() as cursor:
+            for i in range(0, len(changed), chunk):
+                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where}", changed[i:i + chunk])  # nosec B608
     insert_rows(InventoryFile, ["root", "path", "size", "mtime_ns", "partial_hash", "full_hash"], new, size=chunk)
     return scan
 
