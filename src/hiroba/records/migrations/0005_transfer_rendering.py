@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0003_transfer'),
+        ('records', '0004_scan_rules_digest'),
     ]
 
     operations = [
