@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import secrets
 import sys
 import tempfile
@@ -174,7 +175,8 @@ def main() -> int:
           f"{len(printing.chunks(len(paper), workers=printing.print_workers()))} chunks): "
           f"{one:.1f} s, CPU {one_cpu:.1f} s ({len(body) / 1e6:.1f} MB); "
           f"{sample:,} letters each its own document {each:.1f} s, CPU {each_cpu:.1f} s ({total_bytes / 1e6:.1f} MB); "
-          f"ratio {print_ratio:.1f}, CPU ratio {cpu_ratio:.1f} (target >= 5){label}")
+          f"ratio {print_ratio:.1f}, CPU ratio {cpu_ratio:.1f} (target >= 5){label}; "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0 if batch_ratio >= 0.5 and print_ratio >= 5 else 1
 
 
