@@ -33,3 +33,30 @@ def test_insert_rows_writes_every_row_in_chunks_without_instances():
     bulk.insert_rows(Notification, fields, [])
     got = sorted(Notification.objects.values_list("recipient", "subject", "attempts"))
     assert got == [(f"r{i}@example.jp", f"件名 {i}", i) for i in range(7)]
+
+
+def test_insert_rows_returning_gives_each_row_its_id_in_chunks():
+    from django.utils import timezone
+
+    now = bulk.db_value(Notification, "created_at", timezone.now())
+    fields = ("template", "recipient", "language", "subject", "body", "html_body", "state", "attempts", "last_error",
+              "object_type", "object_id", "created_at")
+    rows = [("t", f"r{i}@example.jp", "ja", "s", "b", "", "queued", i, "", "", "", now) for i in range(7)]
+    back = bulk.insert_rows(Notification, fields, rows, size=3, returning=("pk", "recipient"))
+    assert len(back) == 7
+    assert dict(Notification.objects.values_list("pk", "recipient")) == dict(back)
+    assert bulk.insert_rows(Notification, fields, [], returning=("pk",)) == []
+
+
+def test_a_mail_to_many_is_stored_with_its_ids_and_nothing_deferred(django_assert_max_num_queries):
+    from hiroba.core import notify
+
+    rows = notify._store(template="t", recipients=[f"r{i}@example.jp" for i in range(1200)] + ["r1@example.jp"],
+                         language="ja", subject="件名", body="本文\n", html="", about=None)
+    assert [r.recipient for r in rows] == [f"r{i}@example.jp" for i in range(1200)]
+    stored = {n.pk: n for n in Notification.objects.all()}
+    assert len(stored) == 1200
+    with django_assert_max_num_queries(0):  # every field is loaded: nothing is read back per row
+        seen = [(r.pk, r.recipient, r.state, r.attempts, r.sent_at, r.claimed_at, r.created_at) for r in rows]
+    assert all(stored[pk].recipient == address and stored[pk].created_at == created for pk, address, *_x, created in seen)
+    assert {(r.state, r.attempts, r.sent_at) for r in rows} == {("queued", 0, None)}

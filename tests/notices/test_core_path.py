@@ -324,3 +324,39 @@ def test_dispatch_resumes_and_is_idempotent(notice_type, clerk, approver, settin
     assert batch.notices.filter(status=Status.PAPER).count() == 15
     assert Notification.objects.filter(template="notices/mail/waiting").count() == 10
     assert NoticeEvent.objects.filter(notice__batch=batch).count() == 25
+
+
+def _pdf_text(data: bytes) -> str:
+    import shutil
+    import subprocess
+
+    if not (shutil.which("pdftotext") and shutil.which("pdfunite")):
+        pytest.skip("poppler-utils (pdftotext, pdfunite) is not installed")
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def test_print_run_in_chunks_is_the_one_document_joined(notice_type, clerk, approver, settings, monkeypatch):
+    people = make_recipients(5)
+    send(notice_type, people, clerk, approver)
+    run_ = printing.fallback().run
+    settings.NOTICES_PRINT_CHUNK = 10_000
+    whole, whole_pages = printing.run_pdf(run_)
+    monkeypatch.setattr(printing, "MIN_PARALLEL_LETTERS", 0)
+    settings.NOTICES_PRINT_CHUNK, settings.NOTICES_PRINT_WORKERS = 2, 2
+    assert printing.chunks(5, workers=2) == [(0, 1), (1, 3), (3, 5)]
+    joined, pages = printing.run_pdf(run_)
+    assert pages == whole_pages and sorted(pages) == [1, 2, 3, 4, 5]
+    text = _pdf_text(joined)
+    assert text == _pdf_text(whole)  # same pages, same text, same order
+    assert text.count("\f") == sum(pages.values())
+    codes = [printing.letter_code(i.notice) for i in printing.run_items(run_)]
+    assert [text.index(code) for code in codes] == sorted(text.index(code) for code in codes)
+
+
+def test_print_run_chunks_are_even_and_bounded(settings):
+    settings.NOTICES_PRINT_CHUNK = 250
+    assert printing.chunks(10, workers=2) == [(0, 10)]  # short: one document, no fork
+    assert printing.chunks(100, workers=2) == [(0, 50), (50, 100)]  # one per worker
+    cut = printing.chunks(1001, workers=2)
+    assert len(cut) == 5 and cut[0][0] == 0 and cut[-1][1] == 1001
+    assert all(a[1] == b[0] for a, b in zip(cut, cut[1:], strict=False)) and max(e - s for s, e in cut) <= 250

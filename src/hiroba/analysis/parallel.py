@@ -64,13 +64,15 @@ def run(
     workers: int,
     items: int,
     done: Callable[[int], None] | None = None,
+    min_items: int = MIN_PARALLEL_ITEMS,
 ) -> list[R]:
     """``[func(state, c) for c in chunks]``, computed by up to ``workers`` forked processes
-    when ``items`` (the amount of work, for the threshold) is at least
-    :data:`MIN_PARALLEL_ITEMS`. ``func`` must be a module-level function. ``done(k)`` is
-    called in the parent after the ``k``-th chunk's result arrived (in order)."""
+    when ``items`` (the amount of work, for the threshold) is at least ``min_items``
+    (:data:`MIN_PARALLEL_ITEMS`, sized for texts, unless the caller's items are heavier).
+    ``func`` must be a module-level function. ``done(k)`` is called in the parent after the
+    ``k``-th chunk's result arrived (in order)."""
     out: list[R] = []
-    if workers <= 1 or len(chunks) <= 1 or items < MIN_PARALLEL_ITEMS or not _can_fork():
+    if workers <= 1 or len(chunks) <= 1 or items < min_items or not _can_fork():
         for k, c in enumerate(chunks, 1):
             out.append(func(state, c))
             if done:

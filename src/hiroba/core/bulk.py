@@ -1,6 +1,6 @@
 """Write many rows without a model instance per row: `insert_rows` (an INSERT per row through
-``executemany``, values as tuples) and `update_by_pk` (one column of many rows, each to its own
-value, in one statement per `size` rows).
+``executemany``, values as tuples, or multi-row INSERTs ``RETURNING`` the columns asked for) and
+`update_by_pk` (one column of many rows, each to its own value, in one statement per `size` rows).
 
 Building a model instance per row and preparing each field of it is most of ``bulk_create``'s
 time for tens of thousands of rows (a records scan's inventory, a notices batch). Django's ``bulk_update`` writes ``SET col = CASE WHEN id = 1 THEN … WHEN id = 2 THEN … END``, which
@@ -11,10 +11,11 @@ SQLite ≥ 3.33 both run it.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import NotSupportedError, connection, models
 
 
 def column(model: type[models.Model], field: str = "pk") -> str:
@@ -32,31 +33,51 @@ def db_value(model: type[models.Model], field: str, value: Any) -> Any:
     return model._meta.get_field(field).get_db_prep_save(value, connection)  # type: ignore[union-attr]
 
 
+def _max_params() -> int:
+    """Parameters one statement may bind: SQLite's compiled-in limit (32,766 since 3.32; Django
+    assumes 999), PostgreSQL's protocol limit."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return int(connection.features.max_query_params or 65535)
+
+
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *,
-                size: int = 5000) -> None:
+                size: int = 5000, returning: Sequence[str] = ()) -> list[tuple[Any, ...]]:
     """INSERT `rows` (values in the order of `fields`, each ready for the database: str, int,
     None, or `db_value`), `size` rows at a time: the rows ``bulk_create`` writes, with no model
-    instance, no ``pre_save`` (give every column a value: defaults are not applied), no signal
-    and no ids returned.
+    instance, no ``pre_save`` (give every column a value: defaults are not applied), no signal.
 
-    SQLite: one ``executemany`` (a statement prepared once, bound per row). PostgreSQL: one
-    multi-row ``INSERT … VALUES (…), (…)`` per `size` rows — Django binds parameters on the client,
-    so an ``executemany`` there is a statement the server parses for every row."""
+    Without `returning`: SQLite runs one ``executemany`` (a statement prepared once, bound per
+    row); PostgreSQL one multi-row ``INSERT … VALUES (…), (…)`` per `size` rows — Django binds
+    parameters on the client, so an ``executemany`` there is a statement the server parses for
+    every row. Returns ``[]``.
+
+    With `returning` (field names, ``"pk"`` for the primary key): multi-row INSERTs ``RETURNING``
+    those columns on both databases (PostgreSQL, SQLite ≥ 3.35), and the rows they return, in
+    no promised order (SQLite does not promise one): return a column that tells the rows apart."""
     if not rows:
-        return
+        return []
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(column(model, f) for f in fields)
     one = f"({', '.join(['%s'] * len(fields))})"
+    if returning and not connection.features.can_return_rows_from_bulk_insert:
+        raise NotSupportedError(f"{connection.vendor} cannot return rows from a multi-row INSERT")
+    back = f" RETURNING {', '.join(column(model, f) for f in returning)}" if returning else ""
+    out: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        if connection.features.max_query_params is not None:  # SQLite (and any database limiting parameters)
+        if not returning and connection.features.max_query_params is not None:  # SQLite
             for start in range(0, len(rows), size):
                 cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES {one}", rows[start:start + size])  # nosec B608
-            return
-        size = max(1, min(size, 65535 // len(fields)))  # the protocol's limit of parameters per statement
+            return out
+        size = max(1, min(size, _max_params() // len(fields)))
         for start in range(0, len(rows), size):
             part = rows[start:start + size]
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(part))}",  # nosec B608
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(part))}{back}",  # nosec B608
                            [value for row in part for value in row])
+            if returning:
+                out.extend(tuple(row) for row in cursor.fetchall())
+    return out
 
 
 def update_by_pk(model: type[models.Model], field: str, values: Mapping[int, int | None], *, size: int = 2000) -> int:

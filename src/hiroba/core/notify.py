@@ -36,6 +36,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django_tasks import task
 
+from hiroba.core import bulk
 from hiroba.core.models import Notification
 
 log = logging.getLogger(__name__)
@@ -97,23 +98,38 @@ def send_rendered(message: EmailMessage, *, template: str, language: str | None 
                   subject=" ".join(str(message.subject).split())[:300], body=str(message.body), html=html, about=None)
 
 
+#: The outbox columns `_store` writes (the others start empty: NULL), in the order of its rows.
+STORED = ("template", "recipient", "language", "subject", "body", "html_body", "state", "attempts", "last_error",
+          "object_type", "object_id", "created_at")
+
+
 def _store(
     *, template: str, recipients: list[str], language: str, subject: str, body: str, html: str,
     about: models.Model | None,
 ) -> list[Notification]:
-    recipients = [r.strip() for r in dict.fromkeys(recipients) if r and r.strip()]
-    rows = [
-        Notification(
-            template=template, recipient=address, language=language, subject=subject, body=body, html_body=html,
-            object_type=about._meta.label_lower if about is not None else "",
-            object_id=str(about.pk) if about is not None else "",
-        )
-        for address in recipients
-    ]
+    """One outbox row per distinct address, stored with multi-row ``INSERT … RETURNING`` (a mail
+    to many is a notices batch: thousands of rows, no model instance built to insert them), and
+    their delivery queued on commit. Returns the stored rows in the order of `recipients`."""
+    recipients = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
+    now = timezone.now()
+    common = {"template": template, "language": language, "subject": subject, "body": body, "html_body": html,
+              "state": Notification.State.QUEUED.value, "attempts": 0, "last_error": "",
+              "object_type": about._meta.label_lower if about is not None else "",
+              "object_id": str(about.pk) if about is not None else ""}
     with transaction.atomic():
         if connection.features.can_return_rows_from_bulk_insert:  # PostgreSQL, SQLite ≥ 3.35
-            Notification.objects.bulk_create(rows, batch_size=500)
+            stored = {**common, "created_at": bulk.db_value(Notification, "created_at", now)}
+            # RETURNING's order is not promised (SQLite): the address, distinct here, tells the rows apart
+            pk_of = {address: pk for pk, address in bulk.insert_rows(
+                Notification, STORED, [[address if f == "recipient" else stored[f] for f in STORED]
+                                       for address in recipients], size=500, returning=("pk", "recipient"))}
+            names = [f.attname for f in Notification._meta.concrete_fields]
+            fresh = {**dict.fromkeys(names), **common, "created_at": now}
+            rows = [Notification.from_db(connection.alias, names, [
+                pk_of[address] if n == "id" else address if n == "recipient" else fresh[n] for n in names])
+                for address in recipients]
         else:  # ids are needed for the queue
+            rows = [Notification(recipient=address, created_at=now, **common) for address in recipients]
             for row in rows:
                 row.save(force_insert=True)
         ids = [row.pk for row in rows]

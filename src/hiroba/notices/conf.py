@@ -5,6 +5,10 @@
 - ``NOTICES_MAILS_PER_HOUR`` (env ``HIROBA_NOTICES_MAILS_PER_HOUR``): at most this many notice
   e-mails queued in any hour, over all batches (0, the default: no limit). A batch that reaches it
   stays 送付処理中 and ``hiroba notices batch dispatch`` (run on a schedule) sends the rest later.
+- ``NOTICES_PRINT_CHUNK`` (env ``HIROBA_NOTICES_PRINT_CHUNK``): at most this many letters of a print
+  run laid out as one WeasyPrint document (250); the chunks' PDFs are joined into the run's file.
+- ``NOTICES_PRINT_WORKERS`` (env ``HIROBA_NOTICES_PRINT_WORKERS``): chunks laid out at once, each
+  in a forked process (0, the default: one per core, at most two).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "NOTICES_SITE_URL": os.environ.get("HIROBA_SITE_URL", ""),
     "NOTICES_POSTAGE_YEN": int(os.environ.get("HIROBA_NOTICES_POSTAGE_YEN", "110")),
     "NOTICES_MAILS_PER_HOUR": int(os.environ.get("HIROBA_NOTICES_MAILS_PER_HOUR", "0")),
+    "NOTICES_PRINT_CHUNK": int(os.environ.get("HIROBA_NOTICES_PRINT_CHUNK", "250")),
+    "NOTICES_PRINT_WORKERS": int(os.environ.get("HIROBA_NOTICES_PRINT_WORKERS", "0")),
 }
 
 

@@ -6,8 +6,12 @@ are idempotent and safe beside a second run: the move is conditional (`lifecycle
 the notices of a run are locked before `PrintItem` rows (unique per notice) are written, so a
 concurrent run waits and then finds them taken.
 
-A run is printed as ONE WeasyPrint document (every letter a page group with its own page
-counter), which is far faster than a document per letter, and its 送付一覧 CSV for the vendor."""
+A run is printed as one PDF with its 送付一覧 CSV for the vendor. Its letters are laid out in a few
+WeasyPrint documents of up to ``NOTICES_PRINT_CHUNK`` letters each, far faster than a document per
+letter (WeasyPrint's start and the embedded fonts are paid once a chunk, not once a letter), in
+``NOTICES_PRINT_WORKERS`` forked processes at once, and the chunks' PDFs are joined in order
+(`core.pdf.join`). A chunk also bounds the memory: a document holds the layout of all its pages
+until it is written."""
 
 from __future__ import annotations
 
@@ -22,11 +26,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.analysis import parallel
 from hiroba.core import audit, pdf, tabular
 from hiroba.core.actors import Actor
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Notification
-from hiroba.notices import audit_actions, delivery, lifecycle
+from hiroba.notices import audit_actions, conf, delivery, lifecycle
 from hiroba.notices.models import (
     PENDING_DIGITAL,
     Notice,
@@ -124,10 +129,12 @@ def letter_html(item: PrintItem) -> str:
         "run": item.run, "letters": [{"item": item, "notice": item.notice, "code": letter_code(item.notice)}]})
 
 
-def run_pdf(run: PrintRun) -> tuple[bytes, dict[int, int]]:
-    """(the PDF of the whole run, {sequence: pages of that letter})."""
-    items = run_items(run)
-    document = pdf.document(run_html(run, items))
+#: A run this short is one document laid out in the calling process (forking would cost more).
+MIN_PARALLEL_LETTERS = 40
+
+
+def _letter_pages(document: Any) -> dict[int, int]:
+    """{sequence: pages of that letter} of a laid-out document, from the letters' anchors."""
     starts: dict[int, int] = {}
     for number, page in enumerate(document.pages):
         for anchor in page.anchors:
@@ -138,7 +145,39 @@ def run_pdf(run: PrintRun) -> tuple[bytes, dict[int, int]]:
     for index, (sequence, start) in enumerate(ordered):
         end = ordered[index + 1][1] if index + 1 < len(ordered) else len(document.pages)
         pages[sequence] = end - start
-    return document.write_pdf(), pages
+    return pages
+
+
+def _render_chunk(_state: None, html: str) -> tuple[bytes, dict[int, int]]:
+    document = pdf.document(html)
+    return document.write_pdf(), _letter_pages(document)
+
+
+def chunks(count: int, *, workers: int) -> list[tuple[int, int]]:
+    """How a run of ``count`` letters is cut: ``(start, end)`` ranges of about equal length, at
+    most ``NOTICES_PRINT_CHUNK`` letters each and at least one per worker (a short run is one)."""
+    if count < MIN_PARALLEL_LETTERS or not pdf.can_join():
+        return [(0, count)]
+    size = max(1, int(conf.get("NOTICES_PRINT_CHUNK")))
+    parts = max(-(-count // size), min(workers, count))
+    return [(count * k // parts, count * (k + 1) // parts) for k in range(parts)]
+
+
+def print_workers() -> int:
+    return int(conf.get("NOTICES_PRINT_WORKERS")) or parallel.default_workers()
+
+
+def run_pdf(run: PrintRun) -> tuple[bytes, dict[int, int]]:
+    """(the PDF of the whole run, {sequence: pages of that letter})."""
+    items = run_items(run)
+    workers = print_workers()
+    htmls = [run_html(run, items[start:end]) for start, end in chunks(len(items), workers=workers)]
+    pdf.load()  # imported before the workers fork, so they share it
+    done = parallel.run(_render_chunk, None, htmls, workers=workers, items=len(items), min_items=0)
+    pages: dict[int, int] = {}
+    for _body, chunk_pages in done:
+        pages.update(chunk_pages)
+    return pdf.join([body for body, _pages in done]), pages
 
 
 def run_table(run: PrintRun, pages: dict[int, int] | None = None) -> tabular.Table:
