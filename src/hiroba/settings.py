@@ -136,13 +136,14 @@ INSTALLED_APPS += ["ninja", "hiroba.api"]
 INSTALLED_APPS += ["hiroba.consultations.intake"] if "hiroba.consultations" in INSTALLED_APPS else []  # mail, scans, form service
 
 MIDDLEWARE = [
-    # outermost: latency and status of every request for /metrics; the Japanese 503 when the database is away
+    # first: the public pages many residents read at once, answered whole to anonymous readers from
+    # the shared cache before anything else runs (hiroba.core.pagecache; it counts its hits in /metrics)
+    "hiroba.core.pagecache.PageCacheMiddleware",
+    # latency and status of every other request for /metrics; the Japanese 503 when the database is away
     "hiroba.core.health.MetricsMiddleware",
     "hiroba.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # the public pages many residents read at once, whole, for anonymous readers (hiroba.core.pagecache)
-    "hiroba.core.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -414,7 +415,8 @@ def _caches() -> dict[str, dict[str, object]]:
         }}
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"HIROBA_CACHE_URL must be a redis://, rediss:// or unix:// URL, not {url!r}")
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+    # Django's RedisCache, with one redis-py client per pool instead of one per call (hiroba.core.rediscache)
+    return {"default": {"BACKEND": "hiroba.core.rediscache.RedisCache", "LOCATION": url,
                         "KEY_PREFIX": prefix}}
 
 

@@ -34,7 +34,7 @@ def test_a_redis_url_selects_redis(tmp_path):
     result = _caches(HIROBA_DATA_DIR=str(tmp_path), HIROBA_CACHE_URL="redis://127.0.0.1:6379/3",
                      HIROBA_CACHE_KEY_PREFIX="ward-a")
     default = json.loads(result.stdout)
-    assert default == {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    assert default == {"BACKEND": "hiroba.core.rediscache.RedisCache",
                        "LOCATION": "redis://127.0.0.1:6379/3", "KEY_PREFIX": "ward-a"}
 
 

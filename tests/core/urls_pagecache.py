@@ -4,6 +4,7 @@ private, or answer plainly (a counter shows whether the view ran)."""
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.urls import include, path
+from django.utils import translation
 
 from hiroba.core import pagecache
 
@@ -39,10 +40,22 @@ def private(request):
     return response
 
 
+@pagecache.public_page("tests")
+def language(request):
+    return _counted(f"language {translation.get_language()}")
+
+
+@pagecache.public_page("tests")
+def with_a_nonce(request):
+    return _counted(f"<script nonce=\"{request.csp_nonce}\"></script>")
+
+
 urlpatterns = [
     path("cached/plain/", plain),
     path("cached/cookie/", sets_a_cookie),
     path("cached/token/", with_a_token),
     path("cached/private/", private),
+    path("cached/language/", language),
+    path("cached/nonce/", with_a_nonce),
     path("", include("hiroba.urls")),
 ]

@@ -33,13 +33,18 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def request_id_of(request: HttpRequest) -> str:
+    """The id nginx gave the request (X-Request-ID, when well formed), or a fresh one."""
+    incoming = request.headers.get("X-Request-ID", "")
+    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_of(request)
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_context.activate(
             request_context.RequestContext(request_id=request_id, ip_address=client_ip(request))

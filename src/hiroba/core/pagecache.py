@@ -12,13 +12,16 @@ after the commit, so no reader is served a page older than a publication once it
 could land on the same number). A page rendered while the change was in flight carries the
 generation it read before rendering, which the bump after the commit has left behind.
 
-Only what is the same for every anonymous reader is kept: a GET without a session or a
-messages cookie, answered 200 without Set-Cookie, without a CSRF token, not marked private or
-no-store, varying on nothing but Accept-Language and Cookie (both in the key). A signed-in
-reader always gets the page rendered for them. The stored response carries every header the
-middleware below added (security headers, CSP, Content-Language), so a hit is answered as the
-page was; `Cache-Control: public, max-age=HIROBA_PAGECACHE_MAX_AGE` lets a browser keep it
-briefly, `Vary: Accept-Language, Cookie` keeps a shared proxy from mixing readers.
+Only what is the same for every anonymous reader is kept: a GET (or HEAD) without a session or a
+messages cookie, answered 200 without Set-Cookie, without a CSRF token or a CSP nonce, not marked
+private or no-store, varying on nothing but Accept-Language and Cookie (both in the key). A
+signed-in reader always gets the page rendered for them. The middleware is the first of
+MIDDLEWARE: a hit is answered before sessions, CSRF, the locale, the CSP, the request id and the
+metrics middleware run, so the entry keeps every header the whole stack gave the page (security
+headers, HSTS on https, CSP, Content-Language, Vary) but the request id, which each hit gets
+afresh, and the hit is counted in the request metrics here. `Cache-Control: public,
+max-age=HIROBA_PAGECACHE_MAX_AGE` lets a browser keep it briefly, `Vary: Accept-Language, Cookie`
+keeps a shared proxy from mixing readers.
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
@@ -39,14 +44,26 @@ from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import parse_http_date_safe
 
+from hiroba.core import health
+from hiroba.core.middleware import request_id_of
+
 V = TypeVar("V", bound=Callable[..., Any])
 logger = logging.getLogger(__name__)
 
 ATTRIBUTE = "pagecache_scope"
 STATUS_HEADER = "X-Hiroba-Cache"  # hit / miss, for the benchmark and operators' curl
+REQUEST_ID_HEADER = "X-Request-ID"
+_PER_REQUEST = {STATUS_HEADER, REQUEST_ID_HEADER}  # never stored: each reader gets its own
+_SAFE = {"GET", "HEAD"}
+_CSP_HEADERS = ("Content-Security-Policy", "Content-Security-Policy-Report-Only")
 _VARY_KEYED = {"accept-language", "cookie"}
 _COMMAS = re.compile(r"\s*,\s*")
 _GENERATION = "pagecache:gen:{scope}"
+# The entries' format: the headers of the whole stack (v2, since the middleware is the first);
+# an entry stored by the previous release (without the security headers) is never replayed.
+_FORMAT = "v2"
+_TARGETS: dict[tuple[str, str], tuple[str, str] | None] = {}
+_TARGETS_KEPT = 4096
 
 
 def public_page(scope: str) -> Callable[[V], V]:
@@ -89,13 +106,39 @@ def _anonymous(request: HttpRequest) -> bool:
 
 def page_key(request: HttpRequest, scope: str) -> str:
     language = translation.get_language_from_request(request)
-    parts = [scope, request.scheme or "", request.get_host(), request.get_full_path(), language,
+    parts = [_FORMAT, scope, request.scheme or "", request.get_host(), request.get_full_path(), language,
              timezone.localdate().isoformat()]
     return "pagecache:page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def _redirected(request: HttpRequest) -> bool:
+    """SecurityMiddleware sends this reader to https:// (below: never answered from the cache)."""
+    return bool(settings.SECURE_SSL_REDIRECT) and not request.is_secure()
+
+
+def _target(path: str) -> tuple[str, str] | None:
+    """(scope, view name) of the marked view at `path`, None for any other: resolved once per
+    address and URLconf (resolving walks the patterns; the answer depends on nothing else)."""
+    memo = (str(settings.ROOT_URLCONF), path)
+    if memo in _TARGETS:
+        return _TARGETS[memo]
+    try:
+        match = resolve(path)
+    except Resolver404:
+        target = None
+    else:
+        scope = getattr(match.func, ATTRIBUTE, None)
+        target = None if scope is None else (scope, match.view_name or "unmatched")
+    if len(_TARGETS) >= _TARGETS_KEPT:  # a crawler's made-up addresses: start again
+        _TARGETS.clear()
+    _TARGETS[memo] = target
+    return target
+
+
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
     if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if any("'nonce-" in response.get(name, "") for name in _CSP_HEADERS):  # a nonce is for one reader
         return False
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # a form's token is in the page
         return False
@@ -122,23 +165,27 @@ def _replay(request: HttpRequest, headers: list[tuple[str, str]], content: bytes
 
 
 class PageCacheMiddleware:
-    """Serve and store the marked public pages (below SecurityMiddleware and WhiteNoise, above
-    everything that reads the session, the language or the CSRF cookie)."""
+    """First in MIDDLEWARE: a hit is answered before any other middleware runs (no session, no
+    CSRF, no locale, no CSP work), with the headers the whole stack gave the page when it was
+    stored, a fresh X-Request-ID, and counted in the request metrics as the metrics middleware
+    would have; everything else (misses, writes, signed-in readers) goes down the stack as is."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method != "GET" or not seconds() or not _anonymous(request):
+        started = time.perf_counter()
+        if request.method not in _SAFE or not seconds() or not _anonymous(request) or _redirected(request):
             return self.get_response(request)
+        target = _target(request.path_info)
+        if target is None:
+            return self.get_response(request)
+        scope, view_name = target
         try:
-            match = resolve(request.path_info)
-        except Resolver404:
+            key = page_key(request, scope)
+        except DisallowedHost:  # refused below (SecurityMiddleware's 400), counted there
             return self.get_response(request)
-        scope = getattr(match.func, ATTRIBUTE, None)
-        if scope is None:
-            return self.get_response(request)
-        key, generation_key = page_key(request, scope), _GENERATION.format(scope=scope)
+        generation_key = _GENERATION.format(scope=scope)
         try:
             found = cache.get_many([generation_key, key])  # before the view reads anything (see above)
             current = found.get(generation_key) or _fresh_generation(generation_key)
@@ -147,17 +194,20 @@ class PageCacheMiddleware:
             return self.get_response(request)
         stored = found.get(key)
         if stored is not None and stored[0] == current:
-            request.resolver_match = match
-            return _replay(request, stored[1], stored[2])
+            response = _replay(request, stored[1], stored[2])
+            response[REQUEST_ID_HEADER] = request_id_of(request)
+            health.FIGURES.observe(view_name, request.method or "", response.status_code,
+                                   time.perf_counter() - started)
+            return response
         response = self.get_response(request)
         if _storable(request, response):
             if "max-age" not in response.get("Cache-Control", ""):  # a feed says its own
                 patch_cache_control(response, public=True,
                                     max_age=int(getattr(settings, "HIROBA_PAGECACHE_MAX_AGE", 0)))
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
+            headers = [(k, v) for k, v in response.items() if k not in _PER_REQUEST]
             try:
-                cache.set(key, (current, [(k, v) for k, v in response.items() if k != STATUS_HEADER],
-                                response.content), seconds())
+                cache.set(key, (current, headers, response.content), seconds())
             except Exception:  # noqa: BLE001 (not kept this time; the reader has the page)
                 logger.warning("page cache unavailable", exc_info=True)
             response[STATUS_HEADER] = "miss"
