@@ -67,3 +67,29 @@ def test_the_scan_report_is_accessible(page, live_server, departments, make_staf
     assert_accessible(page)
     page.goto("/staff/records/guideline/")
     assert_accessible(page)
+
+
+def test_a_transfer_with_an_office_files_pdf_copy_is_accessible(page, live_server, settings, departments, make_staff):
+    """The request page with the PDF column: uploaded in the browser, the PDF copy made by the
+    worker (the immediate backend; `false` stands in for LibreOffice, so it says why it failed)."""
+    import shutil
+
+    from hiroba.records.models import TransferRendering
+    from tests.records.test_transfer_pdf import word
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.RECORDS_TRANSFER_SOFFICE = shutil.which("false")
+    clerk = make_staff(email="care.clerk@example.jp", department="care", role=Role.HANDLE)
+    sign_in(page, live_server, clerk.user)
+    page.goto("/staff/records/transfers/new/")
+    assert_accessible(page)
+    page.get_by_label("所属").select_option(str(departments["care"].pk))
+    page.get_by_label("理由").fill("庁内で共有する資料")
+    page.get_by_label("ファイル（複数可）").set_input_files(files=[{
+        "name": "計画.docx", "mimeType": "application/octet-stream", "buffer": word("令和8年度 事業計画")}])
+    page.get_by_role("button", name="申請する").click()
+    assert "計画.docx" in page.locator("table").inner_text()
+    assert TransferRendering.objects.filter(file__name="計画.docx").exists()
+    page.reload()
+    assert "作成できませんでした" in page.locator("table").inner_text()
+    assert_accessible(page)
