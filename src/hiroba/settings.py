@@ -424,9 +424,10 @@ CACHES = _caches()
 
 # Whole public pages (results, drafts, calendar feeds, vote results) kept in that cache for
 # anonymous readers: seconds an entry lives (0 turns the page cache off; a publication replaces
-# it at once whatever this says) and the max-age browsers are told.
+# it at once whatever this says) and the max-age browsers are told (0: a browser asks again each
+# time, so a reader never sees a page older than the last publication; the shared cache answers).
 HIROBA_PAGECACHE_SECONDS = envint("HIROBA_PAGECACHE_SECONDS", 300)
-HIROBA_PAGECACHE_MAX_AGE = envint("HIROBA_PAGECACHE_MAX_AGE", 30)
+HIROBA_PAGECACHE_MAX_AGE = envint("HIROBA_PAGECACHE_MAX_AGE", 0)
 
 # --- hiroba ---------------------------------------------------------------------------------
 HIROBA_SITE_NAME = envstr("HIROBA_SITE_NAME", "広場 hiroba")

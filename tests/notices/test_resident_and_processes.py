@@ -180,7 +180,9 @@ def test_dispatcher_killed_mid_batch_resumes_without_doubles_or_gaps(request, tm
         lines = ["宛名番号,年度,保険料,納期限"] + [f"{i:010d},令和7,{i},7月31日" for i in range(1, 101)]
         (db.workdir / "batch.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         proc = db.start(str(VENV_BIN / "hiroba"), "notices", "batch", "send", "batch.csv", "--type", "kaigo-hoken",
-            "--approved-by", "approver@example.jp", "--chunk", "5", "--pause", "0.5", log="send")
+            "--approved-by", "approver@example.jp", "--chunk", "5", "--pause", "1", log="send")
+        # paced (20 chunks a second apart), so the kill lands mid-batch even when each look below
+        # (a `hiroba shell` process) takes seconds on a loaded machine
         deadline = time.time() + 60
         while time.time() < deadline:
             total, created, *_rest = map(int, db.shell(COUNTS).split())
