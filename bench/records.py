@@ -194,7 +194,7 @@ def main() -> int:
     print(f"duplicate sets equal {'jdupes' if jd is not None else 'the full-content grouping'}'s: "
           f"first {same} ({len(reference):,} sets), re-scan {same2}")
     print(f"peak memory (max RSS): {rss_first:.0f} MB after the first scan, {rss:.0f} MB in all")
-    if not args.keep and not args.tree:
+    if not args.keep:  # the database (and the tree, when generated here); a --tree given is outside it
         shutil.rmtree(tmp, ignore_errors=True)
     ok = same and same2 and baseline / t_scan >= 1 and t_scan / t_rescan >= 10
     return 0 if ok else 1
