@@ -288,3 +288,25 @@ def test_parallel_run_keeps_chunk_order(monkeypatch: pytest.MonkeyPatch) -> None
 
 def _sum_chunk(state: list[int], chunk: tuple[int, int]) -> int:
     return sum(state[chunk[0] : chunk[1]])
+
+
+def test_parallel_run_stays_in_process_beside_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a threaded app server (a staff page printing a run) a fork could copy a lock another
+    thread holds; the chunks then run in the calling process, with the same results."""
+    import threading
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ITEMS", 0)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not parallel._can_fork()
+        forked: list[int] = []
+        monkeypatch.setattr(parallel.mp, "get_context", lambda *a: forked.append(1))
+        chunks = parallel.ranges(100, 7)
+        assert parallel.run(_sum_chunk, list(range(100)), chunks, workers=2, items=100) == [
+            sum(range(a, b)) for a, b in chunks]
+        assert forked == []
+    finally:
+        release.set()
+        other.join()

@@ -9,8 +9,10 @@ pickling (only the small chunk descriptions and the results cross the pipe). Bef
 fork the parent's objects are moved to the permanent GC generation (``gc.freeze``) so
 that a collection in a worker does not touch — and therefore copy — every page of the
 inherited heap. Where ``fork`` is unavailable (Windows, and macOS where it is unsafe),
-in a daemonic process (which may not have children), or for small inputs, the chunks run
-in the calling process: same results, one core.
+in a daemonic process (which may not have children), in a process with other threads
+running (a threaded app server: a fork copies a lock another thread holds, and the child
+can hang on it), or for small inputs, the chunks run in the calling process: same results,
+one core.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import gc
 import multiprocessing as mp
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -43,6 +46,7 @@ def _can_fork() -> bool:
         sys.platform.startswith("linux")
         and "fork" in mp.get_all_start_methods()
         and not mp.current_process().daemon
+        and threading.active_count() == 1
     )
 
 
