@@ -57,6 +57,8 @@ def previous_inventory(root: str) -> dict[str, Entry]:
 
 
 PATH_MAX, MESSAGE_MAX = 1000, 500  # the columns' lengths (ScanFinding.path and .suggestion, .message)
+
+
 def _most_of_inventory(root: str) -> bool:
     """Whether `root` holds at least half of the inventory's files, by the latest scan of each root."""
     latest: dict[str, int] = {}
