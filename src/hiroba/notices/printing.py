@@ -26,7 +26,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.analysis import parallel
 from hiroba.core import audit, pdf, tabular
 from hiroba.core.actors import Actor
 from hiroba.core.errors import ServiceError
@@ -164,6 +163,8 @@ def chunks(count: int, *, workers: int) -> list[tuple[int, int]]:
 
 
 def print_workers() -> int:
+    from hiroba.analysis import parallel  # not at import: the web process keeps the analysis package out
+
     return int(conf.get("NOTICES_PRINT_WORKERS")) or parallel.default_workers()
 
 
@@ -173,6 +174,8 @@ def run_pdf(run: PrintRun) -> tuple[bytes, dict[int, int]]:
     workers = print_workers()
     htmls = [run_html(run, items[start:end]) for start, end in chunks(len(items), workers=workers)]
     pdf.load()  # imported before the workers fork, so they share it
+    from hiroba.analysis import parallel
+
     done = parallel.run(_render_chunk, None, htmls, workers=workers, items=len(items), min_items=0)
     pages: dict[int, int] = {}
     for _body, chunk_pages in done:
