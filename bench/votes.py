@@ -82,8 +82,10 @@ def django_setup() -> None:
     django.setup()
 
 
-def prepare(n_voters: int) -> tuple[int, list[int], list[int]]:
-    """Call, 50 shortlisted proposals, n_voters verified residents. Returns (call id, proposal ids, user ids)."""
+def prepare(n_voters: int, *, name: str = "bench", proposals: int = PROPOSALS) -> tuple[int, list[int], list[int]]:
+    """Call `name` (its slug, department code and e-mail domain), `proposals` shortlisted
+    proposals, n_voters verified residents. Returns (call id, proposal ids, user ids by voter).
+    tests/deploy/votes.py prepares the cluster test's vote the same way."""
     from allauth.account.models import EmailAddress
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
@@ -93,18 +95,18 @@ def prepare(n_voters: int) -> tuple[int, list[int], list[int]]:
     from hiroba.proposals import services
 
     today = timezone.localdate()
-    dept = Department.objects.create(code="bench", name="ベンチ課")
-    clerk = User.objects.create_user(email="clerk@bench.example", kind=User.Kind.STAFF, password=None)
+    dept = Department.objects.create(code=name, name=f"ベンチ課（{name}）")
+    clerk = User.objects.create_user(email=f"clerk@{name}.example", kind=User.Kind.STAFF, password=None)
     StaffMembership.objects.create(user=clerk, department=dept, role=Role.APPROVE, starts_on=date(2000, 1, 1))
     call = services.call_create(
-        actor=clerk, department=dept, title="ベンチマーク", theme="投票の速さ", slug="bench", receipt_prefix="B",
+        actor=clerk, department=dept, title="ベンチマーク", theme="投票の速さ", slug=name, receipt_prefix="B",
         submission_start=today - timedelta(days=40), submission_end=today - timedelta(days=30),
         voting_start=today - timedelta(days=1), voting_end=today + timedelta(days=10), publish=True,
         now=datetime.combine(today - timedelta(days=41), dtime(9), tzinfo=JST))
     during = datetime.combine(today - timedelta(days=35), dtime(10), tzinfo=JST)
     screening = datetime.combine(today - timedelta(days=20), dtime(10), tzinfo=JST)
     pids = []
-    for i in range(PROPOSALS):
+    for i in range(proposals):
         p = services.proposal_submit_on_behalf(actor=clerk, call=call, title=f"提案{i}", problem="課題", idea="案",
                                                beneficiaries="区民", proposer_label="団体", source="bench", now=during)
         services.proposal_decide(actor=clerk, proposal=p, decision="shortlisted", reason="選定", now=screening)
@@ -112,7 +114,7 @@ def prepare(n_voters: int) -> tuple[int, list[int], list[int]]:
     unusable = make_password(None)
     batch = 5000
     for start in range(0, n_voters, batch):
-        emails = [f"v{i}@bench.example" for i in range(start, min(n_voters, start + batch))]
+        emails = [f"v{i}@{name}.example" for i in range(start, min(n_voters, start + batch))]
         User.objects.bulk_create([User(email=e, password=unusable) for e in emails])
         users = list(User.objects.filter(email__in=emails).only("id", "email"))
         EmailAddress.objects.bulk_create([EmailAddress(user=u, email=u.email, verified=True, primary=True)
@@ -121,7 +123,7 @@ def prepare(n_voters: int) -> tuple[int, list[int], list[int]]:
             ResidentVerification(user=u, display_name=u.email, residency=Relationship.RESIDENT,
                                  method=ResidentVerification.Method.OIDC) for u in users])
     user_ids = [pk for _, pk in sorted(
-        (int(e[1:].split("@")[0]), pk) for e, pk in User.objects.filter(email__startswith="v", kind="resident")
+        (int(e[1:].split("@")[0]), pk) for e, pk in User.objects.filter(email__startswith="v", email__endswith=f"@{name}.example")
         .values_list("email", "pk"))]
     return call.pk, pids, user_ids
 

@@ -86,8 +86,8 @@ def test_cluster_survives_a_killed_server_and_worker(tmp_path):
         assert code == 200  # loopback is the operator network here
 
         # residents signed in to vote during the same flood
-        prepared = c.hiroba("shell", "--no-imports", "-c", votes.SETUP.format(slug=votes.SLUG, proposals=votes.PROPOSALS,
-                                                                                voters=VOTERS))
+        prepared = c.hiroba("shell", "--no-imports", "-c", votes.SETUP.format(
+            bench=votes.BENCH, slug=votes.SLUG, proposals=votes.PROPOSALS, voters=VOTERS))
         assert prepared.returncode == 0, prepared.stderr
         ballot_setup = votes.parse(prepared.stdout)
         voted: list[votes.Outcome] = []

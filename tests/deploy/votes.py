@@ -16,60 +16,34 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 SLUG = "cluster-votes"
+BENCH = str(Path(__file__).resolve().parents[2] / "bench" / "votes.py")
 PROPOSALS = 8
 CHOICES = 3
 
 SETUP = '''
-import json
-from datetime import date, datetime, time as dtime, timedelta
+import importlib.util, json
 from importlib import import_module
-from zoneinfo import ZoneInfo
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.auth.hashers import make_password
-from django.utils import timezone
-from hiroba.accounts.models import Relationship, ResidentVerification, Role, StaffMembership, User
-from hiroba.core.models import Department
-from hiroba.proposals import services
+from hiroba.accounts.models import User
 
-JST = ZoneInfo("Asia/Tokyo")
-today = timezone.localdate()
-dept = Department.objects.create(code="cluster-votes", name="投票課")
-clerk = User.objects.create_user(email="clerk@votes.example", kind=User.Kind.STAFF, password=None)
-StaffMembership.objects.create(user=clerk, department=dept, role=Role.APPROVE, starts_on=date(2000, 1, 1))
-call = services.call_create(
-    actor=clerk, department=dept, title="クラスタ投票", theme="投票", slug="{slug}", receipt_prefix="V",
-    submission_start=today - timedelta(days=40), submission_end=today - timedelta(days=30),
-    voting_start=today - timedelta(days=1), voting_end=today + timedelta(days=10), publish=True,
-    now=datetime.combine(today - timedelta(days=41), dtime(9), tzinfo=JST))
-during = datetime.combine(today - timedelta(days=35), dtime(10), tzinfo=JST)
-screening = datetime.combine(today - timedelta(days=20), dtime(10), tzinfo=JST)
-pids = []
-for i in range({proposals}):
-    p = services.proposal_submit_on_behalf(actor=clerk, call=call, title=f"提案{{i}}", problem="課題", idea="案",
-                                           beneficiaries="区民", proposer_label="団体", source="cluster", now=during)
-    services.proposal_decide(actor=clerk, proposal=p, decision="shortlisted", reason="選定", now=screening)
-    pids.append(p.pk)
-emails = [f"voter{{i}}@votes.example" for i in range({voters})]
-User.objects.bulk_create([User(email=e, password=make_password(None)) for e in emails])
-users = {{u.email: u for u in User.objects.filter(email__in=emails)}}
-EmailAddress.objects.bulk_create([EmailAddress(user=u, email=u.email, verified=True, primary=True)
-                                  for u in users.values()])
-ResidentVerification.objects.bulk_create([
-    ResidentVerification(user=u, display_name=u.email, residency=Relationship.RESIDENT,
-                         method=ResidentVerification.Method.OIDC) for u in users.values()])
+spec = importlib.util.spec_from_file_location("hiroba_bench_votes", {bench!r})
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+_call, pids, user_ids = bench.prepare({voters}, name="{slug}", proposals={proposals})  # the vote bench's set-up
+users = User.objects.in_bulk(user_ids)
 store = import_module(settings.SESSION_ENGINE).SessionStore
 sessions = []
-for e in emails:
+for pk in user_ids:  # signed in, as a sign-in leaves the session
     s = store()
-    s[SESSION_KEY] = str(users[e].pk)
+    s[SESSION_KEY] = str(pk)
     s[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
-    s[HASH_SESSION_KEY] = users[e].get_session_auth_hash()
+    s[HASH_SESSION_KEY] = users[pk].get_session_auth_hash()
     s.create()
     sessions.append(s.session_key)
 print(json.dumps({{"proposals": pids, "sessions": sessions}}))

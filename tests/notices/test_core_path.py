@@ -327,11 +327,8 @@ def test_dispatch_resumes_and_is_idempotent(notice_type, clerk, approver, settin
 
 
 def _pdf_text(data: bytes) -> str:
-    import shutil
     import subprocess
 
-    if not (shutil.which("pdftotext") and shutil.which("pdfunite")):
-        pytest.skip("poppler-utils (pdftotext, pdfunite) is not installed")
     return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
 
 

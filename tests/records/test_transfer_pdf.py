@@ -24,7 +24,6 @@ pytestmark = pytest.mark.django_db
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 PKG = "http://schemas.openxmlformats.org/package/2006"
 OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
-needs_libreoffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 
 
 def word(*paragraphs: str, macro: bool = False) -> bytes:
@@ -72,7 +71,6 @@ def _pdf_text(data: bytes, tmp_path) -> str:
     return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-@needs_libreoffice
 def test_an_office_file_gets_a_checked_pdf_copy_made_once_from_the_macro_free_copy(
         departments, care_clerk, care_approver, django_capture_on_commit_callbacks, tmp_path):
     with django_capture_on_commit_callbacks(execute=True):  # the worker's task runs after the commit

@@ -100,3 +100,39 @@ def test_an_improvement_point_is_added_from_the_drill_page(client, office_clerk,
                                 "department": departments["systems"].pk, "due_on": "2025-03-31"}).status_code == 302
     item = ImprovementAction.objects.get()
     assert (item.opinion, item.action, str(item.due_on)) == ("外部への報告手順を明確にする", "手順書に追記", "2025-03-31")
+
+
+def test_a_button_whose_form_is_incomplete_says_what_is_missing_and_writes_nothing(client, office_clerk, care_clerk,
+                                                                                  departments):
+    """The incident page's timeline and improvement buttons and a corrective action's 完了報告:
+    an empty form comes back as the page's message, and nothing is stored."""
+    from hiroba.security import incidents
+    from hiroba.security.models import ImprovementAction
+
+    drill = incidents.incident_create(actor=office_clerk, title="訓練", description="", channel="inquiry_form",
+                                      department=departments["systems"], is_drill=True, scenario="匿名通報",
+                                      participant_count=28)
+    entries = drill.timeline.count()
+    client.force_login(office_clerk)
+    for what, data, message in [
+        ("timeline", {"text": "", "kind": "note"}, "経過の内容を入力してください。"),
+        ("improvement_add", {"opinion": ""}, "意見・気づきと担当所属を入力してください。"),
+    ]:
+        page = client.post(reverse("security_staff:incident_action", args=[drill.pk, what]), data, follow=True)
+        assert message in page.content.decode(), what
+    assert drill.timeline.count() == entries and not ImprovementAction.objects.exists()
+
+    client.post(reverse("security_staff:audit_new"), {
+        "kind": "external", "theme": "運用状況の確認", "method": "助言型", "starts_on": "2024-10-28",
+        "ends_on": "2024-11-07", "departments": [departments["care"].pk], "good_points": "共有していた。",
+        "issues": "ログ管理に課題があった。\n"})
+    issue = Audit.objects.get().evaluations.get(kind="issue")
+    client.post(reverse("security_staff:action_new", args=[issue.pk]), {
+        "description": "ログの定期確認手順を作る", "department": departments["care"].pk, "due_on": "2025-03-31"})
+    action = CorrectiveAction.objects.get()
+    client.force_login(care_clerk)
+    page = client.post(reverse("security_staff:action_transition", args=[action.pk, "submit"]), {"note": ""},
+                       follow=True)
+    assert "完了報告（実施した内容）を入力してください。" in page.content.decode()
+    action.refresh_from_db()
+    assert action.state == CorrectiveAction._meta.get_field("state").default
