@@ -35,8 +35,9 @@ run: setup ## set up, load the demo data, serve on http://127.0.0.1:8000
 	  trap 'kill $$worker $$chainer 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/hiroba runserver 127.0.0.1:8000
 
-test: setup ## set up, then the whole test suite (exits non-zero when no test ran)
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: setup ## set up, start Redis if it is stopped, then the whole test suite (exits non-zero when no test ran)
+	@./scripts/ensure-redis.sh
+	HIROBA_TEST_REDIS=required $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: setup ## the benchmarks under bench/, each printing its ratio to a baseline run beside it
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -12,13 +12,13 @@ import uuid
 import pyotp
 import pytest
 
-from tests import processes
+from tests import processes, redisenv
+from tests.redisenv import REDIS_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "Correct-Horse-Battery-9"
 EMAIL = "clerk@example.jp"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 OUTSIDE = "203.0.113.7"
 PERIOD = 120  # a long TOTP period, so that one code's window outlasts the test
 CREATE_STAFF = """
@@ -34,21 +34,11 @@ TOTP.activate(user, "{secret}")
 """
 
 
-def _redis_reachable() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
 @pytest.fixture(params=["database", "redis"])
 def cache_env(request) -> dict[str, str]:
     if request.param == "database":
         return {}
-    if not _redis_reachable():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    redisenv.require()
     # A prefix of this run's own: nothing left by another run (or instance) is seen.
     return {"HIROBA_CACHE_URL": REDIS_URL, "HIROBA_CACHE_KEY_PREFIX": f"hiroba-test-{uuid.uuid4().hex}"}
 

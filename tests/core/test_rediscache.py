@@ -11,20 +11,13 @@ from django.core.cache import caches
 
 from hiroba.core import pagecache
 from hiroba.core.rediscache import RedisCache
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def _redis_reachable() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
+from tests import redisenv
+from tests.redisenv import REDIS_URL
 
 
-pytestmark = pytest.mark.skipif(not _redis_reachable(), reason=f"Redis is not reachable at {REDIS_URL}")
+@pytest.fixture(autouse=True)
+def _redis() -> None:
+    redisenv.require()
 
 
 def _forget(prefix: str) -> None:
