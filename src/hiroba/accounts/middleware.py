@@ -34,7 +34,7 @@ def has_strong_mfa(user: object) -> bool:
 
 def _denied(request: HttpRequest, status: int, reason: str) -> None:
     audit.record(
-        actor=request.user, action="access.denied", object_type="url",
+        actor=request.user, action=audit.AuditAction.ACCESS_DENIED, object_type="url",
         object_repr=request.path[:300],
         changes={"status": status, "reason": reason, "method": request.method},
     )

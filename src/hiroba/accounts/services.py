@@ -39,7 +39,7 @@ def staff_create(
         user.save(update_fields=["password", "password_changed_at"])
     # The ward assigns staff addresses itself: they count as verified.
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    audit.record(actor=actor, action="accounts.staff_create", obj=user,
+    audit.record(actor=actor, action=actions.STAFF_CREATE, obj=user,
                  changes=audit.diff({}, audit.snapshot(user, ["email", "display_name", "staff_number", "kind"])))
     if department is not None:
         membership_grant(actor=actor, user=user, department=department, role=role)
@@ -63,7 +63,7 @@ def membership_grant(*, actor: Any, user: User, department: Department, role: Ro
         membership.save(update_fields=["role", "ends_on"])
     user.is_staff = bool(role >= Role.ADMIN) or user.is_staff
     user.save(update_fields=["is_staff"])
-    audit.record(actor=actor, action="accounts.membership_grant", obj=membership,
+    audit.record(actor=actor, action=actions.MEMBERSHIP_GRANT, obj=membership,
                  changes=audit.diff(before, {"role": membership.role, "ends_on": membership.ends_on,
                                              "department": department.code}))
     permissions.forget(user)
@@ -83,7 +83,7 @@ def staff_depart(*, actor: Any, user: User, on: date, reason: str) -> User:
     changes: dict[str, Any] = dict(audit.diff(before, audit.snapshot(user, ["is_active", "departed_on", "is_staff"])))
     changes["reason"] = reason
     changes["memberships_ended"] = ended
-    audit.record(actor=actor, action="accounts.staff_depart", obj=user, changes=changes)
+    audit.record(actor=actor, action=actions.STAFF_DEPART, obj=user, changes=changes)
     permissions.forget(user)
     return user
 

@@ -83,7 +83,7 @@ def throttle_report(request: HttpRequest) -> HttpResponse:
     audit.chain_pending()
     since = timezone.localdate() - timedelta(days=6)
     blocked: dict[tuple[date, str], int] = {}
-    entries = AuditEntry.objects.filter(action="throttle.refused", occurred_at__date__gte=since).order_by("-seq")
+    entries = AuditEntry.objects.filter(action=audit.AuditAction.THROTTLE_REFUSED, occurred_at__date__gte=since).order_by("-seq")
     for occurred_at, scope in entries.values_list("occurred_at", "object_repr"):
         key = (timezone.localtime(occurred_at).date(), scope)
         blocked[key] = blocked.get(key, 0) + 1

@@ -23,7 +23,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         before = audit.snapshot(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else {}
         super().save_model(request, obj, form, change)
-        audit.record(actor=request.user, action="admin.change" if change else "admin.add", obj=obj,
+        audit.record(actor=request.user, action=AuditAction.ADMIN_CHANGE if change else AuditAction.ADMIN_ADD, obj=obj,
                      changes=audit.diff(before, audit.snapshot(obj)))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
@@ -51,7 +51,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         before = audit.snapshot(obj)
-        audit.record(actor=request.user, action="admin.delete", obj=obj, changes=audit.diff(before, {}))
+        audit.record(actor=request.user, action=AuditAction.ADMIN_DELETE, obj=obj, changes=audit.diff(before, {}))
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:

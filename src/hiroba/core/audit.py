@@ -54,6 +54,23 @@ class AuditAction:
     ADMIN_ADD: Final = "admin.add"
     ADMIN_CHANGE: Final = "admin.change"
     ADMIN_DELETE: Final = "admin.delete"
+    #: A Django admin log entry of another kind than add, change or delete.
+    ADMIN_OTHER: Final = "admin.other"
+    MFA_ADDED: Final = "mfa.added"
+    MFA_REMOVED: Final = "mfa.removed"
+    MFA_RESET: Final = "mfa.reset"
+    EMAIL_ADDED: Final = "account.email_added"
+    EMAIL_CHANGED: Final = "account.email_changed"
+    EMAIL_CONFIRMED: Final = "account.email_confirmed"
+    EMAIL_REMOVED: Final = "account.email_removed"
+    PASSWORD_CHANGED: Final = "account.password_changed"
+    PASSWORD_RESET: Final = "account.password_reset"
+    PASSWORD_SET: Final = "account.password_set"
+    #: A staff page refused for want of a role (accounts' middleware).
+    ACCESS_DENIED: Final = "access.denied"
+    #: A staff write through a screen (core's middleware), beside the service's own entry.
+    HTTP_WRITE: Final = "http.write"
+    THROTTLE_REFUSED: Final = "throttle.refused"
 
 
 SYSTEM_ACTOR = "system"

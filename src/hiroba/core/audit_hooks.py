@@ -63,17 +63,17 @@ def _mfa_failed(sender: Any, request: Any = None, user: Any = None, authenticato
 
 @receiver(mfa_signals.authenticator_added)
 def _mfa_added(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
-    audit.record(actor=user, action="mfa.added", obj=user, changes={"type": authenticator.type})
+    audit.record(actor=user, action=AuditAction.MFA_ADDED, obj=user, changes={"type": authenticator.type})
 
 
 @receiver(mfa_signals.authenticator_removed)
 def _mfa_removed(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
-    audit.record(actor=user, action="mfa.removed", obj=user, changes={"type": authenticator.type})
+    audit.record(actor=user, action=AuditAction.MFA_REMOVED, obj=user, changes={"type": authenticator.type})
 
 
 @receiver(mfa_signals.authenticator_reset)
 def _mfa_reset(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
-    audit.record(actor=user, action="mfa.reset", obj=user, changes={"type": authenticator.type})
+    audit.record(actor=user, action=AuditAction.MFA_RESET, obj=user, changes={"type": authenticator.type})
 
 
 def _account_event(action: str):  # type: ignore[no-untyped-def]
@@ -88,13 +88,13 @@ def _account_event(action: str):  # type: ignore[no-untyped-def]
 
 
 _ACCOUNT_EVENTS = {
-    "password_changed": "account.password_changed",
-    "password_set": "account.password_set",
-    "password_reset": "account.password_reset",
-    "email_added": "account.email_added",
-    "email_removed": "account.email_removed",
-    "email_changed": "account.email_changed",
-    "email_confirmed": "account.email_confirmed",
+    "password_changed": AuditAction.PASSWORD_CHANGED,
+    "password_set": AuditAction.PASSWORD_SET,
+    "password_reset": AuditAction.PASSWORD_RESET,
+    "email_added": AuditAction.EMAIL_ADDED,
+    "email_removed": AuditAction.EMAIL_REMOVED,
+    "email_changed": AuditAction.EMAIL_CHANGED,
+    "email_confirmed": AuditAction.EMAIL_CONFIRMED,
 }
 _account_receivers = []
 for _signal_name, _action in _ACCOUNT_EVENTS.items():
@@ -116,7 +116,7 @@ def _admin_log_entry(sender: Any, instance: LogEntry, created: bool, **kwargs: A
     if model is not None and isinstance(admin.site._registry.get(model), AuditedModelAdmin):
         return
     action = {1: AuditAction.ADMIN_ADD, 2: AuditAction.ADMIN_CHANGE, 3: AuditAction.ADMIN_DELETE}.get(
-        instance.action_flag, "admin.other")
+        instance.action_flag, AuditAction.ADMIN_OTHER)
     audit.record(
         actor=instance.user, action=action,
         object_type=model._meta.label_lower if model is not None else "",

@@ -24,30 +24,32 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.core.audit import AuditAction
+
 #: Core's own actions: sign-in, MFA, the admin, the rate limits.
 ACTION_LABELS = {
-    "auth.login": _("ログイン"),
-    "auth.logout": _("ログアウト"),
-    "auth.login_failed": _("ログインの失敗"),
-    "auth.mfa_failed": _("二要素認証の失敗"),
-    "auth.locked_out": _("ログインの一時停止（失敗の繰り返し）"),
-    "mfa.added": _("二要素認証の登録"),
-    "mfa.removed": _("二要素認証の削除"),
-    "mfa.reset": _("二要素認証のリセット"),
-    "account.email_added": _("メールアドレスの追加"),
-    "account.email_changed": _("メールアドレスの変更"),
-    "account.email_confirmed": _("メールアドレスの確認"),
-    "account.email_removed": _("メールアドレスの削除"),
-    "account.password_changed": _("パスワードの変更"),
-    "account.password_reset": _("パスワードの再設定"),
-    "account.password_set": _("パスワードの設定"),
-    "admin.add": _("管理画面：追加"),
-    "admin.change": _("管理画面：変更"),
-    "admin.delete": _("管理画面：削除"),
-    "admin.other": _("管理画面：その他の操作"),
-    "access.denied": _("アクセスの拒否"),
-    "http.write": _("書き込み（画面の操作）"),
-    "throttle.refused": _("送信回数の制限による拒否"),
+    AuditAction.LOGIN: _("ログイン"),
+    AuditAction.LOGOUT: _("ログアウト"),
+    AuditAction.LOGIN_FAILED: _("ログインの失敗"),
+    AuditAction.MFA_FAILED: _("二要素認証の失敗"),
+    AuditAction.LOCKED_OUT: _("ログインの一時停止（失敗の繰り返し）"),
+    AuditAction.MFA_ADDED: _("二要素認証の登録"),
+    AuditAction.MFA_REMOVED: _("二要素認証の削除"),
+    AuditAction.MFA_RESET: _("二要素認証のリセット"),
+    AuditAction.EMAIL_ADDED: _("メールアドレスの追加"),
+    AuditAction.EMAIL_CHANGED: _("メールアドレスの変更"),
+    AuditAction.EMAIL_CONFIRMED: _("メールアドレスの確認"),
+    AuditAction.EMAIL_REMOVED: _("メールアドレスの削除"),
+    AuditAction.PASSWORD_CHANGED: _("パスワードの変更"),
+    AuditAction.PASSWORD_RESET: _("パスワードの再設定"),
+    AuditAction.PASSWORD_SET: _("パスワードの設定"),
+    AuditAction.ADMIN_ADD: _("管理画面：追加"),
+    AuditAction.ADMIN_CHANGE: _("管理画面：変更"),
+    AuditAction.ADMIN_DELETE: _("管理画面：削除"),
+    AuditAction.ADMIN_OTHER: _("管理画面：その他の操作"),
+    AuditAction.ACCESS_DENIED: _("アクセスの拒否"),
+    AuditAction.HTTP_WRITE: _("書き込み（画面の操作）"),
+    AuditAction.THROTTLE_REFUSED: _("送信回数の制限による拒否"),
 }
 #: Keys of the changes that several apps use.
 FIELD_LABELS = {

@@ -76,7 +76,7 @@ class RequestContextMiddleware:
             return  # a display preference, not a write
         from hiroba.core import audit
 
-        audit.record(actor=user, action="http.write", object_type="url", object_repr=request.path[:300],
+        audit.record(actor=user, action=audit.AuditAction.HTTP_WRITE, object_type="url", object_repr=request.path[:300],
                      changes={"method": request.method, "status": response.status_code})
 
 

@@ -183,7 +183,7 @@ def _note(request: HttpRequest, refusal: Refusal, *, first: list[Rate]) -> None:
         user = getattr(request, "user", None)
         audit.record_pending(
             actor=user if user is not None and user.is_authenticated else "anonymous",
-            action="throttle.refused", object_type="rate_limit", object_repr=refusal.scope,
+            action=audit.AuditAction.THROTTLE_REFUSED, object_type="rate_limit", object_repr=refusal.scope,
             changes={"scope": refusal.scope, "limits": [r.text for r in first], "path": request.path[:200],
                      "retry_after": refusal.retry_after},
         )
