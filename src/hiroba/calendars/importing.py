@@ -25,6 +25,7 @@ from hiroba.calendars.errors import FileRejected, ParseError, RowError
 from hiroba.calendars.models import Calendar, Event, School, Term, fiscal_year_of
 from hiroba.calendars.parsing import normalize, parse_date, parse_date_list, parse_time
 from hiroba.core import tabular
+from hiroba.core.text import decode_japanese
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 3000
@@ -177,11 +178,9 @@ def _read_xlsx(content: bytes) -> tuple[list[RawRow], list[RowError]]:
 
 
 def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    text = decode_japanese(content)
+    if text is not None:
+        return text
     raise FileRejected(_("文字コードを判別できません。UTF-8 または Shift_JIS のCSVにしてください。"), code="encoding")
 
 

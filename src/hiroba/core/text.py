@@ -18,3 +18,20 @@ def fold(text: str, *, drop: str = "") -> str:
     and without the characters in `drop` (compared after NFKC, so pass their full-width forms)."""
     folded = unicodedata.normalize("NFKC", text).casefold().translate(_KATAKANA_TO_HIRAGANA)
     return "".join(ch for ch in folded if not ch.isspace() and ch not in drop)
+
+
+#: What a Japanese office's files are written in: UTF-8 (with or without the BOM Excel writes),
+#: else Shift_JIS as Windows writes it (cp932, a superset with the NEC and IBM extensions).
+#: EUC-JP is not tried: almost any EUC-JP text also decodes as cp932, as half-width katakana.
+JAPANESE_ENCODINGS = ("utf-8-sig", "cp932")
+
+
+def decode_japanese(raw: bytes) -> str | None:
+    """The text of a file a ward's PC wrote (a CSV, an export, a plain-text file), or None when it
+    reads as neither UTF-8 nor Shift_JIS — the caller says so in its own words."""
+    for encoding in JAPANESE_ENCODINGS:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import tabular
 from hiroba.core.errors import ServiceError
+from hiroba.core.text import decode_japanese
 
 
 @dataclass
@@ -37,11 +38,9 @@ def _cell(value: object) -> str:
 
 
 def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    text = decode_japanese(raw)
+    if text is not None:
+        return text
     raise ServiceError(_("文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）。"), code="encoding")
 
 

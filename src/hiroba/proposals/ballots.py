@@ -77,16 +77,6 @@ def from_vote_rows(rows: Iterable[Sequence[str]]) -> list[dict[str, object]]:
     return [{"ballot": b, "choices": sorted(c)} for b, c in sorted(grouped.items())]
 
 
-def as_csv(ballots: Iterable[Mapping[str, object]]) -> bytes:
-    """The ballots for a spreadsheet: UTF-8 with a BOM (Excel reads it as Japanese), CRLF lines,
-    a header row, then one row per vote."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(vote_rows(ballots))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
 def from_csv(data: bytes) -> list[dict[str, object]]:
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     if not rows or tuple(rows[0]) != CSV_HEADER:

@@ -96,5 +96,8 @@ def ballots_text(call: Call) -> bytes:
 
 
 def ballots_csv(call: Call) -> bytes:
-    """The same ballots for a spreadsheet: one row per vote (投票用紙の番号, 受付番号)."""
-    return ballot_math.as_csv(services.anonymised_ballots(call))
+    """The same ballots for a spreadsheet: one row per vote (投票用紙の番号, 受付番号), written like
+    every other table (core.tabular); `ballots.from_csv` (the verifier) reads it back."""
+    table = tabular.Table(columns=[tabular.Column(h) for h in ballot_math.CSV_HEADER],
+                          rows=ballot_math.vote_rows(services.anonymised_ballots(call)))
+    return tabular.to_csv(table)

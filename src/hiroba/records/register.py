@@ -20,6 +20,7 @@ from hiroba.core import audit, tabular
 from hiroba.core.dates import fiscal_year_label
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
+from hiroba.core.text import decode_japanese
 from hiroba.records import audit_actions as actions
 from hiroba.records import conf
 from hiroba.records.models import (
@@ -240,13 +241,8 @@ def read_table(body: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
             raise ServiceError(_("Excel ファイルとして読めません。"), code="unreadable") from exc
         grid = [[_cell(v) for v in row] for row in book.active.iter_rows(values_only=True)]
     else:
-        for encoding in ("utf-8-sig", "cp932"):
-            try:
-                text = body.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
+        text = decode_japanese(body)
+        if text is None:
             raise ServiceError(_("CSV の文字コードが UTF-8 でも Shift_JIS でもありません。"), code="encoding")
         grid = [[_cell(v) for v in row] for row in csv.reader(io.StringIO(text))]
     header_at = next((i for i, row in enumerate(grid[:20]) if "名称" in row), None)

@@ -17,6 +17,8 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hiroba.core.text import decode_japanese
+
 KINDS = {".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".txt": "txt", ".csv": "csv"}
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -71,12 +73,8 @@ def decode(raw: bytes) -> str:
     tried: almost any EUC-JP text also decodes as cp932, as half-width katakana.)"""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16", "replace")
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", "replace")
+    text = decode_japanese(raw)
+    return text if text is not None else raw.decode("utf-8", "replace")
 
 
 def _plain(path: str, limits: Limits) -> str:

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.core.text import decode_japanese
+
 FORMATS = ("zap-json", "zap-xml", "wapiti-json", "csv")
 SEVERITY_LABELS = {"緊急": 4, "重要": 3, "警告": 2, "注意": 1, "情報": 0}
 
@@ -381,13 +383,8 @@ TEMPLATE_COLUMNS = [
 
 
 def _rows_from_csv(raw: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode_japanese(raw)
+    if text is None:
         raise ReportError(_("文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）。"), code="encoding")
     return [row for row in csv.reader(io.StringIO(text, newline=""))]
 

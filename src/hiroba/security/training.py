@@ -20,6 +20,7 @@ from hiroba.core import audit, tabular
 from hiroba.core.actors import Actor
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
+from hiroba.core.text import decode_japanese
 from hiroba.security import audit_actions as actions
 from hiroba.security.models import Attendance, Course, Session
 from hiroba.security.services import who
@@ -81,13 +82,8 @@ def _parse_time(text: str) -> datetime | None:
 def parse_attendance_csv(content: bytes) -> list[tuple[int, str, datetime]]:
     """(line, staff number, attended at) from the platform's CSV (UTF-8 or Shift_JIS), or a
     ServiceError naming every bad line."""
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode_japanese(content)
+    if text is None:
         raise ServiceError(_("文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）。"), code="encoding")
     rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
     if not rows:

@@ -36,6 +36,7 @@ from hiroba.consultations.intake.services import (
 from hiroba.consultations.models import Case, Category, Channel, IdentityLevel
 from hiroba.consultations.services import ConsultationError
 from hiroba.core import audit
+from hiroba.core.text import decode_japanese
 
 FIELD_LABELS = {
     "text": "意見", "received_at": "受付日時", "name": "氏名", "address": "住所", "category": "区分",
@@ -83,16 +84,10 @@ def _user(actor: Any) -> Any:
 
 def decode(content: bytes) -> str:
     """UTF-8 (with or without BOM), else Shift_JIS as Windows writes it (cp932)."""
-    if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("cp932")
-    except UnicodeDecodeError:
-        raise ExportUnreadable(_("ファイルの文字コードが UTF-8 でも Shift_JIS でもないため、読めませんでした。")) from None
+    text = decode_japanese(content)
+    if text is not None:
+        return text
+    raise ExportUnreadable(_("ファイルの文字コードが UTF-8 でも Shift_JIS でもないため、読めませんでした。"))
 
 
 def read_rows(name: str, content: bytes) -> tuple[list[str], list[tuple[int, list[str] | None, str]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from hiroba.accounts.queries import CODE_LABELS, account_review
+from hiroba.core import tabular
 
 
 class Command(BaseCommand):
@@ -34,10 +34,11 @@ class Command(BaseCommand):
                 "counts": report.counts(), "findings": [f.as_dict() for f in report.findings],
             }, ensure_ascii=False, indent=2))
         elif fmt == "csv":
-            writer = csv.writer(self.stdout)
-            writer.writerow(["重要度", "種類", "コード", "アカウント", "氏名", "内容"])
-            for f in report.findings:
-                writer.writerow([f.severity, CODE_LABELS.get(f.code, f.code), f.code, f.email, f.name, f.detail])
+            # like every table hiroba writes (core.tabular): BOM and CRLF for Excel, formulas guarded
+            tabular.write_csv(self.stdout, tabular.Table(
+                columns=[tabular.Column(h) for h in ("重要度", "種類", "コード", "アカウント", "氏名", "内容")],
+                rows=[[f.severity, CODE_LABELS.get(f.code, f.code), f.code, f.email, f.name, f.detail]
+                      for f in report.findings]))
         else:
             self.stdout.write(
                 f"アカウント点検 基準日 {report.as_of:%Y-%m-%d}  職員 {report.staff_total}名（有効 {report.staff_active}）"
