@@ -35,10 +35,11 @@ class Command(BaseCommand):
             }, ensure_ascii=False, indent=2))
         elif fmt == "csv":
             # like every table hiroba writes (core.tabular): BOM and CRLF for Excel, formulas guarded
-            tabular.write_csv(self.stdout, tabular.Table(
+            table = tabular.Table(
                 columns=[tabular.Column(h) for h in ("重要度", "種類", "コード", "アカウント", "氏名", "内容")],
                 rows=[[f.severity, CODE_LABELS.get(f.code, f.code), f.code, f.email, f.name, f.detail]
-                      for f in report.findings]))
+                      for f in report.findings])
+            self.stdout.write(tabular.to_csv(table).decode("utf-8"), ending="")
         else:
             self.stdout.write(
                 f"アカウント点検 基準日 {report.as_of:%Y-%m-%d}  職員 {report.staff_total}名（有効 {report.staff_active}）"
