@@ -16,6 +16,7 @@ from hiroba.accounts import permissions
 from hiroba.accounts.identity import VerifiedIdentity, identity_key
 from hiroba.accounts.models import Relationship, ResidentVerification, Role, StaffMembership, User
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
 
@@ -26,7 +27,7 @@ class VerificationRefused(ServiceError):
 
 @transaction.atomic
 def staff_create(
-    *, actor: Any, email: str, display_name: str, password: str | None = None,
+    *, actor: ActorLike, email: str, display_name: str, password: str | None = None,
     staff_number: str = "", department: Department | None = None, role: Role = Role.READ,
 ) -> User:
     """Create a staff account (MFA is enrolled by the person at first sign-in)."""
@@ -47,7 +48,7 @@ def staff_create(
 
 
 @transaction.atomic
-def membership_grant(*, actor: Any, user: User, department: Department, role: Role,
+def membership_grant(*, actor: ActorLike, user: User, department: Department, role: Role,
                      starts_on: date | None = None) -> StaffMembership:
     """Give (or change) a staff member's role in a department."""
     if not user.kind == User.Kind.STAFF:
@@ -71,7 +72,7 @@ def membership_grant(*, actor: Any, user: User, department: Department, role: Ro
 
 
 @transaction.atomic
-def staff_depart(*, actor: Any, user: User, on: date, reason: str) -> User:
+def staff_depart(*, actor: ActorLike, user: User, on: date, reason: str) -> User:
     """Record a departure: the account is disabled and every role ends on that day."""
     before = audit.snapshot(user, ["is_active", "departed_on", "is_staff"])
     user.departed_on = on
@@ -94,7 +95,7 @@ def staff_depart(*, actor: Any, user: User, on: date, reason: str) -> User:
 @transaction.atomic
 def resident_verify(
     *,
-    actor: Any,
+    actor: ActorLike,
     display_name: str,
     residency: str,
     method: str = ResidentVerification.Method.COUNTER,
@@ -219,7 +220,7 @@ def resident_verification_store(*, user: User, identity: VerifiedIdentity,
 
 
 @transaction.atomic
-def resident_verification_revoke(*, actor: Any, verification: ResidentVerification,
+def resident_verification_revoke(*, actor: ActorLike, verification: ResidentVerification,
                                  reason: str) -> ResidentVerification:
     """Withdraw a verification (a mistake, a forged document): from now on no module counts the
     person as verified (the verifier can verify them afresh). What was done with it stays."""

@@ -25,6 +25,7 @@ from hiroba.accounts.models import Role
 from hiroba.api import audit_actions, conf
 from hiroba.api.models import Access, ApiToken, Module
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorKind, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 
@@ -52,10 +53,11 @@ def grantable_departments(user: Any, access: str = Access.READ) -> list[Departme
 
 
 @transaction.atomic
-def token_create(*, actor: Any, user: Any, name: str, departments: Iterable[Department], modules: Iterable[str],
+def token_create(*, actor: ActorLike, user: Any, name: str, departments: Iterable[Department], modules: Iterable[str],
                  access: str, expires_on: date) -> tuple[ApiToken, str]:
     """A new token for `user` (the one creating it: tokens are personal). (token row, plain token)."""
-    if not isinstance(actor, str) and getattr(actor, "pk", None) != user.pk:
+    by = Actor.of(actor)
+    if not (actor is not None and by.kind is ActorKind.SYSTEM) and by.user_id != user.pk:
         raise NotAllowed(_("APIトークンは本人しか作成できません。"))
     if not getattr(user, "is_staff_member", False):
         raise NotAllowed(_("APIトークンを作成できるのは職員だけです。"), code="not_staff")
@@ -96,12 +98,14 @@ def token_create(*, actor: Any, user: Any, name: str, departments: Iterable[Depa
 
 
 @transaction.atomic
-def token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
+def token_revoke(*, actor: ActorLike, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
         raise ServiceError(_("このトークンはすでに失効しています。"), code="already_revoked")
-    user_pk = getattr(actor, "pk", None)
-    if not isinstance(actor, str) and user_pk != token.user_id and not permissions.is_system_admin(actor):
+    by = Actor.of(actor)
+    user_pk = by.user_id
+    if not (actor is not None and by.kind is ActorKind.SYSTEM) and user_pk != token.user_id \
+            and not permissions.is_system_admin(by.user):
         raise NotAllowed(_("このトークンを失効させる権限がありません。"))
     token.revoked_at = timezone.now()
     token.revoked_by_id = user_pk

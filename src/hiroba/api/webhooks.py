@@ -32,7 +32,7 @@ from hiroba.accounts.models import Role
 from hiroba.api import audit_actions
 from hiroba.api.models import Webhook, WebhookDelivery, WebhookEvent
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 
@@ -46,7 +46,7 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _check_may_manage(actor: Any, department_id: int) -> None:
+def _check_may_manage(actor: ActorLike, department_id: int) -> None:
     """A staff member registers or stops a department's hooks only with 承認 there (they send the
     department's events out of hiroba); the command line (a string actor) is the operator's."""
     a = Actor.of(actor)
@@ -62,7 +62,7 @@ def manageable_departments(user: Any) -> QuerySet[Department]:
 
 
 @transaction.atomic
-def hook_create(*, actor: Any, department: Department, url: str, events: Iterable[str]) -> tuple[Webhook, str]:
+def hook_create(*, actor: ActorLike, department: Department, url: str, events: Iterable[str]) -> tuple[Webhook, str]:
     _check_may_manage(actor, department.pk)
     events = list(dict.fromkeys(events))
     if not events or any(e not in WebhookEvent.values for e in events):
@@ -71,14 +71,14 @@ def hook_create(*, actor: Any, department: Department, url: str, events: Iterabl
         raise ServiceError(_("送信先URLは http:// か https:// で始めてください。"), code="url_invalid", field="url")
     secret = secrets.token_urlsafe(32)
     hook = Webhook.objects.create(department=department, url=url, secret=secret, events=events,
-                                  created_by=actor if getattr(actor, "pk", None) else None)
+                                  created_by=Actor.of(actor).account())
     audit.record(actor=actor, action=audit_actions.WEBHOOK_CREATE, obj=hook,
                  changes={"department": department.code, "url": url, "events": events})
     return hook, secret
 
 
 @transaction.atomic
-def hook_disable(*, actor: Any, hook: Webhook) -> Webhook:
+def hook_disable(*, actor: ActorLike, hook: Webhook) -> Webhook:
     _check_may_manage(actor, hook.department_id)
     hook = Webhook.objects.select_for_update().get(pk=hook.pk)
     if not hook.is_active:  # pressed twice: already stopped, nothing more to record

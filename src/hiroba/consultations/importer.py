@@ -27,6 +27,7 @@ from hiroba.accounts.models import IdentityLevel
 from hiroba.consultations import audit_actions, services
 from hiroba.consultations.models import Case, Category, Channel, ExcludeCategory, Item
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.core.models import Department
 
 CHANNEL_WORDS = [
@@ -331,7 +332,7 @@ def derive_slug(parsed: Parsed, path: Path | None) -> str:
     return "case-" + hashlib.sha256(parsed.title.encode()).hexdigest()[:10]
 
 
-def _department(name: str, actor: Any) -> Department:
+def _department(name: str, actor: ActorLike) -> Department:
     name = name or "所属未設定（移行データ）"
     found = Department.objects.filter(name=name).order_by("id").first() or Department.objects.filter(code=name).first()
     if found:
@@ -345,7 +346,7 @@ def _department(name: str, actor: Any) -> Department:
 
 @transaction.atomic
 def import_parsed(
-    parsed: Parsed, *, slug: str, actor: Any = "import", receipt_code: str = "PC",
+    parsed: Parsed, *, slug: str, actor: ActorLike = "import", receipt_code: str = "PC",
     department: Department | None = None, before_publish: Callable[[Case], None] | None = None,
 ) -> Case:
     """Write a parsed file: case, sections, one submission per submitter, items, grouped answers.
@@ -410,7 +411,7 @@ def import_parsed(
     return case
 
 
-def import_file(path: Path, *, slug: str | None = None, actor: Any = "import", receipt_code: str = "PC") -> Case:
+def import_file(path: Path, *, slug: str | None = None, actor: ActorLike = "import", receipt_code: str = "PC") -> Case:
     parsed = parse(path)
     return import_parsed(parsed, slug=slug or derive_slug(parsed, path), actor=actor, receipt_code=receipt_code)
 

@@ -1,7 +1,8 @@
 """Who acted: one typed `Actor` for every service and every audit entry.
 
-Every service takes ``actor: Actor`` (or, while apps move over, anything `Actor.of` accepts: a
-user, a legacy label string, None). The audit log stores ``actor_id`` (staff or resident
+Every service takes ``actor: ActorLike``: an `Actor`, or anything `Actor.of` makes one of (a
+user, ``request.user`` as it comes, a legacy label string, None for the system); a service that
+stores who acted on a record uses ``Actor.of(actor).account()``, never the argument itself. The audit log stores ``actor_id`` (staff or resident
 account, when there is one) and ``actor_label``; each kind has exactly one label form:
 
 ===========  ===================================  ==========================================
@@ -22,9 +23,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 
 class ActorKind(StrEnum):
@@ -120,3 +125,8 @@ class Actor:
         """The user to store as 作成者/更新者 on a record, or None for residents without an
         account and for system actors."""
         return self.user
+
+
+#: What a service's ``actor`` parameter accepts: an `Actor`, or what `Actor.of` makes one of (a
+#: signed-in user, ``request.user`` as it comes, a legacy label string, None for the system).
+ActorLike: TypeAlias = "Actor | AbstractBaseUser | AnonymousUser | str | None"

@@ -35,7 +35,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from hiroba.core import request_context
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.models import AuditChainHead, AuditEntry, PendingAuditCounter, PendingAuditEntry
 
 GENESIS = "0" * 64
@@ -203,7 +203,7 @@ def _take_pending_seq() -> int:
         return int(cursor.fetchone()[0])
 
 
-def _actor_fields(actor: Any) -> tuple[int | None, str]:
+def _actor_fields(actor: ActorLike) -> tuple[int | None, str]:
     if isinstance(actor, Actor):
         return actor.user_id, actor.audit_label
     if actor is None or isinstance(actor, str):
@@ -259,7 +259,7 @@ def _insert_and_advance_head(entry: AuditEntry) -> None:
 
 def record(
     *,
-    actor: Any,
+    actor: ActorLike,
     action: str,
     obj: models.Model | None = None,
     object_type: str = "",
@@ -288,7 +288,7 @@ def record(
 
 
 def _entry_values(
-    *, actor: Any, action: str, obj: models.Model | None, object_type: str, object_id: str | int,
+    *, actor: ActorLike, action: str, obj: models.Model | None, object_type: str, object_id: str | int,
     object_repr: str, changes: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """The fields of an entry apart from its place in the chain (seq and hashes)."""
@@ -330,7 +330,7 @@ def _pending_sql(values: Mapping[str, Any], sql_values: Mapping[str, str]) -> tu
 
 def record_pending(
     *,
-    actor: Any,
+    actor: ActorLike,
     action: str,
     obj: models.Model | None = None,
     object_type: str = "",
@@ -362,7 +362,7 @@ def record_pending(
 
 
 def pending_insert_sql(
-    *, actor: Any, action: str, object_type: str, changes: Mapping[str, Any] | None, select_from: str,
+    *, actor: ActorLike, action: str, object_type: str, changes: Mapping[str, Any] | None, select_from: str,
     object_id_sql: str, object_repr_sql: str,
 ) -> tuple[str, list[Any]]:
     """``INSERT … SELECT … FROM select_from`` writing a pending entry whose object id and label

@@ -38,7 +38,7 @@ from django.utils.encoding import force_str
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import InvalidTransition, NotAllowed, ServiceError
 
 
@@ -96,7 +96,7 @@ class StateMachine:
         t = self._by_name.get(name)
         return t is not None and self.state_of(obj) in t.source
 
-    def permitted(self, transition: Transition, obj: Any, actor: Any) -> bool:
+    def permitted(self, transition: Transition, obj: Any, actor: ActorLike) -> bool:
         if transition.permission is None:
             return True
         who = Actor.of(actor)
@@ -109,7 +109,7 @@ class StateMachine:
         state = self.state_of(obj)
         return [t for t in self.transitions if state in t.source and self.permitted(t, obj, user)]
 
-    def check(self, obj: Any, name: str, *, actor: Any = None, reason: str = "") -> Transition:
+    def check(self, obj: Any, name: str, *, actor: ActorLike = None, reason: str = "") -> Transition:
         """The transition, or a ServiceError saying in Japanese why it cannot be made now."""
         t = self._by_name.get(name)
         if t is None:
@@ -127,7 +127,7 @@ class StateMachine:
                                code="reason_required", field="reason")
         return t
 
-    def apply(self, obj: Any, name: str, *, actor: Any = None, reason: str = "") -> tuple[str, str]:
+    def apply(self, obj: Any, name: str, *, actor: ActorLike = None, reason: str = "") -> tuple[str, str]:
         """Check the transition and set the new state on `obj` (the caller saves it inside its
         transaction, with the row locked, and writes the audit entry). ``(before, after)``."""
         t = self.check(obj, name, actor=actor, reason=reason)

@@ -24,7 +24,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit, bulk, notify
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.notices import audit_actions, conf, lifecycle, reading, types
 from hiroba.notices.models import (
@@ -169,7 +169,7 @@ def batch_check(*, notice_type: NoticeType, raw: bytes) -> Check:
     return check
 
 
-def batch_create(*, actor: Any, check: Check, filename: str = "") -> Batch:
+def batch_create(*, actor: ActorLike, check: Check, filename: str = "") -> Batch:
     """The batch and its notices (作成, each rendered and hashed), awaiting approval."""
     if not check.ok:
         raise ServiceError(_("エラーのある行があります。すべて直してから作成してください。"), code="rows_in_error")
@@ -203,7 +203,7 @@ def _template_is_current(batch: Batch) -> None:
                              "承認を受けてください。"), code="template_changed")
 
 
-def batch_approve(*, actor: Any, batch: Batch) -> Batch:
+def batch_approve(*, actor: ActorLike, batch: Batch) -> Batch:
     """承認 by a staff member other than the creator, holding 承認 on the type's department."""
     a = Actor.of(actor)
     if a.user is None or not a.is_staff:
@@ -245,7 +245,7 @@ def mail_quota() -> int | None:
     return max(0, limit - recent)
 
 
-def _dispatch_chunk(batch: Batch, actor: Any, chunk: int, now: datetime,
+def _dispatch_chunk(batch: Batch, actor: ActorLike, chunk: int, now: datetime,
                     reachable: tuple[set[int], dict[int, str]] | None = None) -> tuple[int, int] | None:
     with transaction.atomic():
         rows = list(Notice.objects.filter(batch=batch, status=Status.CREATED).order_by("pk")
@@ -280,7 +280,7 @@ def _dispatch_chunk(batch: Batch, actor: Any, chunk: int, now: datetime,
         return queued, paper
 
 
-def batch_dispatch(*, actor: Any, batch: Batch, chunk: int = 500, pause: float = 0.0,
+def batch_dispatch(*, actor: ActorLike, batch: Batch, chunk: int = 500, pause: float = 0.0,
                    now: datetime | None = None) -> DispatchResult:
     """Send an approved batch (or finish one a dead worker left 送付処理中). Idempotent."""
     a = Actor.of(actor)
@@ -323,7 +323,7 @@ def batch_dispatch(*, actor: Any, batch: Batch, chunk: int = 500, pause: float =
     return result
 
 
-def batch_cancel(*, actor: Any, batch: Batch) -> Batch:
+def batch_cancel(*, actor: ActorLike, batch: Batch) -> Batch:
     a = Actor.of(actor)
     with transaction.atomic():
         locked = Batch.objects.select_for_update().select_related("notice_type").get(pk=batch.pk)

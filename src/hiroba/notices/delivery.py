@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit, notify
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Notification
 from hiroba.notices import audit_actions, conf, lifecycle
@@ -29,7 +29,7 @@ MESSAGE_ID = re.compile(r"<notification-(\d+)@hiroba>")
 REMINDER_TEMPLATE = "notices/mail/reminder"
 
 
-def sync_mail_states(*, actor: Any = None) -> dict[str, int]:
+def sync_mail_states(*, actor: ActorLike = None) -> dict[str, int]:
     """Carry the outbox's states over to the notices: 送信済み → sent, 再送待ち → temporary
     failure, 送信失敗 → permanent failure (which the fallback sends to paper)."""
     actor = actor or Actor.system("notices")
@@ -76,7 +76,7 @@ def _report_parts(message: EmailMessage) -> tuple[list[dict[str, str]], str]:
     return recipients, original
 
 
-def bounces_read(*, path: str | Path, actor: Any = None) -> BounceResult:
+def bounces_read(*, path: str | Path, actor: ActorLike = None) -> BounceResult:
     """Read the delivery-status reports of a Maildir (left in place: reading again changes
     nothing). A failed delivery makes the notice 不達 (to paper at the next fallback run), a
     delayed one 一時的な送信失敗."""

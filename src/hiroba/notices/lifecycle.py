@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from hiroba.core import bulk
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.notices.models import Notice, NoticeEvent
 
 CHUNK = 1000
@@ -28,7 +28,7 @@ def _chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
         yield ids[start:start + size]
 
 
-def move(qs: QuerySet[Notice], name: str, *, actor: Any, note: str = "", skip_locked: bool = False,
+def move(qs: QuerySet[Notice], name: str, *, actor: ActorLike, note: str = "", skip_locked: bool = False,
          limit: int | None = None, now: datetime | None = None, **fields: Any) -> list[int]:
     """Apply transition `name` to the notices of `qs` that allow it; the ids moved."""
     transition = Notice.workflow[name]
@@ -62,7 +62,7 @@ def _events_insert(ids: list[int], *, at: datetime, to_status: str, actor: str, 
         )
 
 
-def move_one(notice: Notice, name: str, *, actor: Any, note: str = "", reason: str = "", **fields: Any) -> Notice:
+def move_one(notice: Notice, name: str, *, actor: ActorLike, note: str = "", reason: str = "", **fields: Any) -> Notice:
     """One notice, locked, through the state machine's check (permission included)."""
     with transaction.atomic():
         locked = Notice.objects.select_for_update().select_related("batch__notice_type").get(pk=notice.pk)

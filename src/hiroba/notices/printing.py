@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit, pdf, tabular
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Notification
 from hiroba.notices import audit_actions, conf, delivery, lifecycle
@@ -67,7 +67,7 @@ def _unprinted() -> Any:
         Exists(PrintItem.objects.filter(notice_id=OuterRef("pk"))))
 
 
-def fallback(*, actor: Any = None, now: datetime | None = None, dry_run: bool = False) -> FallbackResult:
+def fallback(*, actor: ActorLike = None, now: datetime | None = None, dry_run: bool = False) -> FallbackResult:
     actor = actor or Actor.system("fallback")
     now = now or timezone.now()
     result = FallbackResult(dry_run=dry_run)
@@ -201,7 +201,7 @@ def run_table(run: PrintRun, pages: dict[int, int] | None = None) -> tabular.Tab
                          rows=rows, sheet="送付一覧", preamble=preamble)
 
 
-def run_transition(*, actor: Any, run: PrintRun, name: str) -> PrintRun:
+def run_transition(*, actor: ActorLike, run: PrintRun, name: str) -> PrintRun:
     """印刷済み / 郵送済み for a whole run; its notices follow (printed / posted)."""
     a = Actor.of(actor)
     with transaction.atomic():
@@ -219,7 +219,7 @@ def run_transition(*, actor: Any, run: PrintRun, name: str) -> PrintRun:
     return locked
 
 
-def returned_mail(*, actor: Any, code: str) -> Notice:
+def returned_mail(*, actor: ActorLike, code: str) -> Notice:
     """Record a returned letter, by the code printed on it or by 宛名番号 (its latest letter)."""
     code = code.strip()
     notice = None

@@ -16,7 +16,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.notices import audit_actions, reading
 from hiroba.notices.models import Consent, NoticeType, Recipient, RecipientUpload, Representative
@@ -111,7 +111,7 @@ def recipients_plan(raw: bytes) -> Plan:
     return plan
 
 
-def recipients_import(*, actor: Any, raw: bytes, filename: str = "") -> ImportResult:
+def recipients_import(*, actor: ActorLike, raw: bytes, filename: str = "") -> ImportResult:
     """Create or update the recipients of a file; rows in error are refused (and listed), the
     others are imported in one transaction."""
     with transaction.atomic():
@@ -127,7 +127,7 @@ def recipients_import(*, actor: Any, raw: bytes, filename: str = "") -> ImportRe
     return result
 
 
-def upload_stage(*, actor: Any, raw: bytes, filename: str = "") -> RecipientUpload:
+def upload_stage(*, actor: ActorLike, raw: bytes, filename: str = "") -> RecipientUpload:
     """Keep an uploaded recipient list for its preview (the file must read: a header with every
     column); nothing is imported yet."""
     plan = recipients_plan(raw)
@@ -146,7 +146,7 @@ def _summary(result: ImportResult) -> dict[str, int]:
             "refused": result.refused}
 
 
-def upload_apply(*, actor: Any, upload: RecipientUpload) -> ImportResult:
+def upload_apply(*, actor: ActorLike, upload: RecipientUpload) -> ImportResult:
     """Import a previewed list (compared again with the register as it is now); the stored file
     is then deleted."""
     with transaction.atomic():
@@ -160,7 +160,7 @@ def upload_apply(*, actor: Any, upload: RecipientUpload) -> ImportResult:
     return result
 
 
-def upload_discard(*, actor: Any, upload: RecipientUpload) -> None:
+def upload_discard(*, actor: ActorLike, upload: RecipientUpload) -> None:
     with transaction.atomic():
         locked = RecipientUpload.objects.select_for_update().get(pk=upload.pk)
         if locked.state != RecipientUpload.State.PREVIEW:
@@ -238,7 +238,7 @@ def consent_withdraw(*, user: Any, notice_type: NoticeType) -> None:
                      changes={"notice_type": notice_type.slug})
 
 
-def representative_grant(*, actor: Any, recipient: Recipient, user: Any, types: list[NoticeType],
+def representative_grant(*, actor: ActorLike, recipient: Recipient, user: Any, types: list[NoticeType],
                          kind: str = Representative.Kind.REPRESENTATIVE) -> Representative:
     """Register a 代理人 (or a guardian) who may read the recipient's notices of `types`."""
     if not getattr(user, "is_resident", False):
@@ -255,7 +255,7 @@ def representative_grant(*, actor: Any, recipient: Recipient, user: Any, types: 
     return rep
 
 
-def representative_revoke(*, actor: Any, representative: Representative) -> None:
+def representative_revoke(*, actor: ActorLike, representative: Representative) -> None:
     with transaction.atomic():
         rep = Representative.objects.select_for_update().get(pk=representative.pk)
         if rep.revoked_at is not None:

@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.models import Notification
 from hiroba.notices import audit_actions
 from hiroba.notices.models import Notice, NoticeType, RecipientUpload, Status
@@ -71,7 +71,7 @@ def due_mails(kind: NoticeType, now: datetime) -> Any:
             .filter(done__lte=cutoff).exclude(body="", html_body=""))
 
 
-def purge(*, actor: Any = None, now: datetime | None = None, dry_run: bool = False) -> PurgeResult:
+def purge(*, actor: ActorLike = None, now: datetime | None = None, dry_run: bool = False) -> PurgeResult:
     now = now or timezone.now()
     result = PurgeResult(dry_run=dry_run)
     stale = RecipientUpload.objects.filter(state=RecipientUpload.State.PREVIEW,

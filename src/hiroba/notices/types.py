@@ -13,7 +13,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.notices import audit_actions
@@ -24,7 +24,7 @@ DEFAULT_CONSENT = ("この種類の通知を、紙の郵送に代えて hiroba �
                    "同意はいつでも撤回でき、撤回は次の送付から反映されます。")
 
 
-def type_create(*, actor: Any, slug: str, name: str, department: Department, needs_acknowledgement: bool = False,
+def type_create(*, actor: ActorLike, slug: str, name: str, department: Department, needs_acknowledgement: bool = False,
                 reminder_days: int | None = None, fallback_days: int | None = None, retention_days: int = 365,
                 mail_retention_days: int = 7, deadline_wording: str = "",
                 consent_text: str = DEFAULT_CONSENT) -> NoticeType:
@@ -53,7 +53,7 @@ def type_create(*, actor: Any, slug: str, name: str, department: Department, nee
     return notice_type
 
 
-def template_publish(*, actor: Any, notice_type: NoticeType, title: str, body: str) -> NoticeTemplate:
+def template_publish(*, actor: ActorLike, notice_type: NoticeType, title: str, body: str) -> NoticeTemplate:
     """A new version of the type's template (versions are never edited). Batches made from an
     older version must be approved again before they are sent. Staff need 担当 on the type."""
     a = Actor.of(actor)

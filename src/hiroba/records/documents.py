@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import Role
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.records import access, conf, queries, textract
@@ -93,7 +93,7 @@ def _register_of(root: str) -> Any:
     return find
 
 
-def index(*, actor: Any, path: str) -> IndexReport:
+def index(*, actor: ActorLike, path: str) -> IndexReport:
     """Read the text of the root's documents that are new or changed since the last index run
     (by size and modification time), drop those no longer in its inventory. Needs a scan first."""
     root = allowed_root(path)

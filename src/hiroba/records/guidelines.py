@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.core.errors import ServiceError
 from hiroba.records import audit_actions as actions
 from hiroba.records import naming
@@ -50,7 +51,7 @@ def validate(rules: Any, zones: Any) -> None:
 
 
 @transaction.atomic
-def guideline_create(*, actor: Any, effective_on: date, sections: list[dict[str, str]] | None = None,
+def guideline_create(*, actor: ActorLike, effective_on: date, sections: list[dict[str, str]] | None = None,
                      naming_rules: list[dict[str, Any]] | None = None, zones: list[dict[str, Any]] | None = None,
                      stale_days: int = 180, change_note: str = "") -> Guideline:
     """A new draft version (the next number), by default a copy of the version in force."""
@@ -70,7 +71,7 @@ def guideline_create(*, actor: Any, effective_on: date, sections: list[dict[str,
 
 
 @transaction.atomic
-def guideline_publish(*, actor: Any, guideline: Guideline) -> Guideline:
+def guideline_publish(*, actor: ActorLike, guideline: Guideline) -> Guideline:
     """Publish a draft: the version in force becomes 旧版, in the same transaction."""
     guideline = Guideline.objects.select_for_update().get(pk=guideline.pk)
     Guideline.workflow.check(guideline, "publish", actor=actor)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.queries import department_handlers
 from hiroba.core import audit, notify
+from hiroba.core.actors import ActorLike
 from hiroba.core.dates import fiscal_year_label
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
@@ -61,7 +62,7 @@ def expiring(fiscal_year: int, qs: QuerySet[RecordFile] | None = None) -> QueryS
 # --- holds ------------------------------------------------------------------------------
 
 @transaction.atomic
-def hold_place(*, actor: Any, file: RecordFile, kind: str, reason: str) -> LegalHold:
+def hold_place(*, actor: ActorLike, file: RecordFile, kind: str, reason: str) -> LegalHold:
     """訴訟・開示請求対応: keep the file whatever its period says, until released."""
     require(actor, "records.place_hold", file, _("保存の継続を設定する権限がありません。"))
     if kind not in LegalHold.Kind.values:
@@ -78,7 +79,7 @@ def hold_place(*, actor: Any, file: RecordFile, kind: str, reason: str) -> Legal
 
 
 @transaction.atomic
-def hold_release(*, actor: Any, hold: LegalHold, reason: str) -> LegalHold:
+def hold_release(*, actor: ActorLike, hold: LegalHold, reason: str) -> LegalHold:
     hold = LegalHold.objects.select_for_update(of=("self",)).select_related("file").get(pk=hold.pk)
     require(actor, "records.place_hold", hold.file, _("保存の継続を解除する権限がありません。"))
     if hold.released_at is not None:
@@ -103,7 +104,7 @@ def _refuse_if_held(file: RecordFile) -> None:
 
 
 @transaction.atomic
-def disposition_request(*, actor: Any, file: RecordFile, kind: str, reason: str = "",
+def disposition_request(*, actor: ActorLike, file: RecordFile, kind: str, reason: str = "",
                         extend_years: int | None = None, today: date | None = None) -> Disposition:
     """The department asks for 廃棄, 移管 or 延長 of a file whose period has ended (or ends this
     fiscal year). 廃棄・移管 must be the action the register settled; 延長 needs a reason."""
@@ -140,14 +141,14 @@ def disposition_request(*, actor: Any, file: RecordFile, kind: str, reason: str 
     return d
 
 
-def _name(user: Any, actor: Any) -> str:
+def _name(user: Any, actor: ActorLike) -> str:
     if user is not None:
         return user.get_full_name() if hasattr(user, "get_full_name") and user.get_full_name() else str(user)
     return str(who(actor))
 
 
 @transaction.atomic
-def disposition_approve(*, actor: Any, disposition: Disposition, note: str = "") -> Disposition:
+def disposition_approve(*, actor: ActorLike, disposition: Disposition, note: str = "") -> Disposition:
     """The records manager approves: 廃棄・移管 are carried out and recorded now (for ever),
     延長 sets the new 満了日."""
     d = Disposition.objects.select_for_update(of=("self",)).select_related("file", "file__classification",
@@ -192,7 +193,7 @@ def disposition_approve(*, actor: Any, disposition: Disposition, note: str = "")
 
 
 @transaction.atomic
-def disposition_reject(*, actor: Any, disposition: Disposition, reason: str) -> Disposition:
+def disposition_reject(*, actor: ActorLike, disposition: Disposition, reason: str) -> Disposition:
     d = Disposition.objects.select_for_update(of=("self",)).select_related("file").get(pk=disposition.pk)
     before, after = Disposition.workflow.apply(d, "reject", actor=actor, reason=reason)
     d.decided_at = timezone.now()
@@ -206,7 +207,7 @@ def disposition_reject(*, actor: Any, disposition: Disposition, reason: str) -> 
 
 # --- the April notice -------------------------------------------------------------------
 
-def expiry_notices_send(*, actor: Any = "system", today: date | None = None, site_url: str = "") -> int:
+def expiry_notices_send(*, actor: ActorLike = "system", today: date | None = None, site_url: str = "") -> int:
     """Mail each department its expiry list of this fiscal year, once (run daily from April)."""
     today = today or timezone.localdate()
     fiscal_year = today.year if today.month >= 4 else today.year - 1

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.core.dates import fiscal_year_of
 from hiroba.records import audit_actions as actions
 from hiroba.records.models import Action, RecordFile, Retention
@@ -41,7 +42,7 @@ def _models() -> list[tuple[str, Any]]:
 
 
 @transaction.atomic
-def sync(*, actor: Any = "system") -> int:
+def sync(*, actor: ActorLike = "system") -> int:
     """Register what is not registered yet; return how many rows were added."""
     added = 0
     for label, model in _models():

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import Role
 from hiroba.core import audit, tabular
+from hiroba.core.actors import ActorLike
 from hiroba.core.dates import fiscal_year_label
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
@@ -128,7 +129,7 @@ class FileData:
 
 
 @transaction.atomic
-def file_create(*, actor: Any, data: FileData, source_type: str = "", source_id: str = "") -> RecordFile:
+def file_create(*, actor: ActorLike, data: FileData, source_type: str = "", source_id: str = "") -> RecordFile:
     """Register one 行政文書ファイル."""
     require_department(actor, data.department, Role.HANDLE)
     values = data.values()
@@ -335,7 +336,7 @@ def _row_data(values: dict[str, str]) -> tuple[FileData, date | None]:
 
 
 @transaction.atomic
-def register_import(*, actor: Any, body: bytes, filename: str) -> ImportResult:
+def register_import(*, actor: ActorLike, body: bytes, filename: str) -> ImportResult:
     """Import a register file: every row is checked first; one wrong row and nothing is written.
     A row matching an active file (所属・年度・名称) updates it; a disposed or transferred file is
     never changed by an import."""

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import Role
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.bulk import column, insert_rows
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
@@ -113,7 +113,7 @@ def expired_folders(department: Department | None) -> dict[str, str]:
     return dict(qs.values_list("share_path", "name"))
 
 
-def run_scan(*, actor: Any, path: str, department: Department | None = None,
+def run_scan(*, actor: ActorLike, path: str, department: Department | None = None,
              progress: Callable[[int, int], None] | None = None, threads: int | None = None) -> tuple[Scan, Result]:
     """Scan `path` with the guideline in force and store the result (one transaction)."""
     user = Actor.of(actor).user
@@ -126,7 +126,7 @@ def run_scan(*, actor: Any, path: str, department: Department | None = None,
         return _scan(actor, root, department, rules, zones, stale_days, guideline, progress, threads)
 
 
-def _scan(actor: Any, root: str, department: Department | None, rules: Any, zones: Any, stale_days: int,
+def _scan(actor: ActorLike, root: str, department: Department | None, rules: Any, zones: Any, stale_days: int,
           guideline: Any, progress: Callable[[int, int], None] | None, threads: int | None) -> tuple[Scan, Result]:
     previous = previous_inventory(root)
     existing = current_findings(root)

@@ -10,30 +10,30 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import Role
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.records import access
 
 
-def who(actor: Any) -> Any:
+def who(actor: ActorLike) -> Any:
     """What `audit.record` takes for an actor today: the account, or the label."""
     a = Actor.of(actor)
     return a.user or a.audit_label
 
 
-def user_of(actor: Any) -> Any:
+def user_of(actor: ActorLike) -> Any:
     return Actor.of(actor).user
 
 
-def require(actor: Any, permission: str, obj: Any, message: Any) -> None:
+def require(actor: ActorLike, permission: str, obj: Any, message: Any) -> None:
     """Refuse a person without `permission` on `obj` (system actors are trusted callers)."""
     user = user_of(actor)
     if user is not None and not user.has_perm(permission, obj):
         raise NotAllowed(message)
 
 
-def require_department(actor: Any, department: Department, minimum: Role = Role.HANDLE) -> None:
+def require_department(actor: ActorLike, department: Department, minimum: Role = Role.HANDLE) -> None:
     user = user_of(actor)
     if user is not None and not access.OFFICE.has_role(user, department.pk, minimum):
         raise NotAllowed(format_lazy(_("{department}の文書を扱う権限がありません。"), department=department.name))

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.records import audit_actions as actions
@@ -37,7 +37,7 @@ def _safe_name(name: str, verdict: contentcheck.Verdict) -> str:
 
 
 @transaction.atomic
-def request_create(*, actor: Any, department: Department, direction: str, reason: str,
+def request_create(*, actor: ActorLike, department: Department, direction: str, reason: str,
                    files: Sequence[tuple[str, bytes]]) -> TransferRequest:
     """Receive the files, check each by its content, and record the request (申請中) with every
     file's verdict; refused files are kept (with their hash) but never handed over."""
@@ -112,7 +112,7 @@ def _locked(req: TransferRequest) -> TransferRequest:
 
 
 @transaction.atomic
-def request_approve(*, actor: Any, request: TransferRequest, note: str = "") -> TransferRequest:
+def request_approve(*, actor: ActorLike, request: TransferRequest, note: str = "") -> TransferRequest:
     req = _locked(request)
     TransferRequest.workflow.check(req, "approve", actor=actor)
     approver = user_of(actor)
@@ -124,12 +124,12 @@ def request_approve(*, actor: Any, request: TransferRequest, note: str = "") -> 
 
 
 @transaction.atomic
-def request_reject(*, actor: Any, request: TransferRequest, reason: str) -> TransferRequest:
+def request_reject(*, actor: ActorLike, request: TransferRequest, reason: str) -> TransferRequest:
     return _decide(actor, _locked(request), "reject", reason, actions.TRANSFER_REJECT)
 
 
 @transaction.atomic
-def request_withdraw(*, actor: Any, request: TransferRequest) -> TransferRequest:
+def request_withdraw(*, actor: ActorLike, request: TransferRequest) -> TransferRequest:
     req = _locked(request)
     user = user_of(actor)
     if user is not None and user.pk != req.requested_by_id:
@@ -140,7 +140,7 @@ def request_withdraw(*, actor: Any, request: TransferRequest) -> TransferRequest
     return req
 
 
-def _decide(actor: Any, req: TransferRequest, name: str, note: str, action: str) -> TransferRequest:
+def _decide(actor: ActorLike, req: TransferRequest, name: str, note: str, action: str) -> TransferRequest:
     before, after = TransferRequest.workflow.apply(req, name, actor=actor, reason=note)
     req.decided_at = timezone.now()
     req.decided_by = user_of(actor)
@@ -152,7 +152,7 @@ def _decide(actor: Any, req: TransferRequest, name: str, note: str, action: str)
 
 
 @transaction.atomic
-def safe_copy(*, actor: Any, file: TransferFile, as_pdf: bool = False) -> tuple[str, bytes]:
+def safe_copy(*, actor: ActorLike, file: TransferFile, as_pdf: bool = False) -> tuple[str, bytes]:
     """The safe copy of an approved request's file (name, bytes), or with `as_pdf` its PDF copy,
     audited with both hashes; the first download marks the request 受け渡し済み. Refused before
     approval, and for refused files."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.dates import fiscal_year_of
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
@@ -23,7 +23,7 @@ from hiroba.security.services import who
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
-def _require_office(actor: Any) -> None:
+def _require_office(actor: ActorLike) -> None:
     a = Actor.of(actor)
     if a.user is not None and not a.user.has_perm("security.manage_register"):
         raise NotAllowed(_("監査の登録は情報システム課（CISO事務局）が行います。"))
@@ -31,7 +31,7 @@ def _require_office(actor: Any) -> None:
 
 @transaction.atomic
 def audit_create(
-    *, actor: Any, kind: str, theme: str, method: str, starts_on: date, ends_on: date, department: Department,
+    *, actor: ActorLike, kind: str, theme: str, method: str, starts_on: date, ends_on: date, department: Department,
     auditor: str = "", lead: Any = None, scope_note: str = "", departments: Iterable[Department] = (),
     systems: Iterable[System] = (), contractors: Iterable[Contractor] = (),
     good_points: Sequence[str] = (), issues: Sequence[str] = (),
@@ -65,7 +65,7 @@ def audit_create(
 
 
 @transaction.atomic
-def action_create(*, actor: Any, evaluation: AuditEvaluation, description: str, department: Department,
+def action_create(*, actor: ActorLike, evaluation: AuditEvaluation, description: str, department: Department,
                   due_on: date, owner: Any = None) -> CorrectiveAction:
     """A corrective action for an issue (課題), owned by a department, due on a day."""
     _require_office(actor)
@@ -81,7 +81,7 @@ def action_create(*, actor: Any, evaluation: AuditEvaluation, description: str, 
 
 
 @transaction.atomic
-def action_submit(*, actor: Any, action: CorrectiveAction, note: str, evidence: UploadedFile | None = None
+def action_submit(*, actor: ActorLike, action: CorrectiveAction, note: str, evidence: UploadedFile | None = None
                   ) -> CorrectiveAction:
     """The owner department reports the action done, with what it did and its evidence."""
     action = CorrectiveAction.objects.select_for_update().select_related("evaluation__audit").get(pk=action.pk)
@@ -101,7 +101,7 @@ def action_submit(*, actor: Any, action: CorrectiveAction, note: str, evidence: 
 
 
 @transaction.atomic
-def action_decide(*, actor: Any, action: CorrectiveAction, close: bool, reason: str = "") -> CorrectiveAction:
+def action_decide(*, actor: ActorLike, action: CorrectiveAction, close: bool, reason: str = "") -> CorrectiveAction:
     """The audit's lead (or the CISO office's approver) confirms the action — or sends it back."""
     action = CorrectiveAction.objects.select_for_update().select_related("evaluation__audit").get(pk=action.pk)
     before, after = CorrectiveAction.workflow.apply(action, "close" if close else "send_back", actor=actor,

@@ -34,7 +34,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.dates import fiscal_year_of
 from hiroba.core.errors import ServiceError
 from hiroba.security import audit_actions as actions
@@ -148,7 +148,7 @@ def _digest(stream: IO[bytes]) -> tuple[str, bytes]:
 
 
 def round_import(
-    *, actor: Any, system: System, stream: IO[bytes], filename: str = "", fmt: str | None = None,
+    *, actor: ActorLike, system: System, stream: IO[bytes], filename: str = "", fmt: str | None = None,
     performed_on: date | None = None, vendor: Contractor | None = None, allow_empty: bool = False,
     keep_file: bool = True,
 ) -> ImportResult:
@@ -172,7 +172,7 @@ def round_import(
 
 
 @transaction.atomic
-def _store(*, actor: Any, system: System, report: parsers.Report, stream: IO[bytes], filename: str, sha: str,
+def _store(*, actor: ActorLike, system: System, report: parsers.Report, stream: IO[bytes], filename: str, sha: str,
            size: int, performed_on: date | None, vendor: Contractor | None, allow_empty: bool,
            keep_file: bool) -> ImportResult:
     who = Actor.of(actor)
@@ -295,7 +295,7 @@ def _upsert_findings(system: System, rnd: DiagnosisRound, source: str, tool: str
             "unchanged": len(rows) - new - reopened}
 
 
-def import_path(*, actor: Any, system: System, path: str, fmt: str | None = None, **kwargs: Any) -> ImportResult:
+def import_path(*, actor: ActorLike, system: System, path: str, fmt: str | None = None, **kwargs: Any) -> ImportResult:
     """`round_import` of a file on disk (the command line); the size is checked before opening."""
     refuse_if_too_large(os.path.getsize(path))
     with open(path, "rb") as stream:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import Role, StaffMembership
 from hiroba.core import audit, notify, receipts
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.dates import fiscal_year_of
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
@@ -53,7 +53,7 @@ def office_recipients() -> list[str]:
 
 
 @transaction.atomic
-def incident_report_receive(*, actor: Any, description: str, related_url: str = "", name: str = "",
+def incident_report_receive(*, actor: ActorLike, description: str, related_url: str = "", name: str = "",
                             email: str = "", site_url: str = "") -> Incident:
     """A report through the public 「セキュリティに関するご連絡」 form: filed as an incident with a
     受付番号 (shown only after this transaction commits); the CISO office is e-mailed."""
@@ -84,7 +84,7 @@ def incident_report_receive(*, actor: Any, description: str, related_url: str = 
 
 
 @transaction.atomic
-def incident_create(*, actor: Any, title: str, description: str, channel: str, department: Department,
+def incident_create(*, actor: ActorLike, title: str, description: str, channel: str, department: Department,
                     detected_at: datetime | None = None, system: System | None = None, level: str = "unknown",
                     is_drill: bool = False, scenario: str = "", participants: str = "",
                     participant_count: int | None = None, **facts: Any) -> Incident:
@@ -113,7 +113,7 @@ def incident_create(*, actor: Any, title: str, description: str, channel: str, d
     return incident
 
 
-def _editable(actor: Any, incident: Incident) -> Incident:
+def _editable(actor: ActorLike, incident: Incident) -> Incident:
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     a = Actor.of(actor)
     if a.user is not None and not a.user.has_perm("security.change_incident", incident):
@@ -122,7 +122,7 @@ def _editable(actor: Any, incident: Incident) -> Incident:
 
 
 @transaction.atomic
-def incident_update(*, actor: Any, incident: Incident, **changes: Any) -> Incident:
+def incident_update(*, actor: ActorLike, incident: Incident, **changes: Any) -> Incident:
     """Change the facts of an open incident (level, personal data, reports made, cause …)."""
     incident = _editable(actor, incident)
     if incident.state == Incident.State.CLOSED:
@@ -140,7 +140,7 @@ def incident_update(*, actor: Any, incident: Incident, **changes: Any) -> Incide
 
 
 @transaction.atomic
-def incident_transition(*, actor: Any, incident: Incident, name: str, note: str = "") -> Incident:
+def incident_transition(*, actor: ActorLike, incident: Incident, name: str, note: str = "") -> Incident:
     """調査開始 / 封じ込め / 復旧 / 終結; each step also goes into the timeline."""
     incident = _editable(actor, incident)
     Incident.workflow.check(incident, name, actor=actor)
@@ -165,7 +165,7 @@ def incident_transition(*, actor: Any, incident: Incident, name: str, note: str 
 
 
 @transaction.atomic
-def timeline_append(*, actor: Any, incident: Incident, text: str, kind: str = TimelineEntry.Kind.NOTE,
+def timeline_append(*, actor: ActorLike, incident: Incident, text: str, kind: str = TimelineEntry.Kind.NOTE,
                     occurred_at: datetime | None = None) -> TimelineEntry:
     """Add one entry to the timeline (append-only: entries are never edited or removed)."""
     incident = _editable(actor, incident)
@@ -185,7 +185,7 @@ def timeline_append(*, actor: Any, incident: Incident, text: str, kind: str = Ti
 
 
 @transaction.atomic
-def playbook_save(*, actor: Any, title: str, steps: list[str], description: str = "") -> Playbook:
+def playbook_save(*, actor: ActorLike, title: str, steps: list[str], description: str = "") -> Playbook:
     """Create or revise a playbook (手順書) — the CISO office's."""
     a = Actor.of(actor)
     if a.user is not None and not a.user.has_perm("security.manage_register"):
@@ -201,7 +201,7 @@ def playbook_save(*, actor: Any, title: str, steps: list[str], description: str 
 
 
 @transaction.atomic
-def checklist_attach(*, actor: Any, incident: Incident, playbook: Playbook) -> int:
+def checklist_attach(*, actor: ActorLike, incident: Incident, playbook: Playbook) -> int:
     """Copy a playbook's steps onto the incident as a checklist (once per playbook)."""
     incident = _editable(actor, incident)
     if incident.checklist.filter(playbook=playbook).exists():
@@ -214,7 +214,7 @@ def checklist_attach(*, actor: Any, incident: Incident, playbook: Playbook) -> i
 
 
 @transaction.atomic
-def checklist_tick(*, actor: Any, item: ChecklistItem) -> ChecklistItem:
+def checklist_tick(*, actor: ActorLike, item: ChecklistItem) -> ChecklistItem:
     item = ChecklistItem.objects.select_for_update().select_related("incident").get(pk=item.pk)
     _editable(actor, item.incident)
     if item.done_at is not None:
@@ -228,7 +228,7 @@ def checklist_tick(*, actor: Any, item: ChecklistItem) -> ChecklistItem:
 
 
 @transaction.atomic
-def improvement_create(*, actor: Any, incident: Incident, opinion: str, department: Department,
+def improvement_create(*, actor: ActorLike, incident: Incident, opinion: str, department: Department,
                        action: str = "", due_on: date | None = None) -> ImprovementAction:
     """An improvement point from an incident or a drill (a participant's opinion and what to do)."""
     incident = _editable(actor, incident)
@@ -242,7 +242,7 @@ def improvement_create(*, actor: Any, incident: Incident, opinion: str, departme
 
 
 @transaction.atomic
-def improvement_close(*, actor: Any, item: ImprovementAction, note: str) -> ImprovementAction:
+def improvement_close(*, actor: ActorLike, item: ImprovementAction, note: str) -> ImprovementAction:
     item = ImprovementAction.objects.select_for_update().get(pk=item.pk)
     a = Actor.of(actor)
     if a.user is not None and not access.OFFICE.has_role(a.user, item.department_id, Role.HANDLE):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.security import audit_actions as actions
 from hiroba.security.models import Acknowledgement, PolicyDocument, PolicyVersion
@@ -18,7 +17,7 @@ from hiroba.security.services import who
 
 
 @transaction.atomic
-def policy_publish(*, actor: Any, title: str, kind: str, version: str, effective_on: date, summary: str = "",
+def policy_publish(*, actor: ActorLike, title: str, kind: str, version: str, effective_on: date, summary: str = "",
                    body: str = "", file: UploadedFile | None = None, requires_acknowledgement: bool = True
                    ) -> PolicyVersion:
     """Register a new version of a document (the document is created with its first version).
@@ -43,7 +42,7 @@ def policy_publish(*, actor: Any, title: str, kind: str, version: str, effective
 
 
 @transaction.atomic
-def policy_acknowledge(*, actor: Any, version: PolicyVersion) -> Acknowledgement:
+def policy_acknowledge(*, actor: ActorLike, version: PolicyVersion) -> Acknowledgement:
     """誓約: the signed-in staff member has read the version and will follow it (once)."""
     a = Actor.of(actor)
     if a.user is None or not a.is_staff:

@@ -7,17 +7,16 @@ dashboard shows the latest result without walking the whole chain on every page 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from hiroba.accounts.queries import account_review
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.security import audit_actions as actions
 from hiroba.security.models import PostureCheck
 
 
-def posture_check(*, actor: Any = "system") -> PostureCheck:
+def posture_check(*, actor: ActorLike = "system") -> PostureCheck:
     """Run both checks now and record the result (the verification runs outside the write
     transaction: it reads the whole chain)."""
     from hiroba.security.services import who

@@ -6,7 +6,6 @@ policy), so the daily job can run as often as it likes."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -15,6 +14,7 @@ from django.utils import timezone
 from hiroba.accounts.models import User
 from hiroba.accounts.queries import department_handlers
 from hiroba.core import audit, notify
+from hiroba.core.actors import ActorLike
 from hiroba.core.models import Department
 from hiroba.security import audit_actions as actions
 from hiroba.security import conf
@@ -97,7 +97,7 @@ def _policy(today: date, site_url: str) -> int:
 
 
 @transaction.atomic
-def reminders_send(*, actor: Any = "system", today: date | None = None, site_url: str = "") -> int:
+def reminders_send(*, actor: ActorLike = "system", today: date | None = None, site_url: str = "") -> int:
     """Send today's reminders; returns how many messages were queued."""
     today = today or timezone.localdate()
     counts = {"findings": _findings(today, site_url), "training": _training(today, site_url),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.security import audit_actions as actions
@@ -28,7 +28,7 @@ from hiroba.security.importing import ImportRefused, ImportResult, import_path, 
 from hiroba.security.models import ACTIVE_STATUSES, Contractor, Finding, FindingStatus, RiskAcceptance, System
 
 
-def who(actor: Any) -> Any:
+def who(actor: ActorLike) -> Any:
     """What `audit.record` takes for an actor today: the account, or the label."""
     a = Actor.of(actor)
     return a.user or a.audit_label
@@ -50,7 +50,7 @@ def department_by_name(name: str) -> Department:
 # --- systems --------------------------------------------------------------------------------
 
 @transaction.atomic
-def contractor_create(*, actor: Any, name: str, service: str = "", contact_email: str = "") -> Contractor:
+def contractor_create(*, actor: ActorLike, name: str, service: str = "", contact_email: str = "") -> Contractor:
     """Register a 委託先."""
     name = name.strip()
     if not name:
@@ -76,7 +76,7 @@ def normalise_url(url: str) -> str:
 
 @transaction.atomic
 def system_create(
-    *, actor: Any, url: str, name: str, department: Department, contractor: Contractor | None = None,
+    *, actor: ActorLike, url: str, name: str, department: Department, contractor: Contractor | None = None,
     hosting: str = System.Hosting.DATACENTER, holds_personal_data: bool = False, personal_data_note: str = "",
     description: str = "",
 ) -> System:
@@ -109,7 +109,7 @@ SYSTEM_FIELDS = ["url", "name", "department_id", "contractor_id", "hosting", "ho
 
 
 @transaction.atomic
-def system_update(*, actor: Any, system: System, **values: Any) -> System:
+def system_update(*, actor: ActorLike, system: System, **values: Any) -> System:
     """Change a registered system's entry (URL, name, department, hosting, personal data held).
 
     Only someone who may handle both the current and the new department's systems may change it;
@@ -167,7 +167,7 @@ def system_by_url(url: str) -> System:
 # --- the finding workflow -------------------------------------------------------------------
 
 @transaction.atomic
-def finding_transition(*, actor: Any, finding: Finding, name: str, reason: str = "") -> Finding:
+def finding_transition(*, actor: ActorLike, finding: Finding, name: str, reason: str = "") -> Finding:
     """Move a finding along its workflow (対応開始, 対応済, 解消の確認, 差戻し, 誤検知, 再開).
 
     Risk acceptance has its own two-step services (`risk_request`, `risk_decide`)."""
@@ -201,7 +201,7 @@ def finding_transition(*, actor: Any, finding: Finding, name: str, reason: str =
 
 
 @transaction.atomic
-def risk_request(*, actor: Any, finding: Finding, reason: str, expires_on: date) -> RiskAcceptance:
+def risk_request(*, actor: ActorLike, finding: Finding, reason: str, expires_on: date) -> RiskAcceptance:
     """A department asks to accept the risk of a finding until `expires_on` (with the reason and
     the compensating measures); someone else holding 承認 on the department decides."""
     a = Actor.of(actor)
@@ -227,7 +227,7 @@ def risk_request(*, actor: Any, finding: Finding, reason: str, expires_on: date)
 
 
 @transaction.atomic
-def risk_decide(*, actor: Any, acceptance: RiskAcceptance, approve: bool, note: str = "") -> RiskAcceptance:
+def risk_decide(*, actor: ActorLike, acceptance: RiskAcceptance, approve: bool, note: str = "") -> RiskAcceptance:
     """承認 or 却下 of a risk acceptance by a person other than the requester, holding 承認 on the
     finding's department. Approval puts the finding in リスク受容 until the expiry."""
     a = Actor.of(actor)
@@ -263,7 +263,7 @@ def risk_decide(*, actor: Any, acceptance: RiskAcceptance, approve: bool, note: 
 
 
 @transaction.atomic
-def risk_expire(*, actor: Any = "system", today: date | None = None) -> int:
+def risk_expire(*, actor: ActorLike = "system", today: date | None = None) -> int:
     """Reopen every finding whose approved risk acceptance has lapsed (idempotent: a lapsed
     acceptance is marked 期限切れ once, so running it again changes nothing). Returns how many."""
     from hiroba.security.importing import due_date

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import User
 from hiroba.core import audit, tabular
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.core.text import decode_japanese
@@ -29,14 +29,14 @@ NUMBER_HEADINGS = ("職員番号", "staff_number", "社員番号", "ID")
 TIME_HEADINGS = ("受講日時", "attended_at", "完了日時", "受講完了日時")
 
 
-def _require_office(actor: Any) -> None:
+def _require_office(actor: ActorLike) -> None:
     a = Actor.of(actor)
     if a.user is not None and not a.user.has_perm("security.manage_register"):
         raise NotAllowed(_("研修の登録は情報システム課（CISO事務局）が行います。"))
 
 
 @transaction.atomic
-def course_create(*, actor: Any, fiscal_year: int, title: str, department: Department, audience: str,
+def course_create(*, actor: ActorLike, fiscal_year: int, title: str, department: Department, audience: str,
                   required: bool = False, description: str = "",
                   sessions: Sequence[tuple[str, str, date, date]] = (), survey: Any = None) -> Course:
     """A course with its sessions ((title, kind, first day, last day), video or in person)."""
@@ -111,7 +111,7 @@ def parse_attendance_csv(content: bytes) -> list[tuple[int, str, datetime]]:
 
 
 @transaction.atomic
-def attendance_import(*, actor: Any, course: Course, content: bytes, session: Session | None = None
+def attendance_import(*, actor: ActorLike, course: Course, content: bytes, session: Session | None = None
                       ) -> AttendanceResult:
     """Record completions from the video platform's CSV (職員番号, 受講日時): all rows or none.
 

@@ -17,7 +17,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.surveys import audit_actions as actions
@@ -33,14 +33,14 @@ class QuestionSpec:
     favourable: int = 2
 
 
-def _who(actor: Any) -> Any:
+def _who(actor: ActorLike) -> Any:
     who = Actor.of(actor)
     return who.user or who.audit_label
 
 
 @transaction.atomic
 def survey_create(
-    *, actor: Any, title: str, department: Department, questions: Sequence[QuestionSpec], anonymous: bool = True,
+    *, actor: ActorLike, title: str, department: Department, questions: Sequence[QuestionSpec], anonymous: bool = True,
     description: str = "", purpose: str = "", opens_on: date | None = None, closes_on: date | None = None,
 ) -> Survey:
     """A survey in 準備中 with its questions (numbered in the order given)."""
@@ -68,7 +68,7 @@ def survey_create(
     return survey
 
 
-def _set_state(actor: Any, survey: Survey, state: str, action: str, allowed_from: Iterable[str]) -> Survey:
+def _set_state(actor: ActorLike, survey: Survey, state: str, action: str, allowed_from: Iterable[str]) -> Survey:
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
     if survey.state not in allowed_from:
         raise ServiceError(format_lazy(_("現在の状態（{state}）ではこの操作はできません。"),
@@ -81,13 +81,13 @@ def _set_state(actor: Any, survey: Survey, state: str, action: str, allowed_from
 
 
 @transaction.atomic
-def survey_open(*, actor: Any, survey: Survey) -> Survey:
+def survey_open(*, actor: ActorLike, survey: Survey) -> Survey:
     """Start taking answers."""
     return _set_state(actor, survey, Survey.State.OPEN, actions.SURVEY_OPEN, [Survey.State.DRAFT, Survey.State.CLOSED])
 
 
 @transaction.atomic
-def survey_close(*, actor: Any, survey: Survey) -> Survey:
+def survey_close(*, actor: ActorLike, survey: Survey) -> Survey:
     """Stop taking answers (results stay readable)."""
     return _set_state(actor, survey, Survey.State.CLOSED, actions.SURVEY_CLOSE, [Survey.State.OPEN])
 
@@ -134,7 +134,7 @@ def _clean_answers(survey: Survey, questions: Sequence[Question], values: Mappin
 
 
 @transaction.atomic
-def response_submit(*, actor: Any, survey: Survey, answers: Mapping[int, Any],
+def response_submit(*, actor: ActorLike, survey: Survey, answers: Mapping[int, Any],
                     department: Department | None = None, on: datetime | None = None) -> Response:
     """One person's answers to an open survey (keys: question ids). Anonymous surveys
     keep no link to the person; everyone answers once."""
@@ -167,7 +167,7 @@ def response_submit(*, actor: Any, survey: Survey, answers: Mapping[int, Any],
 
 
 @transaction.atomic
-def responses_import(*, actor: Any, survey: Survey, rows: Iterable[Mapping[int, Any]],
+def responses_import(*, actor: ActorLike, survey: Survey, rows: Iterable[Mapping[int, Any]],
                      submitted_at: datetime | None = None, departments: Sequence[Department | None] = ()) -> int:
     """Answers collected elsewhere (the video platform's questionnaire, paper forms, a survey of
     departments), one mapping per respondent keyed by question number, with the answering

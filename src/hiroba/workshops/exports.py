@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from hiroba.core import audit, tabular
+from hiroba.core.actors import ActorLike
 from hiroba.core.dates import wareki
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops.models import Programme
@@ -25,7 +26,7 @@ CONTACT_COLUMNS = [
 ]
 
 
-def applications_csv(*, actor: Any, programme: Programme, out: IO[str], include_contacts: bool,
+def applications_csv(*, actor: ActorLike, programme: Programme, out: IO[str], include_contacts: bool,
                      reason: str = "") -> int:
     """Write the applicants as CSV (UTF-8 with BOM, for Excel); return the row count.
 

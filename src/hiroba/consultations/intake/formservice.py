@@ -13,7 +13,6 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -36,6 +35,7 @@ from hiroba.consultations.intake.services import (
 from hiroba.consultations.models import Case, Category, Channel, IdentityLevel
 from hiroba.consultations.services import ConsultationError
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.text import decode_japanese
 
 FIELD_LABELS = {
@@ -59,7 +59,7 @@ class Import:
     rows: int = 0
 
 
-def mapping_save(*, actor: Any, case: Case, name: str, row_key: str, columns: dict[str, str]) -> FormMapping:
+def mapping_save(*, actor: ActorLike, case: Case, name: str, row_key: str, columns: dict[str, str]) -> FormMapping:
     columns = {k: v.strip() for k, v in columns.items() if k in FormMapping.FIELDS and v and v.strip()}
     if not row_key.strip():
         raise ConsultationError(_("行を識別する列（フォームサービスの受付番号など）を指定してください。"))
@@ -69,17 +69,12 @@ def mapping_save(*, actor: Any, case: Case, name: str, row_key: str, columns: di
         mapping, created = FormMapping.objects.select_for_update().get_or_create(
             case=case, name=name.strip() or "既定", defaults={"row_key": row_key.strip(), "columns": columns})
         before = {"row_key": mapping.row_key, "columns": mapping.columns}
-        mapping.row_key, mapping.columns, mapping.updated_by = row_key.strip(), columns, _user(actor)
+        mapping.row_key, mapping.columns, mapping.updated_by = row_key.strip(), columns, Actor.of(actor).account()
         mapping.save()
         audit.record(actor=actor, action=actions.MAPPING_SAVE, obj=mapping,
                      changes={"case": case.slug, "created": created, "before": before,
                               "after": {"row_key": mapping.row_key, "columns": columns}})
     return mapping
-
-
-def _user(actor: Any) -> Any:
-    user = getattr(actor, "user", actor)
-    return user if getattr(user, "is_authenticated", False) else None
 
 
 def decode(content: bytes) -> str:
@@ -158,7 +153,7 @@ def parse_datetime(value: str) -> datetime:
     raise ValueError(value)
 
 
-def import_export(case: Case, mapping: FormMapping, name: str, content: bytes, *, actor: Any = SYSTEM) -> Import:
+def import_export(case: Case, mapping: FormMapping, name: str, content: bytes, *, actor: ActorLike = SYSTEM) -> Import:
     """Import one export; each row in its own transaction (a broken row never stops the others)."""
     header, rows = read_rows(name, content)
     missing = [h for h in [mapping.row_key, *mapping.columns.values()] if h not in header]

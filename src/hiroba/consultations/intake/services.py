@@ -27,7 +27,7 @@ from hiroba.consultations.intake import audit_actions as actions
 from hiroba.consultations.intake.models import Entry, Original, Source, State
 from hiroba.consultations.models import Case, Channel, Section, Submission
 from hiroba.core import audit, notify
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -243,7 +243,7 @@ class Confirmation:
     note: str = ""
 
 
-def entry_confirm(*, actor: Any, entry: Entry, data: Confirmation) -> Submission:
+def entry_confirm(*, actor: ActorLike, entry: Entry, data: Confirmation) -> Submission:
     """Staff confirmed an entry: it becomes a submission (確定), with the text staff checked;
     the OCR text and the originals stay beside it."""
     if data.channel not in (Channel.HAND, Channel.POST, Channel.FAX, Channel.EMAIL, Channel.WEB):
@@ -256,13 +256,13 @@ def entry_confirm(*, actor: Any, entry: Entry, data: Confirmation) -> Submission
             actor=actor, case=locked.case, idempotency_key=submission_key(locked), channel=data.channel,
             text=data.text, name=data.name, address=data.address, category=data.category, email=data.email,
             phone=data.phone, section=data.section, received_at=data.received_at, postmark_date=data.postmark_date,
-            entered_by=_user(actor), check_period=not data.accept_late,
+            entered_by=Actor.of(actor).account(), check_period=not data.accept_late,
             external_key=f"mail:{locked.message_id}"[:100] if locked.source in (Source.MAIL, Source.FAX)
             and locked.message_id else "",
         )
         before = {"state": locked.state}
         locked.state, locked.submission = State.CONFIRMED, submission
-        locked.decided_by, locked.decided_at, locked.decision_note = _user(actor), timezone.now(), data.note
+        locked.decided_by, locked.decided_at, locked.decision_note = Actor.of(actor).account(), timezone.now(), data.note
         locked.save(update_fields=["state", "submission", "decided_by", "decided_at", "decision_note"])
         audit.record(actor=actor, action=actions.ENTRY_CONFIRM, obj=locked, changes={
             "state": [before["state"], locked.state], "receipt_number": submission.receipt_number,
@@ -272,7 +272,7 @@ def entry_confirm(*, actor: Any, entry: Entry, data: Confirmation) -> Submission
     return submission
 
 
-def entry_reject(*, actor: Any, entry: Entry, reason: str) -> Entry:
+def entry_reject(*, actor: ActorLike, entry: Entry, reason: str) -> Entry:
     """Staff decided not to take an entry (an automatic mail, spam, a duplicate letter): kept, with why."""
     if not reason.strip():
         raise services.ConsultationError(_("受け付けない理由を入力してください。"))
@@ -281,14 +281,9 @@ def entry_reject(*, actor: Any, entry: Entry, reason: str) -> Entry:
         if locked.state != State.REVIEW:
             raise services.ConsultationError(_("この取込みは既に「%(state)s」です。") % {"state": locked.get_state_display()})
         locked.state = State.REJECTED
-        locked.decided_by, locked.decided_at, locked.decision_note = _user(actor), timezone.now(), reason.strip()
+        locked.decided_by, locked.decided_at, locked.decision_note = Actor.of(actor).account(), timezone.now(), reason.strip()
         locked.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
         audit.record(actor=actor, action=actions.ENTRY_REJECT, obj=locked,
                      changes={"state": [State.REVIEW, State.REJECTED], "reason": reason.strip()})
     entry.refresh_from_db()
     return entry
-
-
-def _user(actor: Any) -> Any:
-    user = getattr(actor, "user", actor)
-    return user if getattr(user, "is_authenticated", False) else None

@@ -19,6 +19,7 @@ from hiroba.consultations import audit_actions, services
 from hiroba.consultations.models import AnalysisRun, AnalysisRunItem, Answer, Case, Item
 from hiroba.consultations.opinion_analysis import adapter
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorLike
 
 if TYPE_CHECKING:
     from hiroba.analysis.model import PastItem
@@ -41,7 +42,7 @@ class AnalysisError(services.ConsultationError):
 
 
 @transaction.atomic
-def analysis_request(*, actor: Any, case: Case) -> AnalysisRun:
+def analysis_request(*, actor: ActorLike, case: Case) -> AnalysisRun:
     """Queue a run over the case's current items; refused while another run of the case is
     queued or running (a database constraint holds it too). The task is queued after commit."""
     active = case.analysis_runs.filter(state__in=[AnalysisRun.State.QUEUED, AnalysisRun.State.RUNNING])
@@ -59,7 +60,7 @@ def analysis_request(*, actor: Any, case: Case) -> AnalysisRun:
         with transaction.atomic():
             run = AnalysisRun.objects.create(
                 case=case,
-                requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+                requested_by=Actor.of(actor).account(),
                 item_count=len(items),
                 total=len(items),
                 input_digest=adapter.input_digest(items),
@@ -201,7 +202,7 @@ def _exclusive_answer(items: Sequence[Item]) -> Answer | None:
 
 
 @transaction.atomic
-def answer_many(*, actor: Any, case: Case, items: Sequence[Item], text: str, one_row: bool = False) -> Answer:
+def answer_many(*, actor: ActorLike, case: Case, items: Sequence[Item], text: str, one_row: bool = False) -> Answer:
     """One 区の考え方 for all ``items`` (同趣旨の意見はまとめて回答), through the answer services, so
     the approval lock applies. The first item (lowest number; the campaign's representative
     when the view puts it first) leads. With ``one_row`` the others are published in the lead's
@@ -256,7 +257,7 @@ def answer_many(*, actor: Any, case: Case, items: Sequence[Item], text: str, one
 
 
 @transaction.atomic
-def one_row_undo(*, actor: Any, item: Item) -> int:
+def one_row_undo(*, actor: ActorLike, item: Item) -> int:
     """Publish the items this row stood for as rows of their own again; returns how many."""
     services.answers_require_open(item.case)
     numbers = list(item.represents.order_by("number").values_list("number", flat=True))

@@ -25,14 +25,6 @@ def check_table_open(case: Case, what: Any = None, error: type[TableLocked] = Ta
         raise error(case) if error is AnswersLocked else error(case, what)
 
 
-def _is_user(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False))
-
-
-def _user(actor: Any) -> Any:
-    return actor if _is_user(actor) else None
-
-
 def latest_published(case: Case) -> PublishedResult | None:
     return case.published_results.order_by("-version").first()
 

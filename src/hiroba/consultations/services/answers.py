@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.consultations import audit_actions
 from hiroba.consultations.models import Answer, AnswerVersion, Case, Item, StandardAnswer
-from hiroba.consultations.services._common import _user, check_table_open
+from hiroba.consultations.services._common import check_table_open
 from hiroba.consultations.services.errors import AnswersLocked, ConsultationError
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.models import Department
 
 # --- answers --------------------------------------------------------------------------------
@@ -28,7 +28,7 @@ def answers_require_open(case: Case) -> None:
 
 
 @transaction.atomic
-def answer_write(*, actor: Any, items: Sequence[Item], text: str) -> Answer:
+def answer_write(*, actor: ActorLike, items: Sequence[Item], text: str) -> Answer:
     """One answer (区の考え方) for one item or for a group of same-intent items."""
     if not items:
         raise ConsultationError(_("回答する意見を選んでください。"), code="no_items")
@@ -40,8 +40,8 @@ def answer_write(*, actor: Any, items: Sequence[Item], text: str) -> Answer:
         raise ConsultationError(_("区の考え方を入力してください。"), code="answer_required")
     replaced = {str(n): a for n, a in Item.objects.filter(pk__in=[i.pk for i in items], answer__isnull=False)
                 .values_list("number", "answer_id")}
-    answer = Answer.objects.create(case=case, text=text.strip(), updated_by=_user(actor))
-    AnswerVersion.objects.create(answer=answer, version=1, text=answer.text, created_by=_user(actor))
+    answer = Answer.objects.create(case=case, text=text.strip(), updated_by=Actor.of(actor).account())
+    AnswerVersion.objects.create(answer=answer, version=1, text=answer.text, created_by=Actor.of(actor).account())
     Item.objects.filter(pk__in=[i.pk for i in items]).update(answer=answer)
     for item in items:
         item.answer = answer
@@ -51,7 +51,7 @@ def answer_write(*, actor: Any, items: Sequence[Item], text: str) -> Answer:
 
 
 @transaction.atomic
-def answer_update(*, actor: Any, answer: Answer, text: str) -> Answer:
+def answer_update(*, actor: ActorLike, answer: Answer, text: str) -> Answer:
     """Edit an answer: a new version; refused while the answer set is in approval or published."""
     _check_answers_open(answer.case)
     text = text.strip()
@@ -60,16 +60,16 @@ def answer_update(*, actor: Any, answer: Answer, text: str) -> Answer:
     if text == answer.text:
         return answer
     before = audit.snapshot(answer, ["text", "version"])
-    answer.text, answer.version, answer.updated_by = text, answer.version + 1, _user(actor)
+    answer.text, answer.version, answer.updated_by = text, answer.version + 1, Actor.of(actor).account()
     answer.save()
-    AnswerVersion.objects.create(answer=answer, version=answer.version, text=text, created_by=_user(actor))
+    AnswerVersion.objects.create(answer=answer, version=answer.version, text=text, created_by=Actor.of(actor).account())
     audit.record(actor=actor, action=audit_actions.ANSWER_UPDATE, obj=answer,
                  changes=audit.diff(before, audit.snapshot(answer, ["text", "version"])))
     return answer
 
 
 @transaction.atomic
-def answer_assign(*, actor: Any, item: Item, answer: Answer | None) -> Item:
+def answer_assign(*, actor: ActorLike, item: Item, answer: Answer | None) -> Item:
     """Answer this item together with others (同趣旨の意見はまとめて回答), or detach it."""
     _check_answers_open(item.case)
     if answer is not None and answer.case_id != item.case_id:
@@ -83,7 +83,7 @@ def answer_assign(*, actor: Any, item: Item, answer: Answer | None) -> Item:
 
 
 @transaction.atomic
-def answer_save(*, actor: Any, item: Item, text: str, also_items: Sequence[Item] = (), separate: bool = False) -> Answer:
+def answer_save(*, actor: ActorLike, item: Item, text: str, also_items: Sequence[Item] = (), separate: bool = False) -> Answer:
     """The item page's 保存: the item's answer edited (a new version) and `also_items` put under
     it, or — for an item without an answer, or with ``separate`` (a grouped item that gets an
     answer of its own) — a new answer for the item and `also_items`. One transaction: all or nothing."""
@@ -96,7 +96,7 @@ def answer_save(*, actor: Any, item: Item, text: str, also_items: Sequence[Item]
 
 
 @transaction.atomic
-def standard_answer_create(*, actor: Any, title: str, text: str, department: Department | None = None) -> StandardAnswer:
+def standard_answer_create(*, actor: ActorLike, title: str, text: str, department: Department | None = None) -> StandardAnswer:
     standard = StandardAnswer.objects.create(title=title, text=text, department=department)
     audit.record(actor=actor, action=audit_actions.STANDARD_ANSWER_CREATE, obj=standard, changes={"title": title})
     return standard

@@ -16,9 +16,10 @@ from hiroba.accounts import permissions
 from hiroba.accounts.models import Role
 from hiroba.consultations import audit_actions, staff_mail
 from hiroba.consultations.models import ApprovalDecision, ApprovalRound, ApprovalStep, Case
-from hiroba.consultations.services._common import _is_user, _pending_masks, _user, latest_published
+from hiroba.consultations.services._common import _pending_masks, latest_published
 from hiroba.consultations.services.errors import ConsultationError
 from hiroba.core import audit, pagecache
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.models import Department
 
 # --- approval (決裁) ------------------------------------------------------------------------
@@ -64,7 +65,7 @@ def approval_route(case: Case) -> list[dict[str, Any]]:
 
 def may_decide(user: Any, step: dict[str, Any]) -> bool:
     """Who may decide a step: the named staff, or else a role on the step's department."""
-    if not _is_user(user):
+    if not getattr(user, "is_authenticated", False):
         return False
     if step.get("user_ids"):
         return user.pk in step["user_ids"]
@@ -72,7 +73,7 @@ def may_decide(user: Any, step: dict[str, Any]) -> bool:
 
 
 @transaction.atomic
-def approval_route_set(*, actor: Any, case: Case, steps: Sequence[RouteStep]) -> list[ApprovalStep]:
+def approval_route_set(*, actor: ActorLike, case: Case, steps: Sequence[RouteStep]) -> list[ApprovalStep]:
     """Set the case's 決裁 route (e.g. 係長 → 課長 → 部長). Refused while a round is pending: the
     round follows the route it was requested with. An empty list restores the default route."""
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -111,7 +112,7 @@ def _unitemised(case: Case) -> list[str]:
 
 
 @transaction.atomic
-def approval_request(*, actor: Any, case: Case, comment: str = "", correction_note: str = "") -> ApprovalRound:
+def approval_request(*, actor: ActorLike, case: Case, comment: str = "", correction_note: str = "") -> ApprovalRound:
     """Send the published table for 決裁 (回答作成中 → 決裁中).
 
     The round records the exact table it asks to approve (every row, text with masks applied,
@@ -159,7 +160,7 @@ def approval_request(*, actor: Any, case: Case, comment: str = "", correction_no
     route = approval_route(case)
     round_ = ApprovalRound.objects.create(
         case=case, number=number, snapshot=answer_set_snapshot(case), route=route, step=0, digest=digest,
-        table=exports.approved_part(pub), correction_note=correction_note, requested_by=_user(actor),
+        table=exports.approved_part(pub), correction_note=correction_note, requested_by=Actor.of(actor).account(),
         comment=comment.strip(),
     )
     case.state = Case.State.APPROVING
@@ -173,7 +174,7 @@ def approval_request(*, actor: Any, case: Case, comment: str = "", correction_no
 
 
 @transaction.atomic
-def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment: str = "") -> ApprovalRound:
+def approval_decide(*, actor: ActorLike, round_: ApprovalRound, approve: bool, comment: str = "") -> ApprovalRound:
     """Decide the round's current step. 承認 passes the round to the next step (or approves it
     at the last); 差戻し, at any step, returns the case to the drafter (回答作成中) with the
     reason. The drafter never decides their own round, and nobody decides two of its steps."""
@@ -188,13 +189,14 @@ def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment
         step = round_.route[0]
     if not approve and not comment.strip():
         raise ConsultationError(_("差戻しの理由を入力してください。"), code="return_reason_required")
-    if _is_user(actor):
-        if round_.requested_by_id == actor.pk:
+    user = Actor.of(actor).account()
+    if user is not None:
+        if round_.requested_by_id == user.pk:
             raise ConsultationError(_("起案した職員は、自分の起案を決裁できません。"), code="own_request")
-        if not may_decide(actor, step):
+        if not may_decide(user, step):
             raise ConsultationError(format_lazy(_("「{step}」の段階を決裁する権限がありません。"), step=step["label"]),
                                     code="step_not_allowed")
-        if round_.decisions.filter(decided_by=actor).exists():
+        if round_.decisions.filter(decided_by=user).exists():
             raise ConsultationError(_("同じ職員が一つの決裁の複数の段階を決裁することはできません。"), code="same_approver")
     case = round_.case
     if approve and exports.digest(exports.build(case)) != round_.digest:
@@ -202,12 +204,12 @@ def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment
     ApprovalDecision.objects.create(
         round=round_, step=round_.step, label=step["label"],
         decision=ApprovalDecision.Decision.APPROVE if approve else ApprovalDecision.Decision.RETURN,
-        decided_by=_user(actor), comment=comment.strip(),
+        decided_by=user, comment=comment.strip(),
     )
     final = not approve or round_.step + 1 >= len(round_.route)
     if final:
         round_.state = ApprovalRound.State.APPROVED if approve else ApprovalRound.State.RETURNED
-        round_.decided_by, round_.decided_at, round_.comment = _user(actor), timezone.now(), comment.strip()
+        round_.decided_by, round_.decided_at, round_.comment = user, timezone.now(), comment.strip()
     else:
         round_.step += 1
     round_.save()
@@ -226,7 +228,7 @@ def approval_decide(*, actor: Any, round_: ApprovalRound, approve: bool, comment
 
 
 @transaction.atomic
-def approval_reopen(*, actor: Any, case: Case, reason: str) -> Case:
+def approval_reopen(*, actor: ActorLike, case: Case, reason: str) -> Case:
     """Back to 回答作成中 to change the table: the drafter withdraws a request (決裁中), or a
     published case starts a 訂正 (公表済). A new round is needed either way; a published case
     keeps serving its published version until the 訂正 is approved and published."""

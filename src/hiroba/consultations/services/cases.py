@@ -17,6 +17,7 @@ from hiroba.consultations import audit_actions, conf
 from hiroba.consultations.models import Case, Category, Channel, period_warning
 from hiroba.consultations.services.errors import ConsultationError
 from hiroba.core import audit, dates, pagecache
+from hiroba.core.actors import ActorLike
 from hiroba.core.models import Department
 
 CASE_FIELDS = [
@@ -31,7 +32,7 @@ DETAIL_FIELDS = ["submit_address", "hand_in_place", "hand_in_hours", "fax_number
 @transaction.atomic
 def case_create(
     *,
-    actor: Any,
+    actor: ActorLike,
     slug: str,
     title: str,
     department: Department,
@@ -111,7 +112,7 @@ def missing_contacts(case: Case) -> list[str]:
 
 @transaction.atomic
 def case_transition(
-    *, actor: Any, case: Case, to: str, reason: str = "", results_due_on: date | None = None,
+    *, actor: ActorLike, case: Case, to: str, reason: str = "", results_due_on: date | None = None,
 ) -> Case:
     """準備中 → 募集中 → 集計中 → 回答作成中. Approval and publication have their own services.
 
@@ -161,7 +162,7 @@ def case_transition(
 
 
 @transaction.atomic
-def case_update_details(*, actor: Any, case: Case, **values: Any) -> Case:
+def case_update_details(*, actor: ActorLike, case: Case, **values: Any) -> Case:
     """Where to bring, send, fax or e-mail an opinion, and when the results are expected
     (none of it is part of the published table, so it may change in any state)."""
     unknown = set(values) - set(DETAIL_FIELDS)
@@ -183,7 +184,7 @@ def case_update_details(*, actor: Any, case: Case, **values: Any) -> Case:
 
 
 @transaction.atomic
-def case_set_proof_of_work(*, actor: Any, case: Case, on: bool) -> Case:
+def case_set_proof_of_work(*, actor: ActorLike, case: Case, on: bool) -> Case:
     """Switch the proof of work before a web submission on or off (a flood, then its end).
     Pressing twice changes nothing and records nothing."""
     case = Case.objects.select_for_update().get(pk=case.pk)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.consultations import audit_actions
 from hiroba.consultations.models import Case, ImpersonationReport, Submission
-from hiroba.consultations.services._common import _user
 from hiroba.consultations.services.errors import ConsultationError
 from hiroba.consultations.services.items import item_withdraw
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorLike
 
 # --- impersonation --------------------------------------------------------------------------
 
@@ -34,7 +32,7 @@ def impersonation_report_create(
 
 @transaction.atomic
 def impersonation_review(
-    *, actor: Any, report: ImpersonationReport, uphold: bool, note: str, submission: Submission | None = None,
+    *, actor: ActorLike, report: ImpersonationReport, uphold: bool, note: str, submission: Submission | None = None,
 ) -> ImpersonationReport:
     """Staff decide; when upheld, every item of the submission is withdrawn with the reason."""
     if report.state != ImpersonationReport.State.NEW:
@@ -46,7 +44,7 @@ def impersonation_review(
         raise ConsultationError(_("対象の提出（受付番号）を特定してください。"), code="submission_required")
     report.state = ImpersonationReport.State.UPHELD if uphold else ImpersonationReport.State.REJECTED
     report.submission = submission
-    report.reviewed_by, report.reviewed_at, report.review_note = _user(actor), timezone.now(), note.strip()
+    report.reviewed_by, report.reviewed_at, report.review_note = Actor.of(actor).account(), timezone.now(), note.strip()
     report.save()
     if uphold and submission is not None:
         for item in submission.items.filter(withdrawn=False):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
@@ -11,17 +10,18 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.consultations import audit_actions, masking
 from hiroba.consultations.models import Case, ExcludeCategory, Item, Section, Submission
-from hiroba.consultations.services._common import _is_user, check_table_open
+from hiroba.consultations.services._common import check_table_open
 from hiroba.consultations.services.errors import ConsultationError
 from hiroba.consultations.services.masks import masks_detect
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorLike
 
 # --- items ----------------------------------------------------------------------------------
 
 @transaction.atomic
 def item_create(
     *,
-    actor: Any,
+    actor: ActorLike,
     submission: Submission,
     sections: Iterable[Section] = (),
     span: tuple[int, int] | None = None,
@@ -49,7 +49,7 @@ def item_create(
     item = Item.objects.create(
         case=case, submission=submission, number=number, text=text,
         span_start=span[0] if span else None, span_end=span[1] if span else None,
-        section_label=section_label, summary=summary, created_by=actor if _is_user(actor) else None,
+        section_label=section_label, summary=summary, created_by=Actor.of(actor).account(),
     )
     item.sections.set(sections)
     masks_detect(item=item, detector=detector)
@@ -65,7 +65,7 @@ ITEM_FIELDS = ["summary", "reflection", "section_label", "excluded", "exclude_re
 
 @transaction.atomic
 def item_update(
-    *, actor: Any, item: Item, sections: Iterable[Section] | None = None, summary: str | None = None,
+    *, actor: ActorLike, item: Item, sections: Iterable[Section] | None = None, summary: str | None = None,
     reflection: str | None = None, section_label: str | None = None, detector: masking.Detector | None = None,
 ) -> Item:
     """Change an item's sections, summary (意見の要旨) or reflection class (反映区分)."""
@@ -96,7 +96,7 @@ def item_update(
 
 
 @transaction.atomic
-def item_exclude(*, actor: Any, item: Item, reason: str, category: str = ExcludeCategory.OTHER) -> Item:
+def item_exclude(*, actor: ActorLike, item: Item, reason: str, category: str = ExcludeCategory.OTHER) -> Item:
     """Mark an item 対象外: kept and counted (「うち公表しない意見」, by `category`), never
     published."""
     check_table_open(item.case, _("公表しない意見（対象外）"))
@@ -113,7 +113,7 @@ def item_exclude(*, actor: Any, item: Item, reason: str, category: str = Exclude
 
 
 @transaction.atomic
-def item_include(*, actor: Any, item: Item) -> Item:
+def item_include(*, actor: ActorLike, item: Item) -> Item:
     check_table_open(item.case, _("公表しない意見（対象外）"))
     before = audit.snapshot(item, ITEM_FIELDS)
     item.excluded, item.exclude_reason, item.exclude_category = False, "", ""
@@ -124,7 +124,7 @@ def item_include(*, actor: Any, item: Item) -> Item:
 
 
 @transaction.atomic
-def item_withdraw(*, actor: Any, item: Item, reason: str) -> Item:
+def item_withdraw(*, actor: ActorLike, item: Item, reason: str) -> Item:
     """Withdraw an item (e.g. an upheld なりすまし申告), with the reason recorded."""
     check_table_open(item.case, _("意見の取下げ"))
     if not reason.strip():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.consultations import audit_actions, masking
 from hiroba.consultations.models import Item, Mask
-from hiroba.consultations.services._common import _user, check_table_open
+from hiroba.consultations.services._common import check_table_open
 from hiroba.consultations.services.errors import ConsultationError
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorLike
 
 # --- personal information -------------------------------------------------------------------
 
@@ -48,14 +48,14 @@ def masks_propose(*, item: Item, field: str, spans: Iterable[masking.Span], note
 
 
 @transaction.atomic
-def mask_decide(*, actor: Any, mask: Mask, decision: str, note: str = "") -> Mask:
+def mask_decide(*, actor: ActorLike, mask: Mask, decision: str, note: str = "") -> Mask:
     """Keep (公開) or hide (非公開) a detected span; undoing an automatic mask is allowed."""
     check_table_open(mask.item.case, _("個人情報のマスキング"))
     if decision not in (Mask.Decision.MASK, Mask.Decision.KEEP):
         raise ConsultationError(_("判断を選んでください。"), code="decision_required")
     before = audit.snapshot(mask, ["decision"])
     mask.decision, mask.note = decision, note[:200]
-    mask.decided_by, mask.decided_at = _user(actor), timezone.now()
+    mask.decided_by, mask.decided_at = Actor.of(actor).account(), timezone.now()
     mask.save()
     audit.record(actor=actor, action=audit_actions.MASK_DECIDE, obj=mask,
                  changes={**audit.diff(before, audit.snapshot(mask, ["decision"])), "kind": mask.kind,
@@ -64,7 +64,7 @@ def mask_decide(*, actor: Any, mask: Mask, decision: str, note: str = "") -> Mas
 
 
 @transaction.atomic
-def mask_add(*, actor: Any, item: Item, field: str, start: int, end: int, note: str = "") -> Mask:
+def mask_add(*, actor: ActorLike, item: Item, field: str, start: int, end: int, note: str = "") -> Mask:
     """Staff hide a span the detector missed."""
     check_table_open(item.case, _("個人情報のマスキング"))
     value = getattr(item, field)
@@ -73,7 +73,7 @@ def mask_add(*, actor: Any, item: Item, field: str, start: int, end: int, note: 
     mask, _created = Mask.objects.update_or_create(
         item=item, field=field, start=start, end=end,
         defaults={"kind": "staff", "source": Mask.Source.STAFF, "decision": Mask.Decision.MASK,
-                  "decided_by": _user(actor), "decided_at": timezone.now(), "note": note[:200]},
+                  "decided_by": Actor.of(actor).account(), "decided_at": timezone.now(), "note": note[:200]},
     )
     audit.record(actor=actor, action=audit_actions.MASK_ADD, obj=mask,
                  changes={"item": item.number, "field": field, "start": start, "end": end})

@@ -13,13 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.consultations import audit_actions
 from hiroba.consultations.models import ApprovalRound, Case, PublishedFile, PublishedResult
-from hiroba.consultations.services._common import _pending_masks, _user, latest_approved_round, latest_published
+from hiroba.consultations.services._common import _pending_masks, latest_approved_round, latest_published
 from hiroba.consultations.services.errors import ConsultationError
 from hiroba.core import audit, dates, pagecache
+from hiroba.core.actors import Actor, ActorLike
 
 
 def _store_publication(
-    *, actor: Any, case: Case, pub: Any, day: date, source: str, round_: ApprovalRound | None, note: str = "",
+    *, actor: ActorLike, case: Case, pub: Any, day: date, source: str, round_: ApprovalRound | None, note: str = "",
 ) -> PublishedResult:
     """Write the next published version: the canonical JSON and the bytes of every format,
     rendered from that JSON exactly as the page will read it."""
@@ -39,7 +40,7 @@ def _store_publication(
     result = PublishedResult.objects.create(
         case=case, version=version, source=source, approval_round=round_, digest=exports.digest(pub),
         canonical_json=exports.canonical(data), reported_on=day, correction_note=note if previous else "",
-        published_by=_user(actor),
+        published_by=Actor.of(actor).account(),
     )
     for fmt, content in exports.render_all(exports.from_dict(data)).items():
         PublishedFile.objects.create(result=result, format=fmt, content=content,
@@ -48,7 +49,7 @@ def _store_publication(
 
 
 @transaction.atomic
-def case_publish(*, actor: Any, case: Case, reported_on: date | None = None) -> Case:
+def case_publish(*, actor: ActorLike, case: Case, reported_on: date | None = None) -> Case:
     """決裁中 (approved) → 公表済: store the approved table as the next published version.
 
     Needs the latest round approved at every step, every mask reviewed, and the live table
@@ -90,7 +91,7 @@ def case_publish(*, actor: Any, case: Case, reported_on: date | None = None) -> 
 
 
 @transaction.atomic
-def publication_import(*, actor: Any, case: Case) -> PublishedResult:
+def publication_import(*, actor: ActorLike, case: Case) -> PublishedResult:
     """A past case brought in by the importer as published: its table as the paper printed it
     becomes its first published version (no approval round: it was approved at the time)."""
     from hiroba.consultations import exports

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import Max
 from django.utils.text import format_lazy
@@ -14,11 +12,12 @@ from hiroba.consultations.models import Case, Section
 from hiroba.consultations.services._common import check_table_open
 from hiroba.consultations.services.errors import ConsultationError
 from hiroba.core import audit, pagecache
+from hiroba.core.actors import ActorLike
 
 
 @transaction.atomic
 def section_add(
-    *, actor: Any, case: Case, heading: str, body: str = "", number: str = "", parent: Section | None = None,
+    *, actor: ActorLike, case: Case, heading: str, body: str = "", number: str = "", parent: Section | None = None,
     page: int | None = None,
 ) -> Section:
     """Add a heading of the draft (the section tree residents point their opinions at)."""

@@ -27,6 +27,7 @@ from hiroba.consultations.models import Case, Channel, Section, Submission
 from hiroba.consultations.services.errors import ConsultationError, PeriodClosed
 from hiroba.consultations.services.items import item_create
 from hiroba.core import audit, dates, links, notify
+from hiroba.core.actors import ActorLike
 
 log = logging.getLogger("hiroba.consultations.services")
 
@@ -48,7 +49,7 @@ def receipt_number(case: Case, seq: int) -> str:
 
 def submission_receive(
     *,
-    actor: Any,
+    actor: ActorLike,
     case: Case,
     idempotency_key: str,
     channel: str,
@@ -189,7 +190,7 @@ def _insert_numbered_pg(submission: Submission, case: Case, audit_fields: dict[s
 
 def _submission_store(
     *,
-    actor: Any,
+    actor: ActorLike,
     case: Case,
     idempotency_key: str,
     channel: str,
@@ -247,7 +248,7 @@ def _submission_store(
         submission.original_name = original.name[:200]
         submission.original_type = original.content_type[:50]
         submission.original_file.save(original.name, original.file, save=False)
-    audit_fields = {"actor": actor, "action": audit_actions.SUBMISSION_RECEIVE, "changes": {"case": case.slug, "channel": channel}}
+    audit_fields: dict[str, Any] = {"actor": actor, "action": audit_actions.SUBMISSION_RECEIVE, "changes": {"case": case.slug, "channel": channel}}
     if connection.vendor == "postgresql":
         _insert_numbered_pg(submission, case, audit_fields)
     else:
@@ -265,7 +266,7 @@ def _submission_store(
     return submission, True
 
 
-def _itemise_whole(actor: Any, submission_id: int) -> None:
+def _itemise_whole(actor: ActorLike, submission_id: int) -> None:
     """A web opinion for a chosen section becomes item No.n of that section, the whole text."""
     submission = Submission.objects.select_related("section").get(pk=submission_id)
     section = submission.section  # scheduled only for a submission with a section

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +10,7 @@ from hiroba.consultations import audit_actions
 from hiroba.consultations.models import Case
 from hiroba.consultations.services.errors import ConsultationError
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 
 # --- the department's own follow-up -----------------------------------------------------------
 
@@ -20,7 +19,7 @@ SUBMITTER_HEADERS = ["受付番号", "受付日時", "提出方法", "消印日"
 
 
 @transaction.atomic
-def submitters_export(*, actor: Any, case: Case, purpose: str) -> bytes:
+def submitters_export(*, actor: ActorLike, case: Case, purpose: str) -> bytes:
     """Every submission with the submitter's details, for the department's own follow-up: a
     CSV for staff only, never published. Each export is audited with its stated purpose."""
     from hiroba.consultations import exports

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import IdentityLevel, Relationship
 from hiroba.core import audit, pagecache
+from hiroba.core.actors import ActorLike
 from hiroba.core.models import Department
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals.models import (
@@ -97,7 +98,7 @@ CALL_FIELDS = [
 @transaction.atomic
 def call_create(
     *,
-    actor: Any,
+    actor: ActorLike,
     department: Department,
     title: str,
     theme: str,
@@ -171,7 +172,7 @@ def call_create(
 
 
 @transaction.atomic
-def call_update(*, actor: Any, call: Call, criteria: Iterable[CriterionSpec | Sequence[Any]] | None = None,
+def call_update(*, actor: ActorLike, call: Call, criteria: Iterable[CriterionSpec | Sequence[Any]] | None = None,
                 **fields: Any) -> Call:
     """Change a call's settings; the rubric only until the first score is given."""
     unknown = set(fields) - set(CALL_FIELDS)

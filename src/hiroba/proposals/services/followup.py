@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit, pagecache
+from hiroba.core.actors import ActorLike
 from hiroba.core.models import Department
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals.models import (
@@ -26,7 +26,7 @@ from hiroba.proposals.services.errors import (
 
 
 @transaction.atomic
-def proposal_adopt(*, actor: Any, proposal: Proposal, reason: str, department: Department | None = None,
+def proposal_adopt(*, actor: ActorLike, proposal: Proposal, reason: str, department: Department | None = None,
                    budget_step: str = "", summary: str = "", now: datetime | None = None) -> FollowUp:
     """Adopt a voted proposal for 事業化 and open its public follow-up record."""
     proposal = Proposal.objects.select_for_update().select_related("call").get(pk=proposal.pk)
@@ -55,7 +55,7 @@ FOLLOWUP_FIELDS = ["status", "budget_step", "summary", "department_id"]
 
 
 @transaction.atomic
-def followup_update(*, actor: Any, followup: FollowUp, status: str, budget_step: str, summary: str,
+def followup_update(*, actor: ActorLike, followup: FollowUp, status: str, budget_step: str, summary: str,
                     now: datetime | None = None) -> FollowUp:
     """Report progress on an adopted proposal (状況, 予算の段階, 内容)."""
     if status not in FollowUp.Status.values:
@@ -72,7 +72,7 @@ def followup_update(*, actor: Any, followup: FollowUp, status: str, budget_step:
 
 
 @transaction.atomic
-def milestone_add(*, actor: Any, followup: FollowUp, title: str, due_on: date, done_on: date | None = None) -> Milestone:
+def milestone_add(*, actor: ActorLike, followup: FollowUp, title: str, due_on: date, done_on: date | None = None) -> Milestone:
     if not title.strip():
         raise ProposalsError(_("節目の内容を入力してください。"), code="required", field="title")
     milestone = Milestone.objects.create(followup=followup, title=title.strip()[:200], due_on=due_on, done_on=done_on)
@@ -85,7 +85,7 @@ def milestone_add(*, actor: Any, followup: FollowUp, title: str, due_on: date, d
 
 
 @transaction.atomic
-def milestone_complete(*, actor: Any, milestone: Milestone, done_on: date) -> Milestone:
+def milestone_complete(*, actor: ActorLike, milestone: Milestone, done_on: date) -> Milestone:
     before = audit.snapshot(milestone, ["done_on"])
     milestone.done_on = done_on
     milestone.save(update_fields=["done_on"])

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit, pagecache
+from hiroba.core.actors import ActorLike
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals.models import (
     REASON_MAX,
@@ -20,7 +21,7 @@ from hiroba.proposals.services.errors import (
 
 
 @transaction.atomic
-def proposal_hide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
+def proposal_hide(*, actor: ActorLike, proposal: Proposal, reason: str) -> Proposal:
     """Moderation: withdraw a proposal from public view (and from voting) with a stated reason."""
     if not reason.strip():
         raise ProposalsError(_("非公開にする理由を入力してください。"), code="reason_missing", field="reason")
@@ -36,7 +37,7 @@ def proposal_hide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
 
 
 @transaction.atomic
-def proposal_unhide(*, actor: Any, proposal: Proposal, reason: str) -> Proposal:
+def proposal_unhide(*, actor: ActorLike, proposal: Proposal, reason: str) -> Proposal:
     """Undo a moderation decision (the reason is kept in the audit log)."""
     if not reason.strip():
         raise ProposalsError(_("再公開する理由を入力してください。"), code="reason_missing", field="reason")

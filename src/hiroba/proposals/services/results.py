@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import User
 from hiroba.core import audit, pagecache
+from hiroba.core.actors import ActorLike
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals import ballots as ballot_math
 from hiroba.proposals.models import (
@@ -64,7 +65,7 @@ def _seal(call: Call) -> None:
 
 
 @transaction.atomic
-def results_publish(*, actor: Any, call: Call, now: datetime | None = None) -> CallResult:
+def results_publish(*, actor: ActorLike, call: Call, now: datetime | None = None) -> CallResult:
     """After the close: seal the ballots, count them, publish counts, tally and the digest."""
     call = Call.objects.select_for_update().get(pk=call.pk)
     if CallResult.objects.filter(call=call).exists():

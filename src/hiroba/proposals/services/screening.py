@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hiroba.accounts.models import User
 from hiroba.core import audit, pagecache
+from hiroba.core.actors import ActorLike
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals import scoring
 from hiroba.proposals.models import (
@@ -31,7 +32,7 @@ from hiroba.proposals.services.errors import (
 
 
 @transaction.atomic
-def reviewer_add(*, actor: Any, call: Call, user: User) -> Reviewer:
+def reviewer_add(*, actor: ActorLike, call: Call, user: User) -> Reviewer:
     """Put a staff member (or an external judge's staff-kind account) on the call's panel."""
     if not user.is_staff_member:
         raise ScreeningRefused(_("審査員には職員のアカウントを指定してください。"), code="not_staff", field="email")
@@ -77,7 +78,7 @@ def _assign(call: Call, proposal_ids: Iterable[int] | None = None) -> list[Revie
 
 
 @transaction.atomic
-def reviews_assign(*, actor: Any, call: Call, now: datetime | None = None) -> list[ReviewAssignment]:
+def reviews_assign(*, actor: ActorLike, call: Call, now: datetime | None = None) -> list[ReviewAssignment]:
     """Give every proposal `reviewers_per_proposal` reviewers, evenly and deterministically."""
     _screening_open(call, now)
     call = Call.objects.select_for_update().get(pk=call.pk)
@@ -155,7 +156,7 @@ def review_submit(*, actor: User, assignment: ReviewAssignment, scores: Mapping[
 
 
 @transaction.atomic
-def proposal_decide(*, actor: Any, proposal: Proposal, decision: str, reason: str,
+def proposal_decide(*, actor: ActorLike, proposal: Proposal, decision: str, reason: str,
                     now: datetime | None = None) -> Proposal:
     """Record the screening decision (投票対象に選定する／しない) with its reason."""
     proposal = Proposal.objects.select_for_update().select_related("call").get(pk=proposal.pk)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role, User
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.core.receipts import receipt_number, take_next
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals import files
@@ -180,7 +181,7 @@ def proposal_submit(*, proposer: User, proposal: Proposal, now: datetime | None 
 @transaction.atomic
 def proposal_submit_on_behalf(
     *,
-    actor: Any,
+    actor: ActorLike,
     call: Call,
     title: str,
     problem: str,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from hiroba.accounts import identity
 from hiroba.accounts.models import IdentityLevel, ResidentVerification, User
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.proposals import audit_actions as actions
 from hiroba.proposals.models import (
     Ballot,
@@ -234,7 +235,7 @@ def my_choices(*, voter: Any, call: Call) -> set[int]:
 
 
 @transaction.atomic
-def paper_ballot_enter(*, actor: Any, call: Call, verification: ResidentVerification, proposal_ids: Sequence[int],
+def paper_ballot_enter(*, actor: ActorLike, call: Call, verification: ResidentVerification, proposal_ids: Sequence[int],
                        received_on: date, now: datetime | None = None) -> Participation:
     """Enter a paper ballot collected at a counter, tied to a verified person: that person can then
     no longer vote online (and somebody who voted online cannot hand in paper)."""

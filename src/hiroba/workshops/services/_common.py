@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.core.dates import wareki
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops import notify
@@ -19,7 +19,7 @@ def _period(start: date, end: date) -> str:
     return f"{wareki(start)}〜{wareki(end)}"
 
 
-def _lapse_unconsented(actor: Any, programme: Programme) -> int:
+def _lapse_unconsented(actor: ActorLike, programme: Programme) -> int:
     lapsed = programme.applications.filter(status=Application.Status.AWAITING_CONSENT)
     numbers = list(lapsed.values_list("receipt_number", flat=True))
     lapsed.update(status=Application.Status.LAPSED)
@@ -29,7 +29,7 @@ def _lapse_unconsented(actor: Any, programme: Programme) -> int:
     return len(numbers)
 
 
-def _fill_vacancies(actor: Any, programme: Programme, *, notify_applicants: bool = True) -> list[Application]:
+def _fill_vacancies(actor: ActorLike, programme: Programme, *, notify_applicants: bool = True) -> list[Application]:
     """Promote the head of the waiting list while seats are free."""
     promoted = []
     selected = programme.applications.filter(status=Application.Status.SELECTED).count()

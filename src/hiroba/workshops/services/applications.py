@@ -15,7 +15,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.dates import wareki
 from hiroba.core.receipts import receipt_number, take_next
 from hiroba.workshops import audit_actions as actions
@@ -130,7 +130,7 @@ def duplicate_attempt_record(*, application_id: int, notify_guardian: bool = Tru
 
 
 @transaction.atomic
-def application_withdraw(*, actor: Any, application: Application, reason: str,
+def application_withdraw(*, actor: ActorLike, application: Application, reason: str,
                          now: datetime | None = None) -> list[Application]:
     """Record a withdrawal (辞退); the next on the waiting list takes a freed seat. Returns those promoted."""
     application = Application.objects.select_for_update().select_related("programme").get(pk=application.pk)

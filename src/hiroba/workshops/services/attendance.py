@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops.models import (
     Application,
@@ -20,7 +20,7 @@ from hiroba.workshops.services.errors import WorkshopError
 
 
 @transaction.atomic
-def attendance_record(*, actor: Any, session: Session, present_ids: Iterable[int]) -> dict[str, int]:
+def attendance_record(*, actor: ActorLike, session: Session, present_ids: Iterable[int]) -> dict[str, int]:
     """Tick who attended a session: every participant gets a present/absent row."""
     programme = session.programme
     if programme.is_purged:
@@ -36,10 +36,10 @@ def attendance_record(*, actor: Any, session: Session, present_ids: Iterable[int
         row = existing.get(pk)
         if row is None:
             Attendance.objects.create(session=session, application_id=pk, present=pk in present,
-                                      recorded_by=actor if getattr(actor, "pk", None) else None, recorded_at=now)
+                                      recorded_by=Actor.of(actor).account(), recorded_at=now)
         elif row.present != (pk in present):
             row.present, row.recorded_at = pk in present, now
-            row.recorded_by = actor if getattr(actor, "pk", None) else None
+            row.recorded_by = Actor.of(actor).account()
             row.save(update_fields=["present", "recorded_at", "recorded_by"])
     after = {participants[pk].receipt_number: pk in present for pk in participants}
     audit.record(actor=actor, action=actions.ATTENDANCE_RECORD, obj=session,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -15,7 +14,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
-from hiroba.core.actors import Actor
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.dates import wareki
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops import notify
@@ -81,7 +80,7 @@ def application_consent(*, token: str, guardian_name: str, now: datetime | None 
 
 
 @transaction.atomic
-def consent_request_resend(*, actor: Any, application: Application, site_url: str) -> Application:
+def consent_request_resend(*, actor: ActorLike, application: Application, site_url: str) -> Application:
     """Send the guardian a fresh consent link (the old one stops working)."""
     if application.status != Application.Status.AWAITING_CONSENT:
         raise WorkshopError(_("保護者の同意待ちの申込みだけ、確認メールを送り直せます。"), "not_awaiting")

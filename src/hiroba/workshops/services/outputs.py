@@ -11,6 +11,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops.models import (
     Output,
@@ -20,13 +21,13 @@ from hiroba.workshops.services.errors import WorkshopError
 
 
 @transaction.atomic
-def output_create(*, actor: Any, programme: Programme, title: str, team_label: str, problem: str,
+def output_create(*, actor: ActorLike, programme: Programme, title: str, team_label: str, problem: str,
                   idea: str, beneficiaries: str, slides: UploadedFile | None = None) -> Output:
     """Collect one of the participants' outputs (an idea, with slides)."""
     if programme.is_purged:
         raise WorkshopError(_("この企画は終了し、記録が整理済みです。"), "purged")
     output = Output(programme=programme, title=title, team_label=team_label, problem=problem, idea=idea,
-                    beneficiaries=beneficiaries, created_by=actor if getattr(actor, "pk", None) else None)
+                    beneficiaries=beneficiaries, created_by=Actor.of(actor).account())
     if slides is not None:
         output.slides = slides
     output.full_clean()
@@ -50,7 +51,7 @@ class _Proposals:
         return proposal_services
 
     @classmethod
-    def call_create(cls, *, actor: Any, programme: Programme) -> Any:
+    def call_create(cls, *, actor: ActorLike, programme: Programme) -> Any:
         proposals = cls._services()
         try:
             return proposals.call_create(
@@ -66,7 +67,7 @@ class _Proposals:
         return apps.get_model("proposals", "Call").objects.get(pk=call_id)
 
     @classmethod
-    def submit(cls, *, actor: Any, call: Any, programme: Programme, output: Output) -> Any:
+    def submit(cls, *, actor: ActorLike, call: Any, programme: Programme, output: Output) -> Any:
         proposals = cls._services()
         label = f"{programme.title} {output.team_label}"
         try:
@@ -80,7 +81,7 @@ class _Proposals:
 
 
 @transaction.atomic
-def outputs_submit_as_proposals(*, actor: Any, programme: Programme) -> list[Output]:
+def outputs_submit_as_proposals(*, actor: ActorLike, programme: Programme) -> list[Output]:
     """Submit the outputs not yet submitted as proposals, into the programme's own call (提案募集)."""
     programme = Programme.objects.select_for_update().select_related("department").get(pk=programme.pk)
     outputs = list(programme.outputs.filter(proposal_id__isnull=True).order_by("created_at", "pk"))

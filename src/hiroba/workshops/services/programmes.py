@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.core.models import Department
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops.models import (
@@ -30,7 +31,7 @@ RULE_FIELDS = {"residency_required", "grade_min", "grade_max", "age_min", "age_m
 
 
 @transaction.atomic
-def programme_create(*, actor: Any, department: Department, code: str, **fields: Any) -> Programme:
+def programme_create(*, actor: ActorLike, department: Department, code: str, **fields: Any) -> Programme:
     """Create a programme (企画) organised by `department`."""
     unknown = set(fields) - set(PROGRAMME_FIELDS)
     if unknown:
@@ -46,7 +47,7 @@ def programme_create(*, actor: Any, department: Department, code: str, **fields:
 
 
 @transaction.atomic
-def programme_update(*, actor: Any, programme: Programme, **fields: Any) -> Programme:
+def programme_update(*, actor: ActorLike, programme: Programme, **fields: Any) -> Programme:
     """Change a programme. The audience, capacity and selection rules are fixed once anyone applied."""
     unknown = set(fields) - set(PROGRAMME_FIELDS)
     if unknown:
@@ -66,7 +67,7 @@ def programme_update(*, actor: Any, programme: Programme, **fields: Any) -> Prog
 
 
 @transaction.atomic
-def quota_set(*, actor: Any, programme: Programme, group: str, seats: int) -> Quota | None:
+def quota_set(*, actor: ActorLike, programme: Programme, group: str, seats: int) -> Quota | None:
     """Reserve `seats` for a group (0 removes the quota). Only before the lottery is published."""
     if hasattr(programme, "lottery"):
         raise WorkshopError(_("抽選の条件を公開した後は、優先枠を変更できません。"), "lottery_published")

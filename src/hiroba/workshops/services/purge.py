@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.core.models import Notification
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops.models import (
@@ -25,7 +25,7 @@ PERSONAL_FIELDS = [
 
 
 @transaction.atomic
-def programme_purge(*, actor: Any, programme: Programme, now: datetime | None = None) -> int:
+def programme_purge(*, actor: ActorLike, programme: Programme, now: datetime | None = None) -> int:
     """Anonymise every application of the programme (names, contacts, birth dates, free text).
 
     Receipt numbers, grades, statuses and lottery ranks stay, so the published lottery can still
@@ -49,7 +49,7 @@ def programme_purge(*, actor: Any, programme: Programme, now: datetime | None = 
     return count
 
 
-def programmes_purge_due(*, actor: Any, today: date | None = None, dry_run: bool = False) -> list[tuple[str, int]]:
+def programmes_purge_due(*, actor: ActorLike, today: date | None = None, dry_run: bool = False) -> list[tuple[str, int]]:
     """Purge every programme whose deletion date has come. [(code, applications anonymised)]."""
     today = today or timezone.localdate()
     due = Programme.objects.filter(purge_on__lte=today, purged_at__isnull=True).order_by("purge_on", "code")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hiroba.core import audit
+from hiroba.core.actors import Actor, ActorLike
 from hiroba.core.dates import wareki
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops import lottery as draw
@@ -33,7 +33,7 @@ def _check_selection_time(programme: Programme, now: datetime) -> None:
 
 
 @transaction.atomic
-def lottery_publish(*, actor: Any, programme: Programme, public_value: str,
+def lottery_publish(*, actor: ActorLike, programme: Programme, public_value: str,
                     now: datetime | None = None) -> LotteryDraw:
     """Fix and publish the lottery's inputs: the entry list, its digest and the seed.
 
@@ -61,7 +61,7 @@ def lottery_publish(*, actor: Any, programme: Programme, public_value: str,
         seed=draw.seed_from_public_value(public_value), entries_text=text, entries_digest=draw.digest(text),
         capacity=programme.capacity, waitlist_size=programme.waitlist_size,
         quotas={q.group: q.seats for q in programme.quotas.all()},
-        published_at=now, published_by=actor if getattr(actor, "pk", None) else None,
+        published_at=now, published_by=Actor.of(actor).account(),
     )
     audit.record(actor=actor, action=actions.LOTTERY_PUBLISH, obj=programme, changes={
         "algorithm": lottery.algorithm, "public_value": public_value, "seed": lottery.seed,
@@ -71,7 +71,7 @@ def lottery_publish(*, actor: Any, programme: Programme, public_value: str,
     return lottery
 
 
-def _apply_allocation(actor: Any, programme: Programme, allocation: draw.Allocation,
+def _apply_allocation(actor: ActorLike, programme: Programme, allocation: draw.Allocation,
                       *, notify_applicants: bool) -> None:
     by_number = {a.receipt_number: a for a in programme.applications.filter(
         receipt_number__in=allocation.order).select_for_update()}
@@ -101,7 +101,7 @@ def _apply_allocation(actor: Any, programme: Programme, allocation: draw.Allocat
 
 
 @transaction.atomic
-def lottery_draw(*, actor: Any, programme: Programme, seed: str, entries_digest: str,
+def lottery_draw(*, actor: ActorLike, programme: Programme, seed: str, entries_digest: str,
                  now: datetime | None = None, notify_applicants: bool = True) -> LotteryDraw:
     """Draw once, with exactly the published seed and entry list; notify everyone.
 
@@ -130,7 +130,7 @@ def lottery_draw(*, actor: Any, programme: Programme, seed: str, entries_digest:
     allocation = draw.allocate(order, entries, capacity=lottery.capacity, waitlist_size=lottery.waitlist_size,
                                quotas=lottery.quotas)
     lottery.drawn_at = now
-    lottery.drawn_by = actor if getattr(actor, "pk", None) else None
+    lottery.drawn_by = Actor.of(actor).account()
     lottery.result = {"order": allocation.order, "selected": allocation.selected,
                       "waitlist": allocation.waitlist, "not_selected": allocation.not_selected,
                       "quota_picks": allocation.quota_picks}
@@ -141,7 +141,7 @@ def lottery_draw(*, actor: Any, programme: Programme, seed: str, entries_digest:
     return lottery
 
 
-def lottery_refusal_record(*, actor: Any, programme: Programme, error: WorkshopError, seed: str,
+def lottery_refusal_record(*, actor: ActorLike, programme: Programme, error: WorkshopError, seed: str,
                            entries_digest: str) -> None:
     """Keep a refused (possibly tampered) lottery request in the audit log."""
     with transaction.atomic():
@@ -150,7 +150,7 @@ def lottery_refusal_record(*, actor: Any, programme: Programme, error: WorkshopE
 
 
 @transaction.atomic
-def selection_first_come(*, actor: Any, programme: Programme, now: datetime | None = None,
+def selection_first_come(*, actor: ActorLike, programme: Programme, now: datetime | None = None,
                          notify_applicants: bool = True) -> draw.Allocation:
     """First come, first served: consented applications in the order they were received."""
     now = now or timezone.now()

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from hiroba.core import audit
+from hiroba.core.actors import ActorLike
 from hiroba.workshops import audit_actions as actions
 from hiroba.workshops.models import (
     Programme,
@@ -17,7 +18,7 @@ SESSION_FIELDS = ["number", "title", "starts_at", "ends_at", "place", "online_ur
 
 
 @transaction.atomic
-def session_create(*, actor: Any, programme: Programme, **fields: Any) -> Session:
+def session_create(*, actor: ActorLike, programme: Programme, **fields: Any) -> Session:
     """Add a session (開催回)."""
     session = Session(programme=programme, **fields)
     session.full_clean()
@@ -28,7 +29,7 @@ def session_create(*, actor: Any, programme: Programme, **fields: Any) -> Sessio
 
 
 @transaction.atomic
-def session_update(*, actor: Any, session: Session, **fields: Any) -> Session:
+def session_update(*, actor: ActorLike, session: Session, **fields: Any) -> Session:
     """Change a session's date, place, agenda, materials or notes."""
     before = audit.snapshot(session, SESSION_FIELDS)
     for name, value in fields.items():
