@@ -22,6 +22,12 @@ headers, HSTS on https, CSP, Content-Language, Vary) but the request id, which e
 afresh, and the hit is counted in the request metrics here. `Cache-Control: public,
 max-age=HIROBA_PAGECACHE_MAX_AGE` lets a browser keep it briefly, `Vary: Accept-Language, Cookie`
 keeps a shared proxy from mixing readers.
+
+In production a hit does not even reach Django's handler: `WSGIFront`, the application of
+hiroba.wsgi, makes the same lookup (`look_up`, the one implementation of the key, the language and
+the anonymity test) and answers a hit with `start_response` itself, without Django's signals, its
+connection checks or the middleware chain (ADR 0021); a miss goes on to Django with the lookup in
+the environ, and the middleware stores the page without looking again.
 """
 
 from __future__ import annotations
