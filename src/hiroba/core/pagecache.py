@@ -22,6 +22,12 @@ headers, HSTS on https, CSP, Content-Language, Vary) but the request id, which e
 afresh, and the hit is counted in the request metrics here. `Cache-Control: public,
 max-age=HIROBA_PAGECACHE_MAX_AGE` lets a browser keep it briefly, `Vary: Accept-Language, Cookie`
 keeps a shared proxy from mixing readers.
+
+In production a hit does not even reach Django's handler: `WSGIFront`, the application of
+hiroba.wsgi, makes the same lookup (`look_up`, the one implementation of the key, the language and
+the anonymity test) and answers a hit with `start_response` itself, without Django's signals, its
+connection checks or the middleware chain (ADR 0021); a miss goes on to Django with the lookup in
+the environ, and the middleware stores the page without looking again.
 """
 
 from __future__ import annotations
@@ -32,11 +38,13 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
@@ -59,6 +67,8 @@ _CSP_HEADERS = ("Content-Security-Policy", "Content-Security-Policy-Report-Only"
 _VARY_KEYED = {"accept-language", "cookie"}
 _COMMAS = re.compile(r"\s*,\s*")
 _GENERATION = "pagecache:gen:{scope}"
+# The WSGI front's lookup, kept in the environ for the middleware (no header can name it: those are HTTP_*).
+LOOKED_UP = "hiroba.pagecache.lookup"
 # The entries' format: the headers of the whole stack (v2, since the middleware is the first);
 # an entry stored by the previous release (without the security headers) is never replayed.
 _FORMAT = "v2"
@@ -164,51 +174,107 @@ def _replay(request: HttpRequest, headers: list[tuple[str, str]], content: bytes
     return response
 
 
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """One reader's look in the cache: the entry's key, the scope's current generation, the
+    view's name for the metrics, when the request began, and the answer on a hit (None: a miss)."""
+
+    key: str
+    generation: str
+    view_name: str
+    started: float
+    hit: HttpResponse | None
+
+
+def look_up(request: HttpRequest, started: float) -> Lookup | None:
+    """The one lookup of a reader's page, for the WSGI front and the middleware alike: None when
+    the request is not for the cache (a write, a signed-in reader, another page, the cache off or
+    away); else the entry's key and current generation, read in one round trip, and the hit."""
+    if request.method not in _SAFE or not seconds() or not _anonymous(request) or _redirected(request):
+        return None
+    target = _target(request.path_info)
+    if target is None:
+        return None
+    scope, view_name = target
+    try:
+        key = page_key(request, scope)
+    except DisallowedHost:  # refused below (SecurityMiddleware's 400), counted there
+        return None
+    generation_key = _GENERATION.format(scope=scope)
+    try:
+        found = cache.get_many([generation_key, key])  # before the view reads anything (see above)
+        current = found.get(generation_key) or _fresh_generation(generation_key)
+    except Exception:  # noqa: BLE001 (the cache away: the page is rendered as if it were off)
+        logger.warning("page cache unavailable", exc_info=True)
+        return None
+    stored = found.get(key)
+    if stored is None or stored[0] != current:
+        return Lookup(key, current, view_name, started, None)
+    response = _replay(request, stored[1], stored[2])
+    response[REQUEST_ID_HEADER] = request_id_of(request)
+    health.FIGURES.observe(view_name, request.method or "", response.status_code, time.perf_counter() - started)
+    return Lookup(key, current, view_name, started, response)
+
+
+def _store(request: HttpRequest, response: HttpResponse, lookup: Lookup) -> None:
+    if not _storable(request, response):
+        return
+    if "max-age" not in response.get("Cache-Control", ""):  # a feed says its own
+        patch_cache_control(response, public=True, max_age=int(getattr(settings, "HIROBA_PAGECACHE_MAX_AGE", 0)))
+    patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    headers = [(k, v) for k, v in response.items() if k not in _PER_REQUEST]
+    try:
+        cache.set(lookup.key, (lookup.generation, headers, response.content), seconds())
+    except Exception:  # noqa: BLE001 (not kept this time; the reader has the page)
+        logger.warning("page cache unavailable", exc_info=True)
+    response[STATUS_HEADER] = "miss"
+
+
 class PageCacheMiddleware:
     """First in MIDDLEWARE: a hit is answered before any other middleware runs (no session, no
     CSRF, no locale, no CSP work), with the headers the whole stack gave the page when it was
     stored, a fresh X-Request-ID, and counted in the request metrics as the metrics middleware
-    would have; everything else (misses, writes, signed-in readers) goes down the stack as is."""
+    would have; everything else (misses, writes, signed-in readers) goes down the stack as is.
+    Behind the WSGI front (`WSGIFront`, hiroba.wsgi) the lookup was made there, and only its
+    misses reach this: their entry is stored here, with no second round trip."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        started = time.perf_counter()
-        if request.method not in _SAFE or not seconds() or not _anonymous(request) or _redirected(request):
+        if LOOKED_UP in request.META:  # the front's lookup of this very request
+            lookup = request.META[LOOKED_UP]
+        else:
+            lookup = look_up(request, time.perf_counter())
+        if lookup is None:
             return self.get_response(request)
-        target = _target(request.path_info)
-        if target is None:
-            return self.get_response(request)
-        scope, view_name = target
-        try:
-            key = page_key(request, scope)
-        except DisallowedHost:  # refused below (SecurityMiddleware's 400), counted there
-            return self.get_response(request)
-        generation_key = _GENERATION.format(scope=scope)
-        try:
-            found = cache.get_many([generation_key, key])  # before the view reads anything (see above)
-            current = found.get(generation_key) or _fresh_generation(generation_key)
-        except Exception:  # noqa: BLE001 (the cache away: the page is rendered as if it were off)
-            logger.warning("page cache unavailable", exc_info=True)
-            return self.get_response(request)
-        stored = found.get(key)
-        if stored is not None and stored[0] == current:
-            response = _replay(request, stored[1], stored[2])
-            response[REQUEST_ID_HEADER] = request_id_of(request)
-            health.FIGURES.observe(view_name, request.method or "", response.status_code,
-                                   time.perf_counter() - started)
-            return response
+        if lookup.hit is not None:
+            return lookup.hit
         response = self.get_response(request)
-        if _storable(request, response):
-            if "max-age" not in response.get("Cache-Control", ""):  # a feed says its own
-                patch_cache_control(response, public=True,
-                                    max_age=int(getattr(settings, "HIROBA_PAGECACHE_MAX_AGE", 0)))
-            patch_vary_headers(response, ("Accept-Language", "Cookie"))
-            headers = [(k, v) for k, v in response.items() if k not in _PER_REQUEST]
-            try:
-                cache.set(key, (current, headers, response.content), seconds())
-            except Exception:  # noqa: BLE001 (not kept this time; the reader has the page)
-                logger.warning("page cache unavailable", exc_info=True)
-            response[STATUS_HEADER] = "miss"
+        _store(request, response, lookup)
         return response
+
+
+class WSGIFront:
+    """In front of Django's WSGI application (hiroba.wsgi): a hit is answered here, from the same
+    lookup as the middleware's (`look_up`), before Django's handler runs (no request_started /
+    request_finished signals, no database connection check, no middleware chain); anything else
+    goes to Django with the lookup kept in the environ, where the middleware stores a miss."""
+
+    def __init__(self, application: Callable[..., Any]) -> None:
+        self.application = application
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REQUEST_METHOD") in _SAFE and seconds():
+            started = time.perf_counter()
+            try:
+                lookup = look_up(WSGIRequest(environ), started)
+            except Exception:  # noqa: BLE001 (Django answers it, with its own handling of the error)
+                logger.warning("page cache lookup failed", exc_info=True)
+            else:
+                environ[LOOKED_UP] = lookup
+                if lookup is not None and lookup.hit is not None:
+                    response = lookup.hit
+                    start_response(f"{response.status_code} {response.reason_phrase}", [*response.items()])
+                    return [response.content]
+        return self.application(environ, start_response)
