@@ -3,6 +3,7 @@
     python bench/notices.py                                      # SQLite in a temporary directory
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/notices.py
     python bench/notices.py --recipients 5000 --letters 200      # quick run
+    python bench/notices.py --recipients 100000 --letters 0      # the batch part only
 
 1. Creates its own database (a temporary SQLite file, or ``<name>_bench_notices`` on the server of
    DATABASE_URL, dropped and re-created) and migrates it; registers ``--recipients`` recipients,
@@ -157,6 +158,8 @@ def main() -> int:
           f"plain bulk insert {baseline:.1f} s; ratio {batch_ratio:.2f} (target >= 0.5); {phases}", flush=True)
 
     letters = args.letters
+    if letters <= 0:  # --letters 0: the batch part only
+        return 0 if batch_ratio >= 0.5 else 1
     paper = list(Notice.objects.filter(batch=batch, status=Status.PAPER).order_by("pk")
                  .values_list("pk", flat=True)[:letters])
     run = PrintRun.objects.create(letter_count=len(paper))
