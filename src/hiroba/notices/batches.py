@@ -271,10 +271,11 @@ def _dispatch_chunk(batch: Batch, actor: Any, chunk: int, now: datetime,
                 "type_name": batch.notice_type.name, "due": due,
                 "url": conf.site_url(reverse("notices:home"))})
             mail_of = {pk: mail.pk for mail in mails for pk in by_email[mail.recipient]}
+            # each notice points at its own e-mail, set with its new status: one UPDATE … FROM (VALUES …)
+            # for the chunk, not one per mail nor a second one for the links
             moved = lifecycle.move(Notice.objects.filter(pk__in=list(mail_of)), "queue", actor=actor, now=now,
-                                   route=Route.DIGITAL, paper_reason="", queued_at=now, fallback_due_at=due)
-            # each notice points at its own e-mail: one UPDATE … FROM (VALUES …) for the chunk, not one per mail
-            bulk.update_by_pk(Notice, "notification", {pk: mail_of[pk] for pk in moved})
+                                   each=("notification", mail_of), route=Route.DIGITAL, paper_reason="",
+                                   queued_at=now, fallback_due_at=due)
             queued += len(moved)
         paper = 0
         for reason, ids in by_reason.items():
