@@ -305,7 +305,7 @@ def batch_dispatch(*, actor: Any, batch: Batch, chunk: int = 500, pause: float =
     # each chunk starts after the last id taken: the query does not walk again the rows already moved
     # (quadratic in the batch); one more pass from the start picks up what another dispatcher held
     # locked and then left (killed), so nothing is skipped
-    after = 0
+    last_id = 0
     while True:
         quota = mail_quota()
         if quota == 0:
@@ -313,15 +313,15 @@ def batch_dispatch(*, actor: Any, batch: Batch, chunk: int = 500, pause: float =
             break
         if time.monotonic() - read_at > CONSENTS_FRESH:  # a slow (paced) dispatch sees withdrawals within a minute
             reachable, read_at = _reachable(locked.notice_type, locked), time.monotonic()
-        done = _dispatch_chunk(locked, a, chunk if quota is None else min(chunk, quota), now, reachable, after)
+        done = _dispatch_chunk(locked, a, chunk if quota is None else min(chunk, quota), now, reachable, last_id)
         if done is None:
-            if after == 0:
+            if last_id == 0:
                 break
-            after = 0
+            last_id = 0
             continue
         result.queued += done[0]
         result.paper += done[1]
-        after = done[2]
+        last_id = done[2]
         if pause:
             time.sleep(pause)  # the mail server's rate: this many notices per pause
     with transaction.atomic():
