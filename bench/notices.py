@@ -3,6 +3,7 @@
     python bench/notices.py                                      # SQLite in a temporary directory
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/notices.py
     python bench/notices.py --recipients 5000 --letters 200      # quick run
+    python bench/notices.py --recipients 100000 --letters 0      # the batch part only
 
 1. Creates its own database (a temporary SQLite file, or ``<name>_bench_notices`` on the server of
    DATABASE_URL, dropped and re-created) and migrates it; registers ``--recipients`` recipients,
@@ -154,9 +155,11 @@ def main() -> int:
     baseline = time.perf_counter() - start
     batch_ratio = baseline / real
     print(f"batch of {n:,}: real path {real:.1f} s (queued {result.queued:,}, paper {result.paper:,}); "
-          f"plain bulk insert {baseline:.1f} s; ratio {batch_ratio:.2f} (target >= 0.5); {phases}")
+          f"plain bulk insert {baseline:.1f} s; ratio {batch_ratio:.2f} (target >= 0.5); {phases}", flush=True)
 
     letters = args.letters
+    if letters <= 0:  # --letters 0: the batch part only
+        return 0 if batch_ratio >= 0.5 else 1
     paper = list(Notice.objects.filter(batch=batch, status=Status.PAPER).order_by("pk")
                  .values_list("pk", flat=True)[:letters])
     run = PrintRun.objects.create(letter_count=len(paper))
@@ -167,11 +170,17 @@ def main() -> int:
     body, pages = printing.run_pdf(run)
     one, one_cpu = time.perf_counter() - start, cpu_time() - cpu
     assert len(pages) == len(paper), (len(pages), len(paper))
+    print(f"print run of {len(paper):,} letters: {one:.1f} s, CPU {one_cpu:.1f} s; now each letter alone", flush=True)
     items = printing.run_items(run)
     sample = args.baseline_letters if 0 < args.baseline_letters < len(items) else len(items)
     items = [items[k * len(items) // sample] for k in range(sample)]
     start, cpu = time.perf_counter(), cpu_time()
-    total_bytes = sum(len(pdf.document(printing.letter_html(item)).write_pdf()) for item in items)
+    total_bytes = 0
+    for done, item in enumerate(items, 1):
+        total_bytes += len(pdf.document(printing.letter_html(item)).write_pdf())
+        if done % 1000 == 0 and done < sample:  # a long baseline reports as it goes (a cut-short run still tells)
+            print(f"  {done:,} letters alone: {time.perf_counter() - start:.1f} s, CPU {cpu_time() - cpu:.1f} s",
+                  flush=True)
     each, each_cpu = time.perf_counter() - start, cpu_time() - cpu
     print_ratio = (each / sample) / (one / len(paper))
     cpu_ratio = (each_cpu / sample) / (one_cpu / len(paper))

@@ -1,4 +1,4 @@
-"""`core.bulk`: `update_by_pk` gives each row its own value, others untouched; `insert_rows` writes every row; on both databases."""
+"""`core.bulk`: `update_by_pk` gives each row its own value (and other columns alike), others untouched; `insert_rows` writes every row; on both databases."""
 
 from __future__ import annotations
 
@@ -20,6 +20,18 @@ def test_each_row_gets_its_own_value_and_the_others_keep_theirs():
     assert got == {**{pk: 0 for pk in ids}, **wanted}
     assert bulk.update_by_pk(Notification, "attempts", {}) == 0
     assert len(rows) == 7
+
+
+def test_update_by_pk_sets_the_other_columns_alike_in_the_same_statement(django_assert_num_queries):
+    Notification.objects.bulk_create([Notification(template="t", recipient=f"r{i}@example.jp", subject="s",
+                                                   body="b", attempts=0) for i in range(5)])
+    ids = sorted(Notification.objects.values_list("pk", flat=True))
+    with django_assert_num_queries(2):  # 3 rows, 2 a statement
+        assert bulk.update_by_pk(Notification, "attempts", {pk: 7 for pk in ids[:3]}, size=2,
+                                 also={"state": "sent", "last_error": "x"}) == 3
+    got = {pk: (attempts, state, error) for pk, attempts, state, error in
+           Notification.objects.values_list("pk", "attempts", "state", "last_error")}
+    assert got == {**{pk: (7, "sent", "x") for pk in ids[:3]}, **{pk: (0, "queued", "") for pk in ids[3:]}}
 
 
 def test_insert_rows_writes_every_row_in_chunks_without_instances():

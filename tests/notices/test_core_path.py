@@ -326,6 +326,37 @@ def test_dispatch_resumes_and_is_idempotent(notice_type, clerk, approver, settin
     assert NoticeEvent.objects.filter(notice__batch=batch).count() == 25
 
 
+def test_dispatch_takes_chunks_in_id_order_and_goes_back_for_rows_another_dispatcher_left(
+        notice_type, clerk, approver, settings, monkeypatch):
+    """Each chunk starts after the last id taken; a row skipped because another dispatcher held it
+    (locked, then that dispatcher died: the row is still 作成 behind the cursor) is taken by the
+    pass from the start, and the batch finishes with every notice moved once."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    people = make_recipients(9)
+    for p in people[:4]:
+        opt_in(p, notice_type)
+    check = batches.batch_check(notice_type=notice_type, raw=batch_csv(people))
+    batch = batches.batch_create(actor=Actor.staff(clerk), check=check)
+    batches.batch_approve(actor=Actor.staff(approver), batch=batch)
+    first = batch.notices.order_by("pk").values_list("pk", flat=True)[0]
+    real, calls = batches._dispatch_chunk, []
+
+    def skipping_the_first(batch_, actor, chunk, now, reachable=None, after=0):
+        calls.append(after)
+        # the first look-up behaves as if another dispatcher held the lowest row
+        return real(batch_, actor, chunk, now, reachable, max(after, first) if len(calls) == 1 else after)
+
+    monkeypatch.setattr(batches, "_dispatch_chunk", skipping_the_first)
+    result = batches.batch_dispatch(actor=Actor.system("t"), batch=batch, chunk=3)
+    assert result.finished and result.queued + result.paper == 9
+    assert calls[0] == 0 and calls[1] > 0 and calls.count(0) == 3  # start, the pass back, the empty last look
+    assert not batch.notices.filter(status=Status.CREATED).exists()
+    assert NoticeEvent.objects.filter(notice__batch=batch).count() == 9
+    queued = batch.notices.filter(status=Status.QUEUED)
+    assert queued.count() == 4 and not queued.filter(notification__isnull=True).exists()
+    assert len(set(queued.values_list("notification", flat=True))) == 4
+
+
 def _pdf_text(data: bytes) -> str:
     import subprocess
 

@@ -8,7 +8,7 @@ both move a notice, which is what keeps "digital or paper, exactly once" true.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +29,13 @@ def _chunks(ids: list[int], size: int = CHUNK) -> Iterable[list[int]]:
 
 
 def move(qs: QuerySet[Notice], name: str, *, actor: ActorLike, note: str = "", skip_locked: bool = False,
-         limit: int | None = None, now: datetime | None = None, **fields: Any) -> list[int]:
-    """Apply transition `name` to the notices of `qs` that allow it; the ids moved."""
+         limit: int | None = None, now: datetime | None = None,
+         each: tuple[str, Mapping[int, int]] | None = None, **fields: Any) -> list[int]:
+    """Apply transition `name` to the notices of `qs` that allow it; the ids moved.
+
+    `each`: (an integer or foreign-key field, {notice id: its value}) set in the same UPDATE as
+    the status and `fields` (which are then plain values, not expressions): every notice moved
+    must have its value."""
     transition = Notice.workflow[name]
     now = now or timezone.now()
     label = Actor.of(actor).audit_label
@@ -40,9 +45,15 @@ def move(qs: QuerySet[Notice], name: str, *, actor: ActorLike, note: str = "", s
             selected = selected[:limit]
         rows = list(selected.values_list("pk", "status"))
         ids = [pk for pk, _status in rows]
+        also = ({"status": transition.target, **{k: bulk.db_value(Notice, k, v) for k, v in fields.items()}}
+                if each is not None else {})
         for part in _chunks(ids):
             _events_insert(part, at=now, to_status=transition.target, actor=label[:254], note=note[:300])
-            Notice.objects.filter(pk__in=part).update(status=transition.target, **fields)
+            if each is not None:
+                field, values = each
+                bulk.update_by_pk(Notice, field, {pk: values[pk] for pk in part}, also=also)
+            else:
+                Notice.objects.filter(pk__in=part).update(status=transition.target, **fields)
     return ids
 
 

@@ -326,7 +326,12 @@ class Notice(models.Model):
             models.CheckConstraint(condition=~Q(status__in=["delivered", "acknowledged"], paper_at__isnull=False),
                                    name="notice_not_both_digital_and_paper"),
         ]
-        indexes = [models.Index(fields=["status", "fallback_due_at"], name="notice_due")]
+        indexes = [
+            models.Index(fields=["status", "fallback_due_at"], name="notice_due"),
+            # dispatch's chunks (a batch's notices still 作成, by id, after the last id taken): a range of
+            # this index, not a scan of every row of the batch and of every 作成 row, moved or not, per chunk
+            models.Index(fields=["batch", "id"], condition=Q(status="created"), name="notice_to_dispatch"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.batch_id}-{self.row_number} {self.recipient.atena_number}"
