@@ -143,6 +143,7 @@ def main() -> int:
         print(f"generated {made['files']:,} files, {made['bytes'] / 1e9:.2f} GB, {made['duplicates']:,} duplicate "
               f"copies in {t:.0f} s")
     drop_caches_hint()
+    print("load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     cpu_children = cpu(resource.RUSAGE_CHILDREN)
     t_find, _ = timed(subprocess.run, ["find", str(TREE), "-printf", "%s %T@\n"],
                       stdout=subprocess.DEVNULL, check=True)
@@ -194,6 +195,7 @@ def main() -> int:
     print(f"duplicate sets equal {'jdupes' if jd is not None else 'the full-content grouping'}'s: "
           f"first {same} ({len(reference):,} sets), re-scan {same2}")
     print(f"peak memory (max RSS): {rss_first:.0f} MB after the first scan, {rss:.0f} MB in all")
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     if not args.keep:  # the database (and the tree, when generated here); a --tree given is outside it
         shutil.rmtree(tmp, ignore_errors=True)
     ok = same and same2 and baseline / t_scan >= 1 and t_scan / t_rescan >= 10
