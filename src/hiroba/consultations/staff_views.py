@@ -29,6 +29,7 @@ from hiroba.consultations.models import (
 )
 from hiroba.core import confirm, links
 from hiroba.core.errors import flashed
+from hiroba.core.paging import page_of
 from hiroba.core.templatetags import hiroba as hiroba_tags
 
 
@@ -45,7 +46,7 @@ def _fail(request: HttpRequest, exc: services.ConsultationError) -> None:
 
 def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "consultations/staff/case_list.html", {
-        "cases": queries.case_list(request.user),
+        "page": page_of(request, queries.case_list(request.user)),
         "open_routings": queries.routing_queue(request.user).count(),
         "can_add": request.user.has_perm("consultations.add_case"),
     })
