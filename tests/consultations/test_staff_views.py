@@ -152,3 +152,16 @@ def test_the_case_list_is_paginated(signed_in, make_case, monkeypatch):
     assert first.count("/staff/consultations/c") == 2 and 'class="pagination"' in first and "?page=2" in first
     second = client.get("/staff/consultations/?page=2").content.decode()
     assert second.count("/staff/consultations/c") == 1
+
+
+def test_the_routing_queue_is_paginated(signed_in, case, submit, departments, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    submission = submit(case, text="三つの意見。")
+    for n in range(1, 4):
+        item = Item.objects.create(case=case, submission=submission, number=n, text=f"意見{n}")
+        Routing.objects.create(item=item, department=departments["care"], due_date=date(2025, 2, 20))
+    client = signed_in(email="care@example.jp", department="care")
+    first = client.get("/staff/consultations/routing/").content.decode()
+    assert first.count('aria-labelledby="routing-') == 2 and 'class="pagination"' in first and "?page=2" in first
+    second = client.get("/staff/consultations/routing/?page=2").content.decode()
+    assert second.count('aria-labelledby="routing-') == 1

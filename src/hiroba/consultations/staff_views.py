@@ -706,11 +706,16 @@ def submitters(request: HttpRequest, slug: str) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
+#: The answered shares listed under the open ones (the newest; the heading says how many at most).
+DONE_SHOWN = 50
+
+
 def routing_queue(request: HttpRequest) -> HttpResponse:
     """Items other departments shared with mine (担当部署に共有), by due date."""
     return render(request, "consultations/staff/routing_queue.html", {
-        "routings": queries.routing_queue(request.user),
-        "done": queries.routing_queue(request.user, include_done=True).filter(state=Routing.State.DONE)[:50],
+        "page": page_of(request, queries.routing_queue(request.user)),
+        "done": queries.routing_queue(request.user, include_done=True).filter(state=Routing.State.DONE)
+        .order_by("-done_at", "-id")[:DONE_SHOWN], "done_shown": DONE_SHOWN,
         "today": timezone.localdate(), "form": forms.RoutingResponseForm(),
     })
 
