@@ -15,7 +15,7 @@ from django.utils import timezone
 from hiroba.api import tokens
 from hiroba.api.models import ApiToken
 from hiroba.consultations.models import Case, Submission
-from hiroba.core import audit
+from hiroba.core import audit, paging
 from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import AuditEntry, Department
 from tests.api.conftest import bearer
@@ -231,3 +231,12 @@ def test_the_staff_screen_needs_mfa(client, make_staff):
     user = make_staff(email="weak@example.jp", mfa=False).user
     client.force_login(user)
     assert client.get("/staff/api/tokens/new/").status_code == 302
+
+
+def test_the_staff_token_list_is_paginated(staff_client, make_token, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    made = [make_token(user=staff_client.staff.user)[0] for _ in range(3)]
+    first = staff_client.get("/staff/api/tokens/").content.decode()
+    assert sum(t.prefix in first for t in made) == 2 and 'class="pagination"' in first and "?page=2" in first
+    second = staff_client.get("/staff/api/tokens/?page=2").content.decode()
+    assert sum(t.prefix in second for t in made) == 1

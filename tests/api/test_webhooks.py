@@ -16,9 +16,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from hiroba.api import webhooks
-from hiroba.api.models import WebhookDelivery
+from hiroba.api.models import Webhook, WebhookDelivery
 from hiroba.consultations import services
 from hiroba.consultations.models import Case
+from hiroba.core import paging
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +173,14 @@ def test_a_hook_for_a_department_the_staff_member_does_not_approve_for_is_refuse
     other = Department.objects.exclude(code="digital").first()
     with pytest.raises(NotAllowed):
         webhooks.hook_create(actor=head, department=other, url="https://x.example.jp/", events=["consultation.opened"])
+
+
+def test_the_staff_webhook_list_is_paginated(departments, staff_client, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    for i in range(3):
+        Webhook.objects.create(department=departments["digital"], url=f"https://example.jp/hook-{i}", secret="s",
+                               events=["consultation.published"])
+    first = staff_client.get("/staff/api/webhooks/").content.decode()
+    assert first.count("https://example.jp/hook-") == 2 and 'class="pagination"' in first and "?page=2" in first
+    second = staff_client.get("/staff/api/webhooks/?page=2").content.decode()
+    assert second.count("https://example.jp/hook-") == 1

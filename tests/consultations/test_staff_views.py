@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from hiroba.accounts.models import Role
 from hiroba.consultations.models import Case, Item, Mask, Routing, Submission
+from hiroba.core import paging
 from hiroba.core.models import AuditEntry
 from tests.consultations.conftest import DURING
 
@@ -140,3 +141,27 @@ def test_masks_are_reviewed_and_added_by_staff(signed_in, case, submit):
     assert client.post(f"/staff/consultations/{case.slug}/masks/",
                        {"action": "add", "item": item.pk, "phrase": "の件"}).status_code == 302
     assert "の件" not in services.masked_text(Item.objects.get(pk=item.pk))
+
+
+def test_the_case_list_is_paginated(signed_in, make_case, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    client = signed_in()
+    for i in range(3):
+        make_case(slug=f"c{i}")
+    first = client.get("/staff/consultations/").content.decode()
+    assert first.count("/staff/consultations/c") == 2 and 'class="pagination"' in first and "?page=2" in first
+    second = client.get("/staff/consultations/?page=2").content.decode()
+    assert second.count("/staff/consultations/c") == 1
+
+
+def test_the_routing_queue_is_paginated(signed_in, case, submit, departments, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    submission = submit(case, text="三つの意見。")
+    for n in range(1, 4):
+        item = Item.objects.create(case=case, submission=submission, number=n, text=f"意見{n}")
+        Routing.objects.create(item=item, department=departments["care"], due_date=date(2025, 2, 20))
+    client = signed_in(email="care@example.jp", department="care")
+    first = client.get("/staff/consultations/routing/").content.decode()
+    assert first.count('aria-labelledby="routing-') == 2 and 'class="pagination"' in first and "?page=2" in first
+    second = client.get("/staff/consultations/routing/?page=2").content.decode()
+    assert second.count('aria-labelledby="routing-') == 1

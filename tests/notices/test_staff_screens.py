@@ -7,10 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from hiroba.accounts.models import Role
+from hiroba.core import paging
 from hiroba.core.actors import Actor
 from hiroba.core.models import AuditEntry
 from hiroba.notices import audit_actions, batches
-from hiroba.notices.models import NoticeTemplate, NoticeType, Recipient, RecipientUpload
+from hiroba.notices.models import Batch, NoticeTemplate, NoticeType, PrintRun, Recipient, RecipientUpload
 
 from .conftest import HEADER, batch_csv, make_recipients
 
@@ -117,3 +118,25 @@ def test_recipient_import_needs_a_notice_role(client, make_staff, notice_type):
     nobody = make_staff(email="n@example.jp", department=None)
     client.force_login(nobody.user)
     assert client.get("/staff/notices/recipients/import/").status_code == 403
+
+
+def test_the_home_pages_the_batches_and_the_runs_have_their_own_paged_list(client, notice_type, clerk, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    template = NoticeTemplate.objects.filter(notice_type=notice_type).first()
+    for i in range(3):
+        Batch.objects.create(notice_type=notice_type, template=template, file_sha256=f"{i:064d}", row_count=100 + i)
+        PrintRun.objects.create(letter_count=200 + i)
+    client.force_login(clerk)
+    first = client.get("/staff/notices/").content.decode()
+    assert first.count("/staff/notices/batches/") - first.count("/staff/notices/batches/new/") == 2
+    assert 'class="pagination"' in first and "?page=2" in first and "全 3 件" in first
+    second = client.get("/staff/notices/?page=2").content.decode()
+    assert second.count("/staff/notices/batches/") - second.count("/staff/notices/batches/new/") == 1
+    first = client.get("/staff/notices/runs/").content.decode()
+    assert first.count("/print.pdf") == 2 and 'class="pagination"' in first and "?page=2" in first and "全 3 件" in first
+    assert client.get("/staff/notices/runs/?page=2").content.decode().count("/print.pdf") == 1
+
+
+def test_the_run_list_needs_the_print_role(client, make_staff, notice_type):
+    client.force_login(make_staff(email="reader@example.jp", department="care", role=Role.READ).user)
+    assert client.get("/staff/notices/runs/").status_code == 403

@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from hiroba.core import paging
 from hiroba.core.models import AuditEntry
 from hiroba.proposals import services
 from hiroba.proposals.models import Proposal
@@ -199,3 +200,14 @@ class TestPublicPages:
             make_call(slug=f"c{i}", receipt_prefix=f"C{i}")
         with django_assert_max_num_queries(8):
             assert client.get(reverse("proposals:list")).status_code == 200
+
+
+def test_the_staff_call_list_is_paginated(client, handler, make_call, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    for i in range(3):
+        make_call(slug=f"dx-{i}", receipt_prefix=f"DX{i}", title=f"募集{i}")
+    client.force_login(handler)
+    first = client.get(reverse("proposals_staff:list")).content.decode()
+    assert first.count("/staff/proposals/dx-") == 2 and 'class="pagination"' in first and "?page=2" in first
+    second = client.get(reverse("proposals_staff:list") + "?page=2").content.decode()
+    assert second.count("/staff/proposals/dx-") == 1

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from hiroba.accounts.models import Role
+from hiroba.core import paging
 from hiroba.core.models import AuditEntry
 from hiroba.workshops import services
 from hiroba.workshops.models import Attendance, LotteryDraw, Programme
@@ -165,3 +166,13 @@ def test_the_draw_sends_no_mail_in_the_request_and_a_mail_server_that_is_down_is
         notify.deliver.call(note.pk)
     assert set(Notification.objects.filter(pk__in=[n.pk for n in outbox]).values_list("state", flat=True)) == {"retry"}
     assert with_applicants.applications.filter(status="selected").count() == 3
+
+
+def test_the_staff_list_is_paginated(client, make_staff, make_programme, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    for i in range(3):
+        make_programme(code=f"r7-w{i}")
+    c = _client_for(client, make_staff)
+    first = c.get("/staff/workshops/").content.decode()
+    assert first.count("/staff/workshops/r7-w") == 2 and 'class="pagination"' in first and "?page=2" in first
+    assert c.get("/staff/workshops/?page=2").content.decode().count("/staff/workshops/r7-w") == 1

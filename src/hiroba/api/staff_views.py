@@ -19,6 +19,7 @@ from hiroba.api import tokens, webhooks
 from hiroba.api.forms import TokenForm, WebhookForm
 from hiroba.api.models import ApiToken
 from hiroba.core.errors import ServiceError, flashed
+from hiroba.core.paging import page_of
 
 
 def _visible(request: HttpRequest) -> QuerySet[ApiToken]:
@@ -30,7 +31,7 @@ def _visible(request: HttpRequest) -> QuerySet[ApiToken]:
 
 
 def token_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "api/staff/tokens.html", {"tokens": _visible(request),
+    return render(request, "api/staff/tokens.html", {"page": page_of(request, _visible(request)),
                                                      "is_admin": permissions.is_system_admin(request.user)})
 
 
@@ -70,9 +71,10 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     hooks = Webhook.objects.select_related("department").prefetch_related("deliveries")
     if ids is not None:
         hooks = hooks.filter(department_id__in=ids)
+    page = page_of(request, hooks)
     manageable = set(webhooks.manageable_departments(request.user).values_list("pk", flat=True))
     return render(request, "api/staff/webhooks.html", {
-        "hooks": [(h, list(h.deliveries.all()[:50]), h.department_id in manageable) for h in hooks],
+        "page": page, "hooks": [(h, list(h.deliveries.all()[:50]), h.department_id in manageable) for h in page],
         "may_register": bool(manageable)})
 
 

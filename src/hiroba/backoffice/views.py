@@ -7,7 +7,6 @@ from typing import Any
 
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,6 +19,7 @@ from hiroba.accounts.models import StaffMembership
 from hiroba.backoffice.queries import departments_visible_to, search_audit_entries
 from hiroba.core import audit, audit_labels, throttle, todo
 from hiroba.core.models import AuditEntry
+from hiroba.core.paging import page_of
 
 
 def staff_home(request: HttpRequest) -> HttpResponse:
@@ -55,7 +55,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "").strip()
     actor = request.GET.get("actor", "").strip()
     audit.chain_pending()  # the list shows every entry written so far, linked
-    page = Paginator(search_audit_entries(action=action, actor=actor), 50).get_page(request.GET.get("page"))
+    page = page_of(request, search_audit_entries(action=action, actor=actor), 50)
     rows = [{"entry": e, "action": audit_labels.action_label(e.action), "object_type": _model_name(e.object_type),
              "changes": audit_labels.change_lines(e.action, e.changes)} for e in page]
     context: dict[str, Any] = {"page": page, "rows": rows, "action": action, "actor": actor,

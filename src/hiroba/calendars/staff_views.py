@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -25,13 +24,10 @@ from hiroba.calendars.models import CHANGE_PERMISSION, Event, ImportBatch, Schoo
 from hiroba.calendars.queries import schools_for
 from hiroba.core.actors import Actor
 from hiroba.core.errors import ServiceError
+from hiroba.core.paging import page_of
 
 #: Rows per page of a staff list (a school's year of events, the list of schools).
 PAGE_SIZE = 100
-
-
-def _page(request: HttpRequest, items: Any) -> Page:
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _staff(request: HttpRequest) -> Actor:
@@ -61,7 +57,7 @@ def index(request: HttpRequest) -> HttpResponse:
         calendar_count=Count("calendars", distinct=True),
         event_count=Count("events", filter=~Q(events__status=Event.Status.CANCELLED), distinct=True),
     ).order_by("kind", "name")
-    return render(request, "calendars/staff/index.html", {"schools": _page(request, schools)})
+    return render(request, "calendars/staff/index.html", {"schools": page_of(request, schools, PAGE_SIZE)})
 
 
 @require_GET
@@ -84,7 +80,7 @@ def school_detail(request: HttpRequest, slug: str) -> HttpResponse:
                                    start_date__lte=f"{fiscal_year + 1}-03-31")
               .select_related("calendar__school").order_by("start_date", "start_time", "id"))
     return render(request, "calendars/staff/school.html", {
-        "school": school, "calendars": school.calendars.all(), "events": _page(request, events),
+        "school": school, "calendars": school.calendars.all(), "events": page_of(request, events, PAGE_SIZE),
         "terms": school.terms.filter(fiscal_year=fiscal_year), "fiscal_year": fiscal_year,
         "imports": school.imports.all()[:5], "can_change": request.user.has_perm(CHANGE_PERMISSION, school),
     })

@@ -29,6 +29,7 @@ from hiroba.consultations.models import (
 )
 from hiroba.core import confirm, links
 from hiroba.core.errors import flashed
+from hiroba.core.paging import page_of
 from hiroba.core.templatetags import hiroba as hiroba_tags
 
 
@@ -45,7 +46,7 @@ def _fail(request: HttpRequest, exc: services.ConsultationError) -> None:
 
 def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "consultations/staff/case_list.html", {
-        "cases": queries.case_list(request.user),
+        "page": page_of(request, queries.case_list(request.user)),
         "open_routings": queries.routing_queue(request.user).count(),
         "can_add": request.user.has_perm("consultations.add_case"),
     })
@@ -705,11 +706,16 @@ def submitters(request: HttpRequest, slug: str) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
+#: The answered shares listed under the open ones (the newest; the heading says how many at most).
+DONE_SHOWN = 50
+
+
 def routing_queue(request: HttpRequest) -> HttpResponse:
     """Items other departments shared with mine (担当部署に共有), by due date."""
     return render(request, "consultations/staff/routing_queue.html", {
-        "routings": queries.routing_queue(request.user),
-        "done": queries.routing_queue(request.user, include_done=True).filter(state=Routing.State.DONE)[:50],
+        "page": page_of(request, queries.routing_queue(request.user)),
+        "done": queries.routing_queue(request.user, include_done=True).filter(state=Routing.State.DONE)
+        .order_by("-done_at", "-id")[:DONE_SHOWN], "done_shown": DONE_SHOWN,
         "today": timezone.localdate(), "form": forms.RoutingResponseForm(),
     })
 

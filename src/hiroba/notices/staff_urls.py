@@ -16,6 +16,7 @@ urlpatterns = [
     path("types/<slug:slug>/", views.type_detail, name="type"),
     path("recipients/import/", views.recipients_upload, name="recipients_upload"),
     path("recipients/import/<int:pk>/", views.recipients_preview, name="recipients_preview"),
+    path("runs/", views.run_list, name="runs"),
     path("runs/<int:pk>/print.pdf", views.run_pdf, name="run_pdf"),
     path("runs/<int:pk>/list.csv", views.run_csv, name="run_csv"),
     path("runs/<int:pk>/<str:name>/", views.run_transition, name="run_transition"),

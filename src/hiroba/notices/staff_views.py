@@ -20,6 +20,7 @@ from hiroba.core import charts, tabular
 from hiroba.core.actors import Actor
 from hiroba.core.errors import ServiceError
 from hiroba.core.models import Department
+from hiroba.core.paging import page_of
 from hiroba.notices import batches, forms, printing, queries, recipients, types
 from hiroba.notices.models import Batch, NoticeType, PrintRun, RecipientUpload, Status
 
@@ -40,9 +41,16 @@ def _need(request: HttpRequest, perm: str, obj: Model | None = None) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     _need(request, "notices.view")
     return render(request, "notices/staff/home.html", {
-        "types": queries.types_for(request.user), "batches": queries.batches_for(request.user)[:50],
-        "runs": queries.runs()[:20], "can_print": request.user.has_perm("notices.handle_print"),
+        "types": queries.types_for(request.user), "page": page_of(request, queries.batches_for(request.user)),
+        "run_count": queries.runs().count(), "can_print": request.user.has_perm("notices.handle_print"),
     })
+
+
+@require_GET
+def run_list(request: HttpRequest) -> HttpResponse:
+    """The print runs (印刷), newest first, with their downloads and the printed / posted buttons."""
+    _need(request, "notices.handle_print")
+    return render(request, "notices/staff/run_list.html", {"page": page_of(request, queries.runs())})
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,7 +167,7 @@ def run_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         messages.success(request, _("印刷の状態を更新しました。"))
     except ServiceError as exc:
         messages.error(request, exc.message)
-    return HttpResponseRedirect(reverse("notices_staff:home"))
+    return HttpResponseRedirect(reverse("notices_staff:runs"))
 
 
 # --- notice types and their templates -------------------------------------------------------

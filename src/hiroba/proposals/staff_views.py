@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from hiroba.accounts import permissions
 from hiroba.accounts.models import Role, User
 from hiroba.core.models import Department
+from hiroba.core.paging import page_of
 from hiroba.proposals import queries, services
 from hiroba.proposals.forms import (
     AdoptForm,
@@ -52,7 +53,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
     calls = queries.staff_calls(request.user).annotate(
         n_proposals=Count("proposals", filter=Q(proposals__status=Proposal.Status.SUBMITTED)))
     return render(request, "proposals/staff/call_list.html", {
-        "calls": calls, "can_create": request.user.has_perm("proposals.create_call"),
+        "page": page_of(request, calls), "can_create": request.user.has_perm("proposals.create_call"),
     })
 
 

@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from hiroba.core import charts
 from hiroba.core.errors import ServiceError, flashed
 from hiroba.core.forms import cleaned_or_refuse
 from hiroba.core.models import Department
+from hiroba.core.paging import page_of
 from hiroba.records import access, documents, forms, guidelines, lifecycle, queries, register
 from hiroba.records.models import (
     Classification,
@@ -35,8 +35,6 @@ from hiroba.records.models import (
     Scan,
 )
 
-PAGE = 50
-
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -48,10 +46,6 @@ def _departments(request: HttpRequest, minimum: Role = Role.READ) -> Any:
 
 def _files(request: HttpRequest) -> Any:
     return access.OFFICE.scope(RecordFile.objects.select_related("department"), request.user)
-
-
-def _page(request: HttpRequest, qs: Any) -> Any:
-    return Paginator(qs, PAGE).get_page(request.GET.get("page"))
 
 
 def _need(request: HttpRequest, permission: str, obj: Any = None) -> None:
@@ -114,7 +108,7 @@ def file_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "records/staff/file_list.html", {
-        "form": form, "page": _page(request, qs), "query": params.urlencode(),
+        "form": form, "page": page_of(request, qs), "query": params.urlencode(),
         "can_change": request.user.has_perm("records.change_file"),
     })
 
@@ -239,7 +233,7 @@ def expiry(request: HttpRequest) -> HttpResponse:
     qs = lifecycle.expiring(year, _files(request))
     if request.GET.get("department", "").isdigit():
         qs = qs.filter(department_id=int(request.GET["department"]))
-    return render(request, "records/staff/expiry.html", {"page": _page(request, qs), "year": year,
+    return render(request, "records/staff/expiry.html", {"page": page_of(request, qs), "year": year,
                                                          "year_label": queries.fiscal_label(year)})
 
 
@@ -247,14 +241,14 @@ def expiry(request: HttpRequest) -> HttpResponse:
 def approvals(request: HttpRequest) -> HttpResponse:
     _need(request, "records.view_record")
     qs = queries.pending(access.OFFICE.scope(Disposition.objects.all(), request.user, field="file__department_id"))
-    return render(request, "records/staff/approvals.html", {"page": _page(request, qs)})
+    return render(request, "records/staff/approvals.html", {"page": page_of(request, qs)})
 
 
 @require_GET
 def scan_list(request: HttpRequest) -> HttpResponse:
     _need(request, "records.view_record")
     qs = access.OFFICE.scope(Scan.objects.select_related("department"), request.user)
-    return render(request, "records/staff/scan_list.html", {"page": _page(request, qs)})
+    return render(request, "records/staff/scan_list.html", {"page": page_of(request, qs)})
 
 
 def _mb(n: int) -> float:
@@ -276,7 +270,7 @@ def scan_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                            unit=" MB"), data) for key, title, data in chart_data if data]
     return render(request, "records/staff/scan_detail.html", {
         "scan": scan, "counts": queries.finding_counts(scan), "kind": kind, "latest": queries.is_latest(scan),
-        "page": _page(request, queries.findings(scan, kind)), "charts": chart_list,
+        "page": page_of(request, queries.findings(scan, kind)), "charts": chart_list,
         "duplicates": scan.duplicates[:100], "errors": scan.errors[:200],
     })
 
@@ -291,7 +285,7 @@ def search(request: HttpRequest) -> HttpResponse:
     form = forms.RegisterSearchForm(request.GET or None, departments=_departments(request), years=years)
     data = form.cleaned_data if form.is_valid() else {}
     asked = any(data.get(k) for k in ("q", "department", "year", "large"))
-    page = _page(request, documents.search(docs, data) if asked else docs.none())
+    page = page_of(request, documents.search(docs, data) if asked else docs.none())
     words = documents.words_of(data.get("q") or "")
     for doc in page:
         doc.snippet = documents.snippet(doc.text, words)

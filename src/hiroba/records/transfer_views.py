@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hiroba.accounts.models import Role
 from hiroba.core.errors import ServiceError, flashed
 from hiroba.core.models import Department
+from hiroba.core.paging import page_of
 from hiroba.records import access, conf, contentcheck, forms, transfers
 from hiroba.records.models import TransferFile, TransferRequest
 
@@ -41,7 +41,7 @@ def _need(request: HttpRequest) -> None:
 @require_GET
 def transfer_list(request: HttpRequest) -> HttpResponse:
     _need(request)
-    page = Paginator(_requests(request), 50).get_page(request.GET.get("page"))
+    page = page_of(request, _requests(request), 50)
     return render(request, "records/staff/transfer_list.html", {
         "page": page, "can_request": request.user.has_perm("records.request_transfer")})
 

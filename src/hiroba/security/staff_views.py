@@ -11,7 +11,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -25,6 +24,7 @@ from hiroba.core import charts
 from hiroba.core.errors import ServiceError, flashed
 from hiroba.core.forms import cleaned_or_refuse
 from hiroba.core.models import AuditEntry, Department
+from hiroba.core.paging import page_of
 from hiroba.security import (
     access,
     audits,
@@ -53,8 +53,6 @@ from hiroba.security.models import (
     Severity,
 )
 
-PAGE = 50
-
 
 def _download(body: bytes, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
@@ -67,10 +65,6 @@ def _departments(request: HttpRequest, minimum: Role = Role.HANDLE) -> Any:
     ids = access.OFFICE.department_ids(request.user, minimum)
     qs = Department.objects.filter(is_active=True).select_related("parent")
     return qs if ids is None else qs.filter(pk__in=ids)
-
-
-def _page(request: HttpRequest, qs: Any) -> Any:
-    return Paginator(qs, PAGE).get_page(request.GET.get("page"))
 
 
 # --- home, dashboards -------------------------------------------------------------------------
@@ -109,7 +103,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if grade.isdigit():
         qs = qs.filter(severity=int(grade))
     return render(request, "security/staff/queue.html", {
-        "page": _page(request, qs), "departments": departments, "chosen": chosen, "grade": grade,
+        "page": page_of(request, qs), "departments": departments, "chosen": chosen, "grade": grade,
         "grades": [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW], "today": timezone.localdate(),
         "pending": queries.pending_acceptances_for_approver(request.user)[:20],
     })
@@ -143,7 +137,7 @@ def system_list(request: HttpRequest) -> HttpResponse:
         round_count=Count("rounds", distinct=True),
     ).order_by("department__sort_order", "name")
     return render(request, "security/staff/system_list.html", {
-        "page": _page(request, qs), "by_year": queries.diagnosed_by_year(request.user),
+        "page": page_of(request, qs), "by_year": queries.diagnosed_by_year(request.user),
         "can_add": _departments(request).exists(),
     })
 
@@ -184,7 +178,7 @@ def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
         findings = findings.filter(status=status)
     return render(request, "security/staff/system_detail.html", {
         "system": system, "rounds": system.rounds.select_related("imported_by")[:20],
-        "page": _page(request, findings), "status": status, "statuses": FindingStatus.choices,
+        "page": page_of(request, findings), "status": status, "statuses": FindingStatus.choices,
         "can_import": request.user.has_perm("security.import_round", system),
         "report": exports.build_report(system),
     })
@@ -340,7 +334,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     actions = queries.actions_for(request.user).order_by("state", "due_on")
     follow_up = (actions.values("evaluation__audit__fiscal_year", "state").annotate(n=Count("id"))
                  .order_by("-evaluation__audit__fiscal_year", "state"))
-    return render(request, "security/staff/audit_list.html", {"page": _page(request, qs), "follow_up": follow_up})
+    return render(request, "security/staff/audit_list.html", {"page": page_of(request, qs), "follow_up": follow_up})
 
 
 @require_GET
@@ -381,7 +375,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     elif kind == "incident":
         qs = qs.filter(is_drill=False)
     return render(request, "security/staff/incident_list.html", {
-        "page": _page(request, qs), "kind": kind,
+        "page": page_of(request, qs), "kind": kind,
         "can_add": _departments(request).exists(),
     })
 
@@ -495,7 +489,7 @@ def incident_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 @require_GET
 def course_list(request: HttpRequest) -> HttpResponse:
     courses = Course.objects.select_related("survey").prefetch_related("sessions").order_by("-fiscal_year", "id")
-    return render(request, "security/staff/course_list.html", {"page": _page(request, courses)})
+    return render(request, "security/staff/course_list.html", {"page": page_of(request, courses)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -548,7 +542,7 @@ def policy_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def acceptance_list(request: HttpRequest) -> HttpResponse:
     qs = queries.acceptances_for(request.user).order_by("-requested_at", "-id")
-    return render(request, "security/staff/acceptance_list.html", {"page": _page(request, qs),
+    return render(request, "security/staff/acceptance_list.html", {"page": page_of(request, qs),
                                                                     "states": RiskAcceptance.State})
 
 

@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hiroba.accounts.models import Role
 from hiroba.accounts.permissions import departments_visible_to
 from hiroba.core.errors import ServiceError, flashed
+from hiroba.core.paging import page_of
 from hiroba.surveys import exports, queries, services
 from hiroba.surveys.forms import AnswerForm, SurveyForm
 from hiroba.surveys.models import Response, Survey
@@ -37,8 +37,7 @@ def _survey(request: HttpRequest, pk: int, *, change: bool = False) -> Survey:
 
 @require_GET
 def survey_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(queries.surveys_for(request.user).order_by("-created_at", "-id"), 30).get_page(
-        request.GET.get("page"))
+    page = page_of(request, queries.surveys_for(request.user).order_by("-created_at", "-id"), 30)
     answered = set(Response.objects.filter(
         respondent_key__in=[services.respondent_key(s, request.user) for s in queries.open_surveys()]
     ).values_list("survey_id", flat=True))

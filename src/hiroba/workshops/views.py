@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from hiroba.core import confirm, throttle
+from hiroba.core.paging import page_of
 from hiroba.workshops import exports, forms, queries, services
 from hiroba.workshops.models import Application, Programme, Session
 from hiroba.workshops.services import WorkshopError
@@ -144,7 +145,7 @@ def _programme(request: HttpRequest, code: str, perm: str = "workshops.view_prog
 def staff_list(request: HttpRequest) -> HttpResponse:
     programmes = queries.programmes_for(request.user).order_by("-applications_open_on")
     can_create = queries.department_choices_for(request.user).exists()
-    return render(request, "workshops/staff/list.html", {"programmes": programmes, "can_create": can_create})
+    return render(request, "workshops/staff/list.html", {"page": page_of(request, programmes), "can_create": can_create})
 
 
 def staff_create(request: HttpRequest) -> HttpResponse:

@@ -8,7 +8,6 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,6 +22,7 @@ from hiroba.consultations.intake.models import Entry, FormMapping, Original, Sta
 from hiroba.consultations.models import Case, Channel
 from hiroba.consultations.services import ConsultationError
 from hiroba.core import charts
+from hiroba.core.paging import page_of
 
 PAGE = 200
 
@@ -59,7 +59,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     labels = [case.channel_label(c) for c in channels]
     chart = charts.stacked_bar_chart(_("提出方法別・日別の件数"), [(d, c) for d, c in days[-31:]], labels,
                                      chart_id="intake-daily") if days else ""
-    page = Paginator(entries, PAGE).get_page(request.GET.get("page"))
+    page = page_of(request, entries, PAGE)
     return render(request, "consultations/intake/queue.html", {
         "case": case, "page": page, "entries": page.object_list, "total": page.paginator.count, "state": state, "channel": channel,
         "states": State.choices, "channels": [(c, case.channel_label(c)) for c in Channel.values if c != Channel.UNKNOWN],
