@@ -211,3 +211,15 @@ def test_the_staff_call_list_is_paginated(client, handler, make_call, monkeypatc
     assert first.count("/staff/proposals/dx-") == 2 and 'class="pagination"' in first and "?page=2" in first
     second = client.get(reverse("proposals_staff:list") + "?page=2").content.decode()
     assert second.count("/staff/proposals/dx-") == 1
+
+
+def test_the_proposals_of_a_call_are_paginated_and_counted_in_full(client, handler, call, make_proposal, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    for _ in range(3):
+        make_proposal(call)
+    client.force_login(handler)
+    url = reverse("proposals_staff:call", args=[call.slug])
+    first = client.get(url).content.decode()
+    assert first.count(f"/staff/proposals/{call.slug}/p/") == 2 and "?page=2" in first
+    assert "応募：3件" in first  # the count is of every proposal, not of the page
+    assert client.get(url + "?page=2").content.decode().count(f"/staff/proposals/{call.slug}/p/") == 1

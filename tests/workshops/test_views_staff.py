@@ -176,3 +176,11 @@ def test_the_staff_list_is_paginated(client, make_staff, make_programme, monkeyp
     first = c.get("/staff/workshops/").content.decode()
     assert first.count("/staff/workshops/r7-w") == 2 and 'class="pagination"' in first and "?page=2" in first
     assert c.get("/staff/workshops/?page=2").content.decode().count("/staff/workshops/r7-w") == 1
+
+
+def test_the_applications_of_a_programme_are_paginated(staff_client, with_applicants, monkeypatch):
+    monkeypatch.setattr(paging, "PER_PAGE", 2)
+    first = staff_client.get("/staff/workshops/r7-jhs/").content.decode()
+    assert first.count("/staff/workshops/r7-jhs/applications/R7-JHS-") == 2 and "?page=2" in first
+    second = staff_client.get("/staff/workshops/r7-jhs/?page=2").content.decode()
+    assert second.count("/staff/workshops/r7-jhs/applications/R7-JHS-") == 1

@@ -97,9 +97,10 @@ def call_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
     call = _call(request, slug)
-    proposals = call.proposals.filter(status=Proposal.Status.SUBMITTED).order_by("receipt_number")
+    page = page_of(request, call.proposals.filter(status=Proposal.Status.SUBMITTED).order_by("receipt_number"))
     return render(request, "proposals/staff/call_detail.html", {
-        "call": call, "phase": call.phase(), "proposals": proposals, "totals": queries.voter_totals(call),
+        "call": call, "phase": call.phase(), "page": page, "proposals": page.object_list,
+        "submitted": page.paginator.count, "totals": queries.voter_totals(call),
         "drafts": call.proposals.filter(status=Proposal.Status.DRAFT).count(),
         "can_manage": request.user.has_perm("proposals.manage_call", call),
         "can_decide": request.user.has_perm("proposals.decide_call", call),

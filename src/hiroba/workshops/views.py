@@ -184,9 +184,10 @@ def staff_edit(request: HttpRequest, code: str) -> HttpResponse:
 def staff_detail(request: HttpRequest, code: str) -> HttpResponse:
     programme = _programme(request, code)
     may_see = _may(request.user, "workshops.view_applicants", programme)
-    applications = queries.applications_for(request.user, programme).order_by("receipt_number") if may_see else []
+    page = page_of(request, queries.applications_for(request.user, programme).order_by("receipt_number")
+                   if may_see else [])
     return render(request, "workshops/staff/detail.html", {
-        "programme": programme, "may_see_applicants": may_see, "applications": applications,
+        "programme": programme, "may_see_applicants": may_see, "page": page, "applications": page.object_list,
         "counts": queries.status_counts(programme), "sessions": queries.sessions_with_attendance(programme),
         "lottery": getattr(programme, "lottery", None), "quotas": programme.quotas.all(),
         "can_change": _may(request.user, "workshops.change_programme", programme),
