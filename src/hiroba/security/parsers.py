@@ -26,19 +26,17 @@ from urllib.parse import urlsplit, urlunsplit
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from hiroba.core.errors import ServiceError
 from hiroba.core.text import decode_japanese
 
 FORMATS = ("zap-json", "zap-xml", "wapiti-json", "csv")
 SEVERITY_LABELS = {"緊急": 4, "重要": 3, "警告": 2, "注意": 1, "情報": 0}
 
 
-class ReportError(Exception):
+class ReportError(ServiceError):
     """The file is not a report we can take in whole; nothing is imported."""
 
-    def __init__(self, message: Any, code: str = "bad_report") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    code = "bad_report"
 
 
 @dataclass
