@@ -18,7 +18,9 @@
 3. Puts ``--letters`` of the paper notices in a print run and renders it as the service does
    (``printing.run_pdf``: chunks of ``NOTICES_PRINT_CHUNK`` letters laid out as WeasyPrint
    documents in ``NOTICES_PRINT_WORKERS`` forked processes, joined into one PDF), then the same
-   letters each as its own WeasyPrint document (``printing.letter_html``, in this process).
+   letters each as its own WeasyPrint document (``printing.letter_html``; rendered in as many forked
+   processes as the run uses, each replaced after 250 letters, since WeasyPrint's memory grows
+   from one document to the next in a process).
    Ratio = per-letter time / run time (target ≥ 5). ``--baseline-letters K`` renders only K of the
    run's letters (evenly spread) as documents of their own and compares the times per letter:
    the ratio is then an estimate from a sample, and says so. CPU times (this process and its
@@ -59,6 +61,40 @@ def cpu_time() -> float:
     """CPU seconds of this process and of its children that have ended (the print workers)."""
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
+
+
+#: Letters a baseline process renders before it exits: WeasyPrint keeps memory from one document
+#: to the next in a process (3 GB and growing after a few thousand), so the baseline's processes
+#: are replaced as the run's own workers are (one chunk each).
+BASELINE_GROUP = 250
+
+
+def _render_group(htmls: list[str]) -> tuple[int, int]:
+    """(letters, bytes) of a group, each letter its own document."""
+    from hiroba.core import pdf
+
+    return len(htmls), sum(len(pdf.document(html).write_pdf()) for html in htmls)
+
+
+def alone(items: list, letter_html, *, workers: int, started: tuple[float, float]) -> int:
+    """Each letter as its own WeasyPrint document, in as many forked processes as the run uses,
+    each rendering BASELINE_GROUP letters and exiting (its CPU is counted once it is reaped).
+    The letters' HTML is made here, in this process, as the run makes its own. Bytes written."""
+    import multiprocessing
+
+    groups = [[letter_html(item) for item in items[i:i + BASELINE_GROUP]]
+              for i in range(0, len(items), BASELINE_GROUP)]
+    total, done = 0, 0
+    with multiprocessing.get_context("fork").Pool(processes=workers, maxtasksperchild=1) as pool:
+        for size, written in pool.imap_unordered(_render_group, groups):
+            total += written
+            before, done = done, done + size
+            if done // 1000 > before // 1000 and done < len(items):  # a long baseline reports as it goes
+                print(f"  {done:,} letters alone: {time.perf_counter() - started[0]:.1f} s, "
+                      f"CPU {cpu_time() - started[1]:.1f} s", flush=True)
+        pool.close()
+        pool.join()  # every process reaped: its CPU is in RUSAGE_CHILDREN
+    return total
 
 
 def setup_django() -> None:
@@ -175,12 +211,7 @@ def main() -> int:
     sample = args.baseline_letters if 0 < args.baseline_letters < len(items) else len(items)
     items = [items[k * len(items) // sample] for k in range(sample)]
     start, cpu = time.perf_counter(), cpu_time()
-    total_bytes = 0
-    for done, item in enumerate(items, 1):
-        total_bytes += len(pdf.document(printing.letter_html(item)).write_pdf())
-        if done % 1000 == 0 and done < sample:  # a long baseline reports as it goes (a cut-short run still tells)
-            print(f"  {done:,} letters alone: {time.perf_counter() - start:.1f} s, CPU {cpu_time() - cpu:.1f} s",
-                  flush=True)
+    total_bytes = alone(items, printing.letter_html, workers=printing.print_workers(), started=(start, cpu))
     each, each_cpu = time.perf_counter() - start, cpu_time() - cpu
     print_ratio = (each / sample) / (one / len(paper))
     cpu_ratio = (each_cpu / sample) / (one_cpu / len(paper))
