@@ -48,3 +48,16 @@ def test_an_unordered_queryset_is_paged_by_primary_key_without_the_warning(depar
 def test_an_ordered_queryset_keeps_its_order(departments):
     page = page_of(get(), Department.objects.order_by("-code"), per_page=3)
     assert [d.code for d in page] == sorted(Department.objects.values_list("code", flat=True), reverse=True)[:3]
+
+
+def test_a_second_list_on_a_page_keeps_its_own_parameter(rf):
+    from django.template import Context, Template
+
+    request = rf.get("/staff/x/", {"status": "open", "page": "3"})
+    page = page_of(request, list(range(10)), per_page=2, param="rounds")
+    html = Template('{% include "includes/pagination.html" with page=rounds param="rounds" %}').render(
+        Context({"request": request, "rounds": page}))
+    assert "rounds=2" in html and "status=open" in html and "page=3" in html  # the other list's page is kept
+    plain = Template('{% include "includes/pagination.html" %}').render(
+        Context({"request": request, "page": page_of(request, list(range(10)), per_page=2)}))
+    assert "page=2" in plain and "status=open" in plain

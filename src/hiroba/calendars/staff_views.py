@@ -82,7 +82,7 @@ def school_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "calendars/staff/school.html", {
         "school": school, "calendars": school.calendars.all(), "events": page_of(request, events, PAGE_SIZE),
         "terms": school.terms.filter(fiscal_year=fiscal_year), "fiscal_year": fiscal_year,
-        "imports": school.imports.all()[:5], "can_change": request.user.has_perm(CHANGE_PERMISSION, school),
+        "imports": page_of(request, school.imports.all(), per_page=5, param="imports"), "can_change": request.user.has_perm(CHANGE_PERMISSION, school),
     })
 
 

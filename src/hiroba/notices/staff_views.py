@@ -262,7 +262,7 @@ def recipients_upload(request: HttpRequest) -> HttpResponse:
             return HttpResponseRedirect(reverse("notices_staff:recipients_preview", args=[staged.pk]))
     return render(request, "notices/staff/recipients_upload.html", {
         "form": form, "columns": recipients.RECIPIENT_COLUMNS,
-        "uploads": RecipientUpload.objects.select_related("created_by")[:10],
+        "uploads": page_of(request, RecipientUpload.objects.select_related("created_by"), per_page=10, param="uploads"),
     }, status=400 if request.method == "POST" else 200)
 
 

@@ -177,7 +177,7 @@ def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
     elif status in FindingStatus.values:
         findings = findings.filter(status=status)
     return render(request, "security/staff/system_detail.html", {
-        "system": system, "rounds": system.rounds.select_related("imported_by")[:20],
+        "system": system, "rounds": page_of(request, system.rounds.select_related("imported_by"), per_page=20, param="rounds"),
         "page": page_of(request, findings), "status": status, "statuses": FindingStatus.choices,
         "can_import": request.user.has_perm("security.import_round", system),
         "report": exports.build_report(system),

@@ -63,6 +63,15 @@ def change_lines(changes: object) -> list[str]:
     return lines
 
 
+@register.simple_tag(takes_context=True)
+def page_link(context: Any, number: int, param: str = "page") -> str:
+    """The current request's query string with `param` set to `number` (the other parameters kept):
+    the links of includes/pagination.html, for a list whose page parameter is not "page"."""
+    query = context["request"].GET.copy()
+    query[param or "page"] = number
+    return "?" + query.urlencode()
+
+
 @register.filter
 def elided_pages(page: Page[Any]) -> list[int | str]:
     """The page numbers to link from a Page: 1 … 4 5 [6] 7 8 … 20 (`Paginator.ELLIPSIS` in the gaps)."""
