@@ -19,10 +19,8 @@ graceful_timeout = 30
 keepalive = 5  # nginx keeps connections to the app servers open (upstream keepalive)
 backlog = 256
 # A worker is replaced after this many requests (with jitter, so they do not restart together): a
-# guard against a slow leak, not a schedule. Each replacement imports Django again (about a second
-# of a core on the development machine, with the worker's queue waiting), so it must stay rare
-# under a flood: at the 1,300 cached reads a second one worker answers, 5,000 (the value before)
-# replaced it every 4 seconds; 100,000 is about once in 75 seconds at that rate.
+# guard against a slow leak, kept rare because each replacement imports Django again while the
+# worker's queue waits (docs/performance.md, "gunicorn workers no longer recycled every 4 s").
 max_requests = int(os.environ.get("HIROBA_WEB_MAX_REQUESTS", "100000"))
 max_requests_jitter = max_requests // 10
 pidfile = os.environ.get("HIROBA_WEB_PIDFILE") or None
