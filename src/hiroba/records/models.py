@@ -405,6 +405,9 @@ class Scan(models.Model):
     # naming.Rules.digest of the rules this scan checked names with: the next scan with the same
     # digest reuses the naming results of files it already knows ("" before it was recorded)
     rules_digest = models.CharField("命名ルールの指紋", max_length=64, blank=True, default="")
+    # how many paths the change journal named when the scan looked only at those (ShareWatch);
+    # None when it walked every file
+    journal_paths = models.PositiveIntegerField("変更ログから点検したパス", null=True, blank=True)
 
     class Meta:
         verbose_name = "共有フォルダの点検"
@@ -430,9 +433,78 @@ class InventoryFile(models.Model):
         verbose_name = "共有フォルダのファイル"
         verbose_name_plural = "共有フォルダのファイル"
         constraints = [models.UniqueConstraint(fields=["root", "path"], name="inventory_unique")]
+        # a re-scan from the journal finds a changed file's possible duplicates by size and partial hash
+        indexes = [models.Index(fields=["root", "size", "partial_hash"], name="inventory_size_partial")]
 
     def __str__(self) -> str:
         return self.path
+
+
+class ShareWatch(models.Model):
+    """A running `hiroba records watch PATH`: the change journal of one root (inotify on the host
+    that holds the files). A re-scan reads the paths it journaled instead of walking every file,
+    while the watcher has run without a gap since the previous scan began (see scans.delta_plan).
+
+    `drained_at`: the watcher had read every change the kernel queued before this time, and
+    written them (in the transaction that set it). `overflowed_at`: the kernel dropped events
+    (its queue was full), so the journal has a gap from then on. `epoch` names one run of the
+    watcher: a restart is a new epoch, and changes made while none ran are not in any."""
+
+    root = models.CharField("対象フォルダ", max_length=500, unique=True)
+    epoch = models.CharField("監視の回", max_length=32)
+    host = models.CharField("ホスト", max_length=255, blank=True)
+    pid = models.PositiveIntegerField("プロセス番号", default=0)
+    started_at = models.DateTimeField("開始")
+    ready_at = models.DateTimeField("監視の準備ができた時刻", null=True, blank=True)
+    drained_at = models.DateTimeField("変更を書き終えた時刻", null=True, blank=True)
+    overflowed_at = models.DateTimeField("取りこぼしが起きた時刻", null=True, blank=True)
+    stopped_at = models.DateTimeField("停止", null=True, blank=True)
+    folders = models.PositiveIntegerField("監視しているフォルダ", default=0)
+    # folders it could not watch (unreadable): a re-scan from the journal walks them every time
+    blind = models.JSONField("監視できないフォルダ", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "共有フォルダの変更監視"
+        verbose_name_plural = "共有フォルダの変更監視"
+
+    def __str__(self) -> str:
+        return f"{self.root} ({self.epoch})"
+
+
+class ShareChange(models.Model):
+    """One path the watcher saw change (created, written, attributes, removed, moved) under a
+    root: relative, `/`-separated, as the scanner shows it. A re-scan looks at each again."""
+
+    id = models.BigAutoField(primary_key=True)
+    root = models.CharField("対象フォルダ", max_length=500)
+    epoch = models.CharField("監視の回", max_length=32)
+    path = models.CharField("パス", max_length=1000)
+
+    class Meta:
+        verbose_name = "共有フォルダの変更"
+        verbose_name_plural = "共有フォルダの変更"
+        indexes = [models.Index(fields=["root", "id"], name="sharechange_root_id")]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class ScanState(models.Model):
+    """What a root's latest scan leaves for a re-scan from the journal (scans.py): the report's
+    figures in full (capacity by folder, type, zone and department; the folders; the duplicate
+    groups; the errors) and the conditions they hold under (rules, zones, retention, the journal
+    position). One row per root, replaced by every scan."""
+
+    root = models.CharField("対象フォルダ", max_length=500, unique=True)
+    scan = models.ForeignKey(Scan, verbose_name="点検", on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField("状態", default=dict)
+
+    class Meta:
+        verbose_name = "共有フォルダの点検の状態"
+        verbose_name_plural = "共有フォルダの点検の状態"
+
+    def __str__(self) -> str:
+        return self.root
 
 
 class ScanFinding(models.Model):
