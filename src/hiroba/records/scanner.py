@@ -17,25 +17,27 @@ from __future__ import annotations
 import errno
 import gc
 import hashlib
+import multiprocessing
 import os
 import time
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from stat import S_ISDIR, S_ISREG
+from itertools import repeat
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import Any
 
 from hiroba.records.naming import Rules, Violation, Zone, fiscal_year_of
 
 PARTIAL = 64 * 1024
 CHUNK = 1024 * 1024
-HASH_THREADS = 8
-HASH_BATCH = 256  # files per hashing task
+HASH_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+HASH_BATCH = 512  # files per hashing task
 
 
 # One regular file of the inventory, keyed by its path (relative to the root, `/`-separated):
@@ -74,6 +76,16 @@ class Result:
     capacity_zone: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     capacity_department: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     zone_level: int = 0  # 0: the zones are the root's folders; 1: the root holds departments' folders
+    # the files each figure of the capacity report counts (a re-scan from the journal keeps a
+    # figure while it counts a file), the folders found, the duplicate groups by their key
+    count_folder: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    count_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    count_zone: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    count_department: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    folder_paths: list[str] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # "size:hash" → paths (two or more)
+    gone: set[str] = field(default_factory=set)  # Scanner.look: paths looked at that are not files now
+    journal: int | None = None  # the paths a re-scan from the journal looked at; None: a whole walk
 
     def as_json(self) -> dict[str, Any]:
         """The `--json OUT` contract of `hiroba records scan`."""
@@ -137,7 +149,7 @@ class Scanner:
         self, root: str, *, rules: Rules, zones: Mapping[str, Zone], stale_days: int = 180,
         expired_folders: Mapping[str, str] | None = None, previous: Mapping[str, Entry] | None = None,
         naming: Mapping[str, list[tuple[str, str, str]] | None] | None = None,
-        progress: Callable[[int, int], None] | None = None, today: date | None = None, threads: int = HASH_THREADS,
+        progress: Callable[[int, int], None] | None = None, today: date | None = None, workers: int = HASH_WORKERS,
     ) -> None:
         self.root = os.path.abspath(root)
         self.rules = rules
@@ -150,7 +162,7 @@ class Scanner:
         self.now_ns = time.time_ns()
         self.now = self.now_ns / 1e9
         self.today = today or date.today()
-        self.threads = threads
+        self.workers = workers
         self.level = 0
 
     def _detect_level(self) -> int:
@@ -176,66 +188,140 @@ class Scanner:
         result = Result(root=self.root)
         if not os.path.isdir(self.root):
             raise FileNotFoundError(errno.ENOENT, "not a folder", self.root)
-        day_ns = 86400 * 10**9
-        stale_before = self.now_ns - self.stale_days * day_ns
-        level = self.level = result.zone_level = self._detect_level()
-        # the age buckets as ascending limits: bisect_left counts the limits a time is past
-        age_limits = [self.now_ns - days * day_ns for days, _ in reversed(AGE_BUCKETS)]
-        age_labels = [AGE_OLDEST, *(label for _, label in reversed(AGE_BUCKETS))]
-        previous, entries, changed, check = self.previous, result.entries, result.changed, self.rules.check
-        known = self.naming
-        violations, stale = result.violations, result.stale
-        cap_folder, cap_type, cap_age = result.capacity_folder, result.capacity_type, result.capacity_age
+        self._prepare(result)
         for kind, rel, parts, files in self._walk(result):
             if kind == "dir":
-                result.folders += 1
-                self._check_folder(result, rel, parts)
-                continue
-            # what is the same for every file of this folder, once
-            zone = self.zones.get(parts[level]) if len(parts) > level else None
-            folder = "/".join(parts[:level + 2]) or "."
-            zone_name = zone.name if zone else "（区分外）"
-            work = zone is not None and zone.work
-            expired = self._expired_folder([*parts, ""])
-            dept = parts[0] if level and parts else "."
-            folder_bytes = 0
-            for rel, name, size, mtime in files:
-                folder_bytes += size
-                prev = previous.get(rel)
-                if prev is not None and known is not None and (reused := known.get(rel, ())) is not None:
-                    for rule, message, suggestion in reused:
-                        violations.append(Finding(rel, "naming", rule, message, suggestion))
-                else:
-                    for v in check(name, is_dir=False):
-                        violations.append(Finding(rel, "naming", v.rule, v.message, _sibling(rel, v.suggestion)))
-                if prev is not None and prev[0] == size and prev[1] == mtime:
-                    entries[rel] = prev  # unchanged: the previous scan's hashes hold
-                else:
-                    entries[rel] = (size, mtime, "", "")
-                    changed.add(rel)
-                dot = name.rfind(".")
-                cap_type[name[dot:].lower() if 0 < dot > len(name) - 9 else "（拡張子なし）"] += size
-                cap_age[age_labels[bisect_left(age_limits, mtime)]] += size
-                if work and mtime < stale_before:
-                    stale.append(rel)
-                if expired is not None:
-                    violations.append(Finding(rel, "retention", "retention_expired", f"保存期間満了: {expired}"))
-            result.files += len(files)
-            result.bytes += folder_bytes
-            cap_folder[folder] += folder_bytes
-            result.capacity_zone[zone_name] += folder_bytes
-            if level:
-                result.capacity_department[dept] += folder_bytes
-            if self.progress and files:
-                self.progress(result.files, result.bytes)
+                self._folder(result, rel, parts)
+            else:
+                self._files(result, parts, files)
         self._duplicates(result)
         result.seconds = time.perf_counter() - started
         return result
 
-    def _walk(self, result: Result) -> Iterator[tuple[str, str, list[str], list[tuple[str, str, int, int]]]]:
-        """("dir", rel, parts, []) for each folder, then ("files", prefix, parts, files) for its
-        files, each (rel, name, size, mtime_ns)."""
-        stack: list[tuple[str, list[str]]] = [(self.root, [])]
+    def look(self, paths: list[str], zone_level: int) -> Result:
+        """The part of a scan under `paths` only (relative; from the change journal): each path
+        that is a file is looked at alone, each that is a folder is walked whole, each that is
+        not there any more (or is not a regular file nor a folder) is listed in `gone`. The
+        findings, figures and errors are those of the files and folders found, computed as a
+        whole scan computes them; the entries are not hashed (scans.py hashes what it must)."""
+        started = time.perf_counter()
+        result = Result(root=self.root)
+        self._prepare(result, zone_level)
+        by_folder: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
+        for rel in paths:
+            full = os.path.join(self.root, rel)
+            name = rel.rpartition("/")[2]
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                result.gone.add(rel)
+                continue
+            except OSError:
+                result.gone.add(rel)
+                result.errors.append({"path": rel, "reason": "unreadable"})
+                continue
+            if S_ISREG(st.st_mode):
+                by_folder[rel.rpartition("/")[0]].append((rel, name, st.st_size, st.st_mtime_ns))
+                continue
+            result.gone.add(rel)  # not a file (any more): what was at or under it is replaced
+            if S_ISLNK(st.st_mode):
+                self._link(result, rel, full)
+            elif S_ISDIR(st.st_mode):
+                parts = rel.split("/")
+                self._folder(result, rel, parts)
+                for kind, sub, sub_parts, files in self._walk(result, start=(full, parts)):
+                    if kind == "dir":
+                        self._folder(result, sub, sub_parts)
+                    else:
+                        self._files(result, sub_parts, files)
+        for folder, files in by_folder.items():
+            self._files(result, folder.split("/") if folder else [], files)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _prepare(self, result: Result, level: int | None = None) -> None:
+        day_ns = 86400 * 10**9
+        self.stale_before = self.now_ns - self.stale_days * day_ns
+        self.level = result.zone_level = self._detect_level() if level is None else level
+        # the age buckets as ascending limits: bisect_left counts the limits a time is past
+        self.age_limits = [self.now_ns - days * day_ns for days, _ in reversed(AGE_BUCKETS)]
+        self.age_labels = [AGE_OLDEST, *(label for _, label in reversed(AGE_BUCKETS))]
+        self.checked: dict[str, list[Violation]] = {}
+
+    def place(self, parts: list[str]) -> tuple[str, str, str, bool, str | None]:
+        """What is the same for every file of the folder `parts`: the capacity report's folder,
+        zone and department, whether it is a work area, the expired register file it is in."""
+        level = self.level
+        zone = self.zones.get(parts[level]) if len(parts) > level else None
+        return ("/".join(parts[:level + 2]) or ".", zone.name if zone else "（区分外）",
+                parts[0] if level and parts else ".", zone is not None and zone.work, self._expired_folder([*parts, ""]))
+
+    def _folder(self, result: Result, rel: str, parts: list[str]) -> None:
+        result.folders += 1
+        result.folder_paths.append(rel)
+        self._check_folder(result, rel, parts)
+
+    def _files(self, result: Result, parts: list[str], files: list[tuple[str, str, int, int]]) -> None:
+        """The files of one folder (rel, name, size, mtime_ns): entries, rules and figures."""
+        previous, entries, changed, check = self.previous, result.entries, result.changed, self.rules.check
+        known, checked, stale_before = self.naming, self.checked, self.stale_before
+        age_limits, age_labels = self.age_limits, self.age_labels
+        violations, stale = result.violations, result.stale
+        cap_type, cap_age, n_type = result.capacity_type, result.capacity_age, result.count_type
+        folder, zone_name, dept, work, expired = self.place(parts)
+        folder_bytes = 0
+        for rel, name, size, mtime in files:
+            folder_bytes += size
+            prev = previous.get(rel)
+            if prev is not None and known is not None and (reused := known.get(rel, ())) is not None:
+                for rule, message, suggestion in reused:
+                    violations.append(Finding(rel, "naming", rule, message, suggestion))
+            else:
+                found = checked.get(name)
+                if found is None:  # a file's result depends on its name alone: once per name
+                    found = checked[name] = check(name, is_dir=False)
+                for v in found:
+                    violations.append(Finding(rel, "naming", v.rule, v.message, _sibling(rel, v.suggestion)))
+            if prev is not None and prev[0] == size and prev[1] == mtime:
+                entries[rel] = prev  # unchanged: the previous scan's hashes hold
+            else:
+                entries[rel] = (size, mtime, "", "")
+                changed.add(rel)
+            kind = type_of(name)
+            cap_type[kind] += size
+            n_type[kind] += 1
+            cap_age[age_labels[bisect_left(age_limits, mtime)]] += size
+            if work and mtime < stale_before:
+                stale.append(rel)
+            if expired is not None:
+                violations.append(Finding(rel, "retention", "retention_expired", f"保存期間満了: {expired}"))
+        n = len(files)
+        result.files += n
+        result.bytes += folder_bytes
+        result.capacity_folder[folder] += folder_bytes
+        result.count_folder[folder] += n
+        result.capacity_zone[zone_name] += folder_bytes
+        result.count_zone[zone_name] += n
+        if self.level:
+            result.capacity_department[dept] += folder_bytes
+            result.count_department[dept] += n
+        if self.progress and files:
+            self.progress(result.files, result.bytes)
+
+    def _link(self, result: Result, rel: str, path: str) -> None:
+        """A symbolic link is never followed nor counted; a broken one or a loop is reported."""
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            result.errors.append({"path": rel, "reason": "broken_symlink"})
+        except OSError as exc:
+            result.errors.append({"path": rel, "reason": "symlink_loop" if exc.errno == errno.ELOOP else "broken_symlink"})
+
+    def _walk(self, result: Result, start: tuple[str, list[str]] | None = None,
+              ) -> Iterator[tuple[str, str, list[str], list[tuple[str, str, int, int]]]]:
+        """("dir", rel, parts, []) for each folder under `start` (the root), then ("files",
+        prefix, parts, files) for its files, each (rel, name, size, mtime_ns)."""
+        stack: list[tuple[str, list[str]]] = [start or (self.root, [])]
         while stack:
             folder, parts = stack.pop()
             prefix = "/".join(parts)
@@ -274,14 +360,8 @@ class Scanner:
                         reading or ""))
                 try:
                     if child.is_symlink():
-                        try:
-                            os.stat(child.path)
-                        except FileNotFoundError:
-                            result.errors.append({"path": rel, "reason": "broken_symlink"})
-                        except OSError as exc:
-                            result.errors.append({"path": rel, "reason": "symlink_loop" if exc.errno == errno.ELOOP
-                                                  else "broken_symlink"})
-                        continue  # links are never followed nor counted
+                        self._link(result, rel, child.path)
+                        continue
                     st = child.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     result.errors.append({"path": rel, "reason": "vanished"})
@@ -353,52 +433,65 @@ class Scanner:
         need_full = [p for (size, _), group in by_partial.items() if len(group) > 1 and size > PARTIAL
                      for p in group if not entries[p][3]]
         self._hash(result, need_full, partial=False)
-        groups: list[list[str]] = []
-        for (size, _partial), group in by_partial.items():
+        groups = result.groups
+        for (size, partial), group in by_partial.items():
             if len(group) < 2:
                 continue
             if size <= PARTIAL:  # the partial hash is the whole file's
-                groups.append(group)
+                groups[f"{size}:{partial}"] = group
                 continue
             by_full: dict[str, list[str]] = defaultdict(list)
             for p in group:
                 if full := entries[p][3]:
                     by_full[full].append(p)
-            groups += by_full.values()
-        result.duplicates = sorted(sorted(paths) for paths in groups if len(paths) > 1)
+            groups.update((f"{size}:{full}", paths) for full, paths in by_full.items() if len(paths) > 1)
+        result.duplicates = sorted(sorted(paths) for paths in groups.values())
 
     def _hash(self, result: Result, paths: list[str], *, partial: bool) -> None:
         if not paths:
             return
         root, native, limit = self.root, result.native, PARTIAL if partial else None
+        real = [native.get(path) or os.path.join(root, path) for path in paths]
+        batches = [real[i:i + HASH_BATCH] for i in range(0, len(real), HASH_BATCH)]
+        entries, changed, errors = result.entries, result.changed, result.errors
+        digests = _digest_all(batches, limit, self.workers)
+        result.hashed += len(paths)
+        for path, digest in zip(paths, digests):
+            if len(digest) < 20:  # not a digest: why the file could not be read
+                errors.append({"path": path, "reason": digest})
+                continue
+            size, mtime, old_partial, _full = entries[path]
+            if partial:
+                entries[path] = (size, mtime, digest, digest if size <= PARTIAL else "")
+            else:
+                entries[path] = (size, mtime, old_partial, digest)
+            changed.add(path)
 
-        def work(batch: list[str]) -> list[tuple[str, str | None, str]]:
-            # A batch per task: a future per file costs more than hashing a small file.
-            done: list[tuple[str, str | None, str]] = []
-            for path in batch:
-                try:
-                    done.append((path, _digest(native.get(path) or os.path.join(root, path), limit), ""))
-                except FileNotFoundError:
-                    done.append((path, None, "vanished"))
-                except OSError:
-                    done.append((path, None, "unreadable"))
-            return done
 
-        entries, changed = result.entries, result.changed
-        batches = [paths[i:i + HASH_BATCH] for i in range(0, len(paths), HASH_BATCH)]
-        with ThreadPoolExecutor(max_workers=max(1, min(self.threads, len(batches)))) as pool:
-            for done in pool.map(work, batches):
-                for path, digest, reason in done:
-                    result.hashed += 1
-                    if digest is None:
-                        result.errors.append({"path": path, "reason": reason})
-                        continue
-                    size, mtime, old_partial, _full = entries[path]
-                    if partial:
-                        entries[path] = (size, mtime, digest, digest if size <= PARTIAL else "")
-                    else:
-                        entries[path] = (size, mtime, old_partial, digest)
-                    changed.add(path)
+def _digest_batch(batch: list[str], limit: int | None) -> list[str]:
+    """The digests of a batch of files ("vanished" or "unreadable" for a file that could not be
+    read). A batch per task: a task per file costs more than hashing a small file."""
+    done: list[str] = []
+    for path in batch:
+        try:
+            done.append(_digest(path, limit))
+        except FileNotFoundError:
+            done.append("vanished")
+        except OSError:
+            done.append("unreadable")
+    return done
+
+
+def _digest_all(batches: list[list[str]], limit: int | None, workers: int) -> list[str]:
+    """Every batch's digests, in order. Hashing a small file is a few system calls and a little
+    Python: in threads they queue for the interpreter lock (8 threads on 2 cores were slower than
+    one), so the batches go to `workers` forked processes (fork: they inherit the module, nothing
+    is imported again); in this process when there is one worker, a single batch, or no fork."""
+    if workers <= 1 or len(batches) < 2 or not hasattr(os, "fork"):
+        return [d for batch in batches for d in _digest_batch(batch, limit)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context) as pool:
+        return [d for done in pool.map(_digest_batch, batches, repeat(limit), chunksize=4) for d in done]
 
 
 def _digest(path: str, limit: int | None) -> str:
@@ -418,6 +511,19 @@ def _digest(path: str, limit: int | None) -> str:
     finally:
         os.close(fd)
     return h.hexdigest()
+
+
+def type_of(name: str) -> str:
+    """The capacity report's file type of a name: its extension (up to 8 characters), lowered."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot > len(name) - 9 else "（拡張子なし）"
+
+
+def group_key(size: int, partial: str, full: str) -> str | None:
+    """The duplicate group a hashed file belongs to: its size and whole-content hash (the
+    partial hash is the whole file's up to 64 KB); None while the hash it needs is missing."""
+    digest = partial if size <= PARTIAL else full
+    return f"{size}:{digest}" if digest else None
 
 
 def _sibling(rel: str, suggestion: str) -> str:

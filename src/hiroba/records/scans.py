@@ -22,7 +22,7 @@ from hiroba.core.models import Department
 from hiroba.records import access, conf, guidelines
 from hiroba.records import audit_actions as actions
 from hiroba.records.models import InventoryFile, RecordFile, Scan, ScanFinding
-from hiroba.records.scanner import HASH_THREADS, Entry, Result, Scanner, no_gc
+from hiroba.records.scanner import HASH_WORKERS, Entry, Result, Scanner, no_gc
 from hiroba.records.services import who
 
 
@@ -114,7 +114,7 @@ def expired_folders(department: Department | None) -> dict[str, str]:
 
 
 def run_scan(*, actor: ActorLike, path: str, department: Department | None = None,
-             progress: Callable[[int, int], None] | None = None, threads: int | None = None) -> tuple[Scan, Result]:
+             progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> tuple[Scan, Result]:
     """Scan `path` with the guideline in force and store the result (one transaction)."""
     user = Actor.of(actor).user
     if user is not None and not (access.OFFICE.is_office(user, Role.HANDLE) if department is None
@@ -123,16 +123,16 @@ def run_scan(*, actor: ActorLike, path: str, department: Department | None = Non
     root = allowed_root(path)
     rules, zones, stale_days, guideline = guidelines.rules_in_force()
     with no_gc():
-        return _scan(actor, root, department, rules, zones, stale_days, guideline, progress, threads)
+        return _scan(actor, root, department, rules, zones, stale_days, guideline, progress, workers)
 
 
 def _scan(actor: ActorLike, root: str, department: Department | None, rules: Any, zones: Any, stale_days: int,
-          guideline: Any, progress: Callable[[int, int], None] | None, threads: int | None) -> tuple[Scan, Result]:
+          guideline: Any, progress: Callable[[int, int], None] | None, workers: int | None) -> tuple[Scan, Result]:
     previous = previous_inventory(root)
     existing = current_findings(root)
     scanner = Scanner(root, rules=rules, zones=zones, stale_days=stale_days, expired_folders=expired_folders(department),
                       previous=previous, naming=known_naming(root, rules, existing), progress=progress,
-                      threads=threads or HASH_THREADS)
+                      workers=workers or HASH_WORKERS)
     started = timezone.now()
     result = scanner.run()
     with transaction.atomic():
