@@ -208,17 +208,25 @@ class Scanner:
         result = Result(root=self.root)
         self._prepare(result, zone_level)
         by_folder: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
+        looked: list[tuple[str, os.stat_result | None]] = []
         for rel in paths:
-            full = os.path.join(self.root, rel)
-            name = rel.rpartition("/")[2]
             try:
-                st = os.lstat(full)
+                looked.append((rel, os.lstat(os.path.join(self.root, rel))))
             except FileNotFoundError:
-                result.gone.add(rel)
-                continue
+                looked.append((rel, None))
             except OSError:
-                result.gone.add(rel)
+                looked.append((rel, None))
                 result.errors.append({"path": rel, "reason": "unreadable"})
+        # a path under a folder that is walked whole is found by that walk
+        walked = {rel for rel, st in looked if st is not None and S_ISDIR(st.st_mode)}
+        for rel, st in looked:
+            parts = rel.split("/")
+            if walked and any("/".join(parts[:i]) in walked for i in range(1, len(parts))):
+                continue
+            full = os.path.join(self.root, rel)
+            name = parts[-1]
+            if st is None:
+                result.gone.add(rel)
                 continue
             if S_ISREG(st.st_mode):
                 by_folder[rel.rpartition("/")[0]].append((rel, name, st.st_size, st.st_mtime_ns))
@@ -227,7 +235,6 @@ class Scanner:
             if S_ISLNK(st.st_mode):
                 self._link(result, rel, full)
             elif S_ISDIR(st.st_mode):
-                parts = rel.split("/")
                 self._folder(result, rel, parts)
                 for kind, sub, sub_parts, files in self._walk(result, start=(full, parts)):
                     if kind == "dir":
@@ -456,7 +463,7 @@ class Scanner:
         entries, changed, errors = result.entries, result.changed, result.errors
         digests = _digest_all(batches, limit, self.workers)
         result.hashed += len(paths)
-        for path, digest in zip(paths, digests):
+        for path, digest in zip(paths, digests, strict=True):
             if len(digest) < 20:  # not a digest: why the file could not be read
                 errors.append({"path": path, "reason": digest})
                 continue

@@ -4,11 +4,17 @@ the share is ever moved, renamed or deleted."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import astuple, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -21,8 +27,8 @@ from hiroba.core.errors import NotAllowed, ServiceError
 from hiroba.core.models import Department
 from hiroba.records import access, conf, guidelines
 from hiroba.records import audit_actions as actions
-from hiroba.records.models import InventoryFile, RecordFile, Scan, ScanFinding
-from hiroba.records.scanner import HASH_WORKERS, Entry, Result, Scanner, no_gc
+from hiroba.records.models import InventoryFile, RecordFile, Scan, ScanFinding, ScanState, ShareChange, ShareWatch
+from hiroba.records.scanner import HASH_WORKERS, PARTIAL, Entry, Finding, Result, Scanner, group_key, no_gc, type_of
 from hiroba.records.services import who
 
 
@@ -115,7 +121,9 @@ def expired_folders(department: Department | None) -> dict[str, str]:
 
 def run_scan(*, actor: ActorLike, path: str, department: Department | None = None,
              progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> tuple[Scan, Result]:
-    """Scan `path` with the guideline in force and store the result (one transaction)."""
+    """Scan `path` with the guideline in force and store the result (one transaction). With a
+    watcher journaling the root since the previous scan began (`hiroba records watch`), only the
+    paths it journaled are looked at (`_rescan`); otherwise every file is walked."""
     user = Actor.of(actor).user
     if user is not None and not (access.OFFICE.is_office(user, Role.HANDLE) if department is None
                                  else access.OFFICE.has_role(user, department.pk, Role.HANDLE)):
@@ -126,44 +134,170 @@ def run_scan(*, actor: ActorLike, path: str, department: Department | None = Non
         return _scan(actor, root, department, rules, zones, stale_days, guideline, progress, workers)
 
 
+# --- the change journal ---------------------------------------------------------------------
+
+STATE_VERSION = 1
+JOURNAL_WAIT = 2.0  # seconds a scan waits for the watcher to write what the kernel queued before it began
+JOURNAL_SHARE = 0.2  # a journal naming more than this share of the files: walking every file is cheaper
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a root's change journal stood when a scan began: the watcher's run and its last change."""
+
+    epoch: str
+    mark: int
+    overflowed_at: Any
+
+
+def journal_position(root: str) -> Position | None:
+    """The journal's position once the watcher of `root` has written every change queued before
+    this call; None without a ready watcher, or when it did not catch up within JOURNAL_WAIT
+    (stopped, killed, or far behind: the scan then walks every file)."""
+    began = timezone.now()
+    deadline = time.monotonic() + JOURNAL_WAIT
+    while True:
+        watch = ShareWatch.objects.filter(root=root).first()
+        if watch is None or watch.stopped_at is not None or watch.ready_at is None:
+            return None
+        if watch.drained_at is not None and watch.drained_at >= began:
+            break
+        if (watch.drained_at is None or watch.drained_at < began - timedelta(seconds=10)
+                or time.monotonic() > deadline):
+            return None  # not written for 10 s: the watcher is not running
+        time.sleep(0.01)
+    mark = ShareChange.objects.filter(root=root).aggregate(m=Max("id"))["m"] or 0
+    return Position(watch.epoch, mark, watch.overflowed_at)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _conditions(rules: Any, zones: Any, stale_days: int, expired: dict[str, str]) -> dict[str, Any]:
+    """What a scan's figures depend on besides the files: a re-scan from the journal needs them unchanged."""
+    return {"rules": rules.digest, "zones": _digest(sorted((k, astuple(z)) for k, z in zones.items())),
+            "stale_days": stale_days, "expired": _digest(sorted(expired.items()))}
+
+
+def _journaled(root: str, state: ScanState, position: Position | None, conditions: dict[str, Any],
+               now_ns: int) -> list[str] | None:
+    """The paths to look at when the journal may stand in for a walk; None when it may not."""
+    data = state.data
+    if (position is None or data.get("v") != STATE_VERSION or data.get("epoch") != position.epoch
+            or data.get("conditions") != conditions or data.get("native") or not data.get("errors_complete")
+            or now_ns < data.get("now_ns", 0)):
+        return None
+    began = datetime.fromisoformat(data["began"])
+    if position.overflowed_at is not None and position.overflowed_at >= began:
+        return None  # the kernel dropped changes since the previous scan began
+    latest = Scan.objects.filter(root=root).order_by("-started_at", "-id").values_list("pk", flat=True).first()
+    if latest != state.scan_id:
+        return None
+    paths = set(ShareChange.objects.filter(root=root, id__gt=data["mark"], id__lte=position.mark)
+                .values_list("path", flat=True))
+    paths.update(ShareWatch.objects.filter(root=root).values_list("blind", flat=True).first() or [])
+    if len(paths) > max(1000, data["files"] * JOURNAL_SHARE):
+        return None
+    if any("/" not in p or "\\x" in p for p in paths):
+        return None  # a folder of the root itself (the zones may change) or a name not UTF-8
+    return sorted(paths)
+
+
+def _capacity(result: Result) -> dict[str, dict[str, list[int]]]:
+    """The capacity figures with the files each counts: {"folder": {key: [bytes, files]}, …}."""
+    def both(sizes: dict[str, int], counts: dict[str, int]) -> dict[str, list[int]]:
+        return {k: [sizes[k], n] for k, n in counts.items() if n}
+
+    return {"folder": both(result.capacity_folder, result.count_folder),
+            "type": both(result.capacity_type, result.count_type),
+            "zone": both(result.capacity_zone, result.count_zone),
+            "department": both(result.capacity_department, result.count_department)}
+
+
+def _state(result: Result, position: Position | None, began: Any, now_ns: int, conditions: dict[str, Any],
+           capacity: dict[str, dict[str, list[int]]]) -> dict[str, Any]:
+    """The scan state a re-scan from the journal continues from (ScanState.data)."""
+    return {
+        "v": STATE_VERSION, "epoch": position.epoch if position else None, "mark": position.mark if position else 0,
+        "began": began.isoformat(), "now_ns": now_ns, "conditions": conditions, "level": result.zone_level,
+        "native": bool(result.native), "files": result.files, "bytes": result.bytes,
+        "folders": result.folder_paths, "groups": result.groups, "errors": result.errors,
+        "errors_complete": True, "capacity": capacity,
+    }
+
+
+def _prune(root: str, position: Position | None) -> None:
+    """Journal rows a scan has looked past are not needed again."""
+    if position is not None:
+        ShareChange.objects.filter(root=root, id__lte=position.mark).delete()
+
+
+def _save_state(root: str, scan: Scan, data: dict[str, Any]) -> None:
+    ScanState.objects.update_or_create(root=root, defaults={"scan": scan, "data": data})
+
+
+# --- a scan ---------------------------------------------------------------------------------
+
 def _scan(actor: ActorLike, root: str, department: Department | None, rules: Any, zones: Any, stale_days: int,
           guideline: Any, progress: Callable[[int, int], None] | None, workers: int | None) -> tuple[Scan, Result]:
+    position = journal_position(root)  # before any file is looked at
+    started = timezone.now()
+    expired = expired_folders(department)
+    conditions = _conditions(rules, zones, stale_days, expired)
+    state = ScanState.objects.filter(root=root).first() if position is not None else None
+    if state is not None and position is not None:
+        scanner = Scanner(root, rules=rules, zones=zones, stale_days=stale_days, expired_folders=expired,
+                          workers=workers or HASH_WORKERS)
+        paths = _journaled(root, state, position, conditions, scanner.now_ns)
+        if paths is not None:
+            return _rescan(actor, scanner, state, paths, root=root, department=department, guideline=guideline,
+                           started=started, position=position, conditions=conditions, rules_digest=rules.digest)
     previous = previous_inventory(root)
     existing = current_findings(root)
-    scanner = Scanner(root, rules=rules, zones=zones, stale_days=stale_days, expired_folders=expired_folders(department),
+    scanner = Scanner(root, rules=rules, zones=zones, stale_days=stale_days, expired_folders=expired,
                       previous=previous, naming=known_naming(root, rules, existing), progress=progress,
                       workers=workers or HASH_WORKERS)
-    started = timezone.now()
     result = scanner.run()
     with transaction.atomic():
         scan = _store(result, root=root, department=department, guideline=guideline, started=started,
                       previous=previous, existing=existing, stale_days=stale_days, rules_digest=rules.digest)
-        audit.record(actor=who(actor), action=actions.SCAN_RUN, obj=scan,
-                     changes={"root": root, "files": result.files, "bytes": result.bytes,
-                              "duplicates": len(result.duplicates), "violations": len(result.violations),
-                              "stale": len(result.stale), "errors": len(result.errors), "hashed": result.hashed})
+        _save_state(root, scan, _state(result, position, started, scanner.now_ns, conditions, _capacity(result)))
+        _prune(root, position)
+        _audit(actor, scan, result, root)
     return scan, result
 
 
-def _store(result: Result, *, root: str, department: Department | None, guideline: Any, started: Any,
-           previous: dict[str, Entry], existing: dict[FindingKey, int], stale_days: int, rules_digest: str) -> Scan:
-    chunk = conf.get("RECORDS_SCAN_CHUNK")
-    entries = result.entries
-    dup_bytes = sum(entries[g[0]][0] * (len(g) - 1) for g in result.duplicates)
-    scan = Scan.objects.create(
+def _audit(actor: ActorLike, scan: Scan, result: Result, root: str) -> None:
+    audit.record(actor=who(actor), action=actions.SCAN_RUN, obj=scan,
+                 changes={"root": root, "files": result.files, "bytes": result.bytes,
+                          "duplicates": len(result.duplicates), "violations": len(result.violations),
+                          "stale": len(result.stale), "errors": len(result.errors), "hashed": result.hashed,
+                          "journal": result.journal})
+
+
+def _scan_row(result: Result, *, root: str, department: Department | None, guideline: Any, started: Any,
+              rules_digest: str) -> Scan:
+    dup_bytes = sum(int(key.partition(":")[0]) * (len(paths) - 1) for key, paths in result.groups.items())
+    return Scan.objects.create(
         root=root, department=department, guideline=guideline, started_at=started, finished_at=timezone.now(),
         seconds=round(result.seconds, 3), files=result.files, folders=result.folders, bytes=result.bytes,
         hashed=result.hashed, duplicate_sets=len(result.duplicates), duplicate_bytes=dup_bytes,
         violation_count=len(result.violations), stale_count=len(result.stale), error_count=len(result.errors),
         capacity={"folder": _top(result.capacity_folder, 30), "type": _top(result.capacity_type, 20),
                   "age": dict(result.capacity_age), "zone": dict(result.capacity_zone)},
-        duplicates=result.duplicates[:5000], errors=result.errors[:5000], rules_digest=rules_digest)
+        duplicates=result.duplicates[:5000], errors=result.errors[:5000], rules_digest=rules_digest,
+        journal_paths=result.journal)
+
+
+def _store(result: Result, *, root: str, department: Department | None, guideline: Any, started: Any,
+           previous: dict[str, Entry], existing: dict[FindingKey, int], stale_days: int, rules_digest: str) -> Scan:
+    chunk = conf.get("RECORDS_SCAN_CHUNK")
+    entries = result.entries
+    scan = _scan_row(result, root=root, department=department, guideline=guideline, started=started,
+                     rules_digest=rules_digest)
     # The findings: the root's current ones are kept, the new ones added, the gone ones removed.
-    stale_message = f"{stale_days}日以上更新されていない作業用ファイル"
-    found = {(v.kind, v.path[:PATH_MAX], v.rule, v.message[:MESSAGE_MAX], v.suggestion[:PATH_MAX]): None
-             for v in result.violations}
-    found.update({(ScanFinding.Kind.STALE, p[:PATH_MAX], "stale_work_file", stale_message, ""): None
-                  for p in result.stale})
+    found = _finding_keys(result.violations, result.stale, stale_days)
     gone_findings = [pk for key, pk in existing.items() if key not in found]
     for i in range(0, len(gone_findings), 900):
         ScanFinding.objects.filter(pk__in=gone_findings[i:i + 900]).delete()
@@ -171,29 +305,273 @@ def _store(result: Result, *, root: str, department: Department | None, guidelin
                 [(scan.pk, root, *key) for key in found if key not in existing], size=chunk)
     # The inventory, kept up to date in place: only the rows of removed, new and changed (or
     # newly hashed) files are written.
-    gone = [path for path in previous.keys() - entries.keys()]
+    changed_paths = result.changed
+    changed: list[tuple[str, Entry]] = []
+    new: list[tuple[str, Entry]] = []
+    for path, entry in entries.items():  # in the walk's order (not the set's): SQLite's index
+        if path in changed_paths:  # takes rows in a random order far more slowly
+            (changed if path in previous else new).append((path, entry))
+    _write_inventory(root, gone=previous.keys() - entries.keys(), changed=changed, new=new)
+    return scan
+
+
+def _write_inventory(root: str, *, gone: Iterable[str], changed: list[tuple[str, Entry]],
+                     new: list[tuple[str, Entry]]) -> None:
+    """Remove the rows of `gone` paths, rewrite those of `changed` ones, add `new` ones."""
+    chunk = conf.get("RECORDS_SCAN_CHUNK")
+    gone = list(gone)
     for i in range(0, len(gone), 500):
         InventoryFile.objects.filter(root=root, path__in=gone[i:i + 500]).delete()
-    new: list[tuple[str, str, int, int, str, str]] = []
-    changed: list[tuple[int, int, str, str, str, str]] = []
-    changed_paths = result.changed
-    for path, (size, mtime, partial, full) in entries.items():  # in the walk's order (not the set's):
-        if path not in changed_paths:  # SQLite's index takes rows in a random order far more slowly
-            continue
-        if path in previous:
-            changed.append((size, mtime, partial, full, root, path))
-        else:
-            new.append((root, path[:PATH_MAX], size, mtime, partial, full))
     if changed:
         sets = ", ".join(f"{column(InventoryFile, f)} = %s" for f in ("size", "mtime_ns", "partial_hash", "full_hash"))
         where = f"{column(InventoryFile, 'root')} = %s AND {column(InventoryFile, 'path')} = %s"
         table = connection.ops.quote_name(InventoryFile._meta.db_table)
+        rows = [(*entry, root, path) for path, entry in changed]
         with connection.cursor() as cursor:
-            for i in range(0, len(changed), chunk):
-                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where}", changed[i:i + chunk])  # nosec B608
-    insert_rows(InventoryFile, ["root", "path", "size", "mtime_ns", "partial_hash", "full_hash"], new, size=chunk)
-    return scan
+            for i in range(0, len(rows), chunk):
+                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where}", rows[i:i + chunk])  # nosec B608
+    insert_rows(InventoryFile, ["root", "path", "size", "mtime_ns", "partial_hash", "full_hash"],
+                [(root, path[:PATH_MAX], *entry) for path, entry in new], size=chunk)
 
+
+# --- a re-scan from the journal -------------------------------------------------------------
+
+def _rows(root: str, paths: Iterable[str], prefixes: Iterable[str]) -> dict[str, Entry]:
+    """The inventory's rows of `paths` and of every path under the folders `prefixes`."""
+    out: dict[str, Entry] = {}
+    paths = list(paths)
+    fields = ("path", "size", "mtime_ns", "partial_hash", "full_hash")
+    for i in range(0, len(paths), 500):
+        for path, *entry in InventoryFile.objects.filter(root=root, path__in=paths[i:i + 500]).values_list(*fields):
+            out[path] = tuple(entry)  # type: ignore[assignment]
+    for prefix in prefixes:
+        lead = prefix + "/"
+        for path, *entry in InventoryFile.objects.filter(root=root, path__startswith=lead).values_list(*fields):
+            if path.startswith(lead):  # SQLite's LIKE ignores the case of ASCII letters
+                out[path] = tuple(entry)  # type: ignore[assignment]
+    return out
+
+
+def _findings_of(root: str, paths: Iterable[str], prefixes: Iterable[str]) -> dict[FindingKey, int]:
+    """The root's current findings on `paths` and under the folders `prefixes` (key → id)."""
+    out: dict[FindingKey, int] = {}
+    paths = list(paths)
+    fields = ("id", "kind", "path", "rule", "message", "suggestion")
+    qs = ScanFinding.objects.filter(root=root)
+    for i in range(0, len(paths), 500):
+        for pk, *key in qs.filter(path__in=paths[i:i + 500]).values_list(*fields):
+            out[tuple(key)] = pk  # type: ignore[index]
+    for prefix in prefixes:
+        lead = prefix + "/"
+        for pk, *key in qs.filter(path__startswith=lead).values_list(*fields):
+            if key[1].startswith(lead):
+                out[tuple(key)] = pk  # type: ignore[index]
+    return out
+
+
+def _matching(root: str, pairs: set[tuple[int, str]], skip: set[str]) -> dict[str, Entry]:
+    """The inventory's files (outside `skip`) with one of the (size, partial hash) `pairs`; a
+    partial hash of "" finds the files of that size never hashed (their size was nobody else's)."""
+    table = connection.ops.quote_name(InventoryFile._meta.db_table)
+    cols = ", ".join(column(InventoryFile, f) for f in ("path", "size", "mtime_ns", "partial_hash", "full_hash"))
+    key = f"({column(InventoryFile, 'size')}, {column(InventoryFile, 'partial_hash')})"
+    out: dict[str, Entry] = {}
+    pairs_list = sorted(pairs)
+    with connection.cursor() as cursor:
+        for i in range(0, len(pairs_list), 400):
+            part = pairs_list[i:i + 400]
+            values = ", ".join(["(%s, %s)"] * len(part))
+            cursor.execute(f"SELECT {cols} FROM {table} WHERE {column(InventoryFile, 'root')} = %s "  # nosec B608
+                           f"AND {key} IN (VALUES {values})", [root, *(v for pair in part for v in pair)])
+            for path, *entry in cursor.fetchall():
+                if path not in skip:
+                    out[path] = tuple(entry)  # type: ignore[assignment]
+    return out
+
+
+def _add(figure: dict[str, list[int]], key: str, size: int, n: int) -> None:
+    now = figure.setdefault(key, [0, 0])
+    now[0] += size
+    now[1] += n
+    if now[1] <= 0:
+        del figure[key]
+
+
+def _rescan(actor: ActorLike, scanner: Scanner, state: ScanState, paths: list[str], *, root: str,
+            department: Department | None, guideline: Any, started: Any, position: Position,
+            conditions: dict[str, Any], rules_digest: str) -> tuple[Scan, Result]:
+    """The previous scan's figures, with those of the journaled paths taken out and put back as
+    the files are now: each path looked at alone (a folder walked whole), only its rows read and
+    written, and the duplicate groups it could join or leave found by size and partial hash.
+    Gives what a whole walk would (tests/records/test_journal.py checks it does)."""
+    t0 = time.perf_counter()
+    data = state.data
+    part = scanner.look(paths, zone_level=data["level"])
+    known_folders = set(data["folders"])
+    prefixes = sorted(p for p in part.gone if p in known_folders)
+    old = _rows(root, paths, prefixes)
+    new = part.entries
+    affected = old.keys() | new.keys()
+    # new and changed files: the previous hashes hold while size and mtime do
+    for path, entry in list(new.items()):
+        prev = old.get(path)
+        if prev is not None and prev[:2] == entry[:2]:
+            new[path] = prev
+            part.changed.discard(path)
+    # --- figures: the old rows' share taken out, the found files' put in
+    capacity = data["capacity"]
+    for path, (size, _mtime, _p, _f) in old.items():
+        parts = path.split("/")
+        folder, zone_name, dept, _work, _expired = scanner.place(parts[:-1])
+        _add(capacity["folder"], folder, -size, -1)
+        _add(capacity["zone"], zone_name, -size, -1)
+        _add(capacity["type"], type_of(parts[-1]), -size, -1)
+        if scanner.level:
+            _add(capacity["department"], dept, -size, -1)
+    for name, sizes, counts in (("folder", part.capacity_folder, part.count_folder),
+                                ("zone", part.capacity_zone, part.count_zone),
+                                ("type", part.capacity_type, part.count_type),
+                                ("department", part.capacity_department, part.count_department)):
+        for key, n in counts.items():
+            _add(capacity[name], key, sizes[key], n)
+    under = tuple(p + "/" for p in prefixes)
+    folders = [f for f in data["folders"] if f not in part.gone and not f.startswith(under)] if prefixes or part.gone \
+        else data["folders"]
+    folders = list(dict.fromkeys([*folders, *part.folder_paths]))
+    # --- duplicates: the affected files leave their groups; each group they may join is found again
+    groups: dict[str, list[str]] = data["groups"]
+    for path, (size, _mtime, partial, full) in old.items():
+        left = group_key(size, partial, full)
+        if left is not None and left in groups:
+            key = left
+            members = [p for p in groups[key] if p != path]
+            if len(members) > 1:
+                groups[key] = members
+            else:
+                del groups[key]
+    todo = [p for p, e in new.items() if e[0] > 0 and not e[2]]
+    scanner._hash(part, todo, partial=True)  # every new or changed file (not empty): its partial hash
+    candidates = {p: e for p, e in new.items() if e[0] > 0 and e[2]}
+    others = _matching(root, {(e[0], e[2]) for e in candidates.values()} | {(e[0], "") for e in candidates.values()},
+                       skip=affected)
+    unhashed = [p for p, e in others.items() if not e[2]]
+    hashed_others: dict[str, Entry] = {}
+    if unhashed:
+        probe = Result(root=root, entries=dict((p, others[p]) for p in unhashed))
+        scanner._hash(probe, unhashed, partial=True)
+        part.errors += probe.errors
+        part.hashed += probe.hashed
+        for p in unhashed:
+            others[p] = probe.entries[p]
+            if probe.entries[p][2]:
+                hashed_others[p] = probe.entries[p]
+    by_partial: dict[tuple[int, str], list[str]] = {}
+    pool = {**others, **candidates}
+    for p, e in pool.items():
+        if e[2]:
+            by_partial.setdefault((e[0], e[2]), []).append(p)
+    wanted = {(e[0], e[2]) for e in candidates.values()}
+    need_full = [p for pair in wanted for p in by_partial.get(pair, ()) if pair[0] > PARTIAL
+                 and len(by_partial[pair]) > 1 and not pool[p][3]]
+    if need_full:
+        probe = Result(root=root, entries={p: pool[p] for p in need_full})
+        scanner._hash(probe, need_full, partial=False)
+        part.errors += probe.errors
+        part.hashed += probe.hashed
+        for p in need_full:
+            pool[p] = probe.entries[p]
+            if p in new:
+                new[p] = pool[p]
+                part.changed.add(p)
+            elif pool[p][3]:
+                hashed_others[p] = pool[p]
+    for pair in wanted:
+        members = by_partial.get(pair, [])
+        if len(members) < 2:
+            continue
+        by_key: dict[str, list[str]] = {}
+        for p in members:
+            joined = group_key(pool[p][0], pool[p][2], pool[p][3])
+            if joined is not None:
+                by_key.setdefault(joined, []).append(p)
+        for key, paths_ in by_key.items():
+            if len(paths_) > 1:
+                groups[key] = paths_
+    # --- errors: those of the affected paths are replaced
+    looked = set(paths)
+    errors = [e for e in data["errors"] if e["path"] not in looked and e["path"] not in affected
+              and not e["path"].startswith(under)] + part.errors
+    # --- findings: those of the affected paths replaced; work files that aged past the limit added
+    existing = _findings_of(root, looked | affected, prefixes)
+    found = _finding_keys(part.violations, part.stale, data["conditions"]["stale_days"])
+    aged_from = data["now_ns"] - data["conditions"]["stale_days"] * 86400 * 10**9
+    for path in InventoryFile.objects.filter(root=root, mtime_ns__gte=aged_from, mtime_ns__lt=scanner.stale_before
+                                             ).values_list("path", flat=True):
+        if path not in affected and scanner.place(path.split("/")[:-1])[3]:
+            found.update(_finding_keys((), [path], data["conditions"]["stale_days"]))
+    result = Result(root=root, files=data["files"] - len(old) + len(new),
+                    bytes=data["bytes"] - sum(e[0] for e in old.values()) + sum(e[0] for e in new.values()),
+                    folders=len(folders), entries=new, errors=errors, changed=part.changed, hashed=part.hashed,
+                    zone_level=data["level"], folder_paths=folders, groups=groups, journal=len(paths))
+    for name, sizes in (("folder", result.capacity_folder), ("zone", result.capacity_zone),
+                        ("type", result.capacity_type), ("department", result.capacity_department)):
+        sizes.update({k: v[0] for k, v in capacity[name].items()})
+    result.duplicates = sorted(sorted(g) for g in groups.values())
+    with transaction.atomic():
+        _write_inventory(root, gone=old.keys() - new.keys(),
+                         changed=[(p, e) for p, e in new.items() if p in old and e != old[p]] + list(hashed_others.items()),
+                         new=[(p, e) for p, e in new.items() if p not in old])
+        result.capacity_age.update(_ages(root, scanner))
+        gone_findings = [pk for key, pk in existing.items() if key not in found]
+        for i in range(0, len(gone_findings), 900):
+            ScanFinding.objects.filter(pk__in=gone_findings[i:i + 900]).delete()
+        result.violations, result.stale = _current(root)  # before this scan's new findings
+        result.seconds = time.perf_counter() - t0
+        fresh = [key for key in found if key not in existing]
+        fresh_violations = [Finding(k[1], k[0], k[2], k[3], k[4]) for k in fresh if k[0] != ScanFinding.Kind.STALE]
+        result.violations += fresh_violations
+        result.stale += [k[1] for k in fresh if k[0] == ScanFinding.Kind.STALE]
+        scan = _scan_row(result, root=root, department=department, guideline=guideline, started=started,
+                         rules_digest=rules_digest)
+        insert_rows(ScanFinding, ["scan", "root", "kind", "path", "rule", "message", "suggestion"],
+                    [(scan.pk, root, *key) for key in fresh], size=conf.get("RECORDS_SCAN_CHUNK"))
+        _save_state(root, scan, _state(result, position, started, scanner.now_ns, conditions, capacity))
+        _prune(root, position)
+        _audit(actor, scan, result, root)
+    return scan, result
+
+
+def _ages(root: str, scanner: Scanner) -> dict[str, int]:
+    """The capacity by age, from the inventory (the buckets move with the clock)."""
+    size, mtime = column(InventoryFile, "size"), column(InventoryFile, "mtime_ns")
+    bucket = " + ".join(f"(CASE WHEN {mtime} > %s THEN 1 ELSE 0 END)" for _ in scanner.age_limits)
+    table = connection.ops.quote_name(InventoryFile._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {bucket}, SUM({size}) FROM {table} WHERE {column(InventoryFile, 'root')} = %s "  # nosec B608
+                       f"GROUP BY 1", [*scanner.age_limits, root])
+        return {scanner.age_labels[int(b)]: int(total) for b, total in cursor.fetchall()}
+
+
+def _current(root: str) -> tuple[list[Finding], list[str]]:
+    """The root's findings as stored: the violations, and the stale work files."""
+    violations: list[Finding] = []
+    stale: list[str] = []
+    for kind, path, rule, message, suggestion in ScanFinding.objects.filter(root=root).order_by("id").values_list(
+            "kind", "path", "rule", "message", "suggestion"):
+        if kind == ScanFinding.Kind.STALE:
+            stale.append(path)
+        else:
+            violations.append(Finding(path, kind, rule, message, suggestion))
+    return violations, stale
+
+
+def _finding_keys(violations: Iterable[Finding], stale: Iterable[str], stale_days: int) -> dict[FindingKey, None]:
+    """The findings as stored (kind, path, rule, message, suggestion; cut to the columns), in order."""
+    stale_message = f"{stale_days}日以上更新されていない作業用ファイル"
+    found = {(v.kind, v.path[:PATH_MAX], v.rule, v.message[:MESSAGE_MAX], v.suggestion[:PATH_MAX]): None
+             for v in violations}
+    found.update({(ScanFinding.Kind.STALE, p[:PATH_MAX], "stale_work_file", stale_message, ""): None for p in stale})
+    return found
 
 def _top(data: dict[str, int], n: int) -> dict[str, int]:
     return dict(sorted(data.items(), key=lambda kv: -kv[1])[:n])
