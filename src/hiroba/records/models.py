@@ -434,7 +434,9 @@ class InventoryFile(models.Model):
         verbose_name_plural = "共有フォルダのファイル"
         constraints = [models.UniqueConstraint(fields=["root", "path"], name="inventory_unique")]
         # a re-scan from the journal finds a changed file's possible duplicates by size and partial hash
-        indexes = [models.Index(fields=["root", "size", "partial_hash"], name="inventory_size_partial")]
+        # and the files that aged past a limit (stale, the capacity by age) by their mtime
+        indexes = [models.Index(fields=["root", "size", "partial_hash"], name="inventory_size_partial"),
+                   models.Index(fields=["root", "mtime_ns"], name="inventory_mtime")]
 
     def __str__(self) -> str:
         return self.path

@@ -82,6 +82,7 @@ class Result:
     count_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     count_zone: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     count_department: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    count_age: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     folder_paths: list[str] = field(default_factory=list)
     groups: dict[str, list[str]] = field(default_factory=dict)  # "size:hash" → paths (two or more)
     gone: set[str] = field(default_factory=set)  # Scanner.look: paths looked at that are not files now
@@ -100,6 +101,13 @@ class Result:
 
 AGE_BUCKETS = [(365, "1年未満"), (3 * 365, "1〜3年"), (5 * 365, "3〜5年"), (10 * 365, "5〜10年")]
 AGE_OLDEST = "10年以上"
+AGE_LABELS = [AGE_OLDEST, *(label for _, label in reversed(AGE_BUCKETS))]
+
+
+def age_limits(now_ns: int) -> list[int]:
+    """The age buckets' limits at `now_ns`, ascending: `bisect_left` of an mtime counts the
+    limits it is past, which is its bucket's index in AGE_LABELS."""
+    return [now_ns - days * 86400 * 10**9 for days, _ in reversed(AGE_BUCKETS)]
 
 
 def display(name: str) -> str:
@@ -251,8 +259,8 @@ class Scanner:
         self.stale_before = self.now_ns - self.stale_days * day_ns
         self.level = result.zone_level = self._detect_level() if level is None else level
         # the age buckets as ascending limits: bisect_left counts the limits a time is past
-        self.age_limits = [self.now_ns - days * day_ns for days, _ in reversed(AGE_BUCKETS)]
-        self.age_labels = [AGE_OLDEST, *(label for _, label in reversed(AGE_BUCKETS))]
+        self.age_limits = age_limits(self.now_ns)
+        self.age_labels = AGE_LABELS
         self.checked: dict[str, list[Violation]] = {}
 
     def place(self, parts: list[str]) -> tuple[str, str, str, bool, str | None]:
@@ -272,9 +280,9 @@ class Scanner:
         """The files of one folder (rel, name, size, mtime_ns): entries, rules and figures."""
         previous, entries, changed, check = self.previous, result.entries, result.changed, self.rules.check
         known, checked, stale_before = self.naming, self.checked, self.stale_before
-        age_limits, age_labels = self.age_limits, self.age_labels
+        limits, age_labels = self.age_limits, self.age_labels
         violations, stale = result.violations, result.stale
-        cap_type, cap_age, n_type = result.capacity_type, result.capacity_age, result.count_type
+        cap_type, cap_age, n_type, n_age = result.capacity_type, result.capacity_age, result.count_type, result.count_age
         folder, zone_name, dept, work, expired = self.place(parts)
         folder_bytes = 0
         for rel, name, size, mtime in files:
@@ -297,7 +305,9 @@ class Scanner:
             kind = type_of(name)
             cap_type[kind] += size
             n_type[kind] += 1
-            cap_age[age_labels[bisect_left(age_limits, mtime)]] += size
+            age = age_labels[bisect_left(limits, mtime)]
+            cap_age[age] += size
+            n_age[age] += 1
             if work and mtime < stale_before:
                 stale.append(rel)
             if expired is not None:

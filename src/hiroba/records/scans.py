@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,19 @@ from hiroba.core.models import Department
 from hiroba.records import access, conf, guidelines
 from hiroba.records import audit_actions as actions
 from hiroba.records.models import InventoryFile, RecordFile, Scan, ScanFinding, ScanState, ShareChange, ShareWatch
-from hiroba.records.scanner import HASH_WORKERS, PARTIAL, Entry, Finding, Result, Scanner, group_key, no_gc, type_of
+from hiroba.records.scanner import (
+    AGE_LABELS,
+    HASH_WORKERS,
+    PARTIAL,
+    Entry,
+    Finding,
+    Result,
+    Scanner,
+    age_limits,
+    group_key,
+    no_gc,
+    type_of,
+)
 from hiroba.records.services import who
 
 
@@ -212,7 +225,8 @@ def _capacity(result: Result) -> dict[str, dict[str, list[int]]]:
     return {"folder": both(result.capacity_folder, result.count_folder),
             "type": both(result.capacity_type, result.count_type),
             "zone": both(result.capacity_zone, result.count_zone),
-            "department": both(result.capacity_department, result.count_department)}
+            "department": both(result.capacity_department, result.count_department),
+            "age": both(result.capacity_age, result.count_age)}
 
 
 def _state(result: Result, position: Position | None, began: Any, now_ns: int, conditions: dict[str, Any],
@@ -374,15 +388,18 @@ def _matching(root: str, pairs: set[tuple[int, str]], skip: set[str]) -> dict[st
     partial hash of "" finds the files of that size never hashed (their size was nobody else's)."""
     table = connection.ops.quote_name(InventoryFile._meta.db_table)
     cols = ", ".join(column(InventoryFile, f) for f in ("path", "size", "mtime_ns", "partial_hash", "full_hash"))
-    key = f"({column(InventoryFile, 'size')}, {column(InventoryFile, 'partial_hash')})"
     out: dict[str, Entry] = {}
     pairs_list = sorted(pairs)
     with connection.cursor() as cursor:
         for i in range(0, len(pairs_list), 400):
             part = pairs_list[i:i + 400]
             values = ", ".join(["(%s, %s)"] * len(part))
-            cursor.execute(f"SELECT {cols} FROM {table} WHERE {column(InventoryFile, 'root')} = %s "  # nosec B608
-                           f"AND {key} IN (VALUES {values})", [root, *(v for pair in part for v in pair)])
+            # a join on VALUES: SQLite looks each pair up in the index (with `IN (VALUES …)` it read
+            # every row of the root)
+            cursor.execute(f"SELECT {cols} FROM (VALUES {values}) AS v JOIN {table} ON "  # nosec B608
+                           f"{column(InventoryFile, 'root')} = %s AND {column(InventoryFile, 'size')} = v.column1 "
+                           f"AND {column(InventoryFile, 'partial_hash')} = v.column2",
+                           [*(v for pair in part for v in pair), root])
             for path, *entry in cursor.fetchall():
                 if path not in skip:
                     out[path] = tuple(entry)  # type: ignore[assignment]
@@ -428,7 +445,20 @@ def _rescan(actor: ActorLike, scanner: Scanner, state: ScanState, paths: list[st
         _add(capacity["type"], type_of(parts[-1]), -size, -1)
         if scanner.level:
             _add(capacity["department"], dept, -size, -1)
+    # by age: the buckets move with the clock; files that crossed a limit since the previous scan move
+    before, now = age_limits(data["now_ns"]), scanner.age_limits
+    for size, mtime, _p, _f in old.values():
+        _add(capacity["age"], AGE_LABELS[bisect_left(before, mtime)], -size, -1)
+    crossed: dict[str, tuple[int, int]] = {}
+    for low, high in zip(before, now, strict=True):
+        crossed.update((p, (size, mtime)) for p, size, mtime in InventoryFile.objects.filter(
+            root=root, mtime_ns__gt=low, mtime_ns__lte=high).values_list("path", "size", "mtime_ns"))
+    for path, (size, mtime) in crossed.items():
+        if path not in affected:
+            _add(capacity["age"], AGE_LABELS[bisect_left(before, mtime)], -size, -1)
+            _add(capacity["age"], AGE_LABELS[bisect_left(now, mtime)], size, 1)
     for name, sizes, counts in (("folder", part.capacity_folder, part.count_folder),
+                                ("age", part.capacity_age, part.count_age),
                                 ("zone", part.capacity_zone, part.count_zone),
                                 ("type", part.capacity_type, part.count_type),
                                 ("department", part.capacity_department, part.count_department)):
@@ -514,14 +544,14 @@ def _rescan(actor: ActorLike, scanner: Scanner, state: ScanState, paths: list[st
                     folders=len(folders), entries=new, errors=errors, changed=part.changed, hashed=part.hashed,
                     zone_level=data["level"], folder_paths=folders, groups=groups, journal=len(paths))
     for name, sizes in (("folder", result.capacity_folder), ("zone", result.capacity_zone),
-                        ("type", result.capacity_type), ("department", result.capacity_department)):
+                        ("type", result.capacity_type), ("department", result.capacity_department),
+                        ("age", result.capacity_age)):
         sizes.update({k: v[0] for k, v in capacity[name].items()})
     result.duplicates = sorted(sorted(g) for g in groups.values())
     with transaction.atomic():
         _write_inventory(root, gone=old.keys() - new.keys(),
                          changed=[(p, e) for p, e in new.items() if p in old and e != old[p]] + list(hashed_others.items()),
                          new=[(p, e) for p, e in new.items() if p not in old])
-        result.capacity_age.update(_ages(root, scanner))
         gone_findings = [pk for key, pk in existing.items() if key not in found]
         for i in range(0, len(gone_findings), 900):
             ScanFinding.objects.filter(pk__in=gone_findings[i:i + 900]).delete()
@@ -539,17 +569,6 @@ def _rescan(actor: ActorLike, scanner: Scanner, state: ScanState, paths: list[st
         _prune(root, position)
         _audit(actor, scan, result, root)
     return scan, result
-
-
-def _ages(root: str, scanner: Scanner) -> dict[str, int]:
-    """The capacity by age, from the inventory (the buckets move with the clock)."""
-    size, mtime = column(InventoryFile, "size"), column(InventoryFile, "mtime_ns")
-    bucket = " + ".join(f"(CASE WHEN {mtime} > %s THEN 1 ELSE 0 END)" for _ in scanner.age_limits)
-    table = connection.ops.quote_name(InventoryFile._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {bucket}, SUM({size}) FROM {table} WHERE {column(InventoryFile, 'root')} = %s "  # nosec B608
-                       f"GROUP BY 1", [*scanner.age_limits, root])
-        return {scanner.age_labels[int(b)]: int(total) for b, total in cursor.fetchall()}
 
 
 def _current(root: str) -> tuple[list[Finding], list[str]]:
