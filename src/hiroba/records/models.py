@@ -534,7 +534,9 @@ class ScanFinding(models.Model):
         verbose_name = "点検結果"
         verbose_name_plural = "点検結果"
         ordering = ["kind", "path"]
-        indexes = [models.Index(fields=["root", "kind"], name="scanfinding_root_kind")]
+        indexes = [models.Index(fields=["root", "kind"], name="scanfinding_root_kind"),
+                   # a re-scan from the journal reads and replaces the findings of the paths it looked at
+                   models.Index(fields=["root", "path"], name="scanfinding_root_path")]
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.path}"

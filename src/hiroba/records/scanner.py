@@ -87,9 +87,21 @@ class Result:
     groups: dict[str, list[str]] = field(default_factory=dict)  # "size:hash" → paths (two or more)
     gone: set[str] = field(default_factory=set)  # Scanner.look: paths looked at that are not files now
     journal: int | None = None  # the paths a re-scan from the journal looked at; None: a whole walk
+    # (violations, stale) as stored, when a re-scan from the journal did not read the lists back
+    counted: tuple[int, int] | None = None
+
+    @property
+    def violation_count(self) -> int:
+        return self.counted[0] if self.counted is not None else len(self.violations)
+
+    @property
+    def stale_count(self) -> int:
+        return self.counted[1] if self.counted is not None else len(self.stale)
 
     def as_json(self) -> dict[str, Any]:
         """The `--json OUT` contract of `hiroba records scan`."""
+        if self.counted is not None:
+            raise ValueError("a re-scan from the journal run with findings=False holds no lists of findings")
         return {
             "files": self.files, "bytes": self.bytes,
             "duplicates": self.duplicates,

@@ -133,10 +133,13 @@ def expired_folders(department: Department | None) -> dict[str, str]:
 
 
 def run_scan(*, actor: ActorLike, path: str, department: Department | None = None,
-             progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> tuple[Scan, Result]:
+             progress: Callable[[int, int], None] | None = None, workers: int | None = None,
+             findings: bool = True) -> tuple[Scan, Result]:
     """Scan `path` with the guideline in force and store the result (one transaction). With a
     watcher journaling the root since the previous scan began (`hiroba records watch`), only the
-    paths it journaled are looked at (`_rescan`); otherwise every file is walked."""
+    paths it journaled are looked at (`_rescan`); otherwise every file is walked. `findings=False`:
+    such a re-scan does not read the lists of findings back (the Scan row has their counts; the
+    rows are ScanFinding's), only a walk gives them for free."""
     user = Actor.of(actor).user
     if user is not None and not (access.OFFICE.is_office(user, Role.HANDLE) if department is None
                                  else access.OFFICE.has_role(user, department.pk, Role.HANDLE)):
@@ -144,7 +147,7 @@ def run_scan(*, actor: ActorLike, path: str, department: Department | None = Non
     root = allowed_root(path)
     rules, zones, stale_days, guideline = guidelines.rules_in_force()
     with no_gc():
-        return _scan(actor, root, department, rules, zones, stale_days, guideline, progress, workers)
+        return _scan(actor, root, department, rules, zones, stale_days, guideline, progress, workers, findings)
 
 
 # --- the change journal ---------------------------------------------------------------------
@@ -254,7 +257,8 @@ def _save_state(root: str, scan: Scan, data: dict[str, Any]) -> None:
 # --- a scan ---------------------------------------------------------------------------------
 
 def _scan(actor: ActorLike, root: str, department: Department | None, rules: Any, zones: Any, stale_days: int,
-          guideline: Any, progress: Callable[[int, int], None] | None, workers: int | None) -> tuple[Scan, Result]:
+          guideline: Any, progress: Callable[[int, int], None] | None, workers: int | None,
+          findings: bool = True) -> tuple[Scan, Result]:
     position = journal_position(root)  # before any file is looked at
     started = timezone.now()
     expired = expired_folders(department)
@@ -266,7 +270,8 @@ def _scan(actor: ActorLike, root: str, department: Department | None, rules: Any
         paths = _journaled(root, state, position, conditions, scanner.now_ns)
         if paths is not None:
             return _rescan(actor, scanner, state, paths, root=root, department=department, guideline=guideline,
-                           started=started, position=position, conditions=conditions, rules_digest=rules.digest)
+                           started=started, position=position, conditions=conditions, rules_digest=rules.digest,
+                           findings=findings)
     previous = previous_inventory(root)
     existing = current_findings(root)
     scanner = Scanner(root, rules=rules, zones=zones, stale_days=stale_days, expired_folders=expired,
@@ -285,8 +290,8 @@ def _scan(actor: ActorLike, root: str, department: Department | None, rules: Any
 def _audit(actor: ActorLike, scan: Scan, result: Result, root: str) -> None:
     audit.record(actor=who(actor), action=actions.SCAN_RUN, obj=scan,
                  changes={"root": root, "files": result.files, "bytes": result.bytes,
-                          "duplicates": len(result.duplicates), "violations": len(result.violations),
-                          "stale": len(result.stale), "errors": len(result.errors), "hashed": result.hashed,
+                          "duplicates": len(result.duplicates), "violations": result.violation_count,
+                          "stale": result.stale_count, "errors": len(result.errors), "hashed": result.hashed,
                           "journal": result.journal})
 
 
@@ -297,7 +302,7 @@ def _scan_row(result: Result, *, root: str, department: Department | None, guide
         root=root, department=department, guideline=guideline, started_at=started, finished_at=timezone.now(),
         seconds=round(result.seconds, 3), files=result.files, folders=result.folders, bytes=result.bytes,
         hashed=result.hashed, duplicate_sets=len(result.duplicates), duplicate_bytes=dup_bytes,
-        violation_count=len(result.violations), stale_count=len(result.stale), error_count=len(result.errors),
+        violation_count=result.violation_count, stale_count=result.stale_count, error_count=len(result.errors),
         capacity={"folder": _top(result.capacity_folder, 30), "type": _top(result.capacity_type, 20),
                   "age": dict(result.capacity_age), "zone": dict(result.capacity_zone)},
         duplicates=result.duplicates[:5000], errors=result.errors[:5000], rules_digest=rules_digest,
@@ -416,7 +421,7 @@ def _add(figure: dict[str, list[int]], key: str, size: int, n: int) -> None:
 
 def _rescan(actor: ActorLike, scanner: Scanner, state: ScanState, paths: list[str], *, root: str,
             department: Department | None, guideline: Any, started: Any, position: Position,
-            conditions: dict[str, Any], rules_digest: str) -> tuple[Scan, Result]:
+            conditions: dict[str, Any], rules_digest: str, findings: bool) -> tuple[Scan, Result]:
     """The previous scan's figures, with those of the journaled paths taken out and put back as
     the files are now: each path looked at alone (a folder walked whole), only its rows read and
     written, and the duplicate groups it could join or leave found by size and partial hash.
@@ -555,12 +560,17 @@ def _rescan(actor: ActorLike, scanner: Scanner, state: ScanState, paths: list[st
         gone_findings = [pk for key, pk in existing.items() if key not in found]
         for i in range(0, len(gone_findings), 900):
             ScanFinding.objects.filter(pk__in=gone_findings[i:i + 900]).delete()
-        result.violations, result.stale = _current(root)  # before this scan's new findings
-        result.seconds = time.perf_counter() - t0
         fresh = [key for key in found if key not in existing]
-        fresh_violations = [Finding(k[1], k[0], k[2], k[3], k[4]) for k in fresh if k[0] != ScanFinding.Kind.STALE]
-        result.violations += fresh_violations
-        result.stale += [k[1] for k in fresh if k[0] == ScanFinding.Kind.STALE]
+        n_stale = sum(k[0] == ScanFinding.Kind.STALE for k in fresh)
+        if findings:
+            result.violations, result.stale = _current(root)  # before this scan's new findings
+            result.violations += [Finding(k[1], k[0], k[2], k[3], k[4]) for k in fresh if k[0] != ScanFinding.Kind.STALE]
+            result.stale += [k[1] for k in fresh if k[0] == ScanFinding.Kind.STALE]
+        else:
+            stored = ScanFinding.objects.filter(root=root)
+            stale = stored.filter(kind=ScanFinding.Kind.STALE).count() + n_stale
+            result.counted = (stored.count() + len(fresh) - stale, stale)
+        result.seconds = time.perf_counter() - t0
         scan = _scan_row(result, root=root, department=department, guideline=guideline, started=started,
                          rules_digest=rules_digest)
         insert_rows(ScanFinding, ["scan", "root", "kind", "path", "rule", "message", "suggestion"],
