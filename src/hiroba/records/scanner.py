@@ -24,7 +24,7 @@ import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -183,6 +183,8 @@ class Scanner:
         self.now = self.now_ns / 1e9
         self.today = today or date.today()
         self.workers = workers
+        self.early: _EarlyHashes | None = None
+        self.failed: set[str] = set()  # files a hash could not be read from (reported once)
         self.level = 0
 
     def _detect_level(self) -> int:
@@ -209,11 +211,20 @@ class Scanner:
         if not os.path.isdir(self.root):
             raise FileNotFoundError(errno.ENOENT, "not a folder", self.root)
         self._prepare(result)
-        for kind, rel, parts, files in self._walk(result):
-            if kind == "dir":
-                self._folder(result, rel, parts)
-            else:
-                self._files(result, parts, files)
+        if self.workers > 1 and hasattr(os, "fork"):
+            self.early = _EarlyHashes(self.root, result.native, self.workers)
+        try:
+            for kind, rel, parts, files in self._walk(result):
+                if kind == "dir":
+                    self._folder(result, rel, parts)
+                else:
+                    self._files(result, parts, files)
+            if self.early is not None:
+                self.failed = self.early.collect(result)
+        finally:
+            if self.early is not None:
+                self.early.close()
+                self.early = None
         self._duplicates(result)
         result.seconds = time.perf_counter() - started
         return result
@@ -274,6 +285,7 @@ class Scanner:
         self.age_limits = age_limits(self.now_ns)
         self.age_labels = AGE_LABELS
         self.checked: dict[str, list[Violation]] = {}
+        self.failed = set()
 
     def place(self, parts: list[str]) -> tuple[str, str, str, bool, str | None]:
         """What is the same for every file of the folder `parts`: the capacity report's folder,
@@ -291,7 +303,7 @@ class Scanner:
     def _files(self, result: Result, parts: list[str], files: list[tuple[str, str, int, int]]) -> None:
         """The files of one folder (rel, name, size, mtime_ns): entries, rules and figures."""
         previous, entries, changed, check = self.previous, result.entries, result.changed, self.rules.check
-        known, checked, stale_before = self.naming, self.checked, self.stale_before
+        known, checked, stale_before, early = self.naming, self.checked, self.stale_before, self.early
         limits, age_labels = self.age_limits, self.age_labels
         violations, stale = result.violations, result.stale
         cap_type, cap_age, n_type, n_age = result.capacity_type, result.capacity_age, result.count_type, result.count_age
@@ -314,6 +326,8 @@ class Scanner:
             else:
                 entries[rel] = (size, mtime, "", "")
                 changed.add(rel)
+                if early is not None and size:
+                    early.add(rel)
             kind = type_of(name)
             cap_type[kind] += size
             n_type[kind] += 1
@@ -453,7 +467,8 @@ class Scanner:
             if e[0] > 0:  # empty files are not duplicates
                 by_size[e[0]].append(path)
         candidates = [p for group in by_size.values() if len(group) > 1 for p in group]
-        self._hash(result, [p for p in candidates if not entries[p][2]], partial=True)
+        failed = self.failed
+        self._hash(result, [p for p in candidates if not entries[p][2] and p not in failed], partial=True)
         by_partial: dict[tuple[int, str], list[str]] = defaultdict(list)
         for p in candidates:
             e = entries[p]  # with the hashes just read
@@ -495,6 +510,50 @@ class Scanner:
             else:
                 entries[path] = (size, mtime, old_partial, digest)
             changed.add(path)
+
+
+class _EarlyHashes:
+    """The partial hashes of new and changed files, read by the worker processes while the walk
+    goes on (the walk is one core's work, the reading the other's). Nearly every file of a share
+    shares its size with another, so nearly all would be read afterwards anyway; one whose size
+    turns out to be nobody else's has cost one read of at most 64 KB."""
+
+    def __init__(self, root: str, native: dict[str, str], workers: int) -> None:
+        self.root, self.native = root, native
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        self.pending: list[str] = []
+        self.futures: list[tuple[list[str], Future[list[str]]]] = []
+
+    def add(self, rel: str) -> None:
+        self.pending.append(rel)
+        if len(self.pending) >= HASH_BATCH:
+            self._submit()
+
+    def _submit(self) -> None:
+        batch, self.pending = self.pending, []
+        real = [self.native.get(p) or os.path.join(self.root, p) for p in batch]
+        self.futures.append((batch, self.pool.submit(_digest_batch, real, PARTIAL)))
+
+    def collect(self, result: Result) -> set[str]:
+        """Every hash into the result's entries; the paths that could not be read."""
+        if self.pending:
+            self._submit()
+        entries, changed, errors = result.entries, result.changed, result.errors
+        failed: set[str] = set()
+        for batch, future in self.futures:
+            result.hashed += len(batch)
+            for path, digest in zip(batch, future.result(), strict=True):
+                if len(digest) < 20:  # not a digest: why the file could not be read
+                    errors.append({"path": path, "reason": digest})
+                    failed.add(path)
+                    continue
+                size, mtime, _partial, _full = entries[path]
+                entries[path] = (size, mtime, digest, digest if size <= PARTIAL else "")
+                changed.add(path)
+        return failed
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
 
 
 def _digest_batch(batch: list[str], limit: int | None) -> list[str]:
