@@ -500,6 +500,9 @@ class ScanState(models.Model):
     root = models.CharField("対象フォルダ", max_length=500, unique=True)
     scan = models.ForeignKey(Scan, verbose_name="点検", on_delete=models.CASCADE, related_name="+")
     data = models.JSONField("状態", default=dict)
+    # the large part (the folders, the duplicate groups, the errors, the figures): JSON, zlib-compressed
+    # (a million-file share's groups are 8 MB of JSON, written by every scan)
+    bulk = models.BinaryField("状態（大きい部分）", default=b"")
 
     class Meta:
         verbose_name = "共有フォルダの点検の状態"

@@ -38,6 +38,9 @@ PARTIAL = 64 * 1024
 CHUNK = 1024 * 1024
 HASH_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 HASH_BATCH = 512  # files per hashing task
+# fewer files than this are hashed in this process: forking a scanner that holds a million-file
+# inventory, and the round trips, cost more than reading them (10,000 files: 1.9 s against 0.1 s)
+FORK_FROM = 20000
 
 
 # One regular file of the inventory, keyed by its path (relative to the root, `/`-separated):
@@ -574,8 +577,8 @@ def _digest_all(batches: list[list[str]], limit: int | None, workers: int) -> li
     """Every batch's digests, in order. Hashing a small file is a few system calls and a little
     Python: in threads they queue for the interpreter lock (8 threads on 2 cores were slower than
     one), so the batches go to `workers` forked processes (fork: they inherit the module, nothing
-    is imported again); in this process when there is one worker, a single batch, or no fork."""
-    if workers <= 1 or len(batches) < 2 or not hasattr(os, "fork"):
+    is imported again); in this process when there is one worker, fewer than FORK_FROM files, or no fork."""
+    if workers <= 1 or len(batches) * HASH_BATCH < FORK_FROM or not hasattr(os, "fork"):
         return [d for batch in batches for d in _digest_batch(batch, limit)]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context) as pool:

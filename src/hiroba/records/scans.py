@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import time
+import zlib
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -251,8 +252,17 @@ def _prune(root: str, position: Position | None) -> None:
         ShareChange.objects.filter(root=root, id__lte=position.mark).delete()
 
 
+BULK = ("folders", "groups", "errors", "capacity")
+
+
 def _save_state(root: str, scan: Scan, data: dict[str, Any]) -> None:
-    ScanState.objects.update_or_create(root=root, defaults={"scan": scan, "data": data})
+    bulk = zlib.compress(json.dumps({k: data.pop(k) for k in BULK}, ensure_ascii=False).encode(), 1)
+    ScanState.objects.update_or_create(root=root, defaults={"scan": scan, "data": data, "bulk": bulk})
+
+
+def _load_state(state: ScanState) -> dict[str, Any]:
+    """The whole state: `data` with the large part put back."""
+    return {**state.data, **json.loads(zlib.decompress(state.bulk))} if state.bulk else dict(state.data)
 
 
 # --- a scan ---------------------------------------------------------------------------------
@@ -346,10 +356,10 @@ def _write_inventory(root: str, *, gone: Iterable[str], changed: list[tuple[str,
         sets = ", ".join(f"{column(InventoryFile, f)} = %s" for f in ("size", "mtime_ns", "partial_hash", "full_hash"))
         where = f"{column(InventoryFile, 'root')} = %s AND {column(InventoryFile, 'path')} = %s"
         table = connection.ops.quote_name(InventoryFile._meta.db_table)
-        rows = [(*entry, root, path) for path, entry in changed]
+        updates = [(*entry, root, path) for path, entry in changed]
         with connection.cursor() as cursor:
-            for i in range(0, len(rows), chunk):
-                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where}", rows[i:i + chunk])  # nosec B608
+            for i in range(0, len(updates), chunk):
+                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {where}", updates[i:i + chunk])  # nosec B608
     rows = [(root, path[:PATH_MAX], *entry) for path, entry in new]
     with _indexes_rebuilt(InventoryFile, len(rows)):
         insert_rows(InventoryFile, ["root", "path", "size", "mtime_ns", "partial_hash", "full_hash"], rows, size=chunk)
@@ -401,7 +411,7 @@ def _findings_of(root: str, paths: Iterable[str], prefixes: Iterable[str]) -> di
     out: dict[FindingKey, int] = {}
     paths = list(paths)
     fields = ("id", "kind", "path", "rule", "message", "suggestion")
-    qs = ScanFinding.objects.filter(root=root)
+    qs = ScanFinding.objects.filter(root=root).order_by()  # unordered: SQLite walked the (root, kind) index for the order
     for i in range(0, len(paths), 500):
         for pk, *key in qs.filter(path__in=paths[i:i + 500]).values_list(*fields):
             out[tuple(key)] = pk  # type: ignore[index]
@@ -452,7 +462,7 @@ def _rescan(actor: ActorLike, scanner: Scanner, state: ScanState, paths: list[st
     written, and the duplicate groups it could join or leave found by size and partial hash.
     Gives what a whole walk would (tests/records/test_journal.py checks it does)."""
     t0 = time.perf_counter()
-    data = state.data
+    data = _load_state(state)
     part = scanner.look(paths, zone_level=data["level"])
     known_folders = set(data["folders"])
     prefixes = sorted(p for p in part.gone if p in known_folders)
