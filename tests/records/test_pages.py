@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from hiroba.records import lifecycle, register, scans, sharegen
-from hiroba.records.models import Disposition, RecordFile
+from hiroba.records.models import Disposition, RecordFile, Scan
 from tests.records.conftest import file_data
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,10 @@ def test_guideline_expiry_approvals_and_scan_pages_render(client, tmp_path, expi
         assert response.status_code == 200, name
     body = client.get(reverse("records_staff:scan", args=[scan.pk])).content.decode()
     assert "<svg" in body and "重複しているファイル" in body
+    assert "すべてのファイルを確認" in body  # how the scan looked: a walk (not the change journal)
+    Scan.objects.filter(pk=scan.pk).update(journal_paths=12)
+    body = client.get(reverse("records_staff:scan", args=[scan.pk])).content.decode()
+    assert "変更の記録にあった 12 件のパスだけを確認" in body
     assert expired_file.name in client.get(reverse("records_staff:expiry")).content.decode()
     assert client.get(reverse("records_staff:scan", args=[scan.pk]), {"kind": "naming"}).status_code == 200
 
@@ -113,6 +117,6 @@ def test_the_demo_loads_twice(settings, tmp_path):
     assert files > 200
     call_command("demo")
     assert RecordFile.objects.count() == files
-    from hiroba.records.models import DisposalRecord, LegalHold, Scan
+    from hiroba.records.models import DisposalRecord, LegalHold
 
     assert Scan.objects.count() == 1 and DisposalRecord.objects.count() == 1 and LegalHold.objects.count() == 1
