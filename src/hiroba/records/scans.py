@@ -390,59 +390,87 @@ def _indexes_rebuilt(model: type[Any], adding: int) -> Iterator[None]:
 
 # --- a re-scan from the journal -------------------------------------------------------------
 
+def _by_path(model: type[Any], root: str, fields: tuple[str, ...], paths: list[str]) -> Iterator[tuple[Any, ...]]:
+    """`fields` of the root's rows whose path is one of `paths`: on PostgreSQL one query with the
+    paths as an array (`= ANY`), on SQLite a query per 500 (an IN list, each looked up in the
+    (root, path) index). Unordered."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(column(model, f) for f in fields)
+    where = f"{column(model, 'root')} = %s AND {column(model, 'path')}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT {cols} FROM {table} WHERE {where} = ANY(%s)", [root, paths])  # nosec B608
+            yield from cursor.fetchall()
+            return
+        for i in range(0, len(paths), 500):
+            part = paths[i:i + 500]
+            cursor.execute(f"SELECT {cols} FROM {table} WHERE {where} IN ({', '.join(['%s'] * len(part))})",  # nosec B608
+                           [root, *part])
+            yield from cursor.fetchall()
+
+
+def _under(model: type[Any], root: str, fields: tuple[str, ...], prefixes: Iterable[str],
+           ) -> Iterator[tuple[Any, ...]]:
+    """`fields` (the path first) of the root's rows under each folder of `prefixes`."""
+    for prefix in prefixes:
+        lead = prefix + "/"
+        for row in model.objects.filter(root=root, path__startswith=lead).order_by().values_list(*fields):
+            if row[0].startswith(lead):  # SQLite's LIKE ignores the case of ASCII letters
+                yield row
+
+
+ROW_FIELDS = ("path", "size", "mtime_ns", "partial_hash", "full_hash")
+FINDING_FIELDS = ("path", "kind", "rule", "message", "suggestion", "id")
+
+
 def _rows(root: str, paths: Iterable[str], prefixes: Iterable[str]) -> dict[str, Entry]:
     """The inventory's rows of `paths` and of every path under the folders `prefixes`."""
     out: dict[str, Entry] = {}
-    paths = list(paths)
-    fields = ("path", "size", "mtime_ns", "partial_hash", "full_hash")
-    for i in range(0, len(paths), 500):
-        for path, *entry in InventoryFile.objects.filter(root=root, path__in=paths[i:i + 500]).values_list(*fields):
-            out[path] = tuple(entry)  # type: ignore[assignment]
-    for prefix in prefixes:
-        lead = prefix + "/"
-        for path, *entry in InventoryFile.objects.filter(root=root, path__startswith=lead).values_list(*fields):
-            if path.startswith(lead):  # SQLite's LIKE ignores the case of ASCII letters
-                out[path] = tuple(entry)  # type: ignore[assignment]
+    for path, *entry in _by_path(InventoryFile, root, ROW_FIELDS, list(paths)):
+        out[path] = tuple(entry)  # type: ignore[assignment]
+    for path, *entry in _under(InventoryFile, root, ROW_FIELDS, prefixes):
+        out[path] = tuple(entry)  # type: ignore[assignment]
     return out
 
 
 def _findings_of(root: str, paths: Iterable[str], prefixes: Iterable[str]) -> dict[FindingKey, int]:
     """The root's current findings on `paths` and under the folders `prefixes` (key → id)."""
     out: dict[FindingKey, int] = {}
-    paths = list(paths)
-    fields = ("id", "kind", "path", "rule", "message", "suggestion")
-    qs = ScanFinding.objects.filter(root=root).order_by()  # unordered: SQLite walked the (root, kind) index for the order
-    for i in range(0, len(paths), 500):
-        for pk, *key in qs.filter(path__in=paths[i:i + 500]).values_list(*fields):
-            out[tuple(key)] = pk  # type: ignore[index]
-    for prefix in prefixes:
-        lead = prefix + "/"
-        for pk, *key in qs.filter(path__startswith=lead).values_list(*fields):
-            if key[1].startswith(lead):
-                out[tuple(key)] = pk  # type: ignore[index]
+    for rows in (_by_path(ScanFinding, root, FINDING_FIELDS, list(paths)),
+                 _under(ScanFinding, root, FINDING_FIELDS, prefixes)):
+        for path, kind, rule, message, suggestion, pk in rows:
+            out[(kind, path, rule, message, suggestion)] = pk
     return out
 
 
 def _matching(root: str, pairs: set[tuple[int, str]], skip: set[str]) -> dict[str, Entry]:
     """The inventory's files (outside `skip`) with one of the (size, partial hash) `pairs`; a
-    partial hash of "" finds the files of that size never hashed (their size was nobody else's)."""
+    partial hash of "" finds the files of that size never hashed (their size was nobody else's).
+    Each pair is looked up in the (root, size, partial_hash) index: PostgreSQL joins two arrays
+    (`unnest`, one query), SQLite a VALUES list per 400 pairs (with `IN (VALUES …)` it read every
+    row of the root)."""
     table = connection.ops.quote_name(InventoryFile._meta.db_table)
-    cols = ", ".join(column(InventoryFile, f) for f in ("path", "size", "mtime_ns", "partial_hash", "full_hash"))
+    cols = ", ".join(f"i.{column(InventoryFile, f)}" for f in ROW_FIELDS)
+    on = (f"i.{column(InventoryFile, 'root')} = %s AND i.{column(InventoryFile, 'size')} = v.column1 "
+          f"AND i.{column(InventoryFile, 'partial_hash')} = v.column2")
     out: dict[str, Entry] = {}
     pairs_list = sorted(pairs)
     with connection.cursor() as cursor:
-        for i in range(0, len(pairs_list), 400):
-            part = pairs_list[i:i + 400]
-            values = ", ".join(["(%s, %s)"] * len(part))
-            # a join on VALUES: SQLite looks each pair up in the index (with `IN (VALUES …)` it read
-            # every row of the root)
-            cursor.execute(f"SELECT {cols} FROM (VALUES {values}) AS v JOIN {table} ON "  # nosec B608
-                           f"{column(InventoryFile, 'root')} = %s AND {column(InventoryFile, 'size')} = v.column1 "
-                           f"AND {column(InventoryFile, 'partial_hash')} = v.column2",
-                           [*(v for pair in part for v in pair), root])
-            for path, *entry in cursor.fetchall():
-                if path not in skip:
-                    out[path] = tuple(entry)  # type: ignore[assignment]
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT {cols} FROM unnest(%s::bigint[], %s::text[]) AS v(column1, column2) "  # nosec B608
+                           f"JOIN {table} AS i ON {on}", [[p[0] for p in pairs_list], [p[1] for p in pairs_list], root])
+            found = cursor.fetchall()
+        else:
+            found = []
+            for i in range(0, len(pairs_list), 400):
+                part = pairs_list[i:i + 400]
+                values = ", ".join(["(%s, %s)"] * len(part))
+                cursor.execute(f"SELECT {cols} FROM (VALUES {values}) AS v JOIN {table} AS i ON {on}",  # nosec B608
+                               [*(v for pair in part for v in pair), root])
+                found += cursor.fetchall()
+    for path, *entry in found:
+        if path not in skip:
+            out[path] = tuple(entry)  # type: ignore[assignment]
     return out
 
 
