@@ -2,6 +2,7 @@
 
     hiroba records scan PATH [--department D] [--json OUT]
     hiroba records index [PATH]      # the text of the scanned documents, for the search (all roots without PATH)
+    hiroba records watch PATH        # journal the changes under PATH for the next scan, until SIGTERM or SIGINT
     hiroba records register import FILE
     hiroba records register export --format xlsx|csv OUT
     hiroba records expiring [--year YYYY] [--department D]
@@ -10,7 +11,10 @@
     hiroba records guideline publish # publish the first guideline (the default rules) if none is
 
 `scan` exits 0 when it could scan, whatever it found (the findings are the report), and 2 when
-it could not (no such folder, unreadable, outside RECORDS_SCAN_ROOTS).
+it could not (no such folder, unreadable, outside RECORDS_SCAN_ROOTS). `watch` prints one line
+when every folder is watched and runs until SIGTERM or SIGINT (exit 0; also when another watcher
+takes the root over); it exits 2 when it cannot watch (the same refusals, fs.inotify limits too
+small, the folder moved or deleted while watched).
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ class Command(BaseCommand):
         scan.add_argument("--department", default=None, help="所属の名称またはコード")
         scan.add_argument("--json", dest="json_out", default=None, help="結果を JSON で書き出すファイル")
         scan.add_argument("--quiet", action="store_true", help="進み具合を表示しない")
+
+        watch = sub.add_parser("watch", help="共有フォルダの変更を記録し続ける（次の点検は変わったところだけを見る）")
+        watch.add_argument("path")
 
         index = sub.add_parser("index", help="点検した共有フォルダの文書（PDF・Word・Excel・テキスト）の本文を索引する")
         index.add_argument("path", nargs="?", default=None, help="点検したフォルダ。省略するとすべて")
@@ -95,7 +102,9 @@ class Command(BaseCommand):
                 bar.update(files - bar.n)
 
         try:
-            scan, result = scans.run_scan(actor=ACTOR, path=options["path"], department=department, progress=progress)
+            # the lists of findings only for --json (a re-scan from the journal reads them back)
+            scan, result = scans.run_scan(actor=ACTOR, path=options["path"], department=department, progress=progress,
+                                          findings=bool(options["json_out"]))
         finally:
             if bar is not None:
                 bar.close()
@@ -105,6 +114,28 @@ class Command(BaseCommand):
         self.stdout.write(f"点検 {scan.pk}: ファイル {scan.files:,} 件（{scan.bytes:,} バイト）、重複 {scan.duplicate_sets:,} 組、"
                           f"ルール違反 {scan.violation_count:,} 件、放置された作業ファイル {scan.stale_count:,} 件、"
                           f"読めなかったもの {scan.error_count:,} 件、{scan.seconds:.1f} 秒（読み込み {scan.hashed:,} 件）")
+
+    def do_watch(self, options: dict[str, Any]) -> None:
+        import signal
+        import threading
+
+        from hiroba.records import watch
+        from hiroba.records.models import ShareWatch
+
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        epoch: list[str] = []
+
+        def ready(row: ShareWatch) -> None:
+            epoch.append(row.epoch)
+            self.stdout.write(f"変更の監視を始めました: {row.root}（フォルダ {row.folders:,} 個"
+                              + (f"、監視できないフォルダ {len(row.blind):,} 個" if row.blind else "") + "）")
+            self.stdout.flush()
+
+        row = watch.watch(options["path"], stop=stop, ready=ready)
+        if epoch and row.epoch != epoch[0]:
+            self.stdout.write(f"別の監視（{row.host}、プロセス {row.pid}）に引き継がれたので終わります。")
 
     def do_index(self, options: dict[str, Any]) -> None:
         from hiroba.records import documents
