@@ -251,16 +251,22 @@ def test_an_overflow_is_saved_and_the_folders_made_meanwhile_are_watched(share):
     assert row(watcher.root).stopped_at is not None
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's lock refuses at once; PostgreSQL would wait")
 def test_paths_stay_pending_until_a_write_succeeds(share):
     watcher = Watcher(str(share))
     assert watcher.start()
     locked, release = threading.Event(), threading.Event()
+    if connection.vendor == "postgresql":  # refuse a lock after 200 ms instead of waiting for it
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
 
     def hold_the_write_lock() -> None:
         try:
-            with transaction.atomic():  # BEGIN IMMEDIATE: the database's write lock
-                ShareWatch.objects.filter(root=watcher.root).update(host="locked")
+            with transaction.atomic():  # SQLite: BEGIN IMMEDIATE, the database's write lock
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"LOCK TABLE {ShareWatch._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+                else:
+                    ShareWatch.objects.filter(root=watcher.root).update(host="locked")
                 locked.set()
                 release.wait(DEADLINE)
                 raise RuntimeError("roll back")
@@ -309,25 +315,43 @@ def test_too_few_inotify_watches_is_refused_with_the_folder_count(share):
     assert "fs.inotify.max_user_watches" in str(exc.value.message) and "フォルダ 6 個" in str(exc.value.message)
 
 
-def test_an_unreadable_folder_is_listed_as_blind(share):
+def test_an_unreadable_folder_is_listed_as_blind(request, tmp_path, share):
+    """The watcher runs as its own process; as root, with the capabilities that read any folder
+    taken away (setpriv), so that mode 000 keeps it out as it keeps the `hiroba` user out."""
     closed = share / "01_総務課/10_所属共有/人事"
     (closed / "下").mkdir(parents=True)
     closed.chmod(0)
     try:
+        prefix: list[str] = []
         try:
             os.listdir(closed)
-            pytest.skip("this process reads a folder of mode 000 (root, or CAP_DAC_READ_SEARCH)")
+            setpriv = shutil.which("setpriv")  # util-linux
+            assert setpriv is not None, "setpriv is needed to run the watcher without CAP_DAC_READ_SEARCH"
+            prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
         except PermissionError:
             pass
-        running = Running(share)
-        assert row(running.root).blind == ["01_総務課/10_所属共有/人事"]
-        assert row(running.root).folders == 7
-        # made readable: watched from then on, itself and what is under it
-        assert "01_総務課/10_所属共有/人事" in running.journaled(lambda: closed.chmod(0o755))
-        assert row(running.root).blind == [] and row(running.root).folders == 9
-        assert "01_総務課/10_所属共有/人事/下/給与.xlsx" in running.journaled(
-            lambda: (closed / "下/給与.xlsx").write_bytes(b"x"))
-        running.end()
+        blind = "from hiroba.records.models import ShareWatch; w = ShareWatch.objects.get(); print(w.blind, w.folders)"
+
+        def journaled(path: str) -> bool:
+            code = f"from hiroba.records.models import ShareChange; print(ShareChange.objects.filter(path={path!r}).exists())"
+            return db.shell(code).strip() == "True"
+
+        with processes.shared_database(request, tmp_path) as db:
+            proc = db.start(*prefix, str(processes.VENV_BIN / "hiroba"), "records", "watch", str(share), log="watch")
+            until(lambda: "変更の監視を始めました" in db.log("watch") or proc.poll() is not None, "the ready line",
+                  deadline=PROCESS_DEADLINE)
+            assert proc.poll() is None, db.log("watch")
+            assert "監視できないフォルダ 1 個" in db.log("watch")
+            assert db.shell(blind).strip() == "['01_総務課/10_所属共有/人事'] 7"
+            # made readable: watched from then on, itself and what is under it
+            closed.chmod(0o755)
+            until(lambda: db.shell(blind).strip() == "[] 9", "watched once readable", deadline=PROCESS_DEADLINE)
+            assert journaled("01_総務課/10_所属共有/人事")
+            (closed / "下/給与.xlsx").write_bytes(b"x")
+            until(lambda: journaled("01_総務課/10_所属共有/人事/下/給与.xlsx"), "a file in it journaled",
+                  deadline=PROCESS_DEADLINE)
+            os.killpg(proc.pid, signal.SIGTERM)
+            assert proc.wait(timeout=DEADLINE) == 0, db.log("watch")
     finally:
         closed.chmod(0o755)
 
