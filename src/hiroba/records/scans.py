@@ -203,7 +203,7 @@ def _journaled(root: str, state: ScanState, position: Position | None, condition
     """The paths to look at when the journal may stand in for a walk; None when it may not."""
     data = state.data
     if (position is None or data.get("v") != STATE_VERSION or data.get("epoch") != position.epoch
-            or data.get("conditions") != conditions or data.get("native") or not data.get("errors_complete")
+            or data.get("conditions") != conditions or data.get("native")
             or now_ns < data.get("now_ns", 0)):
         return None
     began = datetime.fromisoformat(data["began"])
@@ -241,8 +241,7 @@ def _state(result: Result, position: Position | None, began: Any, now_ns: int, c
         "v": STATE_VERSION, "epoch": position.epoch if position else None, "mark": position.mark if position else 0,
         "began": began.isoformat(), "now_ns": now_ns, "conditions": conditions, "level": result.zone_level,
         "native": bool(result.native), "files": result.files, "bytes": result.bytes,
-        "folders": result.folder_paths, "groups": result.groups, "errors": result.errors,
-        "errors_complete": True, "capacity": capacity,
+        "folders": result.folder_paths, "groups": result.groups, "errors": result.errors, "capacity": capacity,
     }
 
 
@@ -482,6 +481,103 @@ def _add(figure: dict[str, list[int]], key: str, size: int, n: int) -> None:
         del figure[key]
 
 
+def _move_figures(scanner: Scanner, capacity: dict[str, dict[str, list[int]]], part: Result, old: dict[str, Entry],
+                  affected: set[str], *, root: str, before_ns: int) -> None:
+    """The capacity figures ([bytes, files] by key) with the old rows' share taken out and the
+    found files' put in. By age, the buckets move with the clock: files that crossed a limit
+    since the previous scan (at `before_ns`) move to the next bucket."""
+    before = age_limits(before_ns)
+    for path, (size, mtime, _p, _f) in old.items():
+        parts = path.split("/")
+        folder, zone_name, dept, _work, _expired = scanner.place(parts[:-1])
+        _add(capacity["folder"], folder, -size, -1)
+        _add(capacity["zone"], zone_name, -size, -1)
+        _add(capacity["type"], type_of(parts[-1]), -size, -1)
+        _add(capacity["age"], AGE_LABELS[bisect_left(before, mtime)], -size, -1)
+        if scanner.level:
+            _add(capacity["department"], dept, -size, -1)
+    crossed: dict[str, tuple[int, int]] = {}
+    for low, high in zip(before, scanner.age_limits, strict=True):
+        crossed.update((p, (size, mtime)) for p, size, mtime in InventoryFile.objects.filter(
+            root=root, mtime_ns__gt=low, mtime_ns__lte=high).values_list("path", "size", "mtime_ns"))
+    for path, (size, mtime) in crossed.items():
+        if path not in affected:
+            _add(capacity["age"], AGE_LABELS[bisect_left(before, mtime)], -size, -1)
+            _add(capacity["age"], AGE_LABELS[bisect_left(scanner.age_limits, mtime)], size, 1)
+    for name, sizes, counts in (("folder", part.capacity_folder, part.count_folder),
+                                ("age", part.capacity_age, part.count_age),
+                                ("zone", part.capacity_zone, part.count_zone),
+                                ("type", part.capacity_type, part.count_type),
+                                ("department", part.capacity_department, part.count_department)):
+        for key, n in counts.items():
+            _add(capacity[name], key, sizes[key], n)
+
+
+def _read(scanner: Scanner, part: Result, entries: dict[str, Entry], paths: list[str], *,
+          partial: bool) -> dict[str, Entry]:
+    """`entries` of `paths` with the hash read (partial or full); errors and counts into `part`."""
+    probe = Result(root=scanner.root, entries={p: entries[p] for p in paths})
+    scanner._hash(probe, paths, partial=partial)
+    part.errors += probe.errors
+    part.hashed += probe.hashed
+    return probe.entries
+
+
+def _regroup(scanner: Scanner, groups: dict[str, list[str]], part: Result, old: dict[str, Entry],
+             affected: set[str], *, root: str) -> dict[str, Entry]:
+    """The duplicate groups with the affected files taken out, and each group a new or changed
+    file belongs to found again (by size and partial hash in the inventory, then the full hash
+    over 64 KB). Returns the unaffected files whose hashes it had to read (their rows to write)."""
+    new = part.entries
+    for path, (size, _mtime, partial, full) in old.items():
+        key = group_key(size, partial, full)
+        if key is not None and key in groups:
+            members = [p for p in groups[key] if p != path]
+            if len(members) > 1:
+                groups[key] = members
+            else:
+                del groups[key]
+    todo = [p for p, e in new.items() if e[0] > 0 and not e[2]]
+    scanner._hash(part, todo, partial=True)  # every new or changed file (not empty): its partial hash
+    candidates = {p: e for p, e in new.items() if e[0] > 0 and e[2]}
+    others = _matching(root, {(e[0], e[2]) for e in candidates.values()} | {(e[0], "") for e in candidates.values()},
+                       skip=affected)
+    hashed_others: dict[str, Entry] = {}
+    unhashed = [p for p, e in others.items() if not e[2]]
+    if unhashed:  # files of that size nobody shared before: read now
+        others.update(_read(scanner, part, others, unhashed, partial=True))
+        hashed_others.update((p, others[p]) for p in unhashed if others[p][2])
+    by_partial: dict[tuple[int, str], list[str]] = {}
+    pool = {**others, **candidates}
+    for p, e in pool.items():
+        if e[2]:
+            by_partial.setdefault((e[0], e[2]), []).append(p)
+    wanted = {(e[0], e[2]) for e in candidates.values()}
+    need_full = [p for pair in wanted for p in by_partial.get(pair, ()) if pair[0] > PARTIAL
+                 and len(by_partial[pair]) > 1 and not pool[p][3]]
+    if need_full:
+        pool.update(_read(scanner, part, pool, need_full, partial=False))
+        for p in need_full:
+            if p in new:
+                new[p] = pool[p]
+                part.changed.add(p)
+            elif pool[p][3]:
+                hashed_others[p] = pool[p]
+    for pair in wanted:
+        members = by_partial.get(pair, [])
+        if len(members) < 2:
+            continue
+        by_key: dict[str, list[str]] = {}
+        for p in members:
+            joined = group_key(pool[p][0], pool[p][2], pool[p][3])
+            if joined is not None:
+                by_key.setdefault(joined, []).append(p)
+        for key, paths_ in by_key.items():
+            if len(paths_) > 1:
+                groups[key] = paths_
+    return hashed_others
+
+
 def _rescan(actor: ActorLike, scanner: Scanner, state: ScanState, paths: list[str], *, root: str,
             department: Department | None, guideline: Any, started: Any, position: Position,
             conditions: dict[str, Any], rules_digest: str, findings: bool) -> tuple[Scan, Result]:
@@ -503,98 +599,13 @@ def _rescan(actor: ActorLike, scanner: Scanner, state: ScanState, paths: list[st
         if prev is not None and prev[:2] == entry[:2]:
             new[path] = prev
             part.changed.discard(path)
-    # --- figures: the old rows' share taken out, the found files' put in
     capacity = data["capacity"]
-    for path, (size, _mtime, _p, _f) in old.items():
-        parts = path.split("/")
-        folder, zone_name, dept, _work, _expired = scanner.place(parts[:-1])
-        _add(capacity["folder"], folder, -size, -1)
-        _add(capacity["zone"], zone_name, -size, -1)
-        _add(capacity["type"], type_of(parts[-1]), -size, -1)
-        if scanner.level:
-            _add(capacity["department"], dept, -size, -1)
-    # by age: the buckets move with the clock; files that crossed a limit since the previous scan move
-    before, now = age_limits(data["now_ns"]), scanner.age_limits
-    for size, mtime, _p, _f in old.values():
-        _add(capacity["age"], AGE_LABELS[bisect_left(before, mtime)], -size, -1)
-    crossed: dict[str, tuple[int, int]] = {}
-    for low, high in zip(before, now, strict=True):
-        crossed.update((p, (size, mtime)) for p, size, mtime in InventoryFile.objects.filter(
-            root=root, mtime_ns__gt=low, mtime_ns__lte=high).values_list("path", "size", "mtime_ns"))
-    for path, (size, mtime) in crossed.items():
-        if path not in affected:
-            _add(capacity["age"], AGE_LABELS[bisect_left(before, mtime)], -size, -1)
-            _add(capacity["age"], AGE_LABELS[bisect_left(now, mtime)], size, 1)
-    for name, sizes, counts in (("folder", part.capacity_folder, part.count_folder),
-                                ("age", part.capacity_age, part.count_age),
-                                ("zone", part.capacity_zone, part.count_zone),
-                                ("type", part.capacity_type, part.count_type),
-                                ("department", part.capacity_department, part.count_department)):
-        for key, n in counts.items():
-            _add(capacity[name], key, sizes[key], n)
+    _move_figures(scanner, capacity, part, old, affected, root=root, before_ns=data["now_ns"])
     under = tuple(p + "/" for p in prefixes)
-    folders = [f for f in data["folders"] if f not in part.gone and not f.startswith(under)] if prefixes or part.gone \
-        else data["folders"]
+    folders = [f for f in data["folders"] if f not in part.gone and not f.startswith(under)]
     folders = list(dict.fromkeys([*folders, *part.folder_paths]))
-    # --- duplicates: the affected files leave their groups; each group they may join is found again
     groups: dict[str, list[str]] = data["groups"]
-    for path, (size, _mtime, partial, full) in old.items():
-        left = group_key(size, partial, full)
-        if left is not None and left in groups:
-            key = left
-            members = [p for p in groups[key] if p != path]
-            if len(members) > 1:
-                groups[key] = members
-            else:
-                del groups[key]
-    todo = [p for p, e in new.items() if e[0] > 0 and not e[2]]
-    scanner._hash(part, todo, partial=True)  # every new or changed file (not empty): its partial hash
-    candidates = {p: e for p, e in new.items() if e[0] > 0 and e[2]}
-    others = _matching(root, {(e[0], e[2]) for e in candidates.values()} | {(e[0], "") for e in candidates.values()},
-                       skip=affected)
-    unhashed = [p for p, e in others.items() if not e[2]]
-    hashed_others: dict[str, Entry] = {}
-    if unhashed:
-        probe = Result(root=root, entries=dict((p, others[p]) for p in unhashed))
-        scanner._hash(probe, unhashed, partial=True)
-        part.errors += probe.errors
-        part.hashed += probe.hashed
-        for p in unhashed:
-            others[p] = probe.entries[p]
-            if probe.entries[p][2]:
-                hashed_others[p] = probe.entries[p]
-    by_partial: dict[tuple[int, str], list[str]] = {}
-    pool = {**others, **candidates}
-    for p, e in pool.items():
-        if e[2]:
-            by_partial.setdefault((e[0], e[2]), []).append(p)
-    wanted = {(e[0], e[2]) for e in candidates.values()}
-    need_full = [p for pair in wanted for p in by_partial.get(pair, ()) if pair[0] > PARTIAL
-                 and len(by_partial[pair]) > 1 and not pool[p][3]]
-    if need_full:
-        probe = Result(root=root, entries={p: pool[p] for p in need_full})
-        scanner._hash(probe, need_full, partial=False)
-        part.errors += probe.errors
-        part.hashed += probe.hashed
-        for p in need_full:
-            pool[p] = probe.entries[p]
-            if p in new:
-                new[p] = pool[p]
-                part.changed.add(p)
-            elif pool[p][3]:
-                hashed_others[p] = pool[p]
-    for pair in wanted:
-        members = by_partial.get(pair, [])
-        if len(members) < 2:
-            continue
-        by_key: dict[str, list[str]] = {}
-        for p in members:
-            joined = group_key(pool[p][0], pool[p][2], pool[p][3])
-            if joined is not None:
-                by_key.setdefault(joined, []).append(p)
-        for key, paths_ in by_key.items():
-            if len(paths_) > 1:
-                groups[key] = paths_
+    hashed_others = _regroup(scanner, groups, part, old, affected, root=root)
     # --- errors: those of the affected paths are replaced
     looked = set(paths)
     errors = [e for e in data["errors"] if e["path"] not in looked and e["path"] not in affected
